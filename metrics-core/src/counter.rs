@@ -1,0 +1,252 @@
+//! [`Counter`]: a value that only goes up.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::atomic::{AtomicF64, Created};
+use crate::collector::Collector;
+use crate::error::MetricError;
+use crate::family::{ChildLabels, FamilyMember};
+use crate::meta::{Meta, MetaRef, Opts};
+use crate::model::{Descriptor, MetricFamily, MetricType};
+
+/// A counter: goes up, resets when the process restarts.
+///
+/// Declare one with [`counter!`](crate::counter), or build one at run time
+/// with [`Counter::new`]. Integer increments are one atomic add; fractional
+/// ones go to a separate atomic `f64`, so [`inc`](Counter::inc) never loops.
+///
+/// ```
+/// metrics_core::counter!(FAILURES, "my_failures_total", "Description of counter");
+///
+/// FAILURES.inc();
+/// FAILURES.inc_by(1.6).unwrap();
+/// assert_eq!(FAILURES.get(), 2.6);
+/// assert!(FAILURES.inc_by(-1.0).is_err());
+/// ```
+#[derive(Debug)]
+pub struct Counter {
+    meta: MetaRef,
+    whole: AtomicU64,
+    fraction: AtomicF64,
+    created: Created,
+}
+
+/// Largest integer below which every `u64` converts to `f64` exactly.
+const EXACT: f64 = (1u64 << 53) as f64;
+
+impl Counter {
+    #[doc(hidden)]
+    pub const fn __from_static(meta: &'static Meta) -> Self {
+        Counter {
+            meta: MetaRef::Static(meta),
+            whole: AtomicU64::new(0),
+            fraction: AtomicF64::ZERO,
+            created: Created::UNSET,
+        }
+    }
+
+    fn from_meta(meta: MetaRef) -> Self {
+        Counter {
+            meta,
+            whole: AtomicU64::new(0),
+            fraction: AtomicF64::ZERO,
+            created: Created::now(),
+        }
+    }
+
+    /// A counter built at run time, to [`register`](crate::Registry::register)
+    /// in a registry. A trailing `_total` in `name` is handled as Python's
+    /// client does: the family is named without it, the sample with it.
+    ///
+    /// ```
+    /// let c = metrics_core::Counter::new("jobs_total", "Jobs run").unwrap();
+    /// assert_eq!(c.name(), "jobs");
+    /// assert!(metrics_core::Counter::new("bad name", "x").is_err());
+    /// ```
+    pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
+        Self::with_opts(Opts::new(name, help))
+    }
+
+    /// A counter built from [`Opts`] (namespace, subsystem, unit).
+    ///
+    /// ```
+    /// let o = metrics_core::Opts::new("sent", "Bytes sent").unit("bytes");
+    /// let c = metrics_core::Counter::with_opts(o).unwrap();
+    /// assert_eq!(c.name(), "sent_bytes");
+    /// ```
+    pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        let meta = opts.into_meta(MetricType::Counter)?;
+        Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
+    }
+
+    /// The family name (without `_total`); empty for a family's child.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "c_total", "help");
+    /// assert_eq!(C.name(), "c");
+    /// ```
+    pub fn name(&self) -> &str {
+        self.meta.name()
+    }
+
+    /// Adds one.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "c_total", "help");
+    /// C.inc();
+    /// assert_eq!(C.get(), 1.0);
+    /// ```
+    #[inline]
+    pub fn inc(&self) {
+        self.whole.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds a whole number; never fails.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "c_total", "help");
+    /// C.inc_by_u64(5);
+    /// assert_eq!(C.get(), 5.0);
+    /// ```
+    #[inline]
+    pub fn inc_by_u64(&self, n: u64) {
+        self.whole.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds `amount`, which must be zero or positive: a negative amount (or
+    /// NaN) is refused with an error and the counter is unchanged.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "c_total", "help");
+    /// C.inc_by(0.5).unwrap();
+    /// let err = C.inc_by(-2.0).unwrap_err();
+    /// assert!(err.to_string().contains("only go up"));
+    /// assert_eq!(C.get(), 0.5);
+    /// ```
+    #[inline]
+    pub fn inc_by(&self, amount: f64) -> Result<(), MetricError> {
+        if amount >= 0.0 {
+            if amount < EXACT && amount.fract() == 0.0 {
+                self.whole.fetch_add(amount as u64, Ordering::Relaxed);
+            } else {
+                self.fraction.add(amount);
+            }
+            Ok(())
+        } else {
+            Err(MetricError::NegativeIncrement {
+                metric: self.name().to_owned(),
+                amount,
+            })
+        }
+    }
+
+    /// The current value.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "c_total", "help");
+    /// assert_eq!(C.get(), 0.0);
+    /// ```
+    pub fn get(&self) -> f64 {
+        self.whole.load(Ordering::Relaxed) as f64 + self.fraction.get()
+    }
+
+    /// Resets to zero and restarts the `_created` timestamp.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "c_total", "help");
+    /// C.inc();
+    /// C.reset();
+    /// assert_eq!(C.get(), 0.0);
+    /// ```
+    pub fn reset(&self) {
+        self.whole.store(0, Ordering::Relaxed);
+        self.fraction.set(0.0);
+        self.created.reset();
+    }
+
+    /// When the counter was created (or last reset), in Unix seconds.
+    ///
+    /// ```
+    /// let c = metrics_core::Counter::new("x_total", "x").unwrap();
+    /// assert!(c.created() > 1.6e9);
+    /// ```
+    pub fn created(&self) -> f64 {
+        self.created.get()
+    }
+}
+
+impl FamilyMember for Counter {
+    const TYPE: MetricType = MetricType::Counter;
+    type Config = ();
+
+    fn new_child(_: &()) -> Self {
+        Self::from_meta(MetaRef::None)
+    }
+
+    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
+        family.push("_total", labels.to_vec(), self.get());
+        if crate::registry::created_series_enabled() {
+            family.push("_created", labels.to_vec(), self.created());
+        }
+    }
+}
+
+impl Collector for Counter {
+    fn collect(&self, out: &mut Vec<MetricFamily>) {
+        crate::family::collect_single(self, &self.meta, out);
+    }
+
+    fn describe(&self) -> Vec<Descriptor> {
+        self.meta.get().map(Meta::descriptor).into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_and_fractional_increments_add_up() {
+        let c = Counter::new("t_total", "h").unwrap();
+        c.inc();
+        c.inc_by(2.0).unwrap();
+        c.inc_by(0.25).unwrap();
+        c.inc_by_u64(10);
+        assert_eq!(c.get(), 13.25);
+    }
+
+    #[test]
+    fn negative_and_nan_are_refused() {
+        let c = Counter::new("t_total", "h").unwrap();
+        assert!(matches!(
+            c.inc_by(-0.5),
+            Err(MetricError::NegativeIncrement { ref metric, .. }) if metric == "t"
+        ));
+        assert!(c.inc_by(f64::NAN).is_err());
+        assert_eq!(c.get(), 0.0);
+    }
+
+    #[test]
+    fn huge_increment_goes_to_float_part() {
+        let c = Counter::new("t_total", "h").unwrap();
+        c.inc_by(1e20).unwrap();
+        assert_eq!(c.get(), 1e20);
+    }
+
+    #[test]
+    fn concurrent_increments_are_not_lost() {
+        let c = Counter::new("t_total", "h").unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..10_000 {
+                        c.inc();
+                        c.inc_by(0.5).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(c.get(), 60_000.0);
+    }
+}

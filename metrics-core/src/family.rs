@@ -1,0 +1,456 @@
+//! [`Family`]: a metric with labels, one child per combination of values.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::collector::Collector;
+use crate::error::MetricError;
+use crate::histogram::Buckets;
+use crate::labels::LabelValues;
+use crate::meta::{LabelNames, Meta, MetaRef, Opts};
+use crate::model::{Descriptor, MetricFamily, MetricType};
+
+/// A metric type that can be a child of a [`Family`]: Counter, Gauge,
+/// Histogram, Summary.
+pub trait FamilyMember: Send + Sync + Sized + 'static {
+    /// The type of the family.
+    const TYPE: MetricType;
+    /// What every child is built from (a histogram's buckets).
+    type Config: Send + Sync + 'static;
+    /// A fresh child.
+    #[doc(hidden)]
+    fn new_child(config: &Self::Config) -> Self;
+    /// Appends this child's samples.
+    #[doc(hidden)]
+    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>);
+}
+
+/// The labels of one child, as its samples get them.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ChildLabels<'a> {
+    names: Option<&'a LabelNames>,
+    values: &'a [Box<str>],
+}
+
+impl ChildLabels<'_> {
+    pub(crate) const EMPTY: ChildLabels<'static> = ChildLabels {
+        names: None,
+        values: &[],
+    };
+
+    pub(crate) fn to_vec(&self) -> Vec<(String, String)> {
+        match self.names {
+            None => Vec::new(),
+            Some(names) => self
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (names.get(i).to_owned(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn to_vec_with(&self, name: &str, value: String) -> Vec<(String, String)> {
+        let mut v = self.to_vec();
+        v.push((name.to_owned(), value));
+        v
+    }
+}
+
+/// Collects an unlabelled metric as a one-sample family.
+pub(crate) fn collect_single<M: FamilyMember>(m: &M, meta: &MetaRef, out: &mut Vec<MetricFamily>) {
+    if let Some(meta) = meta.get() {
+        let mut family = new_family(meta);
+        m.samples(&mut family, &ChildLabels::EMPTY);
+        out.push(family);
+    }
+}
+
+fn new_family(meta: &Meta) -> MetricFamily {
+    let mut f = MetricFamily::new(meta.name.as_ref(), meta.help.as_ref(), meta.kind);
+    f.unit = meta.unit.to_string();
+    f
+}
+
+struct Child<M> {
+    values: Box<[Box<str>]>,
+    metric: Arc<M>,
+    hash: u64,
+}
+
+struct Children<M> {
+    hasher: Option<RandomState>,
+    /// Hash of the values -> indexes into `list` with that hash.
+    index: Option<HashMap<u64, Vec<usize>>>,
+    /// Children in creation order.
+    list: Vec<Child<M>>,
+}
+
+impl<M> Children<M> {
+    const EMPTY: Self = Children {
+        hasher: None,
+        index: None,
+        list: Vec::new(),
+    };
+
+    fn hash(&self, values: &[&str]) -> Option<u64> {
+        let mut h = self.hasher.as_ref()?.build_hasher();
+        for v in values {
+            h.write(v.as_bytes());
+            h.write_u8(0xff);
+        }
+        Some(h.finish())
+    }
+
+    fn find(&self, values: &[&str]) -> Option<&Arc<M>> {
+        let hash = self.hash(values)?;
+        let candidates = self.index.as_ref()?.get(&hash)?;
+        candidates
+            .iter()
+            .filter_map(|&i| self.list.get(i))
+            .find(|c| c.values.iter().map(|v| &**v).eq(values.iter().copied()))
+            .map(|c| &c.metric)
+    }
+
+    fn insert(&mut self, values: &[&str], metric: Arc<M>) {
+        let hasher = self.hasher.get_or_insert_with(RandomState::new);
+        let mut h = hasher.build_hasher();
+        for v in values {
+            h.write(v.as_bytes());
+            h.write_u8(0xff);
+        }
+        let hash = h.finish();
+        let idx = self.list.len();
+        self.list.push(Child {
+            values: values.iter().map(|v| Box::from(*v)).collect(),
+            metric,
+            hash,
+        });
+        self.index
+            .get_or_insert_with(HashMap::new)
+            .entry(hash)
+            .or_default()
+            .push(idx);
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Child<M>) -> bool) -> usize {
+        let before = self.list.len();
+        self.list.retain(|c| keep(c));
+        let removed = before - self.list.len();
+        if removed > 0 {
+            let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+            for (i, c) in self.list.iter().enumerate() {
+                index.entry(c.hash).or_default().push(i);
+            }
+            self.index = Some(index);
+        }
+        removed
+    }
+}
+
+/// A labelled metric: `N` label names, one child metric per combination of
+/// label values. The arity is in the type, so `labels` with the wrong
+/// number of values does not compile.
+///
+/// Look a child up once and keep the returned handle: updating it is then
+/// as cheap as updating an unlabelled metric (no lock, no hashing).
+///
+/// ```
+/// metrics_core::counter!(REQUESTS, "my_requests_total", "HTTP Failures",
+///                        labels = ["method", "endpoint"]);
+///
+/// REQUESTS.labels(["get", "/"]).inc();
+/// let submit = REQUESTS.labels(["post", "/submit"]);  // cached handle
+/// submit.inc();
+/// submit.inc();
+/// assert_eq!(REQUESTS.labels(["post", "/submit"]).get(), 2.0);
+/// ```
+pub struct Family<M: FamilyMember, const N: usize> {
+    meta: MetaRef,
+    config: M::Config,
+    children: RwLock<Children<M>>,
+}
+
+impl<M: FamilyMember, const N: usize> std::fmt::Debug for Family<M, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Family")
+            .field("name", &self.meta.name())
+            .field("type", &M::TYPE)
+            .field("children", &self.len())
+            .finish()
+    }
+}
+
+impl<M: FamilyMember, const N: usize> Family<M, N> {
+    #[doc(hidden)]
+    pub const fn __from_static(meta: &'static Meta, config: M::Config) -> Self {
+        Family {
+            meta: MetaRef::Static(meta),
+            config,
+            children: RwLock::new(Children::EMPTY),
+        }
+    }
+
+    /// A family built at run time from [`Opts`] (which must name exactly
+    /// `N` labels) and the children's configuration (`()`, or a
+    /// histogram's [`Buckets`]).
+    ///
+    /// ```
+    /// use metrics_core::{Counter, Family, Opts};
+    /// let f = Family::<Counter, 1>::with_config(
+    ///     Opts::new("hits_total", "Hits").labels(["page"]), ()).unwrap();
+    /// f.labels(["/"]).inc();
+    /// assert!(Family::<Counter, 2>::with_config(Opts::new("x", "x").labels(["a"]), ()).is_err());
+    /// ```
+    pub fn with_config(opts: Opts, config: M::Config) -> Result<Arc<Self>, MetricError> {
+        if opts.labels.len() != N {
+            return Err(MetricError::LabelCount {
+                metric: opts.name.clone(),
+                expected: N,
+                got: opts.labels.len(),
+            });
+        }
+        let meta = opts.into_meta(M::TYPE)?;
+        Ok(Arc::new(Family {
+            meta: MetaRef::Shared(Arc::new(meta)),
+            config,
+            children: RwLock::new(Children::EMPTY),
+        }))
+    }
+
+    /// The family name.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// assert_eq!(G.name(), "temp");
+    /// ```
+    pub fn name(&self) -> &str {
+        self.meta.name()
+    }
+
+    /// The child for these label values, created on first use. Accepts an
+    /// array `[V; N]` of any [`LabelValue`](crate::LabelValue) type, or a
+    /// tuple of `N` mixed ones.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "responses_total", "Responses", labels = ["method", "code"]);
+    /// C.labels(("get", 200u16)).inc();
+    /// assert_eq!(C.labels(["get", "200"]).get(), 1.0);
+    /// ```
+    pub fn labels<L: LabelValues<N>>(&self, values: L) -> Arc<M> {
+        let texts = values.texts();
+        let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
+        {
+            let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(m) = children.find(&strs) {
+                return Arc::clone(m);
+            }
+        }
+        let mut children = self
+            .children
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(m) = children.find(&strs) {
+            return Arc::clone(m);
+        }
+        let m = Arc::new(M::new_child(&self.config));
+        children.insert(&strs, Arc::clone(&m));
+        m
+    }
+
+    /// Removes the child with exactly these values; `true` if it existed.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// G.labels(["kitchen"]).set(21.0);
+    /// assert!(G.remove(["kitchen"]));
+    /// assert!(!G.remove(["kitchen"]));
+    /// ```
+    pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
+        let texts = values.texts();
+        let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
+        let mut children = self
+            .children
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        children.retain(|c| !c.values.iter().map(|v| &**v).eq(strs.iter().copied())) > 0
+    }
+
+    /// Removes every child whose labels include all the given pairs;
+    /// returns how many were removed.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "req_total", "R", labels = ["method", "path"]);
+    /// C.labels(["get", "/a"]).inc();
+    /// C.labels(["get", "/b"]).inc();
+    /// C.labels(["post", "/a"]).inc();
+    /// assert_eq!(C.remove_by_labels(&[("method", "get")]), 2);
+    /// assert_eq!(C.len(), 1);
+    /// ```
+    pub fn remove_by_labels(&self, pairs: &[(&str, &str)]) -> usize {
+        let Some(meta) = self.meta.get() else {
+            return 0;
+        };
+        let positions: Option<Vec<(usize, &str)>> = pairs
+            .iter()
+            .map(|(name, value)| {
+                (0..meta.labels.len())
+                    .find(|&i| meta.labels.get(i) == *name)
+                    .map(|i| (i, *value))
+            })
+            .collect();
+        let Some(positions) = positions else {
+            return 0; // a label name the family does not have matches nothing
+        };
+        let mut children = self
+            .children
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        children.retain(|c| {
+            !positions
+                .iter()
+                .all(|(i, v)| c.values.get(*i).is_some_and(|cv| &**cv == *v))
+        })
+    }
+
+    /// Removes every child.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// G.labels(["attic"]).set(1.0);
+    /// G.clear();
+    /// assert!(G.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        let mut children = self
+            .children
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        *children = Children::EMPTY;
+    }
+
+    /// Number of children.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// assert_eq!(G.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.children
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .list
+            .len()
+    }
+
+    /// Whether the family has no child yet.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// assert!(G.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<M: FamilyMember<Config = ()>, const N: usize> Family<M, N> {
+    /// A family built at run time (Counter, Gauge, Summary).
+    ///
+    /// ```
+    /// use metrics_core::{Family, Gauge, Opts};
+    /// let g = Family::<Gauge, 1>::new(Opts::new("temp", "T").labels(["room"])).unwrap();
+    /// g.labels(["hall"]).set(19.5);
+    /// ```
+    pub fn new(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        Self::with_config(opts, ())
+    }
+}
+
+impl<const N: usize> Family<crate::Histogram, N> {
+    /// A histogram family built at run time.
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Family, Histogram, Opts};
+    /// let h = Family::<Histogram, 1>::with_buckets(
+    ///     Opts::new("latency_seconds", "L").labels(["path"]), Buckets::DEFAULT).unwrap();
+    /// h.labels(["/"]).observe(0.1);
+    /// ```
+    pub fn with_buckets(opts: Opts, buckets: Buckets) -> Result<Arc<Self>, MetricError> {
+        Self::with_config(opts, buckets)
+    }
+}
+
+impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
+    fn collect(&self, out: &mut Vec<MetricFamily>) {
+        let Some(meta) = self.meta.get() else {
+            return;
+        };
+        let mut family = new_family(meta);
+        let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
+        for child in &children.list {
+            let labels = ChildLabels {
+                names: Some(&meta.labels),
+                values: &child.values,
+            };
+            child.metric.samples(&mut family, &labels);
+        }
+        drop(children);
+        out.push(family);
+    }
+
+    fn describe(&self) -> Vec<Descriptor> {
+        self.meta.get().map(Meta::descriptor).into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Counter, Gauge};
+
+    #[test]
+    fn children_are_shared_and_ordered_by_creation() {
+        let f = Family::<Counter, 2>::new(Opts::new("r_total", "r").labels(["a", "b"])).unwrap();
+        f.labels(["z", "1"]).inc();
+        f.labels(["a", "2"]).inc();
+        f.labels(["z", "1"]).inc();
+        let mut out = Vec::new();
+        f.collect(&mut out);
+        let totals: Vec<_> = out[0]
+            .samples
+            .iter()
+            .filter(|s| s.name == "r_total")
+            .map(|s| (s.labels[0].1.clone(), s.value))
+            .collect();
+        assert_eq!(totals, [("z".to_string(), 2.0), ("a".to_string(), 1.0)]);
+    }
+
+    #[test]
+    fn remove_then_reinsert_finds_the_new_child() {
+        let f = Family::<Gauge, 1>::new(Opts::new("g", "g").labels(["k"])).unwrap();
+        for i in 0..100 {
+            f.labels([i]).set(i as f64);
+        }
+        assert!(f.remove([50]));
+        assert_eq!(f.len(), 99);
+        assert_eq!(f.labels([99]).get(), 99.0);
+        assert_eq!(f.labels([50]).get(), 0.0);
+        assert_eq!(f.len(), 100);
+    }
+
+    #[test]
+    fn separator_keeps_values_apart() {
+        let f = Family::<Counter, 2>::new(Opts::new("c", "c").labels(["a", "b"])).unwrap();
+        f.labels(["ab", "c"]).inc();
+        assert_eq!(f.labels(["a", "bc"]).get(), 0.0);
+    }
+
+    #[test]
+    fn label_count_is_checked_at_run_time_for_runtime_families() {
+        let e = Family::<Counter, 1>::new(Opts::new("c", "c").labels(["a", "b"])).unwrap_err();
+        assert!(e.to_string().contains("given 2 label names"));
+    }
+}

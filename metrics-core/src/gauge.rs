@@ -1,0 +1,284 @@
+//! [`Gauge`]: a value that goes up and down.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::atomic::{unix_now, AtomicF64};
+use crate::collector::Collector;
+use crate::error::MetricError;
+use crate::family::{ChildLabels, FamilyMember};
+use crate::meta::{Meta, MetaRef, Opts};
+use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::timer::{InProgress, Observe, Timer};
+
+type ValueFn = Box<dyn Fn() -> f64 + Send + Sync>;
+
+/// A gauge: a value that can go up and down, be set, track in-progress
+/// work, time code, or be read from a function at scrape time.
+///
+/// ```
+/// metrics_core::gauge!(IN_PROGRESS, "my_inprogress_requests", "Description of gauge");
+///
+/// IN_PROGRESS.inc();
+/// IN_PROGRESS.dec_by(10.0);
+/// IN_PROGRESS.set(4.2);
+/// assert_eq!(IN_PROGRESS.get(), 4.2);
+/// ```
+pub struct Gauge {
+    meta: MetaRef,
+    value: AtomicF64,
+    function: OnceLock<ValueFn>,
+}
+
+impl std::fmt::Debug for Gauge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gauge")
+            .field("name", &self.meta.name())
+            .field("value", &self.get())
+            .finish()
+    }
+}
+
+impl Gauge {
+    #[doc(hidden)]
+    pub const fn __from_static(meta: &'static Meta) -> Self {
+        Gauge {
+            meta: MetaRef::Static(meta),
+            value: AtomicF64::ZERO,
+            function: OnceLock::new(),
+        }
+    }
+
+    /// A gauge built at run time.
+    ///
+    /// ```
+    /// let g = metrics_core::Gauge::new("job_last_success_unixtime", "Last success").unwrap();
+    /// g.set_to_current_time();
+    /// assert!(g.get() > 1.6e9);
+    /// ```
+    pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
+        Self::with_opts(Opts::new(name, help))
+    }
+
+    /// A gauge built from [`Opts`].
+    ///
+    /// ```
+    /// let g = metrics_core::Gauge::with_opts(metrics_core::Opts::new("temp", "T").unit("celsius")).unwrap();
+    /// assert_eq!(g.name(), "temp_celsius");
+    /// ```
+    pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        let meta = opts.into_meta(MetricType::Gauge)?;
+        Ok(Arc::new(Gauge {
+            meta: MetaRef::Shared(Arc::new(meta)),
+            value: AtomicF64::ZERO,
+            function: OnceLock::new(),
+        }))
+    }
+
+    /// The family name; empty for a family's child.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// assert_eq!(G.name(), "g");
+    /// ```
+    pub fn name(&self) -> &str {
+        self.meta.name()
+    }
+
+    /// Adds one.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// G.inc();
+    /// assert_eq!(G.get(), 1.0);
+    /// ```
+    #[inline]
+    pub fn inc(&self) {
+        self.value.add(1.0);
+    }
+
+    /// Subtracts one.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// G.dec();
+    /// assert_eq!(G.get(), -1.0);
+    /// ```
+    #[inline]
+    pub fn dec(&self) {
+        self.value.add(-1.0);
+    }
+
+    /// Adds `v` (which may be negative).
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// G.inc_by(2.5);
+    /// assert_eq!(G.get(), 2.5);
+    /// ```
+    #[inline]
+    pub fn inc_by(&self, v: f64) {
+        self.value.add(v);
+    }
+
+    /// Subtracts `v`.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// G.dec_by(2.5);
+    /// assert_eq!(G.get(), -2.5);
+    /// ```
+    #[inline]
+    pub fn dec_by(&self, v: f64) {
+        self.value.add(-v);
+    }
+
+    /// Sets the value.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// G.set(4.2);
+    /// assert_eq!(G.get(), 4.2);
+    /// ```
+    #[inline]
+    pub fn set(&self, v: f64) {
+        self.value.set(v);
+    }
+
+    /// Sets the value to the current Unix time in seconds.
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// G.set_to_current_time();
+    /// assert!(G.get() > 1.6e9);
+    /// ```
+    pub fn set_to_current_time(&self) {
+        self.value.set(unix_now());
+    }
+
+    /// The current value (the function's result when one is set).
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// assert_eq!(G.get(), 0.0);
+    /// ```
+    pub fn get(&self) -> f64 {
+        match self.function.get() {
+            Some(f) => f(),
+            None => self.value.get(),
+        }
+    }
+
+    /// Takes the value from `f`, called at every scrape. Returns `false`
+    /// (and keeps the first function) when one was already set.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// static QUEUE_LEN: AtomicUsize = AtomicUsize::new(3);
+    /// metrics_core::gauge!(G, "queue_length", "Items queued");
+    /// G.set_function(|| QUEUE_LEN.load(Ordering::Relaxed) as f64);
+    /// assert_eq!(G.get(), 3.0);
+    /// ```
+    pub fn set_function(&self, f: impl Fn() -> f64 + Send + Sync + 'static) -> bool {
+        self.function.set(Box::new(f)).is_ok()
+    }
+
+    /// Adds one now and subtracts it when the guard drops, on every exit
+    /// path (return, `?`, panic, a dropped future).
+    ///
+    /// ```
+    /// metrics_core::gauge!(G, "g", "help");
+    /// {
+    ///     let _g = G.track_inprogress();
+    ///     assert_eq!(G.get(), 1.0);
+    /// }
+    /// assert_eq!(G.get(), 0.0);
+    /// ```
+    pub fn track_inprogress(&self) -> InProgress<'_> {
+        InProgress::new(self)
+    }
+
+    /// Starts a timer that sets the gauge to the elapsed seconds when it
+    /// is dropped or [observed](Timer::observe_duration).
+    ///
+    /// ```
+    /// metrics_core::gauge!(LAST_RUN, "last_run_seconds", "Duration of the last run");
+    /// let t = LAST_RUN.start_timer();
+    /// let secs = t.observe_duration();
+    /// assert_eq!(LAST_RUN.get(), secs);
+    /// ```
+    pub fn start_timer(&self) -> Timer<'_, Self> {
+        Timer::new(self)
+    }
+}
+
+impl Observe for Gauge {
+    #[inline]
+    fn observe_seconds(&self, seconds: f64) {
+        self.set(seconds);
+    }
+}
+
+impl FamilyMember for Gauge {
+    const TYPE: MetricType = MetricType::Gauge;
+    type Config = ();
+
+    fn new_child(_: &()) -> Self {
+        Gauge {
+            meta: MetaRef::None,
+            value: AtomicF64::ZERO,
+            function: OnceLock::new(),
+        }
+    }
+
+    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
+        family.push("", labels.to_vec(), self.get());
+    }
+}
+
+impl Collector for Gauge {
+    fn collect(&self, out: &mut Vec<MetricFamily>) {
+        crate::family::collect_single(self, &self.meta, out);
+    }
+
+    fn describe(&self) -> Vec<Descriptor> {
+        self.meta.get().map(Meta::descriptor).into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn up_down_set() {
+        let g = Gauge::new("g", "h").unwrap();
+        g.inc();
+        g.inc_by(2.0);
+        g.dec();
+        g.dec_by(0.5);
+        assert_eq!(g.get(), 1.5);
+        g.set(-7.0);
+        assert_eq!(g.get(), -7.0);
+    }
+
+    #[test]
+    fn inprogress_is_balanced_on_panic() {
+        let g = Gauge::new("g", "h").unwrap();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _t = g.track_inprogress();
+            assert_eq!(g.get(), 1.0);
+            panic!("boom");
+        }));
+        assert!(r.is_err());
+        assert_eq!(g.get(), 0.0);
+    }
+
+    #[test]
+    fn function_wins_and_is_set_once() {
+        let g = Gauge::new("g", "h").unwrap();
+        g.set(1.0);
+        assert!(g.set_function(|| 42.0));
+        assert!(!g.set_function(|| 0.0));
+        assert_eq!(g.get(), 42.0);
+    }
+}

@@ -1,0 +1,385 @@
+//! [`Histogram`]: observations counted in buckets.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::atomic::{AtomicF64, Created};
+use crate::collector::Collector;
+use crate::error::MetricError;
+use crate::family::{ChildLabels, FamilyMember};
+use crate::meta::{Meta, MetaRef, Opts};
+use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::timer::{Observe, Timer};
+use crate::value::float_string;
+
+/// The default buckets of Python's client, for typical web/RPC latencies
+/// in seconds; `+Inf` is last.
+pub const DEFAULT_BUCKETS: [f64; 15] = [
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+    f64::INFINITY,
+];
+
+/// Upper bounds of a histogram's buckets: strictly increasing, `+Inf` last.
+#[derive(Debug, Clone)]
+pub struct Buckets(BucketsRepr);
+
+#[derive(Debug, Clone)]
+enum BucketsRepr {
+    Static(&'static [f64]),
+    Shared(Arc<[f64]>),
+}
+
+impl Buckets {
+    /// The defaults ([`DEFAULT_BUCKETS`]).
+    ///
+    /// ```
+    /// assert_eq!(metrics_core::Buckets::default().bounds().len(), 15);
+    /// ```
+    pub const DEFAULT: Buckets = Buckets(BucketsRepr::Static(&DEFAULT_BUCKETS));
+
+    #[doc(hidden)]
+    /// Bounds the declaration macro has checked (sorted, `+Inf` last).
+    pub const fn __from_static(bounds: &'static [f64]) -> Self {
+        Buckets(BucketsRepr::Static(bounds))
+    }
+
+    /// Checks and builds bucket bounds: they must be strictly increasing and
+    /// not NaN; `+Inf` is appended when missing.
+    ///
+    /// ```
+    /// let b = metrics_core::Buckets::new([0.1, 1.0, 10.0]).unwrap();
+    /// assert_eq!(b.bounds(), &[0.1, 1.0, 10.0, f64::INFINITY]);
+    /// assert!(metrics_core::Buckets::new([1.0, 0.5]).is_err());
+    /// ```
+    pub fn new(bounds: impl IntoIterator<Item = f64>) -> Result<Self, MetricError> {
+        let mut v: Vec<f64> = bounds.into_iter().collect();
+        let err = |reason: String| MetricError::InvalidBuckets {
+            metric: String::new(),
+            reason,
+        };
+        if v.iter().any(|b| b.is_nan()) {
+            return Err(err("a bucket bound is NaN".into()));
+        }
+        if let Some(w) = v.windows(2).find(|w| w[0] >= w[1]) {
+            return Err(err(format!(
+                "buckets must be in strictly increasing order, but {} is followed by {}",
+                float_string(w[0]),
+                float_string(w[1])
+            )));
+        }
+        if v.last() != Some(&f64::INFINITY) {
+            v.push(f64::INFINITY);
+        }
+        Ok(Buckets(BucketsRepr::Shared(v.into())))
+    }
+
+    /// `count` buckets starting at `start`, each `width` wider, then `+Inf`.
+    ///
+    /// ```
+    /// let b = metrics_core::Buckets::linear(1.0, 1.0, 3).unwrap();
+    /// assert_eq!(b.bounds(), &[1.0, 2.0, 3.0, f64::INFINITY]);
+    /// ```
+    pub fn linear(start: f64, width: f64, count: usize) -> Result<Self, MetricError> {
+        Self::new((0..count).map(|i| start + width * i as f64))
+    }
+
+    /// `count` buckets starting at `start`, each `factor` times the last.
+    ///
+    /// ```
+    /// let b = metrics_core::Buckets::exponential(1.0, 10.0, 3).unwrap();
+    /// assert_eq!(b.bounds(), &[1.0, 10.0, 100.0, f64::INFINITY]);
+    /// ```
+    pub fn exponential(start: f64, factor: f64, count: usize) -> Result<Self, MetricError> {
+        Self::new((0..count).scan(start, |b, _| {
+            let cur = *b;
+            *b *= factor;
+            Some(cur)
+        }))
+    }
+
+    /// The upper bounds, `+Inf` last.
+    ///
+    /// ```
+    /// assert_eq!(metrics_core::Buckets::default().bounds()[0], 0.005);
+    /// ```
+    pub fn bounds(&self) -> &[f64] {
+        match &self.0 {
+            BucketsRepr::Static(b) => b,
+            BucketsRepr::Shared(b) => b,
+        }
+    }
+}
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Buckets::DEFAULT
+    }
+}
+
+#[derive(Debug)]
+enum Counts {
+    Static(&'static [AtomicU64]),
+    Owned(Box<[AtomicU64]>),
+}
+
+impl Counts {
+    fn zeroed(n: usize) -> Self {
+        Counts::Owned((0..n).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    #[inline]
+    fn get(&self) -> &[AtomicU64] {
+        match self {
+            Counts::Static(c) => c,
+            Counts::Owned(c) => c,
+        }
+    }
+}
+
+/// A histogram: counts observations in cumulative buckets and sums them.
+///
+/// Only per-bucket counts are stored; `_count` is their total at scrape
+/// time, so `_count` always equals the `+Inf` bucket.
+///
+/// ```
+/// metrics_core::histogram!(H, "request_size_bytes", "Description of histogram",
+///                          buckets = [100.0, 1000.0]);
+/// H.observe(512.0);
+/// assert_eq!(H.get_count(), 1);
+/// assert_eq!(H.get_sum(), 512.0);
+/// ```
+#[derive(Debug)]
+pub struct Histogram {
+    meta: MetaRef,
+    buckets: Buckets,
+    counts: Counts,
+    sum: AtomicF64,
+    created: Created,
+}
+
+impl Histogram {
+    #[doc(hidden)]
+    pub const fn __from_static(
+        meta: &'static Meta,
+        bounds: &'static [f64],
+        counts: &'static [AtomicU64],
+    ) -> Self {
+        Histogram {
+            meta: MetaRef::Static(meta),
+            buckets: Buckets::__from_static(bounds),
+            counts: Counts::Static(counts),
+            sum: AtomicF64::ZERO,
+            created: Created::UNSET,
+        }
+    }
+
+    fn with_buckets_meta(meta: MetaRef, buckets: Buckets) -> Self {
+        let n = buckets.bounds().len();
+        Histogram {
+            meta,
+            buckets,
+            counts: Counts::zeroed(n),
+            sum: AtomicF64::ZERO,
+            created: Created::now(),
+        }
+    }
+
+    /// A histogram with the default buckets, built at run time.
+    ///
+    /// ```
+    /// let h = metrics_core::Histogram::new("latency_seconds", "Latency").unwrap();
+    /// h.observe(0.2);
+    /// assert_eq!(h.get_count(), 1);
+    /// ```
+    pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
+        Self::with_opts(Opts::new(name, help), Buckets::DEFAULT)
+    }
+
+    /// A histogram from [`Opts`] and [`Buckets`].
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Histogram, Opts};
+    /// let h = Histogram::with_opts(Opts::new("size", "Size").unit("bytes"),
+    ///                              Buckets::exponential(64.0, 4.0, 5).unwrap()).unwrap();
+    /// assert_eq!(h.name(), "size_bytes");
+    /// ```
+    pub fn with_opts(opts: Opts, buckets: Buckets) -> Result<Arc<Self>, MetricError> {
+        let meta = opts.into_meta(MetricType::Histogram)?;
+        Ok(Arc::new(Self::with_buckets_meta(
+            MetaRef::Shared(Arc::new(meta)),
+            buckets,
+        )))
+    }
+
+    /// The family name; empty for a family's child.
+    ///
+    /// ```
+    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// assert_eq!(H.name(), "h_seconds");
+    /// ```
+    pub fn name(&self) -> &str {
+        self.meta.name()
+    }
+
+    /// Records one observation.
+    ///
+    /// ```
+    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// H.observe(4.7);
+    /// assert_eq!(H.get_sum(), 4.7);
+    /// ```
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        let bounds = self.buckets.bounds();
+        let counts = self.counts.get();
+        // First bucket whose bound is >= v; NaN (and anything past the last
+        // finite bound) lands in +Inf.
+        let i = bounds.partition_point(|b| *b < v);
+        let i = if i >= counts.len() || v.is_nan() {
+            counts.len().saturating_sub(1)
+        } else {
+            i
+        };
+        if let Some(c) = counts.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum.add(v);
+    }
+
+    /// Number of observations.
+    ///
+    /// ```
+    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// assert_eq!(H.get_count(), 0);
+    /// ```
+    pub fn get_count(&self) -> u64 {
+        self.counts
+            .get()
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Sum of observations.
+    ///
+    /// ```
+    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// assert_eq!(H.get_sum(), 0.0);
+    /// ```
+    pub fn get_sum(&self) -> f64 {
+        self.sum.get()
+    }
+
+    /// The bucket bounds.
+    ///
+    /// ```
+    /// metrics_core::histogram!(H, "h_seconds", "help", buckets = [1.0, 2.0]);
+    /// assert_eq!(H.buckets().bounds(), &[1.0, 2.0, f64::INFINITY]);
+    /// ```
+    pub fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+
+    /// Starts a timer that observes the elapsed seconds when dropped.
+    ///
+    /// ```
+    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// H.start_timer().observe_duration();
+    /// assert_eq!(H.get_count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> Timer<'_, Self> {
+        Timer::new(self)
+    }
+}
+
+impl Observe for Histogram {
+    #[inline]
+    fn observe_seconds(&self, seconds: f64) {
+        self.observe(seconds);
+    }
+}
+
+impl FamilyMember for Histogram {
+    const TYPE: MetricType = MetricType::Histogram;
+    type Config = Buckets;
+
+    fn new_child(buckets: &Buckets) -> Self {
+        Self::with_buckets_meta(MetaRef::None, buckets.clone())
+    }
+
+    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
+        let bounds = self.buckets.bounds();
+        let mut acc = 0u64;
+        for (bound, count) in bounds.iter().zip(self.counts.get()) {
+            acc += count.load(Ordering::Relaxed);
+            family.push(
+                "_bucket",
+                labels.to_vec_with("le", float_string(*bound)),
+                acc as f64,
+            );
+        }
+        family.push("_count", labels.to_vec(), acc as f64);
+        // Python's rule: with a negative bucket the sum is not monotonic,
+        // so it is not exposed.
+        if bounds.first().is_some_and(|b| *b >= 0.0) {
+            family.push("_sum", labels.to_vec(), self.sum.get());
+        }
+        if crate::registry::created_series_enabled() {
+            family.push("_created", labels.to_vec(), self.created.get());
+        }
+    }
+}
+
+impl Collector for Histogram {
+    fn collect(&self, out: &mut Vec<MetricFamily>) {
+        crate::family::collect_single(self, &self.meta, out);
+    }
+
+    fn describe(&self) -> Vec<Descriptor> {
+        self.meta.get().map(Meta::descriptor).into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observations_land_in_the_right_bucket() {
+        let h =
+            Histogram::with_opts(Opts::new("h", "h"), Buckets::new([1.0, 2.0]).unwrap()).unwrap();
+        for v in [0.5, 1.0, 1.5, 2.0, 3.0, f64::NAN] {
+            h.observe(v);
+        }
+        let c: Vec<u64> = h
+            .counts
+            .get()
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        assert_eq!(c, [2, 2, 2]);
+        assert_eq!(h.get_count(), 6);
+    }
+
+    #[test]
+    fn bucket_validation() {
+        assert!(Buckets::new([1.0, 1.0]).is_err());
+        assert!(Buckets::new([f64::NAN]).is_err());
+        let b = Buckets::new([1.0, f64::INFINITY]).unwrap();
+        assert_eq!(b.bounds().len(), 2);
+        assert_eq!(Buckets::new([]).unwrap().bounds(), &[f64::INFINITY]);
+    }
+}

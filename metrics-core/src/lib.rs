@@ -1,0 +1,98 @@
+//! Prometheus instrumentation for Rust, driven by macros.
+//!
+//! Declare metrics as statics with [`counter!`], [`gauge!`],
+//! [`histogram!`] and [`summary!`]; they register themselves at link time
+//! in the [default registry](default_registry). Time functions with
+//! [`#[timed]`](timed). Encode with [`encode_text`]; serve, push or write
+//! them with the `metrics-export` crate.
+//!
+//! ```
+//! use metrics_core::{counter, summary, timed};
+//!
+//! summary!(REQUEST_TIME, "request_processing_seconds", "Time spent processing request");
+//! counter!(REQUESTS, "my_requests_total", "HTTP requests", labels = ["method", "endpoint"]);
+//!
+//! #[timed(REQUEST_TIME)]
+//! fn process_request(n: u64) -> u64 {
+//!     REQUESTS.labels(["get", "/"]).inc();
+//!     n * 2
+//! }
+//!
+//! assert_eq!(process_request(21), 42);
+//! let text = metrics_core::encode_text(metrics_core::default_registry());
+//! assert!(text.contains("request_processing_seconds_count 1.0"));
+//! assert!(text.contains(r#"my_requests_total{method="get",endpoint="/"} 1.0"#));
+//! ```
+//!
+//! # Hot path
+//! Updating a metric, or a child handle kept from [`Family::labels`], is a
+//! few relaxed atomic operations: no lock, no allocation, no hashing.
+//!
+//! # Linking
+//! A static is registered only if its crate is linked into the program. A
+//! library crate none of whose items the program uses is not linked: add
+//! `use that_crate as _;` to the program.
+
+extern crate self as metrics_core;
+
+mod atomic;
+mod collector;
+mod counter;
+mod error;
+mod family;
+mod gauge;
+mod histogram;
+mod labels;
+mod meta;
+mod model;
+mod names;
+mod process;
+mod registry;
+mod summary;
+mod text;
+mod timer;
+mod value;
+
+pub use collector::Collector;
+pub use counter::Counter;
+pub use error::MetricError;
+pub use family::{Family, FamilyMember};
+pub use gauge::Gauge;
+pub use histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
+pub use labels::{LabelText, LabelValue, LabelValues};
+pub use meta::{Opts, Site};
+pub use model::{Descriptor, MetricFamily, MetricType, Sample};
+pub use names::{is_valid_label_name, is_valid_metric_name};
+#[cfg(all(target_os = "linux", feature = "process"))]
+pub use process::ProcessCollector;
+pub use registry::{
+    created_series_enabled, default_registry, disable_created_series, enable_created_series, Clash,
+    Origin, Registry, RegistryError,
+};
+pub use summary::Summary;
+pub use text::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
+pub use timer::{InProgress, Observe, Timer};
+pub use value::write_float;
+
+pub use metrics_macros::{counter, gauge, histogram, summary, timed};
+
+/// Support for the macro expansions. Not public API: it changes without
+/// notice between versions.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::family::ChildLabels;
+    pub use crate::meta::{Meta, Site};
+    pub use crate::model::MetricType;
+    pub use crate::registry::StaticMetric;
+    pub use crate::timer::TimedGuard;
+    pub use core::sync::atomic::AtomicU64;
+    pub use linkme;
+
+    /// Every declared static, gathered by the linker.
+    #[linkme::distributed_slice]
+    pub static STATIC_METRICS: [StaticMetric];
+
+    /// A zero bucket count, to build static bucket arrays.
+    #[allow(clippy::declare_interior_mutable_const)]
+    pub const ZERO: AtomicU64 = AtomicU64::new(0);
+}

@@ -1,0 +1,214 @@
+//! Metric metadata: name, help, unit, label names and declaration site.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::error::MetricError;
+use crate::model::{Descriptor, MetricType};
+use crate::names;
+
+/// Where a metric was declared: reported when two metrics clash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Site {
+    /// Source file, as `file!()` gives it.
+    pub file: &'static str,
+    /// Line number.
+    pub line: u32,
+    /// Column number.
+    pub column: u32,
+}
+
+impl std::fmt::Display for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// Label names of a metric: borrowed from a static, or owned.
+#[derive(Debug, Clone)]
+pub(crate) enum LabelNames {
+    Static(&'static [&'static str]),
+    Owned(Arc<[String]>),
+}
+
+impl LabelNames {
+    pub(crate) fn get(&self, i: usize) -> &str {
+        match self {
+            LabelNames::Static(s) => s.get(i).copied().unwrap_or(""),
+            LabelNames::Owned(s) => s.get(i).map(String::as_str).unwrap_or(""),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            LabelNames::Static(s) => s.len(),
+            LabelNames::Owned(s) => s.len(),
+        }
+    }
+}
+
+/// Everything about a metric that is not its value. Statics hold a
+/// `&'static Meta` built by the declaration macros; metrics built at run
+/// time share an `Arc<Meta>` with their clones.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Meta {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) help: Cow<'static, str>,
+    pub(crate) unit: Cow<'static, str>,
+    pub(crate) kind: MetricType,
+    pub(crate) labels: LabelNames,
+}
+
+impl Meta {
+    /// Metadata of a declared static: the macro has already validated and
+    /// built the full name (its site goes to the registration).
+    #[doc(hidden)]
+    pub const fn new_static(
+        kind: MetricType,
+        name: &'static str,
+        help: &'static str,
+        unit: &'static str,
+        labels: &'static [&'static str],
+    ) -> Meta {
+        Meta {
+            name: Cow::Borrowed(name),
+            help: Cow::Borrowed(help),
+            unit: Cow::Borrowed(unit),
+            kind,
+            labels: LabelNames::Static(labels),
+        }
+    }
+
+    /// Family name (a counter's without `_total`).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            name: self.name.to_string(),
+            kind: self.kind,
+        }
+    }
+}
+
+/// Options shared by every runtime constructor: what Python's metric
+/// constructors take as keyword arguments.
+///
+/// ```
+/// use metrics_core::Opts;
+/// let o = Opts::new("requests_total", "Requests").namespace("app").subsystem("http");
+/// let c = metrics_core::Counter::with_opts(o).unwrap();
+/// assert_eq!(c.name(), "app_http_requests");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Opts {
+    pub(crate) name: String,
+    pub(crate) help: String,
+    pub(crate) namespace: String,
+    pub(crate) subsystem: String,
+    pub(crate) unit: String,
+    pub(crate) labels: Vec<String>,
+}
+
+impl Opts {
+    /// Name and help.
+    ///
+    /// ```
+    /// let o = metrics_core::Opts::new("jobs_total", "Jobs processed");
+    /// ```
+    pub fn new(name: impl Into<String>, help: impl Into<String>) -> Self {
+        Opts {
+            name: name.into(),
+            help: help.into(),
+            ..Opts::default()
+        }
+    }
+
+    /// Prefix `namespace_`.
+    ///
+    /// ```
+    /// let o = metrics_core::Opts::new("up", "Up").namespace("app");
+    /// ```
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// Prefix `subsystem_` (after the namespace).
+    ///
+    /// ```
+    /// let o = metrics_core::Opts::new("up", "Up").subsystem("db");
+    /// ```
+    pub fn subsystem(mut self, subsystem: impl Into<String>) -> Self {
+        self.subsystem = subsystem.into();
+        self
+    }
+
+    /// Unit, appended as `_unit` to the name when missing.
+    ///
+    /// ```
+    /// let g = metrics_core::Gauge::with_opts(
+    ///     metrics_core::Opts::new("latency", "Latency").unit("seconds")).unwrap();
+    /// assert_eq!(g.name(), "latency_seconds");
+    /// ```
+    pub fn unit(mut self, unit: impl Into<String>) -> Self {
+        self.unit = unit.into();
+        self
+    }
+
+    /// Label names (for [`Family`](crate::Family) constructors).
+    ///
+    /// ```
+    /// let o = metrics_core::Opts::new("req_total", "Requests").labels(["method"]);
+    /// ```
+    pub fn labels<I, S>(mut self, labels: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.labels = labels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub(crate) fn into_meta(self, kind: MetricType) -> Result<Meta, MetricError> {
+        let name = names::full_name(
+            kind,
+            &self.name,
+            &self.namespace,
+            &self.subsystem,
+            &self.unit,
+        )?;
+        names::check_label_names(&name, kind, &self.labels)?;
+        Ok(Meta {
+            name: Cow::Owned(name),
+            help: Cow::Owned(self.help),
+            unit: Cow::Owned(self.unit),
+            kind,
+            labels: LabelNames::Owned(self.labels.into()),
+        })
+    }
+}
+
+/// How a metric reaches its metadata: children of a family have none.
+#[derive(Debug, Clone)]
+pub(crate) enum MetaRef {
+    None,
+    Static(&'static Meta),
+    Shared(Arc<Meta>),
+}
+
+impl MetaRef {
+    pub(crate) fn get(&self) -> Option<&Meta> {
+        match self {
+            MetaRef::None => None,
+            MetaRef::Static(m) => Some(m),
+            MetaRef::Shared(m) => Some(m),
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        self.get().map(Meta::name).unwrap_or("")
+    }
+}

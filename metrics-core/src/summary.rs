@@ -1,0 +1,160 @@
+//! [`Summary`]: count and sum of observations.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::atomic::{AtomicF64, Created};
+use crate::collector::Collector;
+use crate::error::MetricError;
+use crate::family::{ChildLabels, FamilyMember};
+use crate::meta::{Meta, MetaRef, Opts};
+use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::timer::{Observe, Timer};
+
+/// A summary: the number and the sum of observations (like Python's
+/// client, no quantiles yet).
+///
+/// ```
+/// metrics_core::summary!(REQUEST_TIME, "request_processing_seconds",
+///                        "Time spent processing request");
+/// REQUEST_TIME.observe(0.25);
+/// assert_eq!(REQUEST_TIME.get_count(), 1);
+/// ```
+#[derive(Debug)]
+pub struct Summary {
+    meta: MetaRef,
+    count: AtomicU64,
+    sum: AtomicF64,
+    created: Created,
+}
+
+impl Summary {
+    #[doc(hidden)]
+    pub const fn __from_static(meta: &'static Meta) -> Self {
+        Summary {
+            meta: MetaRef::Static(meta),
+            count: AtomicU64::new(0),
+            sum: AtomicF64::ZERO,
+            created: Created::UNSET,
+        }
+    }
+
+    fn from_meta(meta: MetaRef) -> Self {
+        Summary {
+            meta,
+            count: AtomicU64::new(0),
+            sum: AtomicF64::ZERO,
+            created: Created::now(),
+        }
+    }
+
+    /// A summary built at run time.
+    ///
+    /// ```
+    /// let s = metrics_core::Summary::new("request_size_bytes", "Size").unwrap();
+    /// s.observe(512.0);
+    /// assert_eq!(s.get_sum(), 512.0);
+    /// ```
+    pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
+        Self::with_opts(Opts::new(name, help))
+    }
+
+    /// A summary built from [`Opts`].
+    ///
+    /// ```
+    /// let s = metrics_core::Summary::with_opts(metrics_core::Opts::new("rpc", "RPC").unit("seconds")).unwrap();
+    /// assert_eq!(s.name(), "rpc_seconds");
+    /// ```
+    pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        let meta = opts.into_meta(MetricType::Summary)?;
+        Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
+    }
+
+    /// The family name; empty for a family's child.
+    ///
+    /// ```
+    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// assert_eq!(S.name(), "s_seconds");
+    /// ```
+    pub fn name(&self) -> &str {
+        self.meta.name()
+    }
+
+    /// Records one observation.
+    ///
+    /// ```
+    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// S.observe(4.7);
+    /// assert_eq!(S.get_sum(), 4.7);
+    /// ```
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum.add(v);
+    }
+
+    /// Number of observations.
+    ///
+    /// ```
+    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// assert_eq!(S.get_count(), 0);
+    /// ```
+    pub fn get_count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Sum of observations.
+    ///
+    /// ```
+    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// assert_eq!(S.get_sum(), 0.0);
+    /// ```
+    pub fn get_sum(&self) -> f64 {
+        self.sum.get()
+    }
+
+    /// Starts a timer that observes the elapsed seconds when dropped.
+    ///
+    /// ```
+    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// drop(S.start_timer());
+    /// assert_eq!(S.get_count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> Timer<'_, Self> {
+        Timer::new(self)
+    }
+}
+
+impl Observe for Summary {
+    #[inline]
+    fn observe_seconds(&self, seconds: f64) {
+        self.observe(seconds);
+    }
+}
+
+impl FamilyMember for Summary {
+    const TYPE: MetricType = MetricType::Summary;
+    type Config = ();
+
+    fn new_child(_: &()) -> Self {
+        Self::from_meta(MetaRef::None)
+    }
+
+    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
+        family.push("_count", labels.to_vec(), self.get_count() as f64);
+        family.push("_sum", labels.to_vec(), self.get_sum());
+        if crate::registry::created_series_enabled() {
+            family.push("_created", labels.to_vec(), self.created.get());
+        }
+    }
+}
+
+impl Collector for Summary {
+    fn collect(&self, out: &mut Vec<MetricFamily>) {
+        crate::family::collect_single(self, &self.meta, out);
+    }
+
+    fn describe(&self) -> Vec<Descriptor> {
+        self.meta.get().map(Meta::descriptor).into_iter().collect()
+    }
+}

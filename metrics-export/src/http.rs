@@ -1,0 +1,58 @@
+//! The axum router serving `/metrics`.
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use metrics_core::{default_registry, encode_text, Registry, TEXT_CONTENT_TYPE};
+
+/// A router serving `GET /metrics` from the default registry, in the text
+/// format 0.0.4. Merge it into any application, whatever its state type:
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .merge(metrics_export::router());
+/// ```
+///
+/// The first call checks the declared metrics for clashing names and logs
+/// each clash through `tracing` (only the first family of a name is served).
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    log_clashes_once(default_registry());
+    router_for(default_registry())
+}
+
+/// A router serving `GET /metrics` from another registry.
+///
+/// ```
+/// use std::sync::OnceLock;
+/// static REGISTRY: OnceLock<metrics_core::Registry> = OnceLock::new();
+/// let registry = REGISTRY.get_or_init(metrics_core::Registry::new);
+/// let app: axum::Router = metrics_export::router_for(registry);
+/// ```
+pub fn router_for<S>(registry: &'static Registry) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().route(
+        "/metrics",
+        get(move || async move {
+            ([(CONTENT_TYPE, TEXT_CONTENT_TYPE)], encode_text(registry)).into_response()
+        }),
+    )
+}
+
+fn log_clashes_once(registry: &'static Registry) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Err(e) = registry.check() {
+            for clash in &e.clashes {
+                tracing::error!(%clash, "clashing metric names: only the first is exposed");
+            }
+        }
+    });
+}

@@ -1,0 +1,490 @@
+//! `counter!`, `gauge!`, `histogram!`, `summary!`: parse -> validate -> expand.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp, Visibility};
+
+use crate::names::{is_valid_label_name, is_valid_metric_name};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+}
+
+impl Kind {
+    fn macro_name(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter!",
+            Kind::Gauge => "gauge!",
+            Kind::Histogram => "histogram!",
+            Kind::Summary => "summary!",
+        }
+    }
+
+    fn type_ident(self) -> Ident {
+        let s = match self {
+            Kind::Counter => "Counter",
+            Kind::Gauge => "Gauge",
+            Kind::Histogram => "Histogram",
+            Kind::Summary => "Summary",
+        };
+        Ident::new(s, Span::call_site())
+    }
+
+    fn options(self) -> &'static [&'static str] {
+        match self {
+            Kind::Histogram => &["labels", "buckets", "namespace", "subsystem", "unit"],
+            _ => &["labels", "namespace", "subsystem", "unit"],
+        }
+    }
+
+    fn reserved_label(self) -> Option<&'static str> {
+        match self {
+            Kind::Histogram => Some("le"),
+            Kind::Summary => Some("quantile"),
+            _ => None,
+        }
+    }
+}
+
+// ---- parse ---------------------------------------------------------------
+
+/// `#[attrs] vis IDENT, "name", "help", key = value, ...`
+struct Input {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    ident: Ident,
+    name: LitStr,
+    help: LitStr,
+    options: Vec<(Ident, Expr)>,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let ident: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the name of the static first, e.g. `counter!(REQUESTS, \"requests_total\", \"help\")`",
+            )
+        })?;
+        input.parse::<Token![,]>()?;
+        let name: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected the metric name as a string literal")
+        })?;
+        input.parse::<Token![,]>()?;
+        let help: LitStr = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), "expected the help text as a string literal"))?;
+        let mut options = Vec::new();
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            options.push((key, value));
+        }
+        Ok(Input {
+            attrs,
+            vis,
+            ident,
+            name,
+            help,
+            options,
+        })
+    }
+}
+
+// ---- model + validate ----------------------------------------------------
+
+struct Model {
+    kind: Kind,
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    ident: Ident,
+    full_name: String,
+    help: LitStr,
+    unit: String,
+    labels: Option<Vec<LitStr>>,
+    buckets: Option<Vec<f64>>,
+}
+
+fn string_option(key: &Ident, value: &Expr) -> syn::Result<LitStr> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s.clone()),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a string literal"),
+        )),
+    }
+}
+
+fn list_option(key: &Ident, value: &Expr) -> syn::Result<Vec<Expr>> {
+    match value {
+        Expr::Array(a) => Ok(a.elems.iter().cloned().collect()),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a list in brackets, e.g. `{key} = [...]`"),
+        )),
+    }
+}
+
+fn number(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) => f.base10_parse().ok(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<f64>().ok(),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => number(expr).map(|v| -v),
+        Expr::Path(p) => {
+            let s = p.to_token_stream().to_string().replace(' ', "");
+            matches!(
+                s.as_str(),
+                "f64::INFINITY" | "core::f64::INFINITY" | "std::f64::INFINITY"
+            )
+            .then_some(f64::INFINITY)
+        }
+        _ => None,
+    }
+}
+
+/// Checks the input. Errors are collected, not returned at the first one,
+/// and the model is still built (invalid parts replaced), so that the
+/// static exists and one mistake gives one message, not a cascade.
+fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
+    let mut labels: Option<Vec<LitStr>> = None;
+    let mut buckets: Option<Vec<f64>> = None;
+    let (mut namespace, mut subsystem, mut unit) = (None, None, None);
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in &input.options {
+        let k = key.to_string();
+        if !kind.options().contains(&k.as_str()) {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!(
+                    "unknown option `{k}` for {}: expected one of {}",
+                    kind.macro_name(),
+                    kind.options().join(", ")
+                ),
+            ));
+            continue;
+        }
+        if seen.contains(&k) {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!("option `{k}` is given twice"),
+            ));
+            continue;
+        }
+        seen.push(k.clone());
+        match k.as_str() {
+            "labels" => {
+                let mut out: Vec<LitStr> = Vec::new();
+                for e in list_option(key, value).unwrap_or_else(|e| {
+                    errors.push(e);
+                    Vec::new()
+                }) {
+                    let s = match string_option(key, &e) {
+                        Ok(s) => s,
+                        Err(err) => {
+                            errors.push(err);
+                            LitStr::new(&format!("__invalid{}", out.len()), e.span())
+                        }
+                    };
+                    let v = s.value();
+                    let problem = if v.starts_with("__invalid") {
+                        None
+                    } else if !is_valid_label_name(&v) {
+                        Some(syn::Error::new_spanned(
+                            &s,
+                            format!("invalid label name `{v}`: a label name must match [a-zA-Z_][a-zA-Z0-9_]*"),
+                        ))
+                    } else if v.starts_with("__") {
+                        Some(syn::Error::new_spanned(
+                            &s,
+                            format!("invalid label name `{v}`: names starting with `__` are reserved for Prometheus"),
+                        ))
+                    } else if kind.reserved_label() == Some(v.as_str()) {
+                        Some(syn::Error::new_spanned(
+                            &s,
+                            format!(
+                                "label name `{v}` is reserved on a {}: its series use it",
+                                kind.type_ident().to_string().to_lowercase()
+                            ),
+                        ))
+                    } else if out.iter().any(|o| o.value() == v) {
+                        Some(syn::Error::new_spanned(
+                            &s,
+                            format!("label name `{v}` appears twice"),
+                        ))
+                    } else {
+                        None
+                    };
+                    match problem {
+                        Some(err) => {
+                            errors.push(err);
+                            out.push(LitStr::new(&format!("__invalid{}", out.len()), s.span()));
+                        }
+                        None => out.push(s),
+                    }
+                }
+                if out.is_empty() && matches!(value, Expr::Array(_)) {
+                    errors.push(syn::Error::new_spanned(
+                        value,
+                        "`labels` is empty: leave the option out for a metric without labels",
+                    ));
+                } else if !out.is_empty() {
+                    labels = Some(out);
+                }
+            }
+            "buckets" => {
+                let elems = list_option(key, value).unwrap_or_else(|e| {
+                    errors.push(e);
+                    Vec::new()
+                });
+                let mut out: Vec<f64> = Vec::new();
+                for e in &elems {
+                    let Some(v) = number(e) else {
+                        errors.push(syn::Error::new_spanned(
+                            e,
+                            "a bucket bound must be a number literal",
+                        ));
+                        continue;
+                    };
+                    if v.is_nan() {
+                        errors.push(syn::Error::new_spanned(e, "a bucket bound cannot be NaN"));
+                        continue;
+                    }
+                    if let Some(prev) = out.last() {
+                        if v <= *prev {
+                            errors.push(syn::Error::new_spanned(
+                                e,
+                                format!(
+                                    "buckets must be in strictly increasing order: {v:?} comes after {prev:?}"
+                                ),
+                            ));
+                            continue;
+                        }
+                    }
+                    out.push(v);
+                }
+                if elems.is_empty() && matches!(value, Expr::Array(_)) {
+                    errors.push(syn::Error::new_spanned(
+                        value,
+                        "`buckets` is empty: leave the option out for the default buckets",
+                    ));
+                } else if !out.is_empty() {
+                    if out.last() != Some(&f64::INFINITY) {
+                        out.push(f64::INFINITY);
+                    }
+                    buckets = Some(out);
+                }
+            }
+            "namespace" => match string_option(key, value) {
+                Ok(s) => namespace = Some(s),
+                Err(e) => errors.push(e),
+            },
+            "subsystem" => match string_option(key, value) {
+                Ok(s) => subsystem = Some(s),
+                Err(e) => errors.push(e),
+            },
+            "unit" => match string_option(key, value) {
+                Ok(s) => unit = Some(s),
+                Err(e) => errors.push(e),
+            },
+            _ => unreachable!("options are checked against the list above"),
+        }
+    }
+
+    // The full name, as Python's client builds it.
+    let mut full = String::new();
+    for part in [&namespace, &subsystem].into_iter().flatten() {
+        if !part.value().is_empty() {
+            full.push_str(&part.value());
+            full.push('_');
+        }
+    }
+    let name = input.name.value();
+    full.push_str(&name);
+    if kind == Kind::Counter && full.ends_with("_total") {
+        full.truncate(full.len() - "_total".len());
+    }
+    let unit_value = unit.as_ref().map(LitStr::value).unwrap_or_default();
+    if let Some(u) = &unit {
+        if !is_valid_label_name(&unit_value) && !unit_value.is_empty() {
+            errors.push(syn::Error::new_spanned(
+                u,
+                format!("invalid unit `{unit_value}`: a unit must match [a-zA-Z_][a-zA-Z0-9_]*"),
+            ));
+        }
+        if !unit_value.is_empty() && !full.ends_with(&format!("_{unit_value}")) {
+            full.push('_');
+            full.push_str(&unit_value);
+        }
+    }
+    if !is_valid_metric_name(&name) || !is_valid_metric_name(&full) {
+        errors.push(syn::Error::new_spanned(
+            &input.name,
+            format!(
+                "invalid metric name `{full}`: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*"
+            ),
+        ));
+    }
+    Model {
+        kind,
+        attrs: input.attrs,
+        vis: input.vis,
+        ident: input.ident,
+        full_name: full,
+        help: input.help,
+        unit: unit_value,
+        labels,
+        buckets,
+    }
+}
+
+// ---- expand --------------------------------------------------------------
+
+fn float_tokens(v: f64) -> TokenStream {
+    if v == f64::INFINITY {
+        quote!(::core::f64::INFINITY)
+    } else {
+        let lit = proc_macro2::Literal::f64_suffixed(v);
+        quote!(#lit)
+    }
+}
+
+fn expand(m: Model, register: bool) -> TokenStream {
+    let Model {
+        kind,
+        attrs,
+        vis,
+        ident,
+        full_name,
+        help,
+        unit,
+        labels,
+        buckets,
+    } = m;
+    let p = quote!(::metrics_core::__private);
+    let ty = kind.type_ident();
+    let kind_variant = kind.type_ident();
+    let label_lits: Vec<&LitStr> = labels.iter().flatten().collect();
+    let n = label_lits.len();
+    let site = quote!(#p::Site {
+        file: ::core::file!(),
+        line: ::core::line!(),
+        column: ::core::column!(),
+    });
+    let meta = quote! {
+        static __META: #p::Meta = #p::Meta::new_static(
+            #p::MetricType::#kind_variant, #full_name, #help, #unit, &[#(#label_lits),*],
+        );
+    };
+    let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
+    let doc = (!has_doc).then(|| {
+        let text = format!(" {} `{full_name}`: {}", kind.type_ident(), help.value());
+        quote!(#[doc = #text])
+    });
+
+    let bounds = buckets.as_ref().map(|b| {
+        let len = b.len();
+        let vals = b.iter().map(|v| float_tokens(*v));
+        quote!(static __BOUNDS: [f64; #len] = [#(#vals),*];)
+    });
+    let (static_ty, init) = match (labels.is_some(), kind) {
+        (false, Kind::Histogram) => {
+            let (bounds_def, bounds_ref, len) = match &bounds {
+                Some(b) => {
+                    let len = buckets.as_ref().map(Vec::len).unwrap_or(0);
+                    (b.clone(), quote!(&__BOUNDS), quote!(#len))
+                }
+                None => (
+                    quote!(),
+                    quote!(&::metrics_core::DEFAULT_BUCKETS),
+                    quote!(::metrics_core::DEFAULT_BUCKETS.len()),
+                ),
+            };
+            (
+                quote!(::metrics_core::Histogram),
+                quote! {
+                    #bounds_def
+                    static __COUNTS: [#p::AtomicU64; #len] = [#p::ZERO; #len];
+                    ::metrics_core::Histogram::__from_static(&__META, #bounds_ref, &__COUNTS)
+                },
+            )
+        }
+        (false, _) => (
+            quote!(::metrics_core::#ty),
+            quote!(::metrics_core::#ty::__from_static(&__META)),
+        ),
+        (true, _) => {
+            let config = match (kind, &bounds) {
+                (Kind::Histogram, Some(b)) => quote! {{
+                    #b
+                    ::metrics_core::Buckets::__from_static(&__BOUNDS)
+                }},
+                (Kind::Histogram, None) => quote!(::metrics_core::Buckets::DEFAULT),
+                _ => quote!(()),
+            };
+            (
+                quote!(::metrics_core::Family<::metrics_core::#ty, #n>),
+                quote!(::metrics_core::Family::__from_static(&__META, #config)),
+            )
+        }
+    };
+    let reg = format_ident!("__METRICS_CORE_REGISTER_{}", ident);
+    let registration = register.then(|| {
+        quote! {
+            const _: () = {
+                #[#p::linkme::distributed_slice(#p::STATIC_METRICS)]
+                #[linkme(crate = #p::linkme)]
+                static #reg: #p::StaticMetric = #p::StaticMetric::new(&#ident, #site);
+            };
+        }
+    });
+    quote! {
+        #doc
+        #(#attrs)*
+        #vis static #ident: #static_ty = {
+            #meta
+            #init
+        };
+        #registration
+    }
+}
+
+pub(crate) fn declare(kind: Kind, input: TokenStream) -> TokenStream {
+    let input = match syn::parse2::<Input>(input) {
+        Ok(i) => i,
+        Err(e) => return e.to_compile_error(),
+    };
+    let mut errors = Vec::new();
+    let model = validate(kind, input, &mut errors);
+    if errors.is_empty() {
+        expand(model, true)
+    } else {
+        // Keep the static (unregistered) so its uses still type-check and
+        // the user sees only the real mistake.
+        let errors = errors.iter().map(syn::Error::to_compile_error);
+        let item = expand(model, false);
+        quote!(#(#errors)* #item)
+    }
+}
