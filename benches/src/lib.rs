@@ -1,0 +1,2 @@
+//! Benchmarks only: see `benches/hot_path.rs`, run with
+//! `cargo bench -p metrics-bench`.
