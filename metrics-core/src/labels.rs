@@ -146,6 +146,11 @@ display_label_value!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, is
 /// let texts = values.texts();
 /// assert_eq!(texts[1].as_str(), "200");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a set of {N} label values",
+    label = "expected {N} label values here",
+    note = "give exactly one value per label name, as an array `[a, b]` or a tuple `(a, b)` of `LabelValue`s (&str, String, integers, bool, or your own type implementing `LabelValue`)"
+)]
 pub trait LabelValues<const N: usize> {
     /// The values as text.
     fn texts(&self) -> [LabelText<'_>; N];

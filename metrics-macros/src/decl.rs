@@ -74,10 +74,20 @@ impl Parse for Input {
                 "expected the name of the static first, e.g. `counter!(REQUESTS, \"requests_total\", \"help\")`",
             )
         })?;
+        if input.is_empty() {
+            return Err(
+                input.error("expected the metric name and help text after the static's name")
+            );
+        }
         input.parse::<Token![,]>()?;
         let name: LitStr = input.parse().map_err(|e| {
             syn::Error::new(e.span(), "expected the metric name as a string literal")
         })?;
+        if input.is_empty() {
+            return Err(
+                input.error("expected the help text after the metric name: every metric needs one")
+            );
+        }
         input.parse::<Token![,]>()?;
         let help: LitStr = input
             .parse()
@@ -328,13 +338,14 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
     }
     let unit_value = unit.as_ref().map(LitStr::value).unwrap_or_default();
     if let Some(u) = &unit {
-        if !is_valid_label_name(&unit_value) && !unit_value.is_empty() {
+        let valid = unit_value.is_empty() || is_valid_label_name(&unit_value);
+        if !valid {
             errors.push(syn::Error::new_spanned(
                 u,
                 format!("invalid unit `{unit_value}`: a unit must match [a-zA-Z_][a-zA-Z0-9_]*"),
             ));
         }
-        if !unit_value.is_empty() && !full.ends_with(&format!("_{unit_value}")) {
+        if valid && !unit_value.is_empty() && !full.ends_with(&format!("_{unit_value}")) {
             full.push('_');
             full.push_str(&unit_value);
         }

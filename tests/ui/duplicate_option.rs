@@ -1,0 +1,2 @@
+metrics_core::gauge!(G, "temperature", "help", unit = "celsius", unit = "kelvin");
+fn main() {}

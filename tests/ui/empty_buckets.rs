@@ -1,0 +1,2 @@
+metrics_core::histogram!(H, "latency_seconds", "help", buckets = []);
+fn main() {}

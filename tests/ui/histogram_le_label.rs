@@ -1,0 +1,2 @@
+metrics_core::histogram!(H, "latency_seconds", "help", labels = ["le"]);
+fn main() {}

@@ -1,0 +1,2 @@
+metrics_core::gauge!(G, "temperature", "help", unit = "deg-c");
+fn main() {}

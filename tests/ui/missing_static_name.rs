@@ -1,0 +1,2 @@
+metrics_core::counter!("requests_total", "help");
+fn main() {}

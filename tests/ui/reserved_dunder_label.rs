@@ -1,0 +1,2 @@
+metrics_core::gauge!(G, "temperature", "help", labels = ["__room"]);
+fn main() {}
