@@ -165,7 +165,7 @@ fn labels_are_computed_from_arguments() {
 
 #[timed(T_GENERIC)]
 fn generic<T: Clone + std::fmt::Debug>(v: &T) -> impl Iterator<Item = T> {
-    std::iter::repeat(v.clone()).take(2)
+    std::iter::repeat_n(v.clone(), 2)
 }
 
 #[test]

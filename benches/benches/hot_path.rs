@@ -5,6 +5,8 @@
 //! `prometheus-client`; criterion reports each, and the ratios follow
 //! from the reported times.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};

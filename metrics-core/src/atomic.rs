@@ -9,7 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub(crate) struct AtomicF64(AtomicU64);
 
 impl AtomicF64 {
-    pub(crate) const ZERO: AtomicF64 = AtomicF64(AtomicU64::new(0));
+    pub(crate) const fn zero() -> Self {
+        AtomicF64(AtomicU64::new(0))
+    }
 
     pub(crate) const fn new(v: f64) -> Self {
         AtomicF64(AtomicU64::new(v.to_bits()))
@@ -63,7 +65,9 @@ pub(crate) struct Created(AtomicF64);
 
 impl Created {
     /// For statics: reads as the process start time until reset.
-    pub(crate) const UNSET: Created = Created(AtomicF64::ZERO);
+    pub(crate) const fn unset() -> Self {
+        Created(AtomicF64::zero())
+    }
 
     pub(crate) fn now() -> Self {
         Created(AtomicF64::new(unix_now()))

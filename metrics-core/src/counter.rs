@@ -41,8 +41,8 @@ impl Counter {
         Counter {
             meta: MetaRef::Static(meta),
             whole: AtomicU64::new(0),
-            fraction: AtomicF64::ZERO,
-            created: Created::UNSET,
+            fraction: AtomicF64::zero(),
+            created: Created::unset(),
         }
     }
 
@@ -50,7 +50,7 @@ impl Counter {
         Counter {
             meta,
             whole: AtomicU64::new(0),
-            fraction: AtomicF64::ZERO,
+            fraction: AtomicF64::zero(),
             created: Created::now(),
         }
     }

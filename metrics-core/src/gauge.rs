@@ -43,7 +43,7 @@ impl Gauge {
     pub const fn __from_static(meta: &'static Meta) -> Self {
         Gauge {
             meta: MetaRef::Static(meta),
-            value: AtomicF64::ZERO,
+            value: AtomicF64::zero(),
             function: OnceLock::new(),
         }
     }
@@ -69,7 +69,7 @@ impl Gauge {
         let meta = opts.into_meta(MetricType::Gauge)?;
         Ok(Arc::new(Gauge {
             meta: MetaRef::Shared(Arc::new(meta)),
-            value: AtomicF64::ZERO,
+            value: AtomicF64::zero(),
             function: OnceLock::new(),
         }))
     }
@@ -225,7 +225,7 @@ impl FamilyMember for Gauge {
     fn new_child(_: &()) -> Self {
         Gauge {
             meta: MetaRef::None,
-            value: AtomicF64::ZERO,
+            value: AtomicF64::zero(),
             function: OnceLock::new(),
         }
     }

@@ -181,8 +181,8 @@ impl Histogram {
             meta: MetaRef::Static(meta),
             buckets: Buckets::__from_static(bounds),
             counts: Counts::Static(counts),
-            sum: AtomicF64::ZERO,
-            created: Created::UNSET,
+            sum: AtomicF64::zero(),
+            created: Created::unset(),
         }
     }
 
@@ -192,7 +192,7 @@ impl Histogram {
             meta,
             buckets,
             counts: Counts::zeroed(n),
-            sum: AtomicF64::ZERO,
+            sum: AtomicF64::zero(),
             created: Created::now(),
         }
     }

@@ -34,8 +34,8 @@ impl Summary {
         Summary {
             meta: MetaRef::Static(meta),
             count: AtomicU64::new(0),
-            sum: AtomicF64::ZERO,
-            created: Created::UNSET,
+            sum: AtomicF64::zero(),
+            created: Created::unset(),
         }
     }
 
@@ -43,7 +43,7 @@ impl Summary {
         Summary {
             meta,
             count: AtomicU64::new(0),
-            sum: AtomicF64::ZERO,
+            sum: AtomicF64::zero(),
             created: Created::now(),
         }
     }
