@@ -165,6 +165,51 @@ impl Counter {
         self.created.reset();
     }
 
+    /// Runs `f`, counting one exception if it returns `Err` or panics (the
+    /// panic keeps unwinding): Python's `with c.count_exceptions():`.
+    ///
+    /// ```
+    /// metrics_core::counter!(FAILURES, "failures_total", "Failures");
+    /// let r: Result<i32, String> = FAILURES.count_exceptions(|| Err("boom".into()));
+    /// assert!(r.is_err());
+    /// FAILURES.count_exceptions(|| ());
+    /// assert_eq!(FAILURES.get(), 1.0);
+    /// ```
+    pub fn count_exceptions<R: crate::Fallible>(&self, f: impl FnOnce() -> R) -> R {
+        let guard = crate::support::ExceptionGuard::new(self);
+        let r = f();
+        if r.is_failure() {
+            guard.record();
+        }
+        r
+    }
+
+    /// Runs `f`, counting one exception if it panics or returns an `Err`
+    /// for which `counts` is true: Python's `count_exceptions(ValueError)`.
+    ///
+    /// ```
+    /// use std::io::{Error, ErrorKind};
+    /// metrics_core::counter!(TIMEOUTS, "timeouts_total", "Timeouts");
+    /// let timed_out = |e: &Error| e.kind() == ErrorKind::TimedOut;
+    /// let _ = TIMEOUTS.count_exceptions_where(|| Err::<(), _>(Error::from(ErrorKind::TimedOut)), timed_out);
+    /// let _ = TIMEOUTS.count_exceptions_where(|| Err::<(), _>(Error::from(ErrorKind::NotFound)), timed_out);
+    /// assert_eq!(TIMEOUTS.get(), 1.0);
+    /// ```
+    pub fn count_exceptions_where<T, E>(
+        &self,
+        f: impl FnOnce() -> Result<T, E>,
+        counts: impl FnOnce(&E) -> bool,
+    ) -> Result<T, E> {
+        let guard = crate::support::ExceptionGuard::new(self);
+        let r = f();
+        if let Err(e) = &r {
+            if counts(e) {
+                guard.record();
+            }
+        }
+        r
+    }
+
     /// When the counter was created (or last reset), in Unix seconds.
     ///
     /// ```

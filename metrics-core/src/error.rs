@@ -57,6 +57,29 @@ pub enum MetricError {
         /// Label names given.
         got: usize,
     },
+    /// A label name the metric does not have (named label lookup).
+    UnknownLabel {
+        /// The metric.
+        metric: String,
+        /// The label name given.
+        label: String,
+    },
+    /// An enum metric was set to a state it does not declare.
+    UnknownState {
+        /// The metric.
+        metric: String,
+        /// The state given.
+        state: String,
+        /// The declared states.
+        states: Vec<String>,
+    },
+    /// An enum metric declared without states, or with one twice.
+    InvalidStates {
+        /// The metric.
+        metric: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A counter was asked to go down.
     NegativeIncrement {
         /// The metric.
@@ -106,6 +129,21 @@ impl fmt::Display for MetricError {
                 f,
                 "metric `{metric}` was given {got} label names, but its family type has {expected}"
             ),
+            MetricError::UnknownLabel { metric, label } => {
+                write!(f, "metric `{metric}` has no label named `{label}`")
+            }
+            MetricError::UnknownState {
+                metric,
+                state,
+                states,
+            } => write!(
+                f,
+                "`{state}` is not a state of enum `{metric}`; its states are: {}",
+                states.join(", ")
+            ),
+            MetricError::InvalidStates { metric, reason } => {
+                write!(f, "invalid states for enum `{metric}`: {reason}")
+            }
             MetricError::NegativeIncrement { metric, amount } => write!(
                 f,
                 "counter `{metric}` cannot be increased by {amount}: counters only go up"

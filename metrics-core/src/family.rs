@@ -260,6 +260,64 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         m
     }
 
+    /// The child for label values given by name, in any order (Python's
+    /// `labels(method='get', endpoint='/')`). Every label must be named
+    /// exactly once; the arity is checked at run time, so prefer
+    /// [`labels`](Family::labels) where the order is known.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "requests_total", "R", labels = ["method", "endpoint"]);
+    /// C.labels_named(&[("endpoint", "/"), ("method", "get")]).unwrap().inc();
+    /// assert_eq!(C.labels(["get", "/"]).get(), 1.0);
+    /// assert!(C.labels_named(&[("method", "get")]).is_err());
+    /// assert!(C.labels_named(&[("method", "get"), ("path", "/")]).is_err());
+    /// ```
+    pub fn labels_named(&self, pairs: &[(&str, &str)]) -> Result<Arc<M>, MetricError> {
+        let metric = self.name().to_owned();
+        if pairs.len() != N {
+            return Err(MetricError::LabelCount {
+                metric,
+                expected: N,
+                got: pairs.len(),
+            });
+        }
+        let Some(meta) = self.meta.get() else {
+            return Err(MetricError::LabelCount {
+                metric,
+                expected: 0,
+                got: N,
+            });
+        };
+        let mut values = [""; N];
+        for (i, slot) in values.iter_mut().enumerate() {
+            let name = meta.labels.get(i);
+            let mut found = pairs.iter().filter(|(k, _)| *k == name);
+            match (found.next(), found.next()) {
+                (Some((_, v)), None) => *slot = v,
+                (Some(_), Some(_)) => {
+                    return Err(MetricError::DuplicateLabelName {
+                        metric,
+                        label: name.to_owned(),
+                    })
+                }
+                (None, _) => {
+                    // With N pairs and one label missing, some pair names
+                    // a label the family does not have.
+                    let unknown = pairs
+                        .iter()
+                        .find(|(k, _)| (0..N).all(|j| meta.labels.get(j) != *k))
+                        .map(|(k, _)| (*k).to_owned())
+                        .unwrap_or_else(|| name.to_owned());
+                    return Err(MetricError::UnknownLabel {
+                        metric,
+                        label: unknown,
+                    });
+                }
+            }
+        }
+        Ok(self.labels(values))
+    }
+
     /// Removes the child with exactly these values; `true` if it existed.
     ///
     /// ```

@@ -38,10 +38,12 @@ extern crate self as metrics_core;
 mod atomic;
 mod collector;
 mod counter;
+mod enumeration;
 mod error;
 mod family;
 mod gauge;
 mod histogram;
+mod info;
 mod labels;
 mod meta;
 mod model;
@@ -49,16 +51,19 @@ mod names;
 mod process;
 mod registry;
 mod summary;
+mod support;
 mod text;
 mod timer;
 mod value;
 
 pub use collector::Collector;
 pub use counter::Counter;
+pub use enumeration::{Enum, States};
 pub use error::MetricError;
 pub use family::{Family, FamilyMember};
 pub use gauge::Gauge;
 pub use histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
+pub use info::Info;
 pub use labels::{LabelText, LabelValue, LabelValues};
 pub use meta::{Opts, Site};
 pub use model::{Descriptor, MetricFamily, MetricType, Sample};
@@ -70,11 +75,15 @@ pub use registry::{
     Origin, Registry, RegistryError,
 };
 pub use summary::Summary;
+pub use support::Fallible;
 pub use text::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
 pub use timer::{InProgress, Observe, Timer};
 pub use value::write_float;
 
-pub use metrics_macros::{counter, gauge, histogram, summary, timed};
+pub use metrics_macros::{
+    count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,
+    track_inprogress,
+};
 
 /// Support for the macro expansions. Not public API: it changes without
 /// notice between versions.
@@ -84,6 +93,9 @@ pub mod __private {
     pub use crate::meta::{Meta, Site};
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
+    pub use crate::support::{
+        call, error_is, ExceptionGuard, InProgressGuard, IsErrOther, IsErrResult, Probe,
+    };
     pub use crate::timer::TimedGuard;
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;

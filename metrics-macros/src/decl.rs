@@ -14,6 +14,8 @@ pub(crate) enum Kind {
     Gauge,
     Histogram,
     Summary,
+    Info,
+    Enum,
 }
 
 impl Kind {
@@ -23,6 +25,8 @@ impl Kind {
             Kind::Gauge => "gauge!",
             Kind::Histogram => "histogram!",
             Kind::Summary => "summary!",
+            Kind::Info => "info!",
+            Kind::Enum => "enumeration!",
         }
     }
 
@@ -32,13 +36,38 @@ impl Kind {
             Kind::Gauge => "Gauge",
             Kind::Histogram => "Histogram",
             Kind::Summary => "Summary",
+            Kind::Info => "Info",
+            Kind::Enum => "Enum",
         };
         Ident::new(s, Span::call_site())
+    }
+
+    /// The `MetricType` variant.
+    fn metric_type(self) -> Ident {
+        let s = match self {
+            Kind::Info => "Info",
+            Kind::Enum => "StateSet",
+            other => return other.type_ident(),
+        };
+        Ident::new(s, Span::call_site())
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
+            Kind::Info => "info metric",
+            Kind::Enum => "enum",
+        }
     }
 
     fn options(self) -> &'static [&'static str] {
         match self {
             Kind::Histogram => &["labels", "buckets", "namespace", "subsystem", "unit"],
+            Kind::Enum => &["states", "labels", "namespace", "subsystem"],
+            Kind::Info => &["labels", "namespace", "subsystem"],
             _ => &["labels", "namespace", "subsystem", "unit"],
         }
     }
@@ -126,6 +155,7 @@ struct Model {
     unit: String,
     labels: Option<Vec<LitStr>>,
     buckets: Option<Vec<f64>>,
+    states: Option<Vec<LitStr>>,
 }
 
 fn string_option(key: &Ident, value: &Expr) -> syn::Result<LitStr> {
@@ -181,10 +211,18 @@ fn number(e: &Expr) -> Option<f64> {
 fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
     let mut labels: Option<Vec<LitStr>> = None;
     let mut buckets: Option<Vec<f64>> = None;
+    let mut states: Option<Vec<LitStr>> = None;
     let (mut namespace, mut subsystem, mut unit) = (None, None, None);
     let mut seen: Vec<String> = Vec::new();
     for (key, value) in &input.options {
         let k = key.to_string();
+        if k == "unit" && matches!(kind, Kind::Info | Kind::Enum) {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!("an {} cannot have a unit", kind.noun()),
+            ));
+            continue;
+        }
         if !kind.options().contains(&k.as_str()) {
             errors.push(syn::Error::new_spanned(
                 key,
@@ -236,7 +274,7 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
                             &s,
                             format!(
                                 "label name `{v}` is reserved on a {}: its series use it",
-                                kind.type_ident().to_string().to_lowercase()
+                                kind.noun()
                             ),
                         ))
                     } else if out.iter().any(|o| o.value() == v) {
@@ -307,6 +345,31 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
                     buckets = Some(out);
                 }
             }
+            "states" => {
+                let mut out: Vec<LitStr> = Vec::new();
+                for e in list_option(key, value).unwrap_or_else(|e| {
+                    errors.push(e);
+                    Vec::new()
+                }) {
+                    match string_option(key, &e) {
+                        Ok(s) if out.iter().any(|o| o.value() == s.value()) => {
+                            errors.push(syn::Error::new_spanned(
+                                &s,
+                                format!("state `{}` appears twice", s.value()),
+                            ))
+                        }
+                        Ok(s) => out.push(s),
+                        Err(err) => errors.push(err),
+                    }
+                }
+                if out.is_empty() && matches!(value, Expr::Array(a) if a.elems.is_empty()) {
+                    errors.push(syn::Error::new_spanned(
+                        value,
+                        "`states` is empty: an enum needs at least one state",
+                    ));
+                }
+                states = Some(out);
+            }
             "namespace" => match string_option(key, value) {
                 Ok(s) => namespace = Some(s),
                 Err(e) => errors.push(e),
@@ -336,6 +399,9 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
     if kind == Kind::Counter && full.ends_with("_total") {
         full.truncate(full.len() - "_total".len());
     }
+    if kind == Kind::Info && full.ends_with("_info") {
+        full.truncate(full.len() - "_info".len());
+    }
     let unit_value = unit.as_ref().map(LitStr::value).unwrap_or_default();
     if let Some(u) = &unit {
         let valid = unit_value.is_empty() || is_valid_label_name(&unit_value);
@@ -358,6 +424,31 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
             ),
         ));
     }
+    if kind == Kind::Enum {
+        if states.is_none() {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                "enumeration! needs its states: add `states = [\"first\", \"second\", ...]` (the first is the default)",
+            ));
+        }
+        // An enum's series are labelled with its own name.
+        if let Some(ls) = &mut labels {
+            for l in ls.iter_mut() {
+                if l.value() == full {
+                    errors.push(syn::Error::new_spanned(
+                        &*l,
+                        format!("label name `{full}` is reserved on this enum: its series use the metric's name as the state label"),
+                    ));
+                    *l = LitStr::new("__invalid_state_label", l.span());
+                }
+            }
+        }
+    }
+    let states = match states {
+        Some(s) if !s.is_empty() => Some(s),
+        _ if kind == Kind::Enum => Some(vec![LitStr::new("__invalid", Span::call_site())]),
+        _ => None,
+    };
     Model {
         kind,
         attrs: input.attrs,
@@ -368,6 +459,7 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
         unit: unit_value,
         labels,
         buckets,
+        states,
     }
 }
 
@@ -393,10 +485,11 @@ fn expand(m: Model, register: bool) -> TokenStream {
         unit,
         labels,
         buckets,
+        states,
     } = m;
     let p = quote!(::metrics_core::__private);
     let ty = kind.type_ident();
-    let kind_variant = kind.type_ident();
+    let kind_variant = kind.metric_type();
     let label_lits: Vec<&LitStr> = labels.iter().flatten().collect();
     let n = label_lits.len();
     let site = quote!(#p::Site {
@@ -420,6 +513,10 @@ fn expand(m: Model, register: bool) -> TokenStream {
         let vals = b.iter().map(|v| float_tokens(*v));
         quote!(static __BOUNDS: [f64; #len] = [#(#vals),*];)
     });
+    let states_def = states.as_ref().map(|s| {
+        let len = s.len();
+        quote!(static __STATES: [&str; #len] = [#(#s),*];)
+    });
     let (static_ty, init) = match (labels.is_some(), kind) {
         (false, Kind::Histogram) => {
             let (bounds_def, bounds_ref, len) = match &bounds {
@@ -442,6 +539,13 @@ fn expand(m: Model, register: bool) -> TokenStream {
                 },
             )
         }
+        (false, Kind::Enum) => (
+            quote!(::metrics_core::Enum),
+            quote! {
+                #states_def
+                ::metrics_core::Enum::__from_static(&__META, &__STATES)
+            },
+        ),
         (false, _) => (
             quote!(::metrics_core::#ty),
             quote!(::metrics_core::#ty::__from_static(&__META)),
@@ -453,6 +557,10 @@ fn expand(m: Model, register: bool) -> TokenStream {
                     ::metrics_core::Buckets::__from_static(&__BOUNDS)
                 }},
                 (Kind::Histogram, None) => quote!(::metrics_core::Buckets::DEFAULT),
+                (Kind::Enum, _) => quote! {{
+                    #states_def
+                    ::metrics_core::States::__from_static(&__STATES)
+                }},
                 _ => quote!(()),
             };
             (

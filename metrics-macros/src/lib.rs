@@ -7,10 +7,11 @@
 
 use proc_macro::TokenStream;
 
+mod attr;
 mod decl;
 mod names;
-mod timed;
 
+use attr::Attr;
 use decl::Kind;
 
 /// Declares a `static` [`Counter`](https://docs.rs/metrics-core) (or a
@@ -48,6 +49,24 @@ pub fn summary(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Summary, input.into()).into()
 }
 
+/// Declares a `static` Info metric (or a labelled family): key-value
+/// pairs exposed as `<name>_info 1`. Options: `labels`, `namespace`,
+/// `subsystem`; a unit is an error. A trailing `_info` is dropped from the
+/// family name.
+#[proc_macro]
+pub fn info(input: TokenStream) -> TokenStream {
+    decl::declare(Kind::Info, input.into()).into()
+}
+
+/// Declares a `static` Enum metric (or a labelled family):
+/// `enumeration!(STATE, "task_state", "help", states = ["a", "b"])`; the
+/// first state is the default. Options: `states` (required), `labels`,
+/// `namespace`, `subsystem`; a unit is an error.
+#[proc_macro]
+pub fn enumeration(input: TokenStream) -> TokenStream {
+    decl::declare(Kind::Enum, input.into()).into()
+}
+
 /// Times a function (sync or async) into a Histogram or Summary, or sets a
 /// Gauge to its duration: `#[timed(METRIC)]`, or
 /// `#[timed(FAMILY, labels = [expr, ...])]` with label values computed from
@@ -55,5 +74,27 @@ pub fn summary(input: TokenStream) -> TokenStream {
 /// return, `?`, panic, and a future dropped before completion.
 #[proc_macro_attribute]
 pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
-    timed::timed(args.into(), item.into()).into()
+    attr::expand(Attr::Timed, args.into(), item.into()).into()
+}
+
+/// Counts the exceptions of a function (sync or async) in a Counter:
+/// returns of `Err(_)` and panics (the panic keeps unwinding). A function
+/// returning `()` or `impl Trait` counts panics only.
+///
+/// `#[count_exceptions(COUNTER, err = pattern)]` counts only errors that
+/// match the pattern (`err = MyError::Timeout | MyError::Io(_)`), and
+/// `#[count_exceptions(COUNTER, err_type = std::io::Error)]` only errors of
+/// that type (also inside a `Box<dyn Error>`). `labels = [expr, ...]`
+/// picks a child of a counter family from the arguments.
+#[proc_macro_attribute]
+pub fn count_exceptions(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attr::CountExceptions, args.into(), item.into()).into()
+}
+
+/// Tracks calls in progress in a Gauge: +1 on entry, -1 on every exit
+/// (return, `?`, panic, and an async future dropped before completion).
+/// `labels = [expr, ...]` picks a child of a gauge family.
+#[proc_macro_attribute]
+pub fn track_inprogress(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attr::TrackInprogress, args.into(), item.into()).into()
 }

@@ -1,0 +1,166 @@
+//! [`Info`]: constant key-value information about the target.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::collector::Collector;
+use crate::error::MetricError;
+use crate::family::{ChildLabels, FamilyMember};
+use crate::meta::{Meta, MetaRef, Opts};
+use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::names::is_valid_label_name;
+
+/// Key-value information, exposed as one `<name>_info` series with the
+/// value `1` and the pairs as labels (Python's `Info`).
+///
+/// ```
+/// metrics_core::info!(BUILD, "my_build", "Build information");
+///
+/// BUILD.set([("version", "1.2.3"), ("revision", "abc")]).unwrap();
+/// let r = metrics_core::default_registry();
+/// assert_eq!(
+///     r.get_sample_value("my_build_info", &[("version", "1.2.3"), ("revision", "abc")]),
+///     Some(1.0)
+/// );
+/// ```
+#[derive(Debug)]
+pub struct Info {
+    meta: MetaRef,
+    value: RwLock<Vec<(String, String)>>,
+}
+
+impl Info {
+    #[doc(hidden)]
+    pub const fn __from_static(meta: &'static Meta) -> Self {
+        Info {
+            meta: MetaRef::Static(meta),
+            value: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// An info metric built at run time. A trailing `_info` in `name` is
+    /// dropped (it is added back in the exposition).
+    ///
+    /// ```
+    /// let i = metrics_core::Info::new("app_build_info", "Build").unwrap();
+    /// assert_eq!(i.name(), "app_build");
+    /// ```
+    pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
+        Self::with_opts(Opts::new(name, help))
+    }
+
+    /// An info metric from [`Opts`]; a unit is refused.
+    ///
+    /// ```
+    /// use metrics_core::{Info, Opts};
+    /// assert!(Info::with_opts(Opts::new("build", "B").unit("seconds")).is_err());
+    /// ```
+    pub fn with_opts(mut opts: Opts) -> Result<Arc<Self>, MetricError> {
+        if let Some(stripped) = opts.name.strip_suffix("_info") {
+            opts.name = stripped.to_owned();
+        }
+        let meta = opts.into_meta(MetricType::Info)?;
+        Ok(Arc::new(Info {
+            meta: MetaRef::Shared(Arc::new(meta)),
+            value: RwLock::new(Vec::new()),
+        }))
+    }
+
+    /// The family name (without `_info`).
+    ///
+    /// ```
+    /// metrics_core::info!(I, "my_build", "help");
+    /// assert_eq!(I.name(), "my_build");
+    /// ```
+    pub fn name(&self) -> &str {
+        self.meta.name()
+    }
+
+    /// Replaces the information. Keys must be valid label names, each once,
+    /// and must not repeat a label of the metric; on error nothing changes.
+    ///
+    /// ```
+    /// metrics_core::info!(I, "my_build", "help");
+    /// I.set([("version", "1.0")]).unwrap();
+    /// assert!(I.set([("bad key", "x")]).is_err());
+    /// assert_eq!(I.get(), [("version".to_string(), "1.0".to_string())]);
+    /// ```
+    pub fn set<I, K, V>(&self, pairs: I) -> Result<(), MetricError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let metric = self.name().to_owned();
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            if !is_valid_label_name(k) {
+                return Err(MetricError::InvalidLabelName {
+                    metric,
+                    label: k.clone(),
+                });
+            }
+            let taken = pairs[..i].iter().any(|(o, _)| o == k)
+                || self
+                    .meta
+                    .get()
+                    .is_some_and(|m| (0..m.labels.len()).any(|j| m.labels.get(j) == k));
+            if taken {
+                return Err(MetricError::DuplicateLabelName {
+                    metric,
+                    label: k.clone(),
+                });
+            }
+        }
+        *self.value.write().unwrap_or_else(PoisonError::into_inner) = pairs;
+        Ok(())
+    }
+
+    /// The current information.
+    ///
+    /// ```
+    /// metrics_core::info!(I, "my_build", "help");
+    /// assert!(I.get().is_empty());
+    /// ```
+    pub fn get(&self) -> Vec<(String, String)> {
+        self.value
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl FamilyMember for Info {
+    const TYPE: MetricType = MetricType::Info;
+    type Config = ();
+
+    fn new_child(_: &()) -> Self {
+        Info {
+            meta: MetaRef::None,
+            value: RwLock::new(Vec::new()),
+        }
+    }
+
+    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
+        let mut all = labels.to_vec();
+        // A key that repeats a family label is skipped: the family's wins.
+        for (k, v) in self.get() {
+            if !all.iter().any(|(name, _)| *name == k) {
+                all.push((k, v));
+            }
+        }
+        family.push("_info", all, 1.0);
+    }
+}
+
+impl Collector for Info {
+    fn collect(&self, out: &mut Vec<MetricFamily>) {
+        crate::family::collect_single(self, &self.meta, out);
+    }
+
+    fn describe(&self) -> Vec<Descriptor> {
+        self.meta.get().map(Meta::descriptor).into_iter().collect()
+    }
+}

@@ -1,0 +1,100 @@
+//! Expansions use only absolute, private paths: they compile in a crate
+//! that shadows `std`, `core`, `Result`, `Ok`, `Err`, `Option`, `Some`,
+//! `None`, `Box` and `metrics_core`.
+#![no_implicit_prelude]
+#![allow(dead_code, non_camel_case_types, clippy::all)]
+
+// Shadows of everything an expansion could reach for by a relative path.
+mod std {}
+mod core {}
+mod metrics_core {}
+mod linkme {}
+struct Result;
+struct Ok;
+struct Err;
+struct Option;
+struct Some;
+struct None;
+struct Box;
+struct Vec;
+struct String;
+struct Send;
+struct Sync;
+struct Drop;
+struct Fn;
+trait Into {}
+
+use ::metrics_core::{
+    count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,
+    track_inprogress,
+};
+
+counter!(H_COUNTER, "hyg_counter_total", "c", labels = ["a"]);
+gauge!(H_GAUGE, "hyg_gauge", "g");
+histogram!(H_HIST, "hyg_hist_seconds", "h", buckets = [0.1, 1.0]);
+histogram!(
+    H_HIST_DEFAULT,
+    "hyg_hist_default_seconds",
+    "h",
+    labels = ["a"]
+);
+summary!(H_SUMMARY, "hyg_summary_seconds", "s");
+info!(H_INFO, "hyg_build", "i");
+enumeration!(H_ENUM, "hyg_state", "e", states = ["a", "b"]);
+enumeration!(
+    H_ENUM_FAMILY,
+    "hyg_states",
+    "e",
+    labels = ["x"],
+    states = ["a", "b"]
+);
+
+#[timed(H_HIST)]
+#[track_inprogress(H_GAUGE)]
+#[count_exceptions(H_COUNTER, labels = ["a"])]
+fn work(x: i32) -> ::core::result::Result<i32, ::std::string::String> {
+    if x < 0 {
+        return ::core::result::Result::Err(::std::string::String::new());
+    }
+    ::core::result::Result::Ok(x)
+}
+
+#[timed(H_SUMMARY)]
+#[count_exceptions(H_COUNTER, labels = ["b"], err = _)]
+async fn work_async(x: i32) -> ::core::result::Result<i32, i32> {
+    if x < 0 {
+        ::core::result::Result::Err(x)
+    } else {
+        ::core::result::Result::Ok(x)
+    }
+}
+
+#[count_exceptions(H_COUNTER, labels = ["c"], err_type = ::std::io::Error)]
+fn typed() -> ::core::result::Result<(), ::std::io::Error> {
+    ::core::result::Result::Err(::std::io::Error::other("x"))
+}
+
+#[test]
+fn expansions_compile_and_work_with_everything_shadowed() {
+    ::std::assert!(work(1).is_ok());
+    ::std::assert!(work(-1).is_err());
+    ::std::assert!(typed().is_err());
+    ::std::assert_eq!(H_COUNTER.labels(["a"]).get(), 1.0);
+    ::std::assert_eq!(H_COUNTER.labels(["c"]).get(), 1.0);
+    ::std::assert_eq!(H_HIST.get_count(), 2);
+    ::std::assert_eq!(H_GAUGE.get(), 0.0);
+    let _ = H_ENUM.state("b");
+    ::std::assert_eq!(H_ENUM.get(), "b");
+    let _ = H_INFO.set([("k", "v")]);
+    let _ = H_ENUM_FAMILY.labels(["1"]);
+    let _ = H_HIST_DEFAULT.labels(["1"]);
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    ::std::assert!(rt.block_on(work_async(-2)).is_err());
+    ::std::assert_eq!(H_COUNTER.labels(["b"]).get(), 1.0);
+    ::std::assert_eq!(H_SUMMARY.get_count(), 1);
+    ::metrics_core::default_registry()
+        .check()
+        .expect("no clashing names");
+}
