@@ -1,5 +1,5 @@
 //! Hot-path costs against the Rust peers, measured in one run:
-//! `cargo bench -p metrics-bench`.
+//! `cargo bench -p metrics-bench --bench hot_path`.
 //!
 //! Each group holds the same operation for this crate, `prometheus` and
 //! `prometheus-client`; criterion reports each, and the ratios follow

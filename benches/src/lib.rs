@@ -1,2 +1,2 @@
 //! Benchmarks only: see `benches/hot_path.rs`, run with
-//! `cargo bench -p metrics-bench`.
+//! `cargo bench -p metrics-bench --bench hot_path`.

@@ -1,0 +1,6 @@
+#[metrics_core::count_exceptions]
+fn work() {}
+
+fn main() {
+    work();
+}

@@ -1,0 +1,14 @@
+metrics_core::counter!(C, "errors_total", "help");
+
+#[derive(Debug)]
+enum MyError { Timeout }
+
+#[metrics_core::count_exceptions(C, err = MyError::Timeout)]
+fn work() -> Result<(), std::io::Error> {
+    Ok(())
+}
+
+fn main() {
+    let _ = work();
+    let _ = MyError::Timeout;
+}

@@ -1,0 +1,2 @@
+metrics_core::enumeration!(S, "task_state", "help", labels = ["task_state"], states = ["up"]);
+fn main() {}

@@ -1,0 +1,2 @@
+metrics_core::info!(B, "build", "help", unit = "seconds");
+fn main() {}

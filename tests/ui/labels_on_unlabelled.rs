@@ -1,0 +1,5 @@
+metrics_core::counter!(C, "calls_total", "help");
+
+fn main() {
+    C.labels(["get"]).inc();
+}
