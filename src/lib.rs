@@ -24,7 +24,7 @@ pub fn example_path(name: &str) -> PathBuf {
     let path = profile_dir().join("examples").join(name);
     assert!(
         path.exists(),
-        "example `{name}` not built at {}: run the tests with `cargo test --workspace`, which builds the examples",
+        "example `{name}` not built at {}: run `cargo build --examples` first, or run the tests with `cargo test --workspace`, which builds the examples",
         path.display()
     );
     path
