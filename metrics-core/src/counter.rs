@@ -127,8 +127,10 @@ impl Counter {
     #[inline]
     pub fn inc_by(&self, amount: f64) -> Result<(), MetricError> {
         if amount >= 0.0 {
-            if amount < EXACT && amount.fract() == 0.0 {
-                self.whole.fetch_add(amount as u64, Ordering::Relaxed);
+            // `as` saturates; the round trip is exact only for whole numbers.
+            let whole = amount as u64;
+            if amount < EXACT && whole as f64 == amount {
+                self.whole.fetch_add(whole, Ordering::Relaxed);
             } else {
                 self.fraction.add(amount);
             }

@@ -1,7 +1,7 @@
 //! [`Family`]: a metric with labels, one child per combination of values.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::collector::Collector;
@@ -80,10 +80,34 @@ struct Child<M> {
     hash: u64,
 }
 
+/// The index is keyed by a hash already computed (with a random key) from
+/// the label values: hashing it again would only cost time.
+#[derive(Default)]
+struct PrehashedKey(u64);
+
+impl Hasher for PrehashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (keys are `u64`); fold anything else.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Index = HashMap<u64, Vec<usize>, BuildHasherDefault<PrehashedKey>>;
+
 struct Children<M> {
     hasher: Option<RandomState>,
     /// Hash of the values -> indexes into `list` with that hash.
-    index: Option<HashMap<u64, Vec<usize>>>,
+    index: Option<Index>,
     /// Children in creation order.
     list: Vec<Child<M>>,
 }
@@ -129,7 +153,7 @@ impl<M> Children<M> {
             hash,
         });
         self.index
-            .get_or_insert_with(HashMap::new)
+            .get_or_insert_with(Index::default)
             .entry(hash)
             .or_default()
             .push(idx);
@@ -140,7 +164,7 @@ impl<M> Children<M> {
         self.list.retain(|c| keep(c));
         let removed = before - self.list.len();
         if removed > 0 {
-            let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+            let mut index = Index::default();
             for (i, c) in self.list.iter().enumerate() {
                 index.entry(c.hash).or_default().push(i);
             }
