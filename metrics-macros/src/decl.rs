@@ -316,10 +316,6 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
                         ));
                         continue;
                     };
-                    if v.is_nan() {
-                        errors.push(syn::Error::new_spanned(e, "a bucket bound cannot be NaN"));
-                        continue;
-                    }
                     if let Some(prev) = out.last() {
                         if v <= *prev {
                             errors.push(syn::Error::new_spanned(

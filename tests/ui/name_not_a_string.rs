@@ -1,0 +1,2 @@
+metrics_core::counter!(C, requests_total, "help");
+fn main() {}

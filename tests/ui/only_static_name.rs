@@ -1,0 +1,2 @@
+metrics_core::gauge!(G);
+fn main() {}
