@@ -10,7 +10,11 @@ fn router_example_initialises_every_path() {
         .arg("--once")
         .output()
         .expect("router runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     for line in [
         "my_router_request_latency_seconds_count{path=\"/foo\"} 2.0",
@@ -18,8 +22,79 @@ fn router_example_initialises_every_path() {
         "my_router_request_exceptions_total{path=\"/foo\"} 0.0",
         "my_router_request_exceptions_total{path=\"/bar\"} 1.0",
     ] {
-        assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in:\n{text}"
+        );
     }
     let (ok, report) = promtool_check(&text);
+    assert!(ok, "{report}");
+}
+
+#[test]
+fn system_exporter_exposes_cpu_and_memory() {
+    use metrics_workspace::{http_get, wait_until, Process};
+    let mut exporter = Process::spawn(
+        "system_exporter",
+        Command::new(example_path("system_exporter")).args([
+            "--listen",
+            "127.0.0.1:0",
+            "--interval-ms",
+            "200",
+        ]),
+    );
+    let url = exporter.wait_for_line(|l| l.strip_prefix("serving metrics on ").map(str::to_owned));
+    let body = wait_until(
+        std::time::Duration::from_secs(20),
+        "cpu and memory samples",
+        || {
+            let (_, _, body) = http_get(&url).ok()?;
+            let value = |rt: &str| -> Option<f64> {
+                body.lines()
+                    .find_map(|l| {
+                        l.strip_prefix(&format!("system_usage{{resource_type=\"{rt}\"}} "))
+                    })?
+                    .parse()
+                    .ok()
+            };
+            let (cpu, memory) = (value("cpu")?, value("memory")?);
+            assert!((0.0..=100.0).contains(&cpu), "cpu {cpu}");
+            (memory > 0.0 && memory <= 100.0).then_some(body)
+        },
+    );
+    let (ok, report) = promtool_check(&body);
+    assert!(ok, "{report}");
+}
+
+#[test]
+fn web_app_exporter_times_requests_and_counts_uptime() {
+    use metrics_workspace::{http_get, wait_until, Process};
+    let mut app = Process::spawn(
+        "web_app_exporter",
+        Command::new(example_path("web_app_exporter")).args(["--listen", "127.0.0.1:0"]),
+    );
+    let addr = app.wait_for_line(|l| {
+        l.strip_prefix("serving http://")
+            .and_then(|r| r.split('/').next())
+            .map(str::to_owned)
+    });
+    let (status, _, hello) = http_get(&format!("http://{addr}/")).expect("hello");
+    assert_eq!((status, hello.as_str()), (200, "Hello World!"));
+    let body = wait_until(std::time::Duration::from_secs(20), "uptime >= 1", || {
+        let (_, _, body) = http_get(&format!("http://{addr}/metrics")).ok()?;
+        let up: f64 = body
+            .lines()
+            .find_map(|l| l.strip_prefix("app_uptime_seconds_total "))?
+            .parse()
+            .ok()?;
+        (up >= 1.0).then_some(body)
+    });
+    let last: f64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("app_last_request_response_time_seconds "))
+        .and_then(|v| v.parse().ok())
+        .expect("last response time");
+    assert!((0.01..5.0).contains(&last), "{last}");
+    let (ok, report) = promtool_check(&body);
     assert!(ok, "{report}");
 }
