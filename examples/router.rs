@@ -67,7 +67,10 @@ fn main() {
         for path in ["/foo", "/bar", "/foo"] {
             let _ = route_request(&Request { path: path.into() });
         }
-        print!("{}", metrics_core::encode_text(metrics_core::default_registry()));
+        print!(
+            "{}",
+            metrics_core::encode_text(metrics_core::default_registry())
+        );
         return;
     }
     let server = match metrics_export::start_http_server("0.0.0.0:8000") {

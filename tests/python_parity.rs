@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use metrics_core::{
-    count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress,
-};
+use metrics_core::{count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress};
 
 /// The text exposition of the named families of the default registry.
 fn exposition(families: &[&str]) -> String {
@@ -37,9 +35,17 @@ fn counter_inc_and_inc_by() {
     );
 }
 
-counter!(EXC_DECORATED, "exc_decorated_total", "@c.count_exceptions()");
+counter!(
+    EXC_DECORATED,
+    "exc_decorated_total",
+    "@c.count_exceptions()"
+);
 counter!(EXC_WITH, "exc_with_total", "with c.count_exceptions()");
-counter!(EXC_VALUE_ERROR, "exc_value_error_total", "count_exceptions(ValueError)");
+counter!(
+    EXC_VALUE_ERROR,
+    "exc_value_error_total",
+    "count_exceptions(ValueError)"
+);
 
 #[derive(Debug)]
 struct ValueError;
@@ -87,7 +93,11 @@ fn count_exceptions_decorator_context_and_type() {
 }
 
 // g = Gauge('my_inprogress_requests', 'Description of gauge')
-gauge!(MY_INPROGRESS, "my_inprogress_requests", "Description of gauge");
+gauge!(
+    MY_INPROGRESS,
+    "my_inprogress_requests",
+    "Description of gauge"
+);
 gauge!(GAUGE_TIME, "gauge_unixtime", "set_to_current_time");
 
 #[test]
@@ -180,8 +190,17 @@ fn summary_observe_and_time() {
 }
 
 // h = Histogram('request_latency_seconds', 'Description of histogram')
-histogram!(REQUEST_LATENCY, "request_latency_seconds", "Description of histogram");
-histogram!(CUSTOM_BUCKETS, "custom_buckets_seconds", "buckets=...", buckets = [0.1, 0.5, 1.0]);
+histogram!(
+    REQUEST_LATENCY,
+    "request_latency_seconds",
+    "Description of histogram"
+);
+histogram!(
+    CUSTOM_BUCKETS,
+    "custom_buckets_seconds",
+    "buckets=...",
+    buckets = [0.1, 0.5, 1.0]
+);
 
 #[test]
 fn histogram_default_buckets() {
@@ -200,11 +219,14 @@ fn histogram_default_buckets() {
     assert_eq!(
         les,
         [
-            "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1.0",
-            "2.5", "5.0", "7.5", "10.0", "+Inf"
+            "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1.0", "2.5",
+            "5.0", "7.5", "10.0", "+Inf"
         ]
     );
-    assert!(text.contains("request_latency_seconds_bucket{le=\"5.0\"} 2.0\n"), "{text}");
+    assert!(
+        text.contains("request_latency_seconds_bucket{le=\"5.0\"} 2.0\n"),
+        "{text}"
+    );
     assert!(text.contains("request_latency_seconds_bucket{le=\"+Inf\"} 2.0\n"));
     assert!(text.contains("request_latency_seconds_count 2.0\n"));
 }
@@ -226,13 +248,18 @@ fn histogram_custom_buckets() {
 }
 
 // c = Counter('my_requests_total', 'HTTP Failures', ['method', 'endpoint'])
-counter!(MY_REQUESTS, "my_requests_total", "HTTP Failures", labels = ["method", "endpoint"]);
+counter!(
+    MY_REQUESTS,
+    "my_requests_total",
+    "HTTP Failures",
+    labels = ["method", "endpoint"]
+);
 
 #[test]
 fn labels_positional_and_by_name() {
     MY_REQUESTS.labels(["get", "/"]).inc(); // c.labels('get', '/').inc()
     MY_REQUESTS.labels(["post", "/submit"]).inc(); // c.labels('post', '/submit').inc()
-    // c.labels(method='get', endpoint='/').inc()
+                                                   // c.labels(method='get', endpoint='/').inc()
     MY_REQUESTS
         .labels_named(&[("method", "get"), ("endpoint", "/")])
         .expect("every label named")
@@ -268,7 +295,10 @@ fn process_collector_with_namespace_and_pid() {
         "mydaemon_process_open_fds",
         "mydaemon_process_max_fds",
     ] {
-        assert!(text.contains(&format!("\n{name} ")), "{name} missing:\n{text}");
+        assert!(
+            text.contains(&format!("\n{name} ")),
+            "{name} missing:\n{text}"
+        );
     }
     let (ok, report) = metrics_workspace::promtool_check(&text);
     assert!(ok, "{report}");
@@ -307,7 +337,8 @@ fn router_merges_into_an_existing_app() {
     });
     let (s, _, home) = metrics_workspace::http_get(&format!("http://{addr}/")).expect("home");
     assert_eq!((s, home.as_str()), (200, "home"));
-    let (s, ct, body) = metrics_workspace::http_get(&format!("http://{addr}/metrics")).expect("metrics");
+    let (s, ct, body) =
+        metrics_workspace::http_get(&format!("http://{addr}/metrics")).expect("metrics");
     assert_eq!(s, 200);
     assert_eq!(ct, metrics_core::TEXT_CONTENT_TYPE);
     assert!(body.contains("# TYPE my_failures_total counter"), "{body}");
