@@ -21,6 +21,11 @@ struct Gateway {
 }
 
 fn start_gateway() -> Gateway {
+    start_gateway_with(None)
+}
+
+/// Starts a Pushgateway, with this web configuration file content if any.
+fn start_gateway_with(web_config: Option<&str>) -> Gateway {
     let bin = require_program("prometheus-pushgateway");
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
@@ -30,10 +35,16 @@ fn start_gateway() -> Gateway {
         "--persistence.file={}",
         dir.path().join("p").display()
     ));
+    if let Some(config) = web_config {
+        let file = dir.path().join("web.yml");
+        std::fs::write(&file, config).expect("web config");
+        cmd.arg(format!("--web.config.file={}", file.display()));
+    }
     let process = Process::spawn_logged("pushgateway", &mut cmd, &dir.path().join("log"));
     let ready = format!("http://{addr}/-/ready");
     wait_until(Duration::from_secs(30), "the Pushgateway to answer", || {
-        matches!(http_get(&ready), Ok((200, _, _))).then_some(())
+        // Any answer will do: with authentication it is a 401.
+        http_get(&ready).ok().map(|_| ())
     });
     Gateway {
         process,
@@ -328,6 +339,36 @@ fn gzip_and_extra_headers_are_accepted() {
     let got = group(&gw, &[("job", "gz")]).expect("group");
     assert_eq!(got.metrics.len(), 200);
     assert_eq!(got.metrics["compressed_199"][0].1, 199.0);
+}
+
+#[test]
+fn basic_auth_is_sent() {
+    // bcrypt (cost 4) of "secret123".
+    let gw = start_gateway_with(Some(
+        "basic_auth_users:\n  foobar: $2b$04$qiL6c4AAHr0DvUXFdCyatOjjVemafeaIsT9AyJXDsybAmWws80bpS\n",
+    ));
+    let r = registry_with(&[("authed", 1.0)]);
+    let err =
+        push_to_gateway(&gw.addr, "auth", &GroupingKey::new(), &r).expect_err("no credentials");
+    assert_eq!(err.status(), Some(401), "{err}");
+    let wrong = Pushgateway::builder(gw.addr.as_str())
+        .basic_auth("foobar", "wrong")
+        .build()
+        .expect("gateway");
+    let err = wrong
+        .push("auth", &GroupingKey::new(), &r)
+        .expect_err("wrong password");
+    assert_eq!(err.status(), Some(401), "{err}");
+    let right = Pushgateway::builder(gw.addr.as_str())
+        .basic_auth("foobar", "secret123")
+        .build()
+        .expect("gateway");
+    right
+        .push("auth", &GroupingKey::new(), &r)
+        .expect("authenticated push");
+    right
+        .delete("auth", &GroupingKey::new())
+        .expect("authenticated delete");
 }
 
 #[test]

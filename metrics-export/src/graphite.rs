@@ -14,6 +14,10 @@ use metrics_core::{default_registry, write_float, MetricFamily, Registry};
 
 /// The default timeout of one connection (connect, then send), as in
 /// Python's bridge.
+///
+/// ```
+/// assert_eq!(metrics_export::DEFAULT_GRAPHITE_TIMEOUT.as_secs(), 30);
+/// ```
 pub const DEFAULT_GRAPHITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long [`GraphiteHandle::stop`] waits for a push in progress before
@@ -332,6 +336,16 @@ impl StopFlag {
 
 /// The periodic pusher started by [`GraphiteBridge::start`]. Dropping it,
 /// or calling [`stop`](Self::stop), stops the pushes.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let bridge = metrics_export::GraphiteBridge::new(("localhost", 2003));
+/// {
+///     let _pusher = bridge.start(Duration::from_secs(10))?;
+///     // ... pushes every 10 s while `_pusher` lives ...
+/// } // dropped: pushing stops here
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[must_use = "pushing stops when the handle is dropped: keep it in a variable, or call .detach()"]
 pub struct GraphiteHandle {
     stop: Arc<StopFlag>,

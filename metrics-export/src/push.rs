@@ -24,6 +24,10 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use ureq::http::{HeaderName, HeaderValue};
 
 /// The default timeout of a push, as in Python's client.
+///
+/// ```
+/// assert_eq!(metrics_export::DEFAULT_PUSH_TIMEOUT.as_secs(), 30);
+/// ```
 pub const DEFAULT_PUSH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// At most this much of a refusal's body is kept as its reason.
@@ -37,7 +41,18 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Why a push, push-add or delete failed.
+/// Why a push, push-add or delete failed. A refusal by the gateway
+/// carries its status and reason:
+///
+/// ```no_run
+/// use metrics_export::{push_to_gateway, GroupingKey, PushError};
+/// let registry = metrics_core::Registry::new();
+/// match push_to_gateway("localhost:9091", "batchA", &GroupingKey::new(), &registry) {
+///     Ok(()) => {}
+///     Err(PushError::Status { status, reason, .. }) => eprintln!("refused ({status}): {reason}"),
+///     Err(e) => eprintln!("push failed: {e}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PushError {
@@ -560,7 +575,9 @@ impl PushgatewayBuilder {
 }
 
 /// A Pushgateway to push to, with its options (see [`PushgatewayBuilder`]).
-/// Cheap to clone; keeps idle connections for reuse.
+/// Cheap to clone; keeps idle connections for reuse. Like Python's
+/// client, it goes through the proxy named by `HTTP_PROXY`, `HTTPS_PROXY`
+/// or `ALL_PROXY`, except for the hosts listed in `NO_PROXY`.
 ///
 /// ```no_run
 /// use metrics_core::{Gauge, Registry};
@@ -1132,5 +1149,155 @@ mod tests {
     fn debug_hides_the_password() {
         let b = Pushgateway::builder("gw:1").basic_auth("me", "s3cret");
         assert!(!format!("{b:?}").contains("s3cret"));
+    }
+}
+
+/// `https` against a real Pushgateway serving TLS with a certificate of a
+/// private CA made by `openssl`. Runs with `--features tls`; fails (never
+/// skips) when `prometheus-pushgateway` or `openssl` is missing.
+#[cfg(all(test, feature = "tls"))]
+mod tls_tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Instant;
+
+    struct Killed(Child);
+
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn run(dir: &Path, args: &[&str]) {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    }
+
+    #[test]
+    fn https_with_a_private_root_certificate() {
+        let dir = std::env::temp_dir().join(format!("metrics-export-tls-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(ec);
+        ca.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test-ca",
+        ]);
+        run(&dir, &ca);
+        let mut csr = vec!["req"];
+        csr.extend(ec);
+        csr.extend([
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        run(&dir, &csr);
+        std::fs::write(
+            dir.join("ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+        )
+        .expect("ext file");
+        run(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "ext",
+            ],
+        );
+        std::fs::write(
+            dir.join("web.yml"),
+            format!(
+                "tls_server_config:\n  cert_file: {0}/leaf.pem\n  key_file: {0}/leaf.key\n",
+                dir.display()
+            ),
+        )
+        .expect("web config");
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let _gw = Killed(
+            Command::new("prometheus-pushgateway")
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .arg(format!(
+                    "--web.config.file={}",
+                    dir.join("web.yml").display()
+                ))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("prometheus-pushgateway is installed"),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the Pushgateway never listened");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+
+        let url = format!("https://127.0.0.1:{port}");
+        let pem = std::fs::read(dir.join("ca.pem")).expect("ca.pem");
+        let registry = Registry::new();
+        let trusted = Pushgateway::builder(url.as_str())
+            .add_root_certificate_pem(pem)
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("gateway");
+        trusted
+            .push("tls", &GroupingKey::new(), &registry)
+            .expect("push over https");
+        trusted
+            .delete("tls", &GroupingKey::new())
+            .expect("delete over https");
+
+        // The bundled WebPKI roots do not know the private CA.
+        let untrusted = Pushgateway::new(&url).expect("gateway");
+        let err = untrusted
+            .push("tls", &GroupingKey::new(), &registry)
+            .expect_err("unknown issuer");
+        assert!(matches!(err, PushError::Transport { .. }), "{err}");
+
+        assert!(Pushgateway::builder(url.as_str())
+            .add_root_certificate_pem("not a certificate")
+            .build()
+            .is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
