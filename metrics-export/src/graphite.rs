@@ -156,7 +156,9 @@ impl GraphiteBridge {
         self
     }
 
-    /// Pushes every sample once, on a new connection.
+    /// Pushes every sample once, on a new connection. Blocking (at most
+    /// the timeout to connect, then to send): from async code, call it in
+    /// `spawn_blocking`, or use [`start`](Self::start).
     ///
     /// ```no_run
     /// metrics_export::GraphiteBridge::new(("localhost", 2003)).push()?;
@@ -270,10 +272,7 @@ impl GraphiteBridge {
                 return;
             }
             let now = Instant::now();
-            // Fixed rate: skip the slots a slow push has missed.
-            while next <= now {
-                next += interval;
-            }
+            next = next_slot(next, now, interval);
             if retry_at.is_some_and(|t| now < t) {
                 continue;
             }
@@ -294,6 +293,18 @@ impl GraphiteBridge {
             }
         }
     }
+}
+
+/// Fixed rate: the first slot after `now` on the grid `slot + k * interval`,
+/// skipping the slots a slow push has missed.
+fn next_slot(slot: Instant, now: Instant, interval: Duration) -> Instant {
+    if slot > now {
+        return slot;
+    }
+    let behind = now.duration_since(slot).as_nanos();
+    let step = interval.as_nanos().max(1);
+    let missed = u32::try_from(behind / step + 1).unwrap_or(u32::MAX);
+    slot + interval.saturating_mul(missed)
 }
 
 /// `initial * 2^(failures-1)`, at most `max`.
@@ -531,6 +542,19 @@ mod tests {
             format_lines(&[g], "", false, 1),
             "v 1e-07 1\nv 1e+21 1\nv 0.25 1\nv -0.0 1\n"
         );
+    }
+
+    #[test]
+    fn fixed_rate_skips_missed_slots() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // On time: the next slot is one interval later.
+        assert_eq!(next_slot(t0, t0, ms(100)), t0 + ms(100));
+        // A push that took 250 ms: the slots at 100 and 200 are skipped.
+        assert_eq!(next_slot(t0, t0 + ms(250), ms(100)), t0 + ms(300));
+        assert_eq!(next_slot(t0, t0 + ms(300), ms(100)), t0 + ms(400));
+        // Woken early: the slot stays.
+        assert_eq!(next_slot(t0 + ms(100), t0 + ms(99), ms(100)), t0 + ms(100));
     }
 
     #[test]
