@@ -40,6 +40,7 @@ mod collector;
 mod counter;
 mod enumeration;
 mod error;
+mod families;
 mod family;
 mod gauge;
 mod histogram;
@@ -48,6 +49,7 @@ mod labels;
 mod meta;
 mod model;
 mod names;
+mod parser;
 mod process;
 mod registry;
 mod summary;
@@ -60,6 +62,10 @@ pub use collector::Collector;
 pub use counter::Counter;
 pub use enumeration::{Enum, States};
 pub use error::MetricError;
+pub use families::{
+    CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
+    InfoMetricFamily, StateSetMetricFamily, SummaryMetricFamily, UnknownMetricFamily,
+};
 pub use family::{Family, FamilyMember};
 pub use gauge::Gauge;
 pub use histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
@@ -68,8 +74,10 @@ pub use labels::{LabelText, LabelValue, LabelValues};
 pub use meta::{Opts, Site};
 pub use model::{Descriptor, MetricFamily, MetricType, Sample};
 pub use names::{is_valid_label_name, is_valid_metric_name};
+pub use parser::{parse_text, ParseError};
 #[cfg(all(target_os = "linux", feature = "process"))]
 pub use process::ProcessCollector;
+pub use registry::TargetInfoError;
 pub use registry::{
     created_series_enabled, default_registry, disable_created_series, enable_created_series, Clash,
     Origin, Registry, RegistryError,

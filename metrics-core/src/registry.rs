@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use crate::collector::Collector;
+use crate::error::MetricError;
 use crate::meta::Site;
-use crate::model::{Descriptor, MetricFamily, Sample};
+use crate::model::{Descriptor, MetricFamily, MetricType, Sample};
 
 /// A link-time registration of a declared static (see `__private`).
 #[doc(hidden)]
@@ -83,9 +84,73 @@ impl fmt::Display for RegistryError {
 
 impl std::error::Error for RegistryError {}
 
+/// [`Registry::set_target_info`] refused its labels.
+///
+/// ```
+/// let r = metrics_core::Registry::new();
+/// let err = r.set_target_info([("bad-name", "x")]).unwrap_err();
+/// assert!(matches!(err, metrics_core::TargetInfoError::Label(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TargetInfoError {
+    /// A label name is invalid or given twice.
+    Label(MetricError),
+    /// A registered metric already claims `target_info` (or `target`).
+    Clash(RegistryError),
+}
+
+impl fmt::Display for TargetInfoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetInfoError::Label(e) => write!(f, "invalid target_info: {e}"),
+            TargetInfoError::Clash(e) => write!(f, "cannot set target_info: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TargetInfoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TargetInfoError::Label(e) => Some(e),
+            TargetInfoError::Clash(e) => Some(e),
+        }
+    }
+}
+
+impl From<MetricError> for TargetInfoError {
+    fn from(e: MetricError) -> Self {
+        TargetInfoError::Label(e)
+    }
+}
+
+impl From<RegistryError> for TargetInfoError {
+    fn from(e: RegistryError) -> Self {
+        TargetInfoError::Clash(e)
+    }
+}
+
 struct Entry {
     collector: Arc<dyn Collector>,
     names: Vec<String>,
+}
+
+/// What the registry's lock guards.
+struct Inner {
+    entries: Vec<Entry>,
+    /// Labels of the `target_info` sample, when set.
+    target_info: Option<Vec<(String, String)>>,
+}
+
+/// Name and help of the target info family, as in Python's client.
+const TARGET: &str = "target";
+const TARGET_HELP: &str = "Target metadata";
+
+fn target_descriptor() -> Descriptor {
+    Descriptor {
+        name: TARGET.to_owned(),
+        kind: MetricType::Info,
+    }
 }
 
 /// A set of collectors gathered together at scrape time.
@@ -94,6 +159,17 @@ struct Entry {
 /// (registered at link time), process metrics on Linux, and whatever is
 /// registered into it. `Registry::new()` makes a separate, empty one, for
 /// batch jobs and tests.
+///
+/// # Auto-describe
+/// A collector whose [`describe`](Collector::describe) declares nothing
+/// (the default) is collected once by [`register`](Registry::register),
+/// and the names of the families it yields are checked for clashes and
+/// reserved, as Python's default registry does (`auto_describe=True`).
+/// Both the default registry and `Registry::new()` do this: in Rust an
+/// empty `describe` cannot be told apart from a missing one, so the opt
+/// out is the registry's, [`Registry::without_auto_describe`], for
+/// collectors that must not be collected at registration (expensive or
+/// not yet ready), which are then not checked.
 ///
 /// ```
 /// use metrics_core::{Gauge, Registry};
@@ -108,14 +184,18 @@ struct Entry {
 /// ```
 pub struct Registry {
     statics: bool,
-    entries: RwLock<Vec<Entry>>,
+    auto_describe: bool,
+    inner: RwLock<Inner>,
 }
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.read();
         f.debug_struct("Registry")
             .field("statics", &self.statics)
-            .field("collectors", &self.read().len())
+            .field("auto_describe", &self.auto_describe)
+            .field("collectors", &inner.entries.len())
+            .field("target_info", &inner.target_info)
             .finish()
     }
 }
@@ -144,7 +224,8 @@ pub fn default_registry() -> &'static Registry {
     DEFAULT.get_or_init(|| {
         let r = Registry {
             statics: true,
-            entries: RwLock::new(Vec::new()),
+            auto_describe: true,
+            inner: Registry::empty(),
         };
         #[cfg(all(target_os = "linux", feature = "process"))]
         {
@@ -153,7 +234,7 @@ pub fn default_registry() -> &'static Registry {
             // visibly in `check()`.
             let p = Arc::new(crate::process::ProcessCollector::new());
             let names = names_of(&p.describe());
-            r.write().push(Entry {
+            r.write().entries.push(Entry {
                 collector: p,
                 names,
             });
@@ -183,21 +264,116 @@ impl Registry {
     pub fn new() -> Self {
         Registry {
             statics: false,
-            entries: RwLock::new(Vec::new()),
+            auto_describe: true,
+            inner: Registry::empty(),
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Entry>> {
-        self.entries.read().unwrap_or_else(PoisonError::into_inner)
+    /// An empty registry that does not collect a collector at registration
+    /// when its `describe` declares nothing: such a collector is then not
+    /// checked for clashes (Python's `CollectorRegistry(auto_describe=False)`).
+    ///
+    /// ```
+    /// use metrics_core::{Collector, MetricFamily, MetricType, Registry};
+    /// use std::sync::Arc;
+    ///
+    /// struct Slow;
+    /// impl Collector for Slow {
+    ///     fn collect(&self, out: &mut Vec<MetricFamily>) {
+    ///         out.push(MetricFamily::new("slow", "Expensive to read", MetricType::Gauge));
+    ///     }
+    /// }
+    /// let r = Registry::without_auto_describe();
+    /// r.register(Arc::new(Slow)).unwrap();
+    /// r.register(Arc::new(Slow)).unwrap(); // not checked
+    /// assert_eq!(r.gather().len(), 1); // the first of clashing families wins
+    /// ```
+    pub fn without_auto_describe() -> Self {
+        Registry {
+            statics: false,
+            auto_describe: false,
+            inner: Registry::empty(),
+        }
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Entry>> {
-        self.entries.write().unwrap_or_else(PoisonError::into_inner)
+    fn empty() -> RwLock<Inner> {
+        RwLock::new(Inner {
+            entries: Vec::new(),
+            target_info: None,
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The names a collector claims: from `describe`, or, when that is
+    /// empty and this registry auto-describes, from one `collect`.
+    fn claimed_names(&self, collector: &dyn Collector) -> Vec<String> {
+        let described = collector.describe();
+        if !described.is_empty() || !self.auto_describe {
+            return names_of(&described);
+        }
+        let mut families = Vec::new();
+        collector.collect(&mut families);
+        let mut names = Vec::new();
+        for f in families {
+            let d = Descriptor {
+                name: f.name,
+                kind: f.kind,
+            };
+            for n in d.sample_names() {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        names
+    }
+
+    /// Names already claimed, and by whom: statics, then runtime
+    /// collectors, then the target info.
+    fn taken_names<'a>(
+        &self,
+        static_names: &'a [(String, Site)],
+        inner: &'a Inner,
+    ) -> HashMap<&'a str, Origin> {
+        let mut taken: HashMap<&str, Origin> = HashMap::new();
+        for (n, site) in static_names {
+            taken.entry(n.as_str()).or_insert(Origin::Static(*site));
+        }
+        for e in &inner.entries {
+            for n in &e.names {
+                taken.entry(n.as_str()).or_insert(Origin::Runtime);
+            }
+        }
+        taken
+    }
+
+    fn static_names(&self) -> Vec<(String, Site)> {
+        if !self.statics {
+            return Vec::new();
+        }
+        statics()
+            .iter()
+            .flat_map(|s| {
+                names_of(&s.collector.describe())
+                    .into_iter()
+                    .map(move |n| (n, s.site))
+            })
+            .collect()
     }
 
     /// Adds a collector (any metric is one). Refused, naming both sides,
     /// when one of the names its [`describe`](Collector::describe) declares
-    /// (with the derived sample names: `_total`, `_bucket`, ...) is taken.
+    /// (with the derived sample names: `_total`, `_bucket`, ...) is taken,
+    /// or `target_info` while [target info](Registry::set_target_info) is
+    /// set. A collector that describes nothing is collected once here and
+    /// the families it yields give its names (see [auto-describe](Registry#auto-describe)).
     ///
     /// ```
     /// use metrics_core::{Counter, Gauge, Registry};
@@ -208,28 +384,18 @@ impl Registry {
     /// assert!(err.to_string().contains("jobs_total"));
     /// ```
     pub fn register(&self, collector: Arc<dyn Collector>) -> Result<(), RegistryError> {
-        let names = names_of(&collector.describe());
-        let mut taken: HashMap<&str, Origin> = HashMap::new();
-        let static_names: Vec<(String, Site)> = if self.statics {
-            statics()
-                .iter()
-                .flat_map(|s| {
-                    names_of(&s.collector.describe())
-                        .into_iter()
-                        .map(move |n| (n, s.site))
-                })
-                .collect()
-        } else {
-            Vec::new()
+        // Collected (auto-describe) before the lock is taken: a collector
+        // may read this registry.
+        let names = self.claimed_names(&*collector);
+        let static_names = self.static_names();
+        let mut inner = self.write();
+        let target_names = match inner.target_info {
+            Some(_) => target_descriptor().sample_names(),
+            None => Vec::new(),
         };
-        for (n, site) in &static_names {
-            taken.entry(n.as_str()).or_insert(Origin::Static(*site));
-        }
-        let mut entries = self.write();
-        for e in entries.iter() {
-            for n in &e.names {
-                taken.entry(n.as_str()).or_insert(Origin::Runtime);
-            }
+        let mut taken = self.taken_names(&static_names, &inner);
+        for n in &target_names {
+            taken.entry(n.as_str()).or_insert(Origin::Runtime);
         }
         let clashes: Vec<Clash> = names
             .iter()
@@ -245,7 +411,7 @@ impl Registry {
             return Err(RegistryError { clashes });
         }
         drop(taken);
-        entries.push(Entry { collector, names });
+        inner.entries.push(Entry { collector, names });
         Ok(())
     }
 
@@ -261,7 +427,7 @@ impl Registry {
     /// assert!(r.register(g).is_ok());
     /// ```
     pub fn unregister(&self, collector: &Arc<dyn Collector>) -> bool {
-        let mut entries = self.write();
+        let entries = &mut self.write().entries;
         let before = entries.len();
         entries.retain(|e| !std::ptr::addr_eq(Arc::as_ptr(&e.collector), Arc::as_ptr(collector)));
         entries.len() != before
@@ -291,7 +457,14 @@ impl Registry {
                 seen.insert(name, (owner, origin));
             }
         };
+        let inner = self.read();
         let mut owner = 0;
+        if inner.target_info.is_some() {
+            for n in target_descriptor().sample_names() {
+                claim(n, owner, Origin::Runtime);
+            }
+            owner += 1;
+        }
         if self.statics {
             for s in statics() {
                 for n in names_of(&s.collector.describe()) {
@@ -300,12 +473,13 @@ impl Registry {
                 owner += 1;
             }
         }
-        for e in self.read().iter() {
+        for e in &inner.entries {
             for n in &e.names {
                 claim(n.clone(), owner, Origin::Runtime);
             }
             owner += 1;
         }
+        drop(inner);
         // Report each clashing pair once, ordered for stable messages.
         clashes.sort_by(|a, b| a.name.cmp(&b.name));
         if clashes.is_empty() {
@@ -315,9 +489,9 @@ impl Registry {
         }
     }
 
-    /// Collects every family: statics, runtime collectors. Families are
-    /// sorted by name; when two families claim the same sample names only
-    /// the first is kept (see [`check`](Registry::check)).
+    /// Collects every family: the target info, statics, runtime
+    /// collectors. Families are sorted by name; when two families claim the
+    /// same sample names only the first is kept (see [`check`](Registry::check)).
     ///
     /// ```
     /// let r = metrics_core::Registry::new();
@@ -328,16 +502,25 @@ impl Registry {
     /// ```
     pub fn gather(&self) -> Vec<MetricFamily> {
         let mut out = Vec::new();
+        let (target_info, collectors): (_, Vec<Arc<dyn Collector>>) = {
+            let inner = self.read();
+            let collectors = inner
+                .entries
+                .iter()
+                .map(|e| Arc::clone(&e.collector))
+                .collect();
+            (inner.target_info.clone(), collectors)
+        };
+        if let Some(labels) = target_info {
+            let mut f = MetricFamily::new(TARGET, TARGET_HELP, MetricType::Info);
+            f.push("_info", labels, 1.0);
+            out.push(f);
+        }
         if self.statics {
             for s in statics() {
                 s.collector.collect(&mut out);
             }
         }
-        let collectors: Vec<Arc<dyn Collector>> = self
-            .read()
-            .iter()
-            .map(|e| Arc::clone(&e.collector))
-            .collect();
         for c in collectors {
             c.collect(&mut out);
         }
@@ -356,6 +539,126 @@ impl Registry {
             true
         });
         out
+    }
+
+    /// The families of [`gather`](Registry::gather) restricted to samples
+    /// of the given names, for `/metrics?name[]=...` (Python's
+    /// `restricted_registry`): a family is kept with only those samples,
+    /// and left out when none is left. Names are sample names
+    /// (`jobs_total`, `latency_bucket`, `target_info`). Everything is
+    /// collected, so the result is exactly a subset of `gather()`.
+    ///
+    /// ```
+    /// let r = metrics_core::Registry::new();
+    /// let jobs = metrics_core::Counter::new("jobs_total", "Jobs").unwrap();
+    /// r.register(jobs.clone()).unwrap();
+    /// r.register(metrics_core::Gauge::new("temp", "Temperature").unwrap()).unwrap();
+    /// let only = r.gather_restricted(&["jobs_total"]);
+    /// assert_eq!(only.len(), 1);
+    /// assert_eq!(only[0].samples.len(), 1); // not `jobs_created`
+    /// assert_eq!(only[0].samples[0].name, "jobs_total");
+    /// ```
+    pub fn gather_restricted(&self, names: &[&str]) -> Vec<MetricFamily> {
+        let wanted: HashSet<&str> = names.iter().copied().collect();
+        let mut out = self.gather();
+        out.retain_mut(|f| {
+            f.samples.retain(|s| wanted.contains(s.name.as_str()));
+            !f.samples.is_empty()
+        });
+        out
+    }
+
+    /// Exposes target metadata as the info family `target`
+    /// (`target_info{...} 1.0`, help "Target metadata"), as Python's
+    /// `CollectorRegistry(target_info=...)` does; it replaces earlier
+    /// target info. Label names must be valid and distinct. Refused when a
+    /// registered metric claims `target_info` or `target`; while set, such
+    /// a metric cannot be registered. Empty labels clear it, as in Python.
+    ///
+    /// ```
+    /// let r = metrics_core::Registry::new();
+    /// r.set_target_info([("service", "billing"), ("env", "prod")]).unwrap();
+    /// assert_eq!(metrics_core::encode_text(&r),
+    ///     "# HELP target_info Target metadata\n# TYPE target_info gauge\n\
+    ///      target_info{service=\"billing\",env=\"prod\"} 1.0\n");
+    /// let clash = metrics_core::Gauge::new("target_info", "Clash").unwrap();
+    /// assert!(r.register(clash).is_err());
+    /// ```
+    pub fn set_target_info<I, K, V>(&self, labels: I) -> Result<(), TargetInfoError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let labels: Vec<(String, String)> = labels
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        for (i, (k, _)) in labels.iter().enumerate() {
+            if !crate::names::is_valid_label_name(k) {
+                return Err(MetricError::InvalidLabelName {
+                    metric: "target_info".to_owned(),
+                    label: k.clone(),
+                }
+                .into());
+            }
+            if labels[..i].iter().any(|(other, _)| other == k) {
+                return Err(MetricError::DuplicateLabelName {
+                    metric: "target_info".to_owned(),
+                    label: k.clone(),
+                }
+                .into());
+            }
+        }
+        if labels.is_empty() {
+            self.clear_target_info();
+            return Ok(());
+        }
+        let static_names = self.static_names();
+        let mut inner = self.write();
+        let taken = self.taken_names(&static_names, &inner);
+        let clashes: Vec<Clash> = target_descriptor()
+            .sample_names()
+            .into_iter()
+            .filter_map(|n| {
+                let first = taken.get(n.as_str())?.clone();
+                Some(Clash {
+                    name: n,
+                    first,
+                    second: Origin::Runtime,
+                })
+            })
+            .collect();
+        if !clashes.is_empty() {
+            return Err(RegistryError { clashes }.into());
+        }
+        drop(taken);
+        inner.target_info = Some(labels);
+        Ok(())
+    }
+
+    /// Stops exposing target info.
+    ///
+    /// ```
+    /// let r = metrics_core::Registry::new();
+    /// r.set_target_info([("env", "prod")]).unwrap();
+    /// r.clear_target_info();
+    /// assert!(r.gather().is_empty());
+    /// assert_eq!(r.target_info(), None);
+    /// ```
+    pub fn clear_target_info(&self) {
+        self.write().target_info = None;
+    }
+
+    /// The target info labels, when set (Python's `get_target_info`).
+    ///
+    /// ```
+    /// let r = metrics_core::Registry::new();
+    /// r.set_target_info([("env", "prod")]).unwrap();
+    /// assert_eq!(r.target_info(), Some(vec![("env".to_string(), "prod".to_string())]));
+    /// ```
+    pub fn target_info(&self) -> Option<Vec<(String, String)>> {
+        self.read().target_info.clone()
     }
 
     /// The value of one sample, for tests and debugging (Python's
