@@ -1,34 +1,7 @@
 //! A parser of the Prometheus text format 0.0.4 (Python's
 //! `text_string_to_metric_families`).
 //!
-//! Naming follows the [`MetricFamily`] model (and current Python clients):
-//!
-//! - A counter family is named without `_total`: `# TYPE x_total counter`
-//!   gives family `x` with samples `x_total`. A counter typed without the
-//!   suffix (`# TYPE x counter`, sample `x`) gives family `x` whose samples
-//!   are renamed `x_total`, as Python's parser does.
-//! - `x_bucket`, `x_count`, `x_sum` belong to histogram `x`; `x`,
-//!   `x_count`, `x_sum` to summary `x`; a gauge or untyped family holds
-//!   samples of its own name only.
-//! - A sample that belongs to no declared family starts an `untyped`
-//!   ([`MetricType::Unknown`]) family of its name, without help; the
-//!   following samples of that name join it (Python makes one family per
-//!   such sample).
-//! - What [`encode_text_families`](crate::encode_text_families) writes as
-//!   separate gauge families is put back where it came from: a gauge family
-//!   `x_created` with the same help right after counter, summary or
-//!   histogram `x` is merged into it, and gauges `x_gcount` / `x_gsum`
-//!   right after histogram `x` (without `_count` / `_sum`) make it a gauge
-//!   histogram again. Info and state set families, written as gauges, come
-//!   back as gauges.
-//! - Families keep the input order; samples keep theirs within a family
-//!   (merged `_created` samples come after the family's others).
-//!
-//! Errors, with the 1-based line number: a malformed sample line, an
-//! invalid metric or label name, a label given twice, an unknown type in
-//! a `TYPE` line, a second `HELP` or `TYPE` line for a family, a `TYPE`
-//! line after the family's samples. Other comments and blank lines are
-//! ignored. No input makes it panic.
+//! The rules are documented on [`parse_text`].
 //!
 //! ```
 //! use metrics_core::{parse_text, MetricType};
@@ -95,11 +68,39 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Parses the Prometheus text format 0.0.4 into metric families, as
-/// Python's `text_string_to_metric_families` does (see the [module
-/// documentation](self) for the naming rules). `parse_text` of what
+/// Python's `text_string_to_metric_families` does. `parse_text` of what
 /// [`encode_text`](crate::encode_text) writes gives back the families
 /// (counter, gauge, summary, histogram, gauge histogram, untyped; info
 /// and state sets come back as gauges).
+///
+/// Naming follows the [`MetricFamily`] model (and current Python clients):
+///
+/// - A counter family is named without `_total`: `# TYPE x_total counter`
+///   gives family `x` with samples `x_total`. A counter typed without the
+///   suffix (`# TYPE x counter`, sample `x`) gives family `x` whose samples
+///   are renamed `x_total`, as Python's parser does.
+/// - `x_bucket`, `x_count`, `x_sum` belong to histogram `x`; `x`,
+///   `x_count`, `x_sum` to summary `x`; a gauge or untyped family holds
+///   samples of its own name only.
+/// - A sample that belongs to no declared family starts an `untyped`
+///   ([`MetricType::Unknown`]) family of its name, without help; the
+///   following samples of that name join it (Python makes one family per
+///   such sample).
+/// - What [`encode_text_families`](crate::encode_text_families) writes as
+///   separate gauge families is put back where it came from: a gauge family
+///   `x_created` with the same help right after counter, summary or
+///   histogram `x` is merged into it, and gauges `x_gcount` / `x_gsum`
+///   right after histogram `x` (without `_count` / `_sum`) make it a gauge
+///   histogram again. Info and state set families, written as gauges, come
+///   back as gauges.
+/// - Families keep the input order; samples keep theirs within a family
+///   (merged `_created` samples come after the family's others).
+///
+/// Errors, with the 1-based line number: a malformed sample line, an
+/// invalid metric or label name, a label given twice, an unknown type in
+/// a `TYPE` line, a second `HELP` or `TYPE` line for a family, a `TYPE`
+/// line after the family's samples. Other comments and blank lines are
+/// ignored. No input makes it panic.
 ///
 /// ```
 /// let text = "# TYPE rpc_seconds histogram\n\
