@@ -69,6 +69,7 @@ fn count_exceptions_decorator_context_and_type() {
     EXC_WITH.count_exceptions(|| ());
     let _ = EXC_WITH.count_exceptions(|| Err::<(), _>(ValueError));
     // with c.count_exceptions(ValueError): ... (only ValueError counts)
+    #[allow(clippy::borrowed_box)] // the predicate sees the error type, a Box
     let only_value_error = |e: &Box<dyn std::error::Error>| e.is::<ValueError>();
     let _ = EXC_VALUE_ERROR.count_exceptions_where(
         || Err::<(), Box<dyn std::error::Error>>(Box::new(ValueError)),

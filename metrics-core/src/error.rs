@@ -47,14 +47,14 @@ pub enum MetricError {
         /// What is wrong.
         reason: String,
     },
-    /// A runtime family was given a number of label names that differs
-    /// from its type's arity.
+    /// A number of labels (names for a family built at run time, values
+    /// for a custom-collector family) that differs from the expected one.
     LabelCount {
         /// The metric.
         metric: String,
-        /// Label names the family type has.
+        /// How many labels the metric has.
         expected: usize,
-        /// Label names given.
+        /// How many were given.
         got: usize,
     },
     /// A label name the metric does not have (named label lookup).
@@ -127,7 +127,7 @@ impl fmt::Display for MetricError {
                 got,
             } => write!(
                 f,
-                "metric `{metric}` was given {got} label names, but its family type has {expected}"
+                "metric `{metric}` has {expected} labels, but {got} were given"
             ),
             MetricError::UnknownLabel { metric, label } => {
                 write!(f, "metric `{metric}` has no label named `{label}`")

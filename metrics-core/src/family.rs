@@ -533,6 +533,6 @@ mod tests {
     #[test]
     fn label_count_is_checked_at_run_time_for_runtime_families() {
         let e = Family::<Counter, 1>::new(Opts::new("c", "c").labels(["a", "b"])).unwrap_err();
-        assert!(e.to_string().contains("given 2 label names"));
+        assert!(e.to_string().contains("has 1 labels, but 2 were given"));
     }
 }

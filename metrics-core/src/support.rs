@@ -199,8 +199,8 @@ mod tests {
     fn probe_tells_results_from_other_values() {
         let err: Result<u8, String> = Err("x".into());
         let ok: Result<u8, String> = Ok(1);
-        assert!((&Probe(&err)).__metrics_is_err());
-        assert!(!(&Probe(&ok)).__metrics_is_err());
+        assert!(Probe(&err).__metrics_is_err());
+        assert!(!Probe(&ok).__metrics_is_err());
         assert!(!(&Probe(&Some(3))).__metrics_is_err());
     }
 
