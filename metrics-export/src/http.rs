@@ -1,10 +1,13 @@
 //! The axum router serving `/metrics`.
 
+use axum::extract::RawQuery;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use metrics_core::{default_registry, encode_text, Registry, TEXT_CONTENT_TYPE};
+use metrics_core::{
+    default_registry, encode_text, encode_text_families, Registry, TEXT_CONTENT_TYPE,
+};
 
 /// A router serving `GET /metrics` from the default registry, in the text
 /// format 0.0.4. Merge it into any application, whatever its state type:
@@ -28,6 +31,9 @@ where
 
 /// A router serving `GET /metrics` from another registry.
 ///
+/// `GET /metrics?name[]=a&name[]=b` serves only the samples with those
+/// names (as Python's client does), e.g. to scrape a few series often.
+///
 /// ```
 /// use std::sync::OnceLock;
 /// static REGISTRY: OnceLock<metrics_core::Registry> = OnceLock::new();
@@ -40,10 +46,34 @@ where
 {
     Router::new().route(
         "/metrics",
-        get(move || async move {
-            ([(CONTENT_TYPE, TEXT_CONTENT_TYPE)], encode_text(registry)).into_response()
+        get(move |RawQuery(query): RawQuery| async move {
+            (
+                [(CONTENT_TYPE, TEXT_CONTENT_TYPE)],
+                exposition(registry, query.as_deref()),
+            )
+                .into_response()
         }),
     )
+}
+
+/// The text exposition, restricted to the `name[]` query parameters when
+/// there are any.
+fn exposition(registry: &Registry, query: Option<&str>) -> String {
+    let names: Vec<String> = query
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k == "name[]")
+                .map(|(_, v)| v.into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        return encode_text(registry);
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut out = String::new();
+    encode_text_families(&mut out, &registry.gather_restricted(&names));
+    out
 }
 
 fn log_clashes_once(registry: &'static Registry) {
