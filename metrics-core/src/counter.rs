@@ -1,14 +1,14 @@
 //! [`Counter`]: a value that only goes up.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::atomic::{AtomicF64, Created};
 use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::family::{ChildLabels, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::model::{Descriptor, Exemplar, MetricFamily, MetricType};
 
 /// A counter: goes up, resets when the process restarts.
 ///
@@ -30,6 +30,8 @@ pub struct Counter {
     whole: AtomicU64,
     fraction: AtomicF64,
     created: Created,
+    /// The last exemplar; touched only by `inc_by_with_exemplar` and scrapes.
+    exemplar: Mutex<Option<Exemplar>>,
 }
 
 /// Largest integer below which every `u64` converts to `f64` exactly.
@@ -43,6 +45,7 @@ impl Counter {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::zero(),
             created: Created::unset(),
+            exemplar: Mutex::new(None),
         }
     }
 
@@ -52,6 +55,7 @@ impl Counter {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::zero(),
             created: Created::now(),
+            exemplar: Mutex::new(None),
         }
     }
 
@@ -164,6 +168,7 @@ impl Counter {
     pub fn reset(&self) {
         self.whole.store(0, Ordering::Relaxed);
         self.fraction.set(0.0);
+        *self.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = None;
         self.created.reset();
     }
 
@@ -212,6 +217,69 @@ impl Counter {
         r
     }
 
+    /// Adds `amount` and keeps an exemplar for it (e.g. the trace id of
+    /// the request), exposed with the `_total` sample in formats that carry
+    /// exemplars. Exemplar label names must be valid and names plus values
+    /// at most 128 characters in all (the OpenMetrics limit). Not for the
+    /// hottest paths: it takes a short lock.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "requests_total", "Requests");
+    /// C.inc_by_with_exemplar(1.0, &[("trace_id", "abc123")]).unwrap();
+    /// assert_eq!(C.exemplar().unwrap().labels[0].1, "abc123");
+    /// assert!(C.inc_by_with_exemplar(1.0, &[("bad name", "x")]).is_err());
+    /// assert_eq!(C.get(), 1.0);
+    /// ```
+    pub fn inc_by_with_exemplar(
+        &self,
+        amount: f64,
+        labels: &[(&str, &str)],
+    ) -> Result<(), MetricError> {
+        let bad = |reason: String| MetricError::InvalidExemplar {
+            metric: self.name().to_owned(),
+            reason,
+        };
+        if let Some((k, _)) = labels
+            .iter()
+            .find(|(k, _)| !crate::names::is_valid_label_name(k))
+        {
+            return Err(bad(format!("`{k}` is not a valid label name")));
+        }
+        let chars: usize = labels
+            .iter()
+            .map(|(k, v)| k.chars().count() + v.chars().count())
+            .sum();
+        if chars > 128 {
+            return Err(bad(format!(
+                "its labels have {chars} characters, more than the 128 allowed"
+            )));
+        }
+        self.inc_by(amount)?;
+        let exemplar = Exemplar {
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            value: amount,
+            timestamp: Some(crate::atomic::unix_now()),
+        };
+        *self.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = Some(exemplar);
+        Ok(())
+    }
+
+    /// The last exemplar, if any.
+    ///
+    /// ```
+    /// metrics_core::counter!(C, "requests_total", "Requests");
+    /// assert!(C.exemplar().is_none());
+    /// ```
+    pub fn exemplar(&self) -> Option<Exemplar> {
+        self.exemplar
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// When the counter was created (or last reset), in Unix seconds.
     ///
     /// ```
@@ -233,6 +301,9 @@ impl FamilyMember for Counter {
 
     fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
         family.push("_total", labels.to_vec(), self.get());
+        if let Some(sample) = family.samples.last_mut() {
+            sample.exemplar = self.exemplar();
+        }
         if crate::registry::created_series_enabled() {
             family.push("_created", labels.to_vec(), self.created());
         }
@@ -279,6 +350,31 @@ mod tests {
         let c = Counter::new("t_total", "h").unwrap();
         c.inc_by(1e20).unwrap();
         assert_eq!(c.get(), 1e20);
+    }
+
+    #[test]
+    fn exemplar_reaches_the_total_sample_and_reset_clears_it() {
+        let c = Counter::new("ex_total", "h").unwrap();
+        c.inc_by_with_exemplar(2.0, &[("trace_id", "t1")]).unwrap();
+        let long = "x".repeat(130);
+        assert!(matches!(
+            c.inc_by_with_exemplar(1.0, &[("trace_id", long.as_str())]),
+            Err(MetricError::InvalidExemplar { .. })
+        ));
+        assert!(c.inc_by_with_exemplar(-1.0, &[]).is_err());
+        let mut out = Vec::new();
+        c.collect(&mut out);
+        let total = out[0]
+            .samples
+            .iter()
+            .find(|s| s.name == "ex_total")
+            .unwrap();
+        assert_eq!(total.value, 2.0);
+        let e = total.exemplar.as_ref().unwrap();
+        assert_eq!(e.labels, [("trace_id".to_string(), "t1".to_string())]);
+        assert_eq!(e.value, 2.0);
+        c.reset();
+        assert!(c.exemplar().is_none());
     }
 
     #[test]

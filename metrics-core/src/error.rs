@@ -80,6 +80,13 @@ pub enum MetricError {
         /// What is wrong.
         reason: String,
     },
+    /// Exemplar labels that are invalid or too long.
+    InvalidExemplar {
+        /// The metric.
+        metric: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A counter was asked to go down.
     NegativeIncrement {
         /// The metric.
@@ -143,6 +150,9 @@ impl fmt::Display for MetricError {
             ),
             MetricError::InvalidStates { metric, reason } => {
                 write!(f, "invalid states for enum `{metric}`: {reason}")
+            }
+            MetricError::InvalidExemplar { metric, reason } => {
+                write!(f, "invalid exemplar for `{metric}`: {reason}")
             }
             MetricError::NegativeIncrement { metric, amount } => write!(
                 f,

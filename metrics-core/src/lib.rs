@@ -72,7 +72,7 @@ pub use histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
 pub use info::Info;
 pub use labels::{LabelText, LabelValue, LabelValues};
 pub use meta::{Opts, Site};
-pub use model::{Descriptor, MetricFamily, MetricType, Sample};
+pub use model::{Descriptor, Exemplar, MetricFamily, MetricType, Sample};
 pub use names::{is_valid_label_name, is_valid_metric_name};
 pub use parser::{parse_text, ParseError};
 #[cfg(all(target_os = "linux", feature = "process"))]

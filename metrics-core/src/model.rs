@@ -82,6 +82,29 @@ pub struct Sample {
     pub value: f64,
     /// Optional timestamp in milliseconds since the Unix epoch.
     pub timestamp_ms: Option<i64>,
+    /// Optional exemplar (OpenMetrics; the text format 0.0.4 leaves it out).
+    pub exemplar: Option<Exemplar>,
+}
+
+/// An exemplar: a sample of the event behind a value, such as the trace
+/// that caused a counter increment.
+///
+/// ```
+/// let e = metrics_core::Exemplar {
+///     labels: vec![("trace_id".into(), "abc123".into())],
+///     value: 1.0,
+///     timestamp: Some(1.7e9),
+/// };
+/// assert_eq!(e.labels[0].1, "abc123");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    /// Exemplar labels (at most 128 characters of names and values in all).
+    pub labels: Vec<(String, String)>,
+    /// The value observed or added.
+    pub value: f64,
+    /// When, in Unix seconds.
+    pub timestamp: Option<f64>,
 }
 
 impl Sample {
@@ -97,6 +120,7 @@ impl Sample {
             labels,
             value,
             timestamp_ms: None,
+            exemplar: None,
         }
     }
 }

@@ -430,6 +430,7 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
         labels,
         value,
         timestamp_ms,
+        exemplar: None,
     })
 }
 
