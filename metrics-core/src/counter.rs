@@ -4,11 +4,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::atomic::{AtomicF64, Created};
-use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::family::{ChildLabels, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Descriptor, Exemplar, MetricFamily, MetricType};
+use crate::model::{Exemplar, MetricFamily, MetricType};
 
 /// A counter: goes up, resets when the process restarts.
 ///
@@ -310,15 +309,7 @@ impl FamilyMember for Counter {
     }
 }
 
-impl Collector for Counter {
-    fn collect(&self, out: &mut Vec<MetricFamily>) {
-        crate::family::collect_single(self, &self.meta, out);
-    }
-
-    fn describe(&self) -> Vec<Descriptor> {
-        self.meta.get().map(Meta::descriptor).into_iter().collect()
-    }
-}
+crate::family::impl_collector!(Counter);
 
 #[cfg(test)]
 mod tests {

@@ -3,11 +3,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::family::{ChildLabels, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::model::{MetricFamily, MetricType};
 
 /// The declared states of an [`Enum`], in order; the first is the default.
 #[derive(Debug, Clone)]
@@ -223,15 +222,7 @@ impl FamilyMember for Enum {
     }
 }
 
-impl Collector for Enum {
-    fn collect(&self, out: &mut Vec<MetricFamily>) {
-        crate::family::collect_single(self, &self.meta, out);
-    }
-
-    fn describe(&self) -> Vec<Descriptor> {
-        self.meta.get().map(Meta::descriptor).into_iter().collect()
-    }
-}
+crate::family::impl_collector!(Enum);
 
 impl<const N: usize> crate::Family<Enum, N> {
     /// An enum family built at run time.

@@ -64,6 +64,27 @@ impl ChildLabels<'_> {
     }
 }
 
+/// `Collector` for an unlabelled metric type with a `meta: MetaRef` field:
+/// one family of its own samples, described by its metadata.
+macro_rules! impl_collector {
+    ($t:ty) => {
+        impl $crate::collector::Collector for $t {
+            fn collect(&self, out: &mut Vec<$crate::model::MetricFamily>) {
+                $crate::family::collect_single(self, &self.meta, out);
+            }
+
+            fn describe(&self) -> Vec<$crate::model::Descriptor> {
+                self.meta
+                    .get()
+                    .map($crate::meta::Meta::descriptor)
+                    .into_iter()
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use impl_collector;
+
 /// Collects an unlabelled metric as a one-sample family.
 pub(crate) fn collect_single<M: FamilyMember>(m: &M, meta: &MetaRef, out: &mut Vec<MetricFamily>) {
     if let Some(meta) = meta.get() {

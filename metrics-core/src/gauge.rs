@@ -3,11 +3,10 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::atomic::{unix_now, AtomicF64};
-use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::family::{ChildLabels, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::model::{MetricFamily, MetricType};
 use crate::timer::{InProgress, Observe, Timer};
 
 type ValueFn = Box<dyn Fn() -> f64 + Send + Sync>;
@@ -235,15 +234,7 @@ impl FamilyMember for Gauge {
     }
 }
 
-impl Collector for Gauge {
-    fn collect(&self, out: &mut Vec<MetricFamily>) {
-        crate::family::collect_single(self, &self.meta, out);
-    }
-
-    fn describe(&self) -> Vec<Descriptor> {
-        self.meta.get().map(Meta::descriptor).into_iter().collect()
-    }
-}
+crate::family::impl_collector!(Gauge);
 
 #[cfg(test)]
 mod tests {

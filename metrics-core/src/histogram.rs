@@ -4,11 +4,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::atomic::{AtomicF64, Created};
-use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::family::{ChildLabels, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::model::{MetricFamily, MetricType};
 use crate::timer::{Observe, Timer};
 use crate::value::float_string;
 
@@ -343,15 +342,7 @@ impl FamilyMember for Histogram {
     }
 }
 
-impl Collector for Histogram {
-    fn collect(&self, out: &mut Vec<MetricFamily>) {
-        crate::family::collect_single(self, &self.meta, out);
-    }
-
-    fn describe(&self) -> Vec<Descriptor> {
-        self.meta.get().map(Meta::descriptor).into_iter().collect()
-    }
-}
+crate::family::impl_collector!(Histogram);
 
 #[cfg(test)]
 mod tests {

@@ -2,11 +2,10 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::family::{ChildLabels, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::model::{MetricFamily, MetricType};
 use crate::names::is_valid_label_name;
 
 /// Key-value information, exposed as one `<name>_info` series with the
@@ -155,12 +154,4 @@ impl FamilyMember for Info {
     }
 }
 
-impl Collector for Info {
-    fn collect(&self, out: &mut Vec<MetricFamily>) {
-        crate::family::collect_single(self, &self.meta, out);
-    }
-
-    fn describe(&self) -> Vec<Descriptor> {
-        self.meta.get().map(Meta::descriptor).into_iter().collect()
-    }
-}
+crate::family::impl_collector!(Info);

@@ -4,11 +4,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::atomic::{AtomicF64, Created};
-use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::family::{ChildLabels, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::model::{MetricFamily, MetricType};
 use crate::timer::{Observe, Timer};
 
 /// A summary: the number and the sum of observations (like Python's
@@ -149,12 +148,4 @@ impl FamilyMember for Summary {
     }
 }
 
-impl Collector for Summary {
-    fn collect(&self, out: &mut Vec<MetricFamily>) {
-        crate::family::collect_single(self, &self.meta, out);
-    }
-
-    fn describe(&self) -> Vec<Descriptor> {
-        self.meta.get().map(Meta::descriptor).into_iter().collect()
-    }
-}
+crate::family::impl_collector!(Summary);
