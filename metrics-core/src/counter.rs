@@ -314,6 +314,7 @@ crate::family::impl_collector!(Counter);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collector::Collector;
 
     #[test]
     fn whole_and_fractional_increments_add_up() {
