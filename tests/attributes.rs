@@ -301,3 +301,42 @@ async fn stacked_attributes_in_any_order() {
     // handle x2, call x2 (each also runs handle once): 6 timed calls.
     assert_eq!(ST_TIME.get_count(), 6);
 }
+
+// ---- early return and async panics for all three ----------------------
+
+gauge!(AP_INPROGRESS, "ap_inprogress", "async panics in progress");
+gauge!(EE_INPROGRESS, "ee_inprogress", "early exits in progress");
+counter!(AP_ERRORS, "ap_errors_total", "async panics counted");
+summary!(AP_TIME, "ap_seconds", "async panics timed");
+
+#[track_inprogress(EE_INPROGRESS)]
+fn early_exit(x: i32) -> i32 {
+    if x > 0 {
+        return EE_INPROGRESS.get() as i32;
+    }
+    -1
+}
+
+#[test]
+fn track_inprogress_balanced_on_early_return() {
+    assert_eq!(early_exit(1), 1);
+    assert_eq!(early_exit(-1), -1);
+    assert_eq!(EE_INPROGRESS.get(), 0.0);
+}
+
+#[timed(AP_TIME)]
+#[track_inprogress(AP_INPROGRESS)]
+#[count_exceptions(AP_ERRORS)]
+async fn panics_after_await() -> Result<(), AppError> {
+    tokio::task::yield_now().await;
+    panic!("async boom");
+}
+
+#[tokio::test]
+async fn async_panic_is_seen_by_all_three() {
+    let joined = tokio::spawn(panics_after_await()).await;
+    assert!(joined.expect_err("the task panicked").is_panic());
+    assert_eq!(AP_ERRORS.get(), 1.0);
+    assert_eq!(AP_INPROGRESS.get(), 0.0);
+    assert_eq!(AP_TIME.get_count(), 1);
+}
