@@ -170,150 +170,116 @@ fn check_buckets(metric: &str, buckets: &[(f64, f64)]) -> Result<(), MetricError
     Ok(())
 }
 
-/// A gauge family for a custom collector (Python's `GaugeMetricFamily`).
-///
-/// ```
-/// use metrics_core::{GaugeMetricFamily, MetricFamily};
-/// let mut g = GaugeMetricFamily::new("queue_depth", "Items waiting", &["queue"]).unwrap();
-/// g.add_metric(&["mail"], 7.0).unwrap();
-/// let f = MetricFamily::from(g);
-/// assert_eq!(f.samples[0].name, "queue_depth");
-/// assert_eq!(f.samples[0].labels, [("queue".to_string(), "mail".to_string())]);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct GaugeMetricFamily(Builder);
+/// A family of plain values, one sample per label set: the gauge and
+/// unknown builders differ only in their type.
+macro_rules! value_family {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(Builder);
 
-impl GaugeMetricFamily {
-    /// An empty gauge family with these label names.
-    ///
-    /// ```
-    /// let g = metrics_core::GaugeMetricFamily::new("temperature_celsius", "Temperature", &["room"]);
-    /// assert!(g.is_ok());
-    /// assert!(metrics_core::GaugeMetricFamily::new("bad name", "x", &[]).is_err());
-    /// ```
-    pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
-        Builder::new(name, help, MetricType::Gauge, label_names).map(Self)
-    }
+        impl $name {
+            /// An empty family with these label names.
+            ///
+            #[doc = concat!(
+                "```\n",
+                "let f = metrics_core::", stringify!($name), "::new(\"temperature_celsius\", \"Temperature\", &[\"room\"]);\n",
+                "assert!(f.is_ok());\n",
+                "assert!(metrics_core::", stringify!($name), "::new(\"bad name\", \"x\", &[]).is_err());\n",
+                "```"
+            )]
+            pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
+                Builder::new(name, help, $kind, label_names).map(Self)
+            }
 
-    /// A family of one unlabelled sample (Python's `value=7`).
-    ///
-    /// ```
-    /// let g = metrics_core::GaugeMetricFamily::with_value("my_gauge", "Help text", 7.0).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(g).samples[0].value, 7.0);
-    /// ```
-    pub fn with_value(name: &str, help: &str, value: f64) -> Result<Self, MetricError> {
-        let mut g = Self::new(name, help, &[])?;
-        g.add_metric(&[], value)?;
-        Ok(g)
-    }
+            /// A family of one unlabelled sample (Python's `value=7`).
+            ///
+            #[doc = concat!(
+                "```\n",
+                "let f = metrics_core::", stringify!($name), "::with_value(\"my_value\", \"Help text\", 7.0).unwrap();\n",
+                "let f = metrics_core::MetricFamily::from(f);\n",
+                "assert_eq!((f.samples[0].name.as_str(), f.samples[0].value), (\"my_value\", 7.0));\n",
+                "```"
+            )]
+            pub fn with_value(name: &str, help: &str, value: f64) -> Result<Self, MetricError> {
+                let mut f = Self::new(name, help, &[])?;
+                f.add_metric(&[], value)?;
+                Ok(f)
+            }
 
-    /// Adds a sample: one value per label name, in order.
-    ///
-    /// ```
-    /// let mut g = metrics_core::GaugeMetricFamily::new("g", "help", &["a"]).unwrap();
-    /// g.add_metric(&["x"], 1.5).unwrap();
-    /// assert!(g.add_metric(&["x", "y"], 1.5).is_err()); // one label, two values
-    /// ```
-    pub fn add_metric(&mut self, label_values: &[&str], value: f64) -> Result<(), MetricError> {
-        self.add_metric_with(label_values, value, None)
-    }
+            /// Adds a sample: one value per label name, in order.
+            ///
+            #[doc = concat!(
+                "```\n",
+                "let mut f = metrics_core::", stringify!($name), "::new(\"g\", \"help\", &[\"a\"]).unwrap();\n",
+                "f.add_metric(&[\"x\"], 1.5).unwrap();\n",
+                "assert!(f.add_metric(&[\"x\", \"y\"], 1.5).is_err()); // one label, two values\n",
+                "assert!(f.add_metric(&[], 1.5).is_err());\n",
+                "```"
+            )]
+            pub fn add_metric(&mut self, label_values: &[&str], value: f64) -> Result<(), MetricError> {
+                self.add_metric_with(label_values, value, None)
+            }
 
-    /// Adds a sample with an optional timestamp (milliseconds since the
-    /// Unix epoch).
-    ///
-    /// ```
-    /// let mut g = metrics_core::GaugeMetricFamily::new("g", "help", &[]).unwrap();
-    /// g.add_metric_with(&[], 1.0, Some(1_700_000_000_000)).unwrap();
-    /// let f = metrics_core::MetricFamily::from(g);
-    /// assert_eq!(f.samples[0].timestamp_ms, Some(1_700_000_000_000));
-    /// ```
-    pub fn add_metric_with(
-        &mut self,
-        label_values: &[&str],
-        value: f64,
-        timestamp_ms: Option<i64>,
-    ) -> Result<(), MetricError> {
-        let labels = self.0.labels(label_values)?;
-        self.0.push("", labels, value, timestamp_ms);
-        Ok(())
-    }
+            /// Adds a sample with an optional timestamp (milliseconds since
+            /// the Unix epoch).
+            ///
+            #[doc = concat!(
+                "```\n",
+                "let mut f = metrics_core::", stringify!($name), "::new(\"g\", \"help\", &[]).unwrap();\n",
+                "f.add_metric_with(&[], 1.0, Some(1_700_000_000_000)).unwrap();\n",
+                "let f = metrics_core::MetricFamily::from(f);\n",
+                "assert_eq!(f.samples[0].timestamp_ms, Some(1_700_000_000_000));\n",
+                "```"
+            )]
+            pub fn add_metric_with(
+                &mut self,
+                label_values: &[&str],
+                value: f64,
+                timestamp_ms: Option<i64>,
+            ) -> Result<(), MetricError> {
+                let labels = self.0.labels(label_values)?;
+                self.0.push("", labels, value, timestamp_ms);
+                Ok(())
+            }
+        }
+
+        impl From<$name> for MetricFamily {
+            fn from(f: $name) -> Self {
+                f.0.family
+            }
+        }
+    };
 }
 
-impl From<GaugeMetricFamily> for MetricFamily {
-    fn from(g: GaugeMetricFamily) -> Self {
-        g.0.family
-    }
-}
-
-/// A family of unknown type (Python's `UnknownMetricFamily`), exposed as
-/// `untyped` in the text format 0.0.4.
-///
-/// ```
-/// use metrics_core::{MetricFamily, MetricType, UnknownMetricFamily};
-/// let u = UnknownMetricFamily::with_value("legacy_value", "From elsewhere", 3.0).unwrap();
-/// let f = MetricFamily::from(u);
-/// assert_eq!(f.kind, MetricType::Unknown);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct UnknownMetricFamily(Builder);
-
-impl UnknownMetricFamily {
-    /// An empty family with these label names.
+value_family!(
+    /// A gauge family for a custom collector (Python's `GaugeMetricFamily`).
     ///
     /// ```
-    /// let u = metrics_core::UnknownMetricFamily::new("legacy", "help", &["source"]);
-    /// assert!(u.is_ok());
+    /// use metrics_core::{GaugeMetricFamily, MetricFamily};
+    /// let mut g = GaugeMetricFamily::new("queue_depth", "Items waiting", &["queue"]).unwrap();
+    /// g.add_metric(&["mail"], 7.0).unwrap();
+    /// let f = MetricFamily::from(g);
+    /// assert_eq!(f.samples[0].name, "queue_depth");
+    /// assert_eq!(f.samples[0].labels, [("queue".to_string(), "mail".to_string())]);
     /// ```
-    pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
-        Builder::new(name, help, MetricType::Unknown, label_names).map(Self)
-    }
+    GaugeMetricFamily,
+    MetricType::Gauge
+);
 
-    /// A family of one unlabelled sample.
+value_family!(
+    /// A family of unknown type (Python's `UnknownMetricFamily`), exposed as
+    /// `untyped` in the text format 0.0.4.
     ///
     /// ```
-    /// let u = metrics_core::UnknownMetricFamily::with_value("legacy", "help", 2.0).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(u).samples[0].name, "legacy");
+    /// use metrics_core::{MetricFamily, MetricType, UnknownMetricFamily};
+    /// let u = UnknownMetricFamily::with_value("legacy_value", "From elsewhere", 3.0).unwrap();
+    /// let f = MetricFamily::from(u);
+    /// assert_eq!(f.kind, MetricType::Unknown);
     /// ```
-    pub fn with_value(name: &str, help: &str, value: f64) -> Result<Self, MetricError> {
-        let mut u = Self::new(name, help, &[])?;
-        u.add_metric(&[], value)?;
-        Ok(u)
-    }
-
-    /// Adds a sample: one value per label name, in order.
-    ///
-    /// ```
-    /// let mut u = metrics_core::UnknownMetricFamily::new("legacy", "help", &["a"]).unwrap();
-    /// u.add_metric(&["x"], 1.0).unwrap();
-    /// assert!(u.add_metric(&[], 1.0).is_err());
-    /// ```
-    pub fn add_metric(&mut self, label_values: &[&str], value: f64) -> Result<(), MetricError> {
-        self.add_metric_with(label_values, value, None)
-    }
-
-    /// Adds a sample with an optional timestamp in milliseconds.
-    ///
-    /// ```
-    /// let mut u = metrics_core::UnknownMetricFamily::new("legacy", "help", &[]).unwrap();
-    /// u.add_metric_with(&[], 1.0, Some(5)).unwrap();
-    /// ```
-    pub fn add_metric_with(
-        &mut self,
-        label_values: &[&str],
-        value: f64,
-        timestamp_ms: Option<i64>,
-    ) -> Result<(), MetricError> {
-        let labels = self.0.labels(label_values)?;
-        self.0.push("", labels, value, timestamp_ms);
-        Ok(())
-    }
-}
-
-impl From<UnknownMetricFamily> for MetricFamily {
-    fn from(u: UnknownMetricFamily) -> Self {
-        u.0.family
-    }
-}
+    UnknownMetricFamily,
+    MetricType::Unknown
+);
 
 /// A counter family (Python's `CounterMetricFamily`). A trailing `_total`
 /// in the name is stripped from the family name; the samples are named
