@@ -200,3 +200,18 @@ pub fn promtool_check(text: &str) -> (bool, String) {
     report.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status.success(), report)
 }
+
+/// The text exposition of the default registry's families that `keep`
+/// selects, with `_created` series switched off (they carry the clock), so
+/// that a test can compare exact text.
+pub fn exposition_of(keep: impl Fn(&str) -> bool) -> String {
+    metrics_core::disable_created_series();
+    let families: Vec<_> = metrics_core::default_registry()
+        .gather()
+        .into_iter()
+        .filter(|f| keep(&f.name))
+        .collect();
+    let mut out = String::new();
+    metrics_core::encode_text_families(&mut out, &families);
+    out
+}

@@ -48,15 +48,7 @@ counter!(
 histogram!(PT_LATENCY, "pt_latency_seconds", "Latency");
 
 fn expo_text() -> String {
-    metrics_core::disable_created_series();
-    let families: Vec<_> = metrics_core::default_registry()
-        .gather()
-        .into_iter()
-        .filter(|f| f.name.starts_with("expo_"))
-        .collect();
-    let mut out = String::new();
-    metrics_core::encode_text_families(&mut out, &families);
-    out
+    metrics_workspace::exposition_of(|name| name.starts_with("expo_"))
 }
 
 #[test]

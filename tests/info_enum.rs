@@ -20,15 +20,7 @@ enumeration!(
 info!(IE_LIBS, "ie_lib", "Library versions", labels = ["lib"]);
 
 fn ie_text() -> String {
-    metrics_core::disable_created_series();
-    let families: Vec<_> = metrics_core::default_registry()
-        .gather()
-        .into_iter()
-        .filter(|f| f.name.starts_with("ie_"))
-        .collect();
-    let mut out = String::new();
-    metrics_core::encode_text_families(&mut out, &families);
-    out
+    metrics_workspace::exposition_of(|name| name.starts_with("ie_"))
 }
 
 #[test]

@@ -9,15 +9,7 @@ use metrics_core::{count_exceptions, counter, gauge, histogram, summary, timed, 
 
 /// The text exposition of the named families of the default registry.
 fn exposition(families: &[&str]) -> String {
-    metrics_core::disable_created_series();
-    let gathered: Vec<_> = metrics_core::default_registry()
-        .gather()
-        .into_iter()
-        .filter(|f| families.contains(&f.name.as_str()))
-        .collect();
-    let mut out = String::new();
-    metrics_core::encode_text_families(&mut out, &gathered);
-    out
+    metrics_workspace::exposition_of(|name| families.contains(&name))
 }
 
 // c = Counter('my_failures_total', 'Description of counter')
