@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use metrics_core::{summary, timed};
+use promscribe::{summary, timed};
 
 // Create a metric to track time spent and requests made.
 summary!(
@@ -60,7 +60,7 @@ fn main() {
         }
     };
     // Start up the server to expose the metrics.
-    let server = match metrics_export::start_http_server(&addr) {
+    let server = match promscribe_export::start_http_server(&addr) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("demo: cannot listen on {addr}: {e}");

@@ -13,16 +13,16 @@
 
 use std::time::Duration;
 
-use metrics_export::GraphiteBridge;
+use promscribe_export::GraphiteBridge;
 
-metrics_core::summary!(
+promscribe::summary!(
     REQUEST_TIME,
     "request_processing_seconds",
     "Time spent processing request"
 );
 
 /// A dummy function that takes some time.
-#[metrics_core::timed(REQUEST_TIME)]
+#[promscribe::timed(REQUEST_TIME)]
 fn process_request(t: f64) {
     std::thread::sleep(Duration::from_secs_f64(t));
 }
@@ -99,7 +99,7 @@ fn main() {
     }
 
     // Start up the server to expose the Prometheus metrics.
-    let server = match metrics_export::start_http_server(&args.listen) {
+    let server = match promscribe_export::start_http_server(&args.listen) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("graphite: cannot listen on {}: {e}", args.listen);

@@ -8,8 +8,8 @@
 //!
 //! `PUSHGATEWAY_URL` is `host:port` or a URL (default `localhost:9091`).
 
-use metrics_core::{Gauge, Registry};
-use metrics_export::{push_to_gateway, GroupingKey};
+use promscribe::{Gauge, Registry};
+use promscribe_export::{push_to_gateway, GroupingKey};
 
 fn run() -> Result<String, Box<dyn std::error::Error>> {
     let gateway = std::env::var("PUSHGATEWAY_URL")

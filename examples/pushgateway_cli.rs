@@ -26,8 +26,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use metrics_core::{Gauge, Registry};
-use metrics_export::{GroupingKey, PushError, Pushgateway};
+use promscribe::{Gauge, Registry};
+use promscribe_export::{GroupingKey, PushError, Pushgateway};
 
 const USAGE: &str = "usage: pushgateway_cli --op push|pushadd|delete --job JOB \
 [--grouping label=value,...] [--metrics name=value,...] [--help-text TEXT] \
@@ -155,7 +155,7 @@ fn parse_args() -> Result<Args, String> {
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(Duration::from_secs_f64)
             .ok_or_else(|| format!("timeout: `{t}` is not a positive number of seconds"))?,
-        None => metrics_export::DEFAULT_PUSH_TIMEOUT,
+        None => promscribe_export::DEFAULT_PUSH_TIMEOUT,
     };
     Ok(Args {
         op,

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use metrics_core::{count_exceptions, counter, summary, timed};
+use promscribe::{count_exceptions, counter, summary, timed};
 
 summary!(
     REQUEST_DURATION,
@@ -69,11 +69,11 @@ fn main() {
         }
         print!(
             "{}",
-            metrics_core::encode_text(metrics_core::default_registry())
+            promscribe::encode_text(promscribe::default_registry())
         );
         return;
     }
-    let server = match metrics_export::start_http_server("0.0.0.0:8000") {
+    let server = match promscribe_export::start_http_server("0.0.0.0:8000") {
         Ok(s) => s,
         Err(e) => {
             eprintln!("router: cannot listen on 0.0.0.0:8000: {e}");

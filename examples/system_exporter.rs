@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use metrics_core::gauge;
 use procfs::{Current, CurrentSI};
+use promscribe::gauge;
 
 gauge!(
     SYSTEM_USAGE,
@@ -61,7 +61,7 @@ fn main() {
             }
         }
     }
-    let server = match metrics_export::start_http_server(&listen) {
+    let server = match promscribe_export::start_http_server(&listen) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("system_exporter: cannot listen on {listen}: {e}");

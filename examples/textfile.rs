@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use metrics_core::{Gauge, Registry};
+use promscribe::{Gauge, Registry};
 
 const USAGE: &str = "usage: textfile [--dir DIR]   (or TEXTFILE_DIR=DIR)";
 
@@ -53,7 +53,7 @@ fn main() {
             registry.register(g.clone()).map_err(|e| e.to_string())?;
             g.set(1.0);
             let path = dir.join("raid.prom");
-            metrics_export::write_to_textfile(&path, &registry)
+            promscribe_export::write_to_textfile(&path, &registry)
                 .map(|()| path)
                 .map_err(|e| e.to_string())
         });

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use axum::routing::get;
-use metrics_core::{counter, gauge, timed};
+use promscribe::{counter, gauge, timed};
 
 counter!(
     UPTIME,
@@ -55,7 +55,7 @@ async fn main() {
     });
     let app = axum::Router::new()
         .route("/", get(hello))
-        .merge(metrics_export::router());
+        .merge(promscribe_export::router());
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => {

@@ -205,13 +205,13 @@ pub fn promtool_check(text: &str) -> (bool, String) {
 /// selects, with `_created` series switched off (they carry the clock), so
 /// that a test can compare exact text.
 pub fn exposition_of(keep: impl Fn(&str) -> bool) -> String {
-    metrics_core::disable_created_series();
-    let families: Vec<_> = metrics_core::default_registry()
+    promscribe::disable_created_series();
+    let families: Vec<_> = promscribe::default_registry()
         .gather()
         .into_iter()
         .filter(|f| keep(&f.name))
         .collect();
     let mut out = String::new();
-    metrics_core::encode_text_families(&mut out, &families);
+    promscribe::encode_text_families(&mut out, &families);
     out
 }

@@ -6,7 +6,7 @@
 use std::panic::catch_unwind;
 use std::time::Duration;
 
-use metrics_core::{count_exceptions, counter, gauge, summary, timed, track_inprogress};
+use promscribe::{count_exceptions, counter, gauge, summary, timed, track_inprogress};
 
 #[derive(Debug, PartialEq)]
 enum AppError {

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use metrics_core::{
+use metrics_workspace::promtool_check;
+use promscribe::{
     encode_text, encode_text_families, Collector, CounterMetricFamily, Descriptor,
     GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily,
     MetricError, MetricFamily, MetricType, Origin, Registry, StateSetMetricFamily,
     SummaryMetricFamily, TargetInfoError, UnknownMetricFamily,
 };
-use metrics_workspace::promtool_check;
 
 /// Python's `CustomCollector` from the docs.
 struct CustomCollector;
@@ -327,12 +327,12 @@ fn auto_describe_collects_at_registration() {
     assert!(names.contains(&"my_gauge"), "{names:?}");
     assert!(names.contains(&"my_counter_total"), "{names:?}");
     // A described metric clashing with a derived name of the collected counter.
-    let g = metrics_core::Gauge::new("my_counter_created", "clash").unwrap();
+    let g = promscribe::Gauge::new("my_counter_created", "clash").unwrap();
     let err = r.register(g).unwrap_err();
     assert_eq!(err.clashes[0].name, "my_counter_created");
     // And the other way round: a described metric first.
     let r = Registry::new();
-    r.register(metrics_core::Gauge::new("my_gauge", "first").unwrap())
+    r.register(promscribe::Gauge::new("my_gauge", "first").unwrap())
         .unwrap();
     assert!(r.register(Arc::new(CustomCollector)).is_err());
 }
@@ -459,7 +459,7 @@ fn target_info_is_validated_and_clash_checked() {
     // While set, a metric claiming `target_info` is refused.
     r.set_target_info([("env", "prod")]).unwrap();
     let err = r
-        .register(metrics_core::Gauge::new("target_info", "mine").unwrap())
+        .register(promscribe::Gauge::new("target_info", "mine").unwrap())
         .unwrap_err();
     assert_eq!(err.clashes[0].name, "target_info");
     let info = InfoMetricFamily::with_value("target", "mine", &[("a", "b")]).unwrap();
@@ -468,7 +468,7 @@ fn target_info_is_validated_and_clash_checked() {
 
     // A metric registered first keeps the name: target info is refused.
     let r = Registry::new();
-    r.register(metrics_core::Gauge::new("target_info", "mine").unwrap())
+    r.register(promscribe::Gauge::new("target_info", "mine").unwrap())
         .unwrap();
     let err = r.set_target_info([("env", "prod")]).unwrap_err();
     match &err {
@@ -483,7 +483,7 @@ fn target_info_is_validated_and_clash_checked() {
 
 #[test]
 fn default_registry_supports_target_info() {
-    let r = metrics_core::default_registry();
+    let r = promscribe::default_registry();
     r.set_target_info([("job", "collectors-test")]).unwrap();
     let text = encode_text(r);
     assert!(text.contains("target_info{job=\"collectors-test\"} 1.0\n"));

@@ -1,7 +1,7 @@
 //! `_created` series: written after their family as a separate gauge, as
 //! Python's client does in the text format.
 
-use metrics_core::{counter, histogram, Counter, Registry};
+use promscribe::{counter, histogram, Counter, Registry};
 
 counter!(CREATED_C, "created_jobs_total", "Jobs", labels = ["queue"]);
 histogram!(
@@ -18,13 +18,13 @@ fn created_follows_each_family_as_a_gauge() {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs_f64();
-    let families: Vec<_> = metrics_core::default_registry()
+    let families: Vec<_> = promscribe::default_registry()
         .gather()
         .into_iter()
         .filter(|f| f.name.starts_with("created_"))
         .collect();
     let mut text = String::new();
-    metrics_core::encode_text_families(&mut text, &families);
+    promscribe::encode_text_families(&mut text, &families);
     let lines: Vec<&str> = text.lines().collect();
 
     let c = lines

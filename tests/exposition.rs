@@ -2,7 +2,7 @@
 //! label values. `_created` series are switched off here (they carry the
 //! wall clock); `tests/created.rs` checks them.
 
-use metrics_core::{counter, gauge, histogram, summary};
+use promscribe::{counter, gauge, histogram, summary};
 
 counter!(
     EXPO_REQUESTS,
@@ -115,7 +115,7 @@ expo_temperature{room="Zürich ☃"} -3.25
 fn promtool_accepts_the_exposition() {
     PT_REQUESTS.labels(["x\ny", "\\"]).inc();
     PT_LATENCY.observe(0.3);
-    let text = metrics_core::encode_text(metrics_core::default_registry());
+    let text = promscribe::encode_text(promscribe::default_registry());
     let (ok, report) = metrics_workspace::promtool_check(&text);
     assert!(
         ok,

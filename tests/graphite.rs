@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use metrics_core::{Counter, Gauge, Opts, Registry};
-use metrics_export::GraphiteBridge;
 use metrics_workspace::{example_path, free_port, require_program, wait_until, Process};
+use promscribe::{Counter, Gauge, Opts, Registry};
+use promscribe_export::GraphiteBridge;
 
 struct Carbon {
     process: Option<Process>,
@@ -183,14 +183,14 @@ fn every_sample_is_stored_with_its_value() {
     c.inc_by(41.0).expect("inc");
     c.inc();
     r.register(c).expect("registered");
-    let fam = metrics_core::Family::<Gauge, 2>::new(
+    let fam = promscribe::Family::<Gauge, 2>::new(
         Opts::new("graphite_queue", "Queue").labels(["queue", "path"]),
     )
     .expect("family");
     fam.labels(["mail", "/var/spool"]).set(7.0);
     fam.labels(["web.front", "a b"]).set(1e6);
     r.register(fam).expect("registered");
-    let sum = metrics_core::Summary::new("graphite_latency_seconds", "L").expect("summary");
+    let sum = promscribe::Summary::new("graphite_latency_seconds", "L").expect("summary");
     sum.observe(0.25);
     sum.observe(0.5);
     r.register(sum).expect("registered");
@@ -227,7 +227,7 @@ fn every_sample_is_stored_with_its_value() {
 fn tags_are_stored_as_tagged_series() {
     let carbon = Carbon::start();
     let r = Registry::new();
-    let fam = metrics_core::Family::<Gauge, 2>::new(
+    let fam = promscribe::Family::<Gauge, 2>::new(
         Opts::new("graphite_tagged", "Tagged").labels(["zone", "host"]),
     )
     .expect("family");
@@ -255,19 +255,19 @@ fn push_to_a_stopped_carbon_is_an_error() {
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
 }
 
-metrics_core::counter!(
+promscribe::counter!(
     RESTART_CALLS,
     "graphite_restart_calls",
     "Instrumented calls"
 );
-metrics_core::gauge!(RESTART_PHASE, "graphite_restart_phase", "Test phase");
-metrics_core::summary!(
+promscribe::gauge!(RESTART_PHASE, "graphite_restart_phase", "Test phase");
+promscribe::summary!(
     RESTART_WORK,
     "graphite_restart_work_seconds",
     "Time in the timed function"
 );
 
-#[metrics_core::timed(RESTART_WORK)]
+#[promscribe::timed(RESTART_WORK)]
 fn timed_work(n: u64) -> u64 {
     (0..n).fold(0u64, |a, b| a.wrapping_add(b * b))
 }

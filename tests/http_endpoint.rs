@@ -1,7 +1,7 @@
 //! The `/metrics` endpoint: `name[]` restricts the exposition to the named
 //! samples, as Python's client does.
 
-use metrics_core::{counter, gauge};
+use promscribe::{counter, gauge};
 
 counter!(
     EP_REQUESTS,
@@ -15,7 +15,7 @@ gauge!(EP_QUEUE, "ep_queue_length", "Queue length");
 fn name_filter_serves_only_the_named_samples() {
     EP_REQUESTS.labels(["200"]).inc();
     EP_QUEUE.set(3.0);
-    let server = metrics_export::start_http_server("127.0.0.1:0").expect("binds");
+    let server = promscribe_export::start_http_server("127.0.0.1:0").expect("binds");
     let base = format!("http://{}/metrics", server.local_addr());
 
     let (status, _, body) =

@@ -1,13 +1,13 @@
 //! Expansions use only absolute, private paths: they compile in a crate
 //! that shadows `std`, `core`, `Result`, `Ok`, `Err`, `Option`, `Some`,
-//! `None`, `Box` and `metrics_core`.
+//! `None`, `Box` and `promscribe`.
 #![no_implicit_prelude]
 #![allow(dead_code, non_camel_case_types, clippy::all)]
 
 // Shadows of everything an expansion could reach for by a relative path.
 mod std {}
 mod core {}
-mod metrics_core {}
+mod promscribe {}
 mod linkme {}
 struct Result;
 struct Ok;
@@ -24,7 +24,7 @@ struct Drop;
 struct Fn;
 trait Into {}
 
-use ::metrics_core::{
+use ::promscribe::{
     count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,
     track_inprogress,
 };
@@ -94,7 +94,7 @@ fn expansions_compile_and_work_with_everything_shadowed() {
     ::std::assert!(rt.block_on(work_async(-2)).is_err());
     ::std::assert_eq!(H_COUNTER.labels(["b"]).get(), 1.0);
     ::std::assert_eq!(H_SUMMARY.get_count(), 1);
-    ::metrics_core::default_registry()
+    ::promscribe::default_registry()
         .check()
         .expect("no clashing names");
 }

@@ -1,6 +1,6 @@
 //! Info and Enum: exact exposition, as Python's client writes them.
 
-use metrics_core::{enumeration, info, Enum, Family, Info, MetricError, Opts, States};
+use promscribe::{enumeration, info, Enum, Family, Info, MetricError, Opts, States};
 
 info!(IE_BUILD, "ie_build", "Build information");
 info!(IE_SUFFIXED, "ie_version_info", "Suffix given");

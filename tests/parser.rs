@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use metrics_core::{
+use promscribe::{
     encode_text, encode_text_families, parse_text, Buckets, Counter, CounterMetricFamily, Family,
     Gauge, GaugeHistogramMetricFamily, GaugeMetricFamily, Histogram, HistogramMetricFamily,
     InfoMetricFamily, MetricFamily, MetricType, Opts, Registry, Sample, StateSetMetricFamily,
@@ -13,7 +13,7 @@ use metrics_core::{
 
 struct Fixed(Vec<MetricFamily>);
 
-impl metrics_core::Collector for Fixed {
+impl promscribe::Collector for Fixed {
     fn collect(&self, out: &mut Vec<MetricFamily>) {
         out.extend(self.0.iter().cloned());
     }

@@ -7,12 +7,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use metrics_core::{Collector, Counter, Gauge, MetricFamily, MetricType, Registry, Sample};
-use metrics_export::{
+use metrics_workspace::{example_path, free_port, http_get, require_program, wait_until, Process};
+use promscribe::{Collector, Counter, Gauge, MetricFamily, MetricType, Registry, Sample};
+use promscribe_export::{
     delete_from_gateway, instance_ip_grouping_key, push_to_gateway, pushadd_to_gateway,
     GroupingKey, PushError, Pushgateway,
 };
-use metrics_workspace::{example_path, free_port, http_get, require_program, wait_until, Process};
 
 struct Gateway {
     process: Process,
@@ -197,8 +197,8 @@ fn labelled_counters_keep_their_labels() {
     let c = Counter::new("jobs_done", "Jobs").expect("counter");
     c.inc_by(3.0).expect("a positive increment");
     r.register(c).expect("registered");
-    let fam = metrics_core::Family::<Gauge, 1>::new(
-        metrics_core::Opts::new("queue_depth", "Depth").labels(["queue"]),
+    let fam = promscribe::Family::<Gauge, 1>::new(
+        promscribe::Opts::new("queue_depth", "Depth").labels(["queue"]),
     )
     .expect("family");
     fam.labels(["mail"]).set(7.0);

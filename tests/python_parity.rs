@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use metrics_core::{count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress};
+use promscribe::{count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress};
 
 /// The text exposition of the named families of the default registry.
 fn exposition(families: &[&str]) -> String {
@@ -273,13 +273,13 @@ fn process_collector_with_namespace_and_pid() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pid_file = dir.path().join("daemon.pid");
     std::fs::write(&pid_file, format!("{}\n", std::process::id())).expect("pid file");
-    let registry = metrics_core::Registry::new();
-    let collector = metrics_core::ProcessCollector::with_pid_fn(move || {
+    let registry = promscribe::Registry::new();
+    let collector = promscribe::ProcessCollector::with_pid_fn(move || {
         std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
     })
     .namespace("mydaemon");
     registry.register(Arc::new(collector)).expect("registers");
-    let text = metrics_core::encode_text(&registry);
+    let text = promscribe::encode_text(&registry);
     for name in [
         "mydaemon_process_cpu_seconds_total",
         "mydaemon_process_virtual_memory_bytes",
@@ -303,11 +303,11 @@ counter!(SERVED, "served_total", "Served by start_http_server");
 fn start_http_server_serves_the_default_registry() {
     // start_http_server(8000)
     SERVED.inc();
-    let server = metrics_export::start_http_server("127.0.0.1:0").expect("binds");
+    let server = promscribe_export::start_http_server("127.0.0.1:0").expect("binds");
     let url = format!("http://{}/metrics", server.local_addr());
     let (status, content_type, body) = metrics_workspace::http_get(&url).expect("answers");
     assert_eq!(status, 200);
-    assert_eq!(content_type, metrics_core::TEXT_CONTENT_TYPE);
+    assert_eq!(content_type, promscribe::TEXT_CONTENT_TYPE);
     assert!(body.contains("\nserved_total 1.0\n"), "{body}");
     server.stop().expect("clean stop");
     assert!(metrics_workspace::http_get(&url).is_err(), "stopped");
@@ -320,7 +320,7 @@ fn router_merges_into_an_existing_app() {
     let addr = rt.block_on(async {
         let app: axum::Router = axum::Router::new()
             .route("/", axum::routing::get(|| async { "home" }))
-            .merge(metrics_export::router());
+            .merge(promscribe_export::router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binds");
@@ -333,7 +333,7 @@ fn router_merges_into_an_existing_app() {
     let (s, ct, body) =
         metrics_workspace::http_get(&format!("http://{addr}/metrics")).expect("metrics");
     assert_eq!(s, 200);
-    assert_eq!(ct, metrics_core::TEXT_CONTENT_TYPE);
+    assert_eq!(ct, promscribe::TEXT_CONTENT_TYPE);
     assert!(body.contains("# TYPE my_failures_total counter"), "{body}");
     let (s, _, _) = metrics_workspace::http_get(&format!("http://{addr}/nope")).expect("404");
     assert_eq!(s, 404);
@@ -343,6 +343,6 @@ fn router_merges_into_an_existing_app() {
 fn port_in_use_is_an_error_not_a_panic() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
     let addr = taken.local_addr().expect("address");
-    let err = metrics_export::start_http_server(addr).expect_err("port in use");
+    let err = promscribe_export::start_http_server(addr).expect_err("port in use");
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
 }

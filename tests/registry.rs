@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use metrics_core::{counter, gauge, Collector, Counter, Gauge, Origin, Registry, Summary};
+use promscribe::{counter, gauge, Collector, Counter, Gauge, Origin, Registry, Summary};
 
 // Two statics claiming one name, and a gauge clashing with a counter's
 // derived `_total` sample name.
@@ -17,7 +17,7 @@ gauge!(
 
 #[test]
 fn duplicate_statics_are_reported_with_both_sites() {
-    let err = metrics_core::default_registry()
+    let err = promscribe::default_registry()
         .check()
         .expect_err("clashing statics are reported");
     let about_dup: Vec<_> = err
@@ -49,7 +49,7 @@ fn only_one_family_of_a_name_is_exposed() {
     DUP_A.inc();
     DUP_B.inc();
     DUP_C.set(3.0);
-    let text = metrics_core::encode_text(metrics_core::default_registry());
+    let text = promscribe::encode_text(promscribe::default_registry());
     assert_eq!(
         text.matches("# TYPE dup_events_total ").count(),
         1,
@@ -61,7 +61,7 @@ fn only_one_family_of_a_name_is_exposed() {
 #[test]
 fn runtime_registration_refuses_a_static_name() {
     let g = Gauge::new("dup_events_total", "Clash").expect("valid");
-    let err = metrics_core::default_registry()
+    let err = promscribe::default_registry()
         .register(g)
         .expect_err("refused");
     assert!(matches!(err.clashes[0].first, Origin::Static(_)));
@@ -94,7 +94,7 @@ fn separate_registry_starts_empty_and_unregisters() {
     assert_eq!(r.get_sample_value("batch_total", &[]), None);
     // The default registry never saw it.
     assert_eq!(
-        metrics_core::default_registry().get_sample_value("batch_total", &[]),
+        promscribe::default_registry().get_sample_value("batch_total", &[]),
         None
     );
 }
@@ -102,7 +102,7 @@ fn separate_registry_starts_empty_and_unregisters() {
 #[cfg(target_os = "linux")]
 #[test]
 fn default_registry_has_process_metrics() {
-    let r = metrics_core::default_registry();
+    let r = promscribe::default_registry();
     for name in [
         "process_cpu_seconds_total",
         "process_resident_memory_bytes",

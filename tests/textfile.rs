@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use metrics_core::{Counter, Gauge, Histogram, Opts, Registry, Summary};
-use metrics_export::write_to_textfile;
 use metrics_workspace::{example_path, free_port, http_get, require_program, wait_until, Process};
+use promscribe::{Counter, Gauge, Histogram, Opts, Registry, Summary};
+use promscribe_export::write_to_textfile;
 
 struct NodeExporter {
     _process: Process,
@@ -119,7 +119,7 @@ fn sample_registry() -> Registry {
     let c = Counter::new("cron_runs", "Runs of the cron job").expect("counter");
     c.inc_by(12.0).expect("inc");
     r.register(c).expect("registered");
-    let fam = metrics_core::Family::<Gauge, 2>::new(
+    let fam = promscribe::Family::<Gauge, 2>::new(
         Opts::new("disk_free_bytes", "Free space").labels(["mount", "note"]),
     )
     .expect("family");
@@ -144,7 +144,7 @@ fn node_exporter_exposes_every_series_of_the_textfile() {
     let registry = sample_registry();
     write_to_textfile(files.join("cron.prom"), &registry).expect("written");
     let written = std::fs::read_to_string(files.join("cron.prom")).expect("read back");
-    assert_eq!(written, metrics_core::encode_text(&registry));
+    assert_eq!(written, promscribe::encode_text(&registry));
 
     let ne = start_node_exporter(&files, &dir.path().join("ne.log"));
     let scraped = scrape(&ne);
@@ -181,7 +181,7 @@ fn a_scrape_never_sees_a_partial_file() {
     // A large file, rewritten over and over while node_exporter reads it.
     let registry = Registry::new();
     let fam =
-        metrics_core::Family::<Gauge, 1>::new(Opts::new("big_series", "Many series").labels(["i"]))
+        promscribe::Family::<Gauge, 1>::new(Opts::new("big_series", "Many series").labels(["i"]))
             .expect("family");
     for i in 0..2000 {
         fam.labels([i.to_string()]).set(f64::from(i));

@@ -5,7 +5,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use metrics_core::{gauge, histogram, summary, timed};
+use promscribe::{gauge, histogram, summary, timed};
 
 summary!(T_SYNC, "timed_sync_seconds", "sync");
 summary!(T_EARLY, "timed_early_seconds", "early return");

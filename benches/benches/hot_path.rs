@@ -14,9 +14,9 @@ use prometheus_client::metrics::counter::Counter as PcCounter;
 use prometheus_client::metrics::family::Family as PcFamily;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram as PcHistogram};
 
-metrics_core::counter!(OURS_COUNTER, "bench_ops_total", "ops");
-metrics_core::histogram!(OURS_HIST, "bench_latency_seconds", "latency");
-metrics_core::counter!(
+promscribe::counter!(OURS_COUNTER, "bench_ops_total", "ops");
+promscribe::histogram!(OURS_HIST, "bench_latency_seconds", "latency");
+promscribe::counter!(
     OURS_FAMILY,
     "bench_requests_total",
     "requests",
@@ -25,9 +25,7 @@ metrics_core::counter!(
 
 fn counter_inc(c: &mut Criterion) {
     let mut g = c.benchmark_group("counter_inc");
-    g.bench_function("metrics-core", |b| {
-        b.iter(|| black_box(&OURS_COUNTER).inc())
-    });
+    g.bench_function("promscribe", |b| b.iter(|| black_box(&OURS_COUNTER).inc()));
     let theirs = prometheus::Counter::new("x", "x").expect("valid");
     g.bench_function("prometheus", |b| b.iter(|| black_box(&theirs).inc()));
     let pc: PcCounter = PcCounter::default();
@@ -37,7 +35,7 @@ fn counter_inc(c: &mut Criterion) {
 
 fn counter_inc_by_float(c: &mut Criterion) {
     let mut g = c.benchmark_group("counter_inc_by_0.5");
-    g.bench_function("metrics-core", |b| {
+    g.bench_function("promscribe", |b| {
         b.iter(|| black_box(&OURS_COUNTER).inc_by(black_box(0.5)))
     });
     let theirs = prometheus::Counter::new("x", "x").expect("valid");
@@ -53,7 +51,7 @@ fn counter_inc_by_float(c: &mut Criterion) {
 
 fn histogram_observe(c: &mut Criterion) {
     let mut g = c.benchmark_group("histogram_observe");
-    g.bench_function("metrics-core", |b| {
+    g.bench_function("promscribe", |b| {
         b.iter(|| black_box(&OURS_HIST).observe(black_box(0.3)))
     });
     let theirs =
@@ -70,7 +68,7 @@ fn histogram_observe(c: &mut Criterion) {
 
 fn labelled_lookup_and_inc(c: &mut Criterion) {
     let mut g = c.benchmark_group("labels_lookup_inc");
-    g.bench_function("metrics-core", |b| {
+    g.bench_function("promscribe", |b| {
         b.iter(|| OURS_FAMILY.labels(black_box(["get", "/api"])).inc())
     });
     let theirs = prometheus::CounterVec::new(prometheus::Opts::new("x", "x"), &["method", "path"])
@@ -94,7 +92,7 @@ fn labelled_lookup_and_inc(c: &mut Criterion) {
 fn cached_child_inc(c: &mut Criterion) {
     let mut g = c.benchmark_group("cached_child_inc");
     let ours = OURS_FAMILY.labels(["get", "/api"]);
-    g.bench_function("metrics-core", |b| b.iter(|| black_box(&ours).inc()));
+    g.bench_function("promscribe", |b| b.iter(|| black_box(&ours).inc()));
     let theirs = prometheus::CounterVec::new(prometheus::Opts::new("x", "x"), &["method", "path"])
         .expect("valid")
         .with_label_values(&["get", "/api"]);

@@ -7,7 +7,7 @@ use crate::model::{Descriptor, MetricFamily};
 /// (Python's custom collectors).
 ///
 /// ```
-/// use metrics_core::{Collector, MetricFamily, MetricType, Registry};
+/// use promscribe::{Collector, MetricFamily, MetricType, Registry};
 /// use std::sync::Arc;
 ///
 /// struct QueueCollector;

@@ -16,7 +16,7 @@ use crate::model::{Exemplar, MetricFamily, MetricType};
 /// ones go to a separate atomic `f64`, so [`inc`](Counter::inc) never loops.
 ///
 /// ```
-/// metrics_core::counter!(FAILURES, "my_failures_total", "Description of counter");
+/// promscribe::counter!(FAILURES, "my_failures_total", "Description of counter");
 ///
 /// FAILURES.inc();
 /// FAILURES.inc_by(1.6).unwrap();
@@ -63,9 +63,9 @@ impl Counter {
     /// client does: the family is named without it, the sample with it.
     ///
     /// ```
-    /// let c = metrics_core::Counter::new("jobs_total", "Jobs run").unwrap();
+    /// let c = promscribe::Counter::new("jobs_total", "Jobs run").unwrap();
     /// assert_eq!(c.name(), "jobs");
-    /// assert!(metrics_core::Counter::new("bad name", "x").is_err());
+    /// assert!(promscribe::Counter::new("bad name", "x").is_err());
     /// ```
     pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
         Self::with_opts(Opts::new(name, help))
@@ -74,8 +74,8 @@ impl Counter {
     /// A counter built from [`Opts`] (namespace, subsystem, unit).
     ///
     /// ```
-    /// let o = metrics_core::Opts::new("sent", "Bytes sent").unit("bytes");
-    /// let c = metrics_core::Counter::with_opts(o).unwrap();
+    /// let o = promscribe::Opts::new("sent", "Bytes sent").unit("bytes");
+    /// let c = promscribe::Counter::with_opts(o).unwrap();
     /// assert_eq!(c.name(), "sent_bytes");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
@@ -86,7 +86,7 @@ impl Counter {
     /// The family name (without `_total`); empty for a family's child.
     ///
     /// ```
-    /// metrics_core::counter!(C, "c_total", "help");
+    /// promscribe::counter!(C, "c_total", "help");
     /// assert_eq!(C.name(), "c");
     /// ```
     pub fn name(&self) -> &str {
@@ -96,7 +96,7 @@ impl Counter {
     /// Adds one.
     ///
     /// ```
-    /// metrics_core::counter!(C, "c_total", "help");
+    /// promscribe::counter!(C, "c_total", "help");
     /// C.inc();
     /// assert_eq!(C.get(), 1.0);
     /// ```
@@ -108,7 +108,7 @@ impl Counter {
     /// Adds a whole number; never fails.
     ///
     /// ```
-    /// metrics_core::counter!(C, "c_total", "help");
+    /// promscribe::counter!(C, "c_total", "help");
     /// C.inc_by_u64(5);
     /// assert_eq!(C.get(), 5.0);
     /// ```
@@ -121,7 +121,7 @@ impl Counter {
     /// NaN) is refused with an error and the counter is unchanged.
     ///
     /// ```
-    /// metrics_core::counter!(C, "c_total", "help");
+    /// promscribe::counter!(C, "c_total", "help");
     /// C.inc_by(0.5).unwrap();
     /// let err = C.inc_by(-2.0).unwrap_err();
     /// assert!(err.to_string().contains("only go up"));
@@ -149,7 +149,7 @@ impl Counter {
     /// The current value.
     ///
     /// ```
-    /// metrics_core::counter!(C, "c_total", "help");
+    /// promscribe::counter!(C, "c_total", "help");
     /// assert_eq!(C.get(), 0.0);
     /// ```
     pub fn get(&self) -> f64 {
@@ -159,7 +159,7 @@ impl Counter {
     /// Resets to zero and restarts the `_created` timestamp.
     ///
     /// ```
-    /// metrics_core::counter!(C, "c_total", "help");
+    /// promscribe::counter!(C, "c_total", "help");
     /// C.inc();
     /// C.reset();
     /// assert_eq!(C.get(), 0.0);
@@ -175,7 +175,7 @@ impl Counter {
     /// panic keeps unwinding): Python's `with c.count_exceptions():`.
     ///
     /// ```
-    /// metrics_core::counter!(FAILURES, "failures_total", "Failures");
+    /// promscribe::counter!(FAILURES, "failures_total", "Failures");
     /// let r: Result<i32, String> = FAILURES.count_exceptions(|| Err("boom".into()));
     /// assert!(r.is_err());
     /// FAILURES.count_exceptions(|| ());
@@ -195,7 +195,7 @@ impl Counter {
     ///
     /// ```
     /// use std::io::{Error, ErrorKind};
-    /// metrics_core::counter!(TIMEOUTS, "timeouts_total", "Timeouts");
+    /// promscribe::counter!(TIMEOUTS, "timeouts_total", "Timeouts");
     /// let timed_out = |e: &Error| e.kind() == ErrorKind::TimedOut;
     /// let _ = TIMEOUTS.count_exceptions_where(|| Err::<(), _>(Error::from(ErrorKind::TimedOut)), timed_out);
     /// let _ = TIMEOUTS.count_exceptions_where(|| Err::<(), _>(Error::from(ErrorKind::NotFound)), timed_out);
@@ -223,7 +223,7 @@ impl Counter {
     /// hottest paths: it takes a short lock.
     ///
     /// ```
-    /// metrics_core::counter!(C, "requests_total", "Requests");
+    /// promscribe::counter!(C, "requests_total", "Requests");
     /// C.inc_by_with_exemplar(1.0, &[("trace_id", "abc123")]).unwrap();
     /// assert_eq!(C.exemplar().unwrap().labels[0].1, "abc123");
     /// assert!(C.inc_by_with_exemplar(1.0, &[("bad name", "x")]).is_err());
@@ -269,7 +269,7 @@ impl Counter {
     /// The last exemplar, if any.
     ///
     /// ```
-    /// metrics_core::counter!(C, "requests_total", "Requests");
+    /// promscribe::counter!(C, "requests_total", "Requests");
     /// assert!(C.exemplar().is_none());
     /// ```
     pub fn exemplar(&self) -> Option<Exemplar> {
@@ -282,7 +282,7 @@ impl Counter {
     /// When the counter was created (or last reset), in Unix seconds.
     ///
     /// ```
-    /// let c = metrics_core::Counter::new("x_total", "x").unwrap();
+    /// let c = promscribe::Counter::new("x_total", "x").unwrap();
     /// assert!(c.created() > 1.6e9);
     /// ```
     pub fn created(&self) -> f64 {

@@ -27,8 +27,8 @@ impl States {
     /// Checks and builds states: at least one, none twice.
     ///
     /// ```
-    /// assert!(metrics_core::States::new(["up", "down"]).is_ok());
-    /// assert!(metrics_core::States::new(["up", "up"]).is_err());
+    /// assert!(promscribe::States::new(["up", "down"]).is_ok());
+    /// assert!(promscribe::States::new(["up", "up"]).is_err());
     /// ```
     pub fn new<I, S>(states: I) -> Result<Self, MetricError>
     where
@@ -55,7 +55,7 @@ impl States {
     /// The number of states.
     ///
     /// ```
-    /// assert_eq!(metrics_core::States::new(["a", "b"]).unwrap().len(), 2);
+    /// assert_eq!(promscribe::States::new(["a", "b"]).unwrap().len(), 2);
     /// ```
     pub fn len(&self) -> usize {
         match &self.0 {
@@ -67,7 +67,7 @@ impl States {
     /// Whether there is no state (never true for checked states).
     ///
     /// ```
-    /// assert!(!metrics_core::States::new(["a"]).unwrap().is_empty());
+    /// assert!(!promscribe::States::new(["a"]).unwrap().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -76,7 +76,7 @@ impl States {
     /// The state at `i`.
     ///
     /// ```
-    /// assert_eq!(metrics_core::States::new(["a", "b"]).unwrap().get(1), Some("b"));
+    /// assert_eq!(promscribe::States::new(["a", "b"]).unwrap().get(1), Some("b"));
     /// ```
     pub fn get(&self, i: usize) -> Option<&str> {
         match &self.0 {
@@ -101,13 +101,13 @@ impl States {
 /// metric's own name (Python's `Enum`; an OpenMetrics stateset).
 ///
 /// ```
-/// metrics_core::enumeration!(STATE, "my_task_state", "Task state",
+/// promscribe::enumeration!(STATE, "my_task_state", "Task state",
 ///                            states = ["starting", "running", "stopped"]);
 ///
 /// assert_eq!(STATE.get(), "starting");
 /// STATE.state("running").unwrap();
 /// assert!(STATE.state("exploded").is_err());
-/// let r = metrics_core::default_registry();
+/// let r = promscribe::default_registry();
 /// assert_eq!(r.get_sample_value("my_task_state", &[("my_task_state", "running")]), Some(1.0));
 /// ```
 #[derive(Debug)]
@@ -130,7 +130,7 @@ impl Enum {
     /// An enum built at run time.
     ///
     /// ```
-    /// use metrics_core::{Enum, Opts, States};
+    /// use promscribe::{Enum, Opts, States};
     /// let e = Enum::new(Opts::new("door", "Door state"),
     ///                   States::new(["open", "closed"]).unwrap()).unwrap();
     /// e.state("closed").unwrap();
@@ -147,7 +147,7 @@ impl Enum {
     /// The family name.
     ///
     /// ```
-    /// metrics_core::enumeration!(E, "door", "help", states = ["open"]);
+    /// promscribe::enumeration!(E, "door", "help", states = ["open"]);
     /// assert_eq!(E.name(), "door");
     /// ```
     pub fn name(&self) -> &str {
@@ -158,7 +158,7 @@ impl Enum {
     /// nothing.
     ///
     /// ```
-    /// metrics_core::enumeration!(E, "door", "help", states = ["open", "closed"]);
+    /// promscribe::enumeration!(E, "door", "help", states = ["open", "closed"]);
     /// E.state("closed").unwrap();
     /// assert_eq!(E.get(), "closed");
     /// ```
@@ -179,7 +179,7 @@ impl Enum {
     /// The current state.
     ///
     /// ```
-    /// metrics_core::enumeration!(E, "door", "help", states = ["open", "closed"]);
+    /// promscribe::enumeration!(E, "door", "help", states = ["open", "closed"]);
     /// assert_eq!(E.get(), "open");
     /// ```
     pub fn get(&self) -> &str {
@@ -191,7 +191,7 @@ impl Enum {
     /// The declared states.
     ///
     /// ```
-    /// metrics_core::enumeration!(E, "door", "help", states = ["open", "closed"]);
+    /// promscribe::enumeration!(E, "door", "help", states = ["open", "closed"]);
     /// assert_eq!(E.states().len(), 2);
     /// ```
     pub fn states(&self) -> &States {
@@ -228,7 +228,7 @@ impl<const N: usize> crate::Family<Enum, N> {
     /// An enum family built at run time.
     ///
     /// ```
-    /// use metrics_core::{Enum, Family, Opts, States};
+    /// use promscribe::{Enum, Family, Opts, States};
     /// let f = Family::<Enum, 1>::with_states(
     ///     Opts::new("disk_state", "Disk state").labels(["disk"]),
     ///     States::new(["ok", "degraded"]).unwrap()).unwrap();

@@ -11,7 +11,7 @@
 //! [`Collector::collect`](crate::Collector::collect).
 //!
 //! ```
-//! use metrics_core::{Collector, CounterMetricFamily, GaugeMetricFamily, MetricFamily, Registry};
+//! use promscribe::{Collector, CounterMetricFamily, GaugeMetricFamily, MetricFamily, Registry};
 //! use std::sync::Arc;
 //!
 //! struct CustomCollector;
@@ -183,9 +183,9 @@ macro_rules! value_family {
             ///
             #[doc = concat!(
                 "```\n",
-                "let f = metrics_core::", stringify!($name), "::new(\"temperature_celsius\", \"Temperature\", &[\"room\"]);\n",
+                "let f = promscribe::", stringify!($name), "::new(\"temperature_celsius\", \"Temperature\", &[\"room\"]);\n",
                 "assert!(f.is_ok());\n",
-                "assert!(metrics_core::", stringify!($name), "::new(\"bad name\", \"x\", &[]).is_err());\n",
+                "assert!(promscribe::", stringify!($name), "::new(\"bad name\", \"x\", &[]).is_err());\n",
                 "```"
             )]
             pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
@@ -196,8 +196,8 @@ macro_rules! value_family {
             ///
             #[doc = concat!(
                 "```\n",
-                "let f = metrics_core::", stringify!($name), "::with_value(\"my_value\", \"Help text\", 7.0).unwrap();\n",
-                "let f = metrics_core::MetricFamily::from(f);\n",
+                "let f = promscribe::", stringify!($name), "::with_value(\"my_value\", \"Help text\", 7.0).unwrap();\n",
+                "let f = promscribe::MetricFamily::from(f);\n",
                 "assert_eq!((f.samples[0].name.as_str(), f.samples[0].value), (\"my_value\", 7.0));\n",
                 "```"
             )]
@@ -211,7 +211,7 @@ macro_rules! value_family {
             ///
             #[doc = concat!(
                 "```\n",
-                "let mut f = metrics_core::", stringify!($name), "::new(\"g\", \"help\", &[\"a\"]).unwrap();\n",
+                "let mut f = promscribe::", stringify!($name), "::new(\"g\", \"help\", &[\"a\"]).unwrap();\n",
                 "f.add_metric(&[\"x\"], 1.5).unwrap();\n",
                 "assert!(f.add_metric(&[\"x\", \"y\"], 1.5).is_err()); // one label, two values\n",
                 "assert!(f.add_metric(&[], 1.5).is_err());\n",
@@ -226,9 +226,9 @@ macro_rules! value_family {
             ///
             #[doc = concat!(
                 "```\n",
-                "let mut f = metrics_core::", stringify!($name), "::new(\"g\", \"help\", &[]).unwrap();\n",
+                "let mut f = promscribe::", stringify!($name), "::new(\"g\", \"help\", &[]).unwrap();\n",
                 "f.add_metric_with(&[], 1.0, Some(1_700_000_000_000)).unwrap();\n",
-                "let f = metrics_core::MetricFamily::from(f);\n",
+                "let f = promscribe::MetricFamily::from(f);\n",
                 "assert_eq!(f.samples[0].timestamp_ms, Some(1_700_000_000_000));\n",
                 "```"
             )]
@@ -256,7 +256,7 @@ value_family!(
     /// A gauge family for a custom collector (Python's `GaugeMetricFamily`).
     ///
     /// ```
-    /// use metrics_core::{GaugeMetricFamily, MetricFamily};
+    /// use promscribe::{GaugeMetricFamily, MetricFamily};
     /// let mut g = GaugeMetricFamily::new("queue_depth", "Items waiting", &["queue"]).unwrap();
     /// g.add_metric(&["mail"], 7.0).unwrap();
     /// let f = MetricFamily::from(g);
@@ -272,7 +272,7 @@ value_family!(
     /// `untyped` in the text format 0.0.4.
     ///
     /// ```
-    /// use metrics_core::{MetricFamily, MetricType, UnknownMetricFamily};
+    /// use promscribe::{MetricFamily, MetricType, UnknownMetricFamily};
     /// let u = UnknownMetricFamily::with_value("legacy_value", "From elsewhere", 3.0).unwrap();
     /// let f = MetricFamily::from(u);
     /// assert_eq!(f.kind, MetricType::Unknown);
@@ -287,7 +287,7 @@ value_family!(
 /// Negative values (and NaN) are refused.
 ///
 /// ```
-/// use metrics_core::{CounterMetricFamily, MetricFamily};
+/// use promscribe::{CounterMetricFamily, MetricFamily};
 /// let mut c = CounterMetricFamily::new("my_counter_total", "Help text", &["foo"]).unwrap();
 /// c.add_metric(&["bar"], 1.7).unwrap();
 /// let f = MetricFamily::from(c);
@@ -301,8 +301,8 @@ impl CounterMetricFamily {
     /// An empty counter family; `name` may end in `_total`.
     ///
     /// ```
-    /// let c = metrics_core::CounterMetricFamily::new("jobs_total", "Jobs", &["queue"]).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(c).name, "jobs");
+    /// let c = promscribe::CounterMetricFamily::new("jobs_total", "Jobs", &["queue"]).unwrap();
+    /// assert_eq!(promscribe::MetricFamily::from(c).name, "jobs");
     /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
         Builder::new(
@@ -317,9 +317,9 @@ impl CounterMetricFamily {
     /// A family of one unlabelled sample (Python's `value=`).
     ///
     /// ```
-    /// let c = metrics_core::CounterMetricFamily::with_value("jobs_total", "Jobs", 3.0).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(c).samples[0].value, 3.0);
-    /// assert!(metrics_core::CounterMetricFamily::with_value("jobs", "Jobs", -1.0).is_err());
+    /// let c = promscribe::CounterMetricFamily::with_value("jobs_total", "Jobs", 3.0).unwrap();
+    /// assert_eq!(promscribe::MetricFamily::from(c).samples[0].value, 3.0);
+    /// assert!(promscribe::CounterMetricFamily::with_value("jobs", "Jobs", -1.0).is_err());
     /// ```
     pub fn with_value(name: &str, help: &str, value: f64) -> Result<Self, MetricError> {
         let mut c = Self::new(name, help, &[])?;
@@ -330,7 +330,7 @@ impl CounterMetricFamily {
     /// Adds a `_total` sample: one value per label name, in order.
     ///
     /// ```
-    /// let mut c = metrics_core::CounterMetricFamily::new("jobs", "Jobs", &["queue"]).unwrap();
+    /// let mut c = promscribe::CounterMetricFamily::new("jobs", "Jobs", &["queue"]).unwrap();
     /// c.add_metric(&["mail"], 4.0).unwrap();
     /// assert!(c.add_metric(&["mail"], -4.0).is_err());
     /// ```
@@ -342,9 +342,9 @@ impl CounterMetricFamily {
     /// `created` is given; both carry the optional timestamp (ms).
     ///
     /// ```
-    /// let mut c = metrics_core::CounterMetricFamily::new("jobs", "Jobs", &[]).unwrap();
+    /// let mut c = promscribe::CounterMetricFamily::new("jobs", "Jobs", &[]).unwrap();
     /// c.add_metric_with(&[], 4.0, Some(1.7e9), None).unwrap();
-    /// let f = metrics_core::MetricFamily::from(c);
+    /// let f = promscribe::MetricFamily::from(c);
     /// assert_eq!(f.samples[1].name, "jobs_created");
     /// assert_eq!(f.samples[1].value, 1.7e9);
     /// ```
@@ -379,7 +379,7 @@ impl From<CounterMetricFamily> for MetricFamily {
 /// `quantile` is reserved.
 ///
 /// ```
-/// use metrics_core::{MetricFamily, SummaryMetricFamily};
+/// use promscribe::{MetricFamily, SummaryMetricFamily};
 /// let mut s = SummaryMetricFamily::new("rpc_seconds", "RPC latency", &["method"]).unwrap();
 /// s.add_metric(&["get"], 10.0, 2.5).unwrap();
 /// let f = MetricFamily::from(s);
@@ -393,7 +393,7 @@ impl SummaryMetricFamily {
     /// An empty summary family.
     ///
     /// ```
-    /// assert!(metrics_core::SummaryMetricFamily::new("rpc", "help", &["quantile"]).is_err());
+    /// assert!(promscribe::SummaryMetricFamily::new("rpc", "help", &["quantile"]).is_err());
     /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
         Builder::new(name, help, MetricType::Summary, label_names).map(Self)
@@ -403,8 +403,8 @@ impl SummaryMetricFamily {
     /// `sum_value=`).
     ///
     /// ```
-    /// let s = metrics_core::SummaryMetricFamily::with_value("rpc", "help", 2.0, 0.5).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(s).samples.len(), 2);
+    /// let s = promscribe::SummaryMetricFamily::with_value("rpc", "help", 2.0, 0.5).unwrap();
+    /// assert_eq!(promscribe::MetricFamily::from(s).samples.len(), 2);
     /// ```
     pub fn with_value(name: &str, help: &str, count: f64, sum: f64) -> Result<Self, MetricError> {
         let mut s = Self::new(name, help, &[])?;
@@ -415,7 +415,7 @@ impl SummaryMetricFamily {
     /// Adds `_count` and `_sum` samples: one value per label name.
     ///
     /// ```
-    /// let mut s = metrics_core::SummaryMetricFamily::new("rpc", "help", &["m"]).unwrap();
+    /// let mut s = promscribe::SummaryMetricFamily::new("rpc", "help", &["m"]).unwrap();
     /// s.add_metric(&["get"], 3.0, 1.25).unwrap();
     /// ```
     pub fn add_metric(
@@ -431,9 +431,9 @@ impl SummaryMetricFamily {
     /// all with the optional timestamp (ms).
     ///
     /// ```
-    /// let mut s = metrics_core::SummaryMetricFamily::new("rpc", "help", &[]).unwrap();
+    /// let mut s = promscribe::SummaryMetricFamily::new("rpc", "help", &[]).unwrap();
     /// s.add_metric_with(&[], 3.0, 1.25, Some(1.7e9), Some(1_000)).unwrap();
-    /// let f = metrics_core::MetricFamily::from(s);
+    /// let f = promscribe::MetricFamily::from(s);
     /// assert_eq!(f.samples[2].name, "rpc_created");
     /// assert_eq!(f.samples[2].timestamp_ms, Some(1_000));
     /// ```
@@ -467,7 +467,7 @@ impl From<SummaryMetricFamily> for MetricFamily {
 /// reserved.
 ///
 /// ```
-/// use metrics_core::{HistogramMetricFamily, MetricFamily};
+/// use promscribe::{HistogramMetricFamily, MetricFamily};
 /// let mut h = HistogramMetricFamily::new("latency_seconds", "Latency", &[]).unwrap();
 /// h.add_metric(&[], &[(0.5, 2.0), (1.0, 3.0), (f64::INFINITY, 4.0)], 2.75).unwrap();
 /// let f = MetricFamily::from(h);
@@ -481,7 +481,7 @@ impl HistogramMetricFamily {
     /// An empty histogram family.
     ///
     /// ```
-    /// assert!(metrics_core::HistogramMetricFamily::new("h", "help", &["le"]).is_err());
+    /// assert!(promscribe::HistogramMetricFamily::new("h", "help", &["le"]).is_err());
     /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
         Builder::new(name, help, MetricType::Histogram, label_names).map(Self)
@@ -491,9 +491,9 @@ impl HistogramMetricFamily {
     /// `sum_value=`).
     ///
     /// ```
-    /// let h = metrics_core::HistogramMetricFamily::with_buckets(
+    /// let h = promscribe::HistogramMetricFamily::with_buckets(
     ///     "h", "help", &[(1.0, 1.0), (f64::INFINITY, 2.0)], 3.0).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(h).samples.len(), 4);
+    /// assert_eq!(promscribe::MetricFamily::from(h).samples.len(), 4);
     /// ```
     pub fn with_buckets(
         name: &str,
@@ -509,7 +509,7 @@ impl HistogramMetricFamily {
     /// Adds the `_bucket` samples, `_count` and `_sum`.
     ///
     /// ```
-    /// let mut h = metrics_core::HistogramMetricFamily::new("h", "help", &[]).unwrap();
+    /// let mut h = promscribe::HistogramMetricFamily::new("h", "help", &[]).unwrap();
     /// assert!(h.add_metric(&[], &[(1.0, 1.0)], 1.0).is_err()); // no +Inf bucket
     /// assert!(h.add_metric(&[], &[(2.0, 1.0), (1.0, 1.0), (f64::INFINITY, 1.0)], 1.0).is_err());
     /// h.add_metric(&[], &[(f64::INFINITY, 0.0)], 0.0).unwrap();
@@ -529,9 +529,9 @@ impl HistogramMetricFamily {
     /// timestamp (ms).
     ///
     /// ```
-    /// let mut h = metrics_core::HistogramMetricFamily::new("h", "help", &[]).unwrap();
+    /// let mut h = promscribe::HistogramMetricFamily::new("h", "help", &[]).unwrap();
     /// h.add_metric_with(&[], &[(f64::INFINITY, 2.0)], None, Some(1.7e9), None).unwrap();
-    /// let names: Vec<_> = metrics_core::MetricFamily::from(h)
+    /// let names: Vec<_> = promscribe::MetricFamily::from(h)
     ///     .samples.into_iter().map(|s| s.name).collect();
     /// assert_eq!(names, ["h_bucket", "h_created"]);
     /// ```
@@ -569,7 +569,7 @@ impl From<HistogramMetricFamily> for MetricFamily {
 /// bucket) and `_gsum`. The label `le` is reserved.
 ///
 /// ```
-/// use metrics_core::{GaugeHistogramMetricFamily, MetricFamily};
+/// use promscribe::{GaugeHistogramMetricFamily, MetricFamily};
 /// let mut g = GaugeHistogramMetricFamily::new("queue_age_seconds", "Age", &[]).unwrap();
 /// g.add_metric(&[], &[(60.0, 3.0), (f64::INFINITY, 5.0)], 420.0).unwrap();
 /// let names: Vec<_> = MetricFamily::from(g).samples.into_iter().map(|s| s.name).collect();
@@ -583,7 +583,7 @@ impl GaugeHistogramMetricFamily {
     /// An empty gauge histogram family.
     ///
     /// ```
-    /// assert!(metrics_core::GaugeHistogramMetricFamily::new("g", "help", &["queue"]).is_ok());
+    /// assert!(promscribe::GaugeHistogramMetricFamily::new("g", "help", &["queue"]).is_ok());
     /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
         Builder::new(name, help, MetricType::GaugeHistogram, label_names).map(Self)
@@ -593,9 +593,9 @@ impl GaugeHistogramMetricFamily {
     /// `gsum_value=`).
     ///
     /// ```
-    /// let g = metrics_core::GaugeHistogramMetricFamily::with_buckets(
+    /// let g = promscribe::GaugeHistogramMetricFamily::with_buckets(
     ///     "g", "help", &[(f64::INFINITY, 2.0)], 3.0).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(g).samples.len(), 3);
+    /// assert_eq!(promscribe::MetricFamily::from(g).samples.len(), 3);
     /// ```
     pub fn with_buckets(
         name: &str,
@@ -611,7 +611,7 @@ impl GaugeHistogramMetricFamily {
     /// Adds the `_bucket` samples, `_gcount` and `_gsum`.
     ///
     /// ```
-    /// let mut g = metrics_core::GaugeHistogramMetricFamily::new("g", "help", &["q"]).unwrap();
+    /// let mut g = promscribe::GaugeHistogramMetricFamily::new("g", "help", &["q"]).unwrap();
     /// g.add_metric(&["a"], &[(1.0, 1.0), (f64::INFINITY, 1.0)], 0.5).unwrap();
     /// assert!(g.add_metric(&["a"], &[(1.0, 1.0)], 0.5).is_err());
     /// ```
@@ -627,7 +627,7 @@ impl GaugeHistogramMetricFamily {
     /// Adds the samples with an optional timestamp (ms).
     ///
     /// ```
-    /// let mut g = metrics_core::GaugeHistogramMetricFamily::new("g", "help", &[]).unwrap();
+    /// let mut g = promscribe::GaugeHistogramMetricFamily::new("g", "help", &[]).unwrap();
     /// g.add_metric_with(&[], &[(f64::INFINITY, 1.0)], 0.5, Some(7)).unwrap();
     /// ```
     pub fn add_metric_with(
@@ -658,7 +658,7 @@ impl From<GaugeHistogramMetricFamily> for MetricFamily {
 /// labelled with the family's labels followed by the info pairs.
 ///
 /// ```
-/// use metrics_core::{InfoMetricFamily, MetricFamily};
+/// use promscribe::{InfoMetricFamily, MetricFamily};
 /// let i = InfoMetricFamily::with_value("build_info", "Build", &[("version", "1.2")]).unwrap();
 /// let f = MetricFamily::from(i);
 /// assert_eq!(f.name, "build");
@@ -672,7 +672,7 @@ impl InfoMetricFamily {
     /// An empty info family; `name` may end in `_info`.
     ///
     /// ```
-    /// let i = metrics_core::InfoMetricFamily::new("build", "Build", &["component"]);
+    /// let i = promscribe::InfoMetricFamily::new("build", "Build", &["component"]);
     /// assert!(i.is_ok());
     /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
@@ -682,8 +682,8 @@ impl InfoMetricFamily {
     /// A family of one unlabelled info sample (Python's `value=`).
     ///
     /// ```
-    /// let i = metrics_core::InfoMetricFamily::with_value("b", "help", &[("k", "v")]).unwrap();
-    /// assert_eq!(metrics_core::MetricFamily::from(i).samples.len(), 1);
+    /// let i = promscribe::InfoMetricFamily::with_value("b", "help", &[("k", "v")]).unwrap();
+    /// assert_eq!(promscribe::MetricFamily::from(i).samples.len(), 1);
     /// ```
     pub fn with_value(name: &str, help: &str, info: &[(&str, &str)]) -> Result<Self, MetricError> {
         let mut i = Self::new(name, help, &[])?;
@@ -695,7 +695,7 @@ impl InfoMetricFamily {
     /// distinct from each other and from the family's label names.
     ///
     /// ```
-    /// let mut i = metrics_core::InfoMetricFamily::new("build", "help", &["component"]).unwrap();
+    /// let mut i = promscribe::InfoMetricFamily::new("build", "help", &["component"]).unwrap();
     /// i.add_metric(&["db"], &[("version", "1.2")]).unwrap();
     /// assert!(i.add_metric(&["db"], &[("component", "x")]).is_err());
     /// assert!(i.add_metric(&["db"], &[("bad-key", "x")]).is_err());
@@ -711,7 +711,7 @@ impl InfoMetricFamily {
     /// Adds an `_info` sample with an optional timestamp (ms).
     ///
     /// ```
-    /// let mut i = metrics_core::InfoMetricFamily::new("build", "help", &[]).unwrap();
+    /// let mut i = promscribe::InfoMetricFamily::new("build", "help", &[]).unwrap();
     /// i.add_metric_with(&[], &[("version", "1.2")], Some(9)).unwrap();
     /// ```
     pub fn add_metric_with(
@@ -755,7 +755,7 @@ impl From<InfoMetricFamily> for MetricFamily {
 /// does; a state given twice keeps its last value (as in a Python dict).
 ///
 /// ```
-/// use metrics_core::{MetricFamily, StateSetMetricFamily};
+/// use promscribe::{MetricFamily, StateSetMetricFamily};
 /// let s = StateSetMetricFamily::with_value("disk", "Disk state", &[("ok", true), ("full", false)])
 ///     .unwrap();
 /// let f = MetricFamily::from(s);
@@ -770,8 +770,8 @@ impl StateSetMetricFamily {
     /// An empty state set family; no label may be named after the metric.
     ///
     /// ```
-    /// assert!(metrics_core::StateSetMetricFamily::new("disk", "help", &["disk"]).is_err());
-    /// assert!(metrics_core::StateSetMetricFamily::new("disk", "help", &["device"]).is_ok());
+    /// assert!(promscribe::StateSetMetricFamily::new("disk", "help", &["disk"]).is_err());
+    /// assert!(promscribe::StateSetMetricFamily::new("disk", "help", &["device"]).is_ok());
     /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
         Builder::new(name, help, MetricType::StateSet, label_names).map(Self)
@@ -780,8 +780,8 @@ impl StateSetMetricFamily {
     /// A family of one unlabelled set of states (Python's `value=`).
     ///
     /// ```
-    /// let s = metrics_core::StateSetMetricFamily::with_value("mode", "help", &[("a", true)]);
-    /// assert_eq!(metrics_core::MetricFamily::from(s.unwrap()).samples.len(), 1);
+    /// let s = promscribe::StateSetMetricFamily::with_value("mode", "help", &[("a", true)]);
+    /// assert_eq!(promscribe::MetricFamily::from(s.unwrap()).samples.len(), 1);
     /// ```
     pub fn with_value(
         name: &str,
@@ -796,7 +796,7 @@ impl StateSetMetricFamily {
     /// Adds one sample per state.
     ///
     /// ```
-    /// let mut s = metrics_core::StateSetMetricFamily::new("mode", "help", &["device"]).unwrap();
+    /// let mut s = promscribe::StateSetMetricFamily::new("mode", "help", &["device"]).unwrap();
     /// s.add_metric(&["sda"], &[("rw", true), ("ro", false)]).unwrap();
     /// assert!(s.add_metric(&[], &[("rw", true)]).is_err());
     /// ```
@@ -811,7 +811,7 @@ impl StateSetMetricFamily {
     /// Adds one sample per state, with an optional timestamp (ms).
     ///
     /// ```
-    /// let mut s = metrics_core::StateSetMetricFamily::new("mode", "help", &[]).unwrap();
+    /// let mut s = promscribe::StateSetMetricFamily::new("mode", "help", &[]).unwrap();
     /// s.add_metric_with(&[], &[("rw", true)], Some(1)).unwrap();
     /// ```
     pub fn add_metric_with(

@@ -208,7 +208,7 @@ impl<M> Children<M> {
 /// as cheap as updating an unlabelled metric (no lock, no hashing).
 ///
 /// ```
-/// metrics_core::counter!(REQUESTS, "my_requests_total", "HTTP Failures",
+/// promscribe::counter!(REQUESTS, "my_requests_total", "HTTP Failures",
 ///                        labels = ["method", "endpoint"]);
 ///
 /// REQUESTS.labels(["get", "/"]).inc();
@@ -248,7 +248,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// histogram's [`Buckets`]).
     ///
     /// ```
-    /// use metrics_core::{Counter, Family, Opts};
+    /// use promscribe::{Counter, Family, Opts};
     /// let f = Family::<Counter, 1>::with_config(
     ///     Opts::new("hits_total", "Hits").labels(["page"]), ()).unwrap();
     /// f.labels(["/"]).inc();
@@ -273,7 +273,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// The family name.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// promscribe::gauge!(G, "temp", "T", labels = ["room"]);
     /// assert_eq!(G.name(), "temp");
     /// ```
     pub fn name(&self) -> &str {
@@ -285,7 +285,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// tuple of `N` mixed ones.
     ///
     /// ```
-    /// metrics_core::counter!(C, "responses_total", "Responses", labels = ["method", "code"]);
+    /// promscribe::counter!(C, "responses_total", "Responses", labels = ["method", "code"]);
     /// C.labels(("get", 200u16)).inc();
     /// assert_eq!(C.labels(["get", "200"]).get(), 1.0);
     /// ```
@@ -316,7 +316,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// [`labels`](Family::labels) where the order is known.
     ///
     /// ```
-    /// metrics_core::counter!(C, "requests_total", "R", labels = ["method", "endpoint"]);
+    /// promscribe::counter!(C, "requests_total", "R", labels = ["method", "endpoint"]);
     /// C.labels_named(&[("endpoint", "/"), ("method", "get")]).unwrap().inc();
     /// assert_eq!(C.labels(["get", "/"]).get(), 1.0);
     /// assert!(C.labels_named(&[("method", "get")]).is_err());
@@ -371,7 +371,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// Removes the child with exactly these values; `true` if it existed.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// promscribe::gauge!(G, "temp", "T", labels = ["room"]);
     /// G.labels(["kitchen"]).set(21.0);
     /// assert!(G.remove(["kitchen"]));
     /// assert!(!G.remove(["kitchen"]));
@@ -390,7 +390,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// returns how many were removed.
     ///
     /// ```
-    /// metrics_core::counter!(C, "req_total", "R", labels = ["method", "path"]);
+    /// promscribe::counter!(C, "req_total", "R", labels = ["method", "path"]);
     /// C.labels(["get", "/a"]).inc();
     /// C.labels(["get", "/b"]).inc();
     /// C.labels(["post", "/a"]).inc();
@@ -426,7 +426,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// Removes every child.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// promscribe::gauge!(G, "temp", "T", labels = ["room"]);
     /// G.labels(["attic"]).set(1.0);
     /// G.clear();
     /// assert!(G.is_empty());
@@ -442,7 +442,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// Number of children.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// promscribe::gauge!(G, "temp", "T", labels = ["room"]);
     /// assert_eq!(G.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
@@ -456,7 +456,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// Whether the family has no child yet.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "temp", "T", labels = ["room"]);
+    /// promscribe::gauge!(G, "temp", "T", labels = ["room"]);
     /// assert!(G.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -468,7 +468,7 @@ impl<M: FamilyMember<Config = ()>, const N: usize> Family<M, N> {
     /// A family built at run time (Counter, Gauge, Summary).
     ///
     /// ```
-    /// use metrics_core::{Family, Gauge, Opts};
+    /// use promscribe::{Family, Gauge, Opts};
     /// let g = Family::<Gauge, 1>::new(Opts::new("temp", "T").labels(["room"])).unwrap();
     /// g.labels(["hall"]).set(19.5);
     /// ```
@@ -481,7 +481,7 @@ impl<const N: usize> Family<crate::Histogram, N> {
     /// A histogram family built at run time.
     ///
     /// ```
-    /// use metrics_core::{Buckets, Family, Histogram, Opts};
+    /// use promscribe::{Buckets, Family, Histogram, Opts};
     /// let h = Family::<Histogram, 1>::with_buckets(
     ///     Opts::new("latency_seconds", "L").labels(["path"]), Buckets::DEFAULT).unwrap();
     /// h.labels(["/"]).observe(0.1);

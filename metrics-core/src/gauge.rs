@@ -15,7 +15,7 @@ type ValueFn = Box<dyn Fn() -> f64 + Send + Sync>;
 /// work, time code, or be read from a function at scrape time.
 ///
 /// ```
-/// metrics_core::gauge!(IN_PROGRESS, "my_inprogress_requests", "Description of gauge");
+/// promscribe::gauge!(IN_PROGRESS, "my_inprogress_requests", "Description of gauge");
 ///
 /// IN_PROGRESS.inc();
 /// IN_PROGRESS.dec_by(10.0);
@@ -50,7 +50,7 @@ impl Gauge {
     /// A gauge built at run time.
     ///
     /// ```
-    /// let g = metrics_core::Gauge::new("job_last_success_unixtime", "Last success").unwrap();
+    /// let g = promscribe::Gauge::new("job_last_success_unixtime", "Last success").unwrap();
     /// g.set_to_current_time();
     /// assert!(g.get() > 1.6e9);
     /// ```
@@ -61,7 +61,7 @@ impl Gauge {
     /// A gauge built from [`Opts`].
     ///
     /// ```
-    /// let g = metrics_core::Gauge::with_opts(metrics_core::Opts::new("temp", "T").unit("celsius")).unwrap();
+    /// let g = promscribe::Gauge::with_opts(promscribe::Opts::new("temp", "T").unit("celsius")).unwrap();
     /// assert_eq!(g.name(), "temp_celsius");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
@@ -76,7 +76,7 @@ impl Gauge {
     /// The family name; empty for a family's child.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// assert_eq!(G.name(), "g");
     /// ```
     pub fn name(&self) -> &str {
@@ -86,7 +86,7 @@ impl Gauge {
     /// Adds one.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// G.inc();
     /// assert_eq!(G.get(), 1.0);
     /// ```
@@ -98,7 +98,7 @@ impl Gauge {
     /// Subtracts one.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// G.dec();
     /// assert_eq!(G.get(), -1.0);
     /// ```
@@ -110,7 +110,7 @@ impl Gauge {
     /// Adds `v` (which may be negative).
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// G.inc_by(2.5);
     /// assert_eq!(G.get(), 2.5);
     /// ```
@@ -122,7 +122,7 @@ impl Gauge {
     /// Subtracts `v`.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// G.dec_by(2.5);
     /// assert_eq!(G.get(), -2.5);
     /// ```
@@ -134,7 +134,7 @@ impl Gauge {
     /// Sets the value.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// G.set(4.2);
     /// assert_eq!(G.get(), 4.2);
     /// ```
@@ -146,7 +146,7 @@ impl Gauge {
     /// Sets the value to the current Unix time in seconds.
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// G.set_to_current_time();
     /// assert!(G.get() > 1.6e9);
     /// ```
@@ -157,7 +157,7 @@ impl Gauge {
     /// The current value (the function's result when one is set).
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// assert_eq!(G.get(), 0.0);
     /// ```
     pub fn get(&self) -> f64 {
@@ -173,7 +173,7 @@ impl Gauge {
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// static QUEUE_LEN: AtomicUsize = AtomicUsize::new(3);
-    /// metrics_core::gauge!(G, "queue_length", "Items queued");
+    /// promscribe::gauge!(G, "queue_length", "Items queued");
     /// G.set_function(|| QUEUE_LEN.load(Ordering::Relaxed) as f64);
     /// assert_eq!(G.get(), 3.0);
     /// ```
@@ -185,7 +185,7 @@ impl Gauge {
     /// path (return, `?`, panic, a dropped future).
     ///
     /// ```
-    /// metrics_core::gauge!(G, "g", "help");
+    /// promscribe::gauge!(G, "g", "help");
     /// {
     ///     let _g = G.track_inprogress();
     ///     assert_eq!(G.get(), 1.0);
@@ -200,7 +200,7 @@ impl Gauge {
     /// is dropped or [observed](Timer::observe_duration).
     ///
     /// ```
-    /// metrics_core::gauge!(LAST_RUN, "last_run_seconds", "Duration of the last run");
+    /// promscribe::gauge!(LAST_RUN, "last_run_seconds", "Duration of the last run");
     /// let t = LAST_RUN.start_timer();
     /// let secs = t.observe_duration();
     /// assert_eq!(LAST_RUN.get(), secs);

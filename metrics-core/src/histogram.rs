@@ -45,7 +45,7 @@ impl Buckets {
     /// The defaults ([`DEFAULT_BUCKETS`]).
     ///
     /// ```
-    /// assert_eq!(metrics_core::Buckets::default().bounds().len(), 15);
+    /// assert_eq!(promscribe::Buckets::default().bounds().len(), 15);
     /// ```
     pub const DEFAULT: Buckets = Buckets(BucketsRepr::Static(&DEFAULT_BUCKETS));
 
@@ -59,9 +59,9 @@ impl Buckets {
     /// not NaN; `+Inf` is appended when missing.
     ///
     /// ```
-    /// let b = metrics_core::Buckets::new([0.1, 1.0, 10.0]).unwrap();
+    /// let b = promscribe::Buckets::new([0.1, 1.0, 10.0]).unwrap();
     /// assert_eq!(b.bounds(), &[0.1, 1.0, 10.0, f64::INFINITY]);
-    /// assert!(metrics_core::Buckets::new([1.0, 0.5]).is_err());
+    /// assert!(promscribe::Buckets::new([1.0, 0.5]).is_err());
     /// ```
     pub fn new(bounds: impl IntoIterator<Item = f64>) -> Result<Self, MetricError> {
         let mut v: Vec<f64> = bounds.into_iter().collect();
@@ -88,7 +88,7 @@ impl Buckets {
     /// `count` buckets starting at `start`, each `width` wider, then `+Inf`.
     ///
     /// ```
-    /// let b = metrics_core::Buckets::linear(1.0, 1.0, 3).unwrap();
+    /// let b = promscribe::Buckets::linear(1.0, 1.0, 3).unwrap();
     /// assert_eq!(b.bounds(), &[1.0, 2.0, 3.0, f64::INFINITY]);
     /// ```
     pub fn linear(start: f64, width: f64, count: usize) -> Result<Self, MetricError> {
@@ -98,7 +98,7 @@ impl Buckets {
     /// `count` buckets starting at `start`, each `factor` times the last.
     ///
     /// ```
-    /// let b = metrics_core::Buckets::exponential(1.0, 10.0, 3).unwrap();
+    /// let b = promscribe::Buckets::exponential(1.0, 10.0, 3).unwrap();
     /// assert_eq!(b.bounds(), &[1.0, 10.0, 100.0, f64::INFINITY]);
     /// ```
     pub fn exponential(start: f64, factor: f64, count: usize) -> Result<Self, MetricError> {
@@ -112,7 +112,7 @@ impl Buckets {
     /// The upper bounds, `+Inf` last.
     ///
     /// ```
-    /// assert_eq!(metrics_core::Buckets::default().bounds()[0], 0.005);
+    /// assert_eq!(promscribe::Buckets::default().bounds()[0], 0.005);
     /// ```
     pub fn bounds(&self) -> &[f64] {
         match &self.0 {
@@ -154,7 +154,7 @@ impl Counts {
 /// time, so `_count` always equals the `+Inf` bucket.
 ///
 /// ```
-/// metrics_core::histogram!(H, "request_size_bytes", "Description of histogram",
+/// promscribe::histogram!(H, "request_size_bytes", "Description of histogram",
 ///                          buckets = [100.0, 1000.0]);
 /// H.observe(512.0);
 /// assert_eq!(H.get_count(), 1);
@@ -199,7 +199,7 @@ impl Histogram {
     /// A histogram with the default buckets, built at run time.
     ///
     /// ```
-    /// let h = metrics_core::Histogram::new("latency_seconds", "Latency").unwrap();
+    /// let h = promscribe::Histogram::new("latency_seconds", "Latency").unwrap();
     /// h.observe(0.2);
     /// assert_eq!(h.get_count(), 1);
     /// ```
@@ -210,7 +210,7 @@ impl Histogram {
     /// A histogram from [`Opts`] and [`Buckets`].
     ///
     /// ```
-    /// use metrics_core::{Buckets, Histogram, Opts};
+    /// use promscribe::{Buckets, Histogram, Opts};
     /// let h = Histogram::with_opts(Opts::new("size", "Size").unit("bytes"),
     ///                              Buckets::exponential(64.0, 4.0, 5).unwrap()).unwrap();
     /// assert_eq!(h.name(), "size_bytes");
@@ -226,7 +226,7 @@ impl Histogram {
     /// The family name; empty for a family's child.
     ///
     /// ```
-    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// promscribe::histogram!(H, "h_seconds", "help");
     /// assert_eq!(H.name(), "h_seconds");
     /// ```
     pub fn name(&self) -> &str {
@@ -236,7 +236,7 @@ impl Histogram {
     /// Records one observation.
     ///
     /// ```
-    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// promscribe::histogram!(H, "h_seconds", "help");
     /// H.observe(4.7);
     /// assert_eq!(H.get_sum(), 4.7);
     /// ```
@@ -261,7 +261,7 @@ impl Histogram {
     /// Number of observations.
     ///
     /// ```
-    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// promscribe::histogram!(H, "h_seconds", "help");
     /// assert_eq!(H.get_count(), 0);
     /// ```
     pub fn get_count(&self) -> u64 {
@@ -275,7 +275,7 @@ impl Histogram {
     /// Sum of observations.
     ///
     /// ```
-    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// promscribe::histogram!(H, "h_seconds", "help");
     /// assert_eq!(H.get_sum(), 0.0);
     /// ```
     pub fn get_sum(&self) -> f64 {
@@ -285,7 +285,7 @@ impl Histogram {
     /// The bucket bounds.
     ///
     /// ```
-    /// metrics_core::histogram!(H, "h_seconds", "help", buckets = [1.0, 2.0]);
+    /// promscribe::histogram!(H, "h_seconds", "help", buckets = [1.0, 2.0]);
     /// assert_eq!(H.buckets().bounds(), &[1.0, 2.0, f64::INFINITY]);
     /// ```
     pub fn buckets(&self) -> &Buckets {
@@ -295,7 +295,7 @@ impl Histogram {
     /// Starts a timer that observes the elapsed seconds when dropped.
     ///
     /// ```
-    /// metrics_core::histogram!(H, "h_seconds", "help");
+    /// promscribe::histogram!(H, "h_seconds", "help");
     /// H.start_timer().observe_duration();
     /// assert_eq!(H.get_count(), 1);
     /// ```

@@ -12,10 +12,10 @@ use crate::names::is_valid_label_name;
 /// value `1` and the pairs as labels (Python's `Info`).
 ///
 /// ```
-/// metrics_core::info!(BUILD, "my_build", "Build information");
+/// promscribe::info!(BUILD, "my_build", "Build information");
 ///
 /// BUILD.set([("version", "1.2.3"), ("revision", "abc")]).unwrap();
-/// let r = metrics_core::default_registry();
+/// let r = promscribe::default_registry();
 /// assert_eq!(
 ///     r.get_sample_value("my_build_info", &[("version", "1.2.3"), ("revision", "abc")]),
 ///     Some(1.0)
@@ -40,7 +40,7 @@ impl Info {
     /// dropped (it is added back in the exposition).
     ///
     /// ```
-    /// let i = metrics_core::Info::new("app_build_info", "Build").unwrap();
+    /// let i = promscribe::Info::new("app_build_info", "Build").unwrap();
     /// assert_eq!(i.name(), "app_build");
     /// ```
     pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
@@ -50,7 +50,7 @@ impl Info {
     /// An info metric from [`Opts`]; a unit is refused.
     ///
     /// ```
-    /// use metrics_core::{Info, Opts};
+    /// use promscribe::{Info, Opts};
     /// assert!(Info::with_opts(Opts::new("build", "B").unit("seconds")).is_err());
     /// ```
     pub fn with_opts(mut opts: Opts) -> Result<Arc<Self>, MetricError> {
@@ -67,7 +67,7 @@ impl Info {
     /// The family name (without `_info`).
     ///
     /// ```
-    /// metrics_core::info!(I, "my_build", "help");
+    /// promscribe::info!(I, "my_build", "help");
     /// assert_eq!(I.name(), "my_build");
     /// ```
     pub fn name(&self) -> &str {
@@ -78,7 +78,7 @@ impl Info {
     /// and must not repeat a label of the metric; on error nothing changes.
     ///
     /// ```
-    /// metrics_core::info!(I, "my_build", "help");
+    /// promscribe::info!(I, "my_build", "help");
     /// I.set([("version", "1.0")]).unwrap();
     /// assert!(I.set([("bad key", "x")]).is_err());
     /// assert_eq!(I.get(), [("version".to_string(), "1.0".to_string())]);
@@ -120,7 +120,7 @@ impl Info {
     /// The current information.
     ///
     /// ```
-    /// metrics_core::info!(I, "my_build", "help");
+    /// promscribe::info!(I, "my_build", "help");
     /// assert!(I.get().is_empty());
     /// ```
     pub fn get(&self) -> Vec<(String, String)> {

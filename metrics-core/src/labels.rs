@@ -19,7 +19,7 @@ impl<'a> LabelText<'a> {
     /// Borrowed text.
     ///
     /// ```
-    /// assert_eq!(metrics_core::LabelText::borrowed("get").as_str(), "get");
+    /// assert_eq!(promscribe::LabelText::borrowed("get").as_str(), "get");
     /// ```
     pub const fn borrowed(s: &'a str) -> Self {
         LabelText {
@@ -31,7 +31,7 @@ impl<'a> LabelText<'a> {
     /// buffer; longer output is cut at a character boundary.
     ///
     /// ```
-    /// assert_eq!(metrics_core::LabelText::display(&404u16).as_str(), "404");
+    /// assert_eq!(promscribe::LabelText::display(&404u16).as_str(), "404");
     /// ```
     pub fn display(v: &dyn std::fmt::Display) -> LabelText<'static> {
         struct Buf {
@@ -66,7 +66,7 @@ impl<'a> LabelText<'a> {
     /// The text.
     ///
     /// ```
-    /// assert_eq!(metrics_core::LabelText::display(&true).as_str(), "true");
+    /// assert_eq!(promscribe::LabelText::display(&true).as_str(), "true");
     /// ```
     pub fn as_str(&self) -> &str {
         match &self.repr {
@@ -81,7 +81,7 @@ impl<'a> LabelText<'a> {
 /// them as label values without allocating:
 ///
 /// ```
-/// use metrics_core::{LabelText, LabelValue};
+/// use promscribe::{LabelText, LabelValue};
 /// enum Method { Get, Post }
 /// impl LabelValue for Method {
 ///     fn label_text(&self) -> LabelText<'_> {
@@ -141,7 +141,7 @@ display_label_value!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, is
 /// type, so a wrong label count does not compile.
 ///
 /// ```
-/// use metrics_core::LabelValues;
+/// use promscribe::LabelValues;
 /// let values = ("get", 200u16);
 /// let texts = values.texts();
 /// assert_eq!(texts[1].as_str(), "200");

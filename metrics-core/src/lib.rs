@@ -4,10 +4,10 @@
 //! [`histogram!`] and [`summary!`]; they register themselves at link time
 //! in the [default registry](default_registry). Time functions with
 //! [`#[timed]`](timed). Encode with [`encode_text`]; serve, push or write
-//! them with the `metrics-export` crate.
+//! them with the `promscribe-export` crate.
 //!
 //! ```
-//! use metrics_core::{counter, summary, timed};
+//! use promscribe::{counter, summary, timed};
 //!
 //! summary!(REQUEST_TIME, "request_processing_seconds", "Time spent processing request");
 //! counter!(REQUESTS, "my_requests_total", "HTTP requests", labels = ["method", "endpoint"]);
@@ -19,7 +19,7 @@
 //! }
 //!
 //! assert_eq!(process_request(21), 42);
-//! let text = metrics_core::encode_text(metrics_core::default_registry());
+//! let text = promscribe::encode_text(promscribe::default_registry());
 //! assert!(text.contains("request_processing_seconds_count 1.0"));
 //! assert!(text.contains(r#"my_requests_total{method="get",endpoint="/"} 1.0"#));
 //! ```
@@ -33,7 +33,7 @@
 //! library crate none of whose items the program uses is not linked: add
 //! `use that_crate as _;` to the program.
 
-extern crate self as metrics_core;
+extern crate self as promscribe;
 
 mod atomic;
 mod collector;
@@ -88,7 +88,7 @@ pub use text::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
 pub use timer::{InProgress, Observe, Timer};
 pub use value::write_float;
 
-pub use metrics_macros::{
+pub use promscribe_macros::{
     count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,
     track_inprogress,
 };

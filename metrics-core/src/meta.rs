@@ -97,9 +97,9 @@ impl Meta {
 /// constructors take as keyword arguments.
 ///
 /// ```
-/// use metrics_core::Opts;
+/// use promscribe::Opts;
 /// let o = Opts::new("requests_total", "Requests").namespace("app").subsystem("http");
-/// let c = metrics_core::Counter::with_opts(o).unwrap();
+/// let c = promscribe::Counter::with_opts(o).unwrap();
 /// assert_eq!(c.name(), "app_http_requests");
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -116,7 +116,7 @@ impl Opts {
     /// Name and help.
     ///
     /// ```
-    /// let o = metrics_core::Opts::new("jobs_total", "Jobs processed");
+    /// let o = promscribe::Opts::new("jobs_total", "Jobs processed");
     /// ```
     pub fn new(name: impl Into<String>, help: impl Into<String>) -> Self {
         Opts {
@@ -129,7 +129,7 @@ impl Opts {
     /// Prefix `namespace_`.
     ///
     /// ```
-    /// let o = metrics_core::Opts::new("up", "Up").namespace("app");
+    /// let o = promscribe::Opts::new("up", "Up").namespace("app");
     /// ```
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
@@ -139,7 +139,7 @@ impl Opts {
     /// Prefix `subsystem_` (after the namespace).
     ///
     /// ```
-    /// let o = metrics_core::Opts::new("up", "Up").subsystem("db");
+    /// let o = promscribe::Opts::new("up", "Up").subsystem("db");
     /// ```
     pub fn subsystem(mut self, subsystem: impl Into<String>) -> Self {
         self.subsystem = subsystem.into();
@@ -149,8 +149,8 @@ impl Opts {
     /// Unit, appended as `_unit` to the name when missing.
     ///
     /// ```
-    /// let g = metrics_core::Gauge::with_opts(
-    ///     metrics_core::Opts::new("latency", "Latency").unit("seconds")).unwrap();
+    /// let g = promscribe::Gauge::with_opts(
+    ///     promscribe::Opts::new("latency", "Latency").unit("seconds")).unwrap();
     /// assert_eq!(g.name(), "latency_seconds");
     /// ```
     pub fn unit(mut self, unit: impl Into<String>) -> Self {
@@ -161,7 +161,7 @@ impl Opts {
     /// Label names (for [`Family`](crate::Family) constructors).
     ///
     /// ```
-    /// let o = metrics_core::Opts::new("req_total", "Requests").labels(["method"]);
+    /// let o = promscribe::Opts::new("req_total", "Requests").labels(["method"]);
     /// ```
     pub fn labels<I, S>(mut self, labels: I) -> Self
     where

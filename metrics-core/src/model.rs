@@ -31,7 +31,7 @@ impl MetricType {
     /// The OpenMetrics name of the type (`counter`, `stateset`, ...).
     ///
     /// ```
-    /// assert_eq!(metrics_core::MetricType::StateSet.as_str(), "stateset");
+    /// assert_eq!(promscribe::MetricType::StateSet.as_str(), "stateset");
     /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -50,7 +50,7 @@ impl MetricType {
     /// the family name itself: the names a registry reserves for it.
     ///
     /// ```
-    /// use metrics_core::MetricType;
+    /// use promscribe::MetricType;
     /// assert_eq!(MetricType::Counter.sample_suffixes(), &["_total", "_created"]);
     /// ```
     pub const fn sample_suffixes(self) -> &'static [&'static str] {
@@ -90,7 +90,7 @@ pub struct Sample {
 /// that caused a counter increment.
 ///
 /// ```
-/// let e = metrics_core::Exemplar {
+/// let e = promscribe::Exemplar {
 ///     labels: vec![("trace_id".into(), "abc123".into())],
 ///     value: 1.0,
 ///     timestamp: Some(1.7e9),
@@ -111,7 +111,7 @@ impl Sample {
     /// A sample without timestamp.
     ///
     /// ```
-    /// let s = metrics_core::Sample::new("up", vec![], 1.0);
+    /// let s = promscribe::Sample::new("up", vec![], 1.0);
     /// assert_eq!(s.value, 1.0);
     /// ```
     pub fn new(name: impl Into<String>, labels: Vec<(String, String)>, value: f64) -> Self {
@@ -147,7 +147,7 @@ impl MetricFamily {
     /// An empty family.
     ///
     /// ```
-    /// use metrics_core::{MetricFamily, MetricType};
+    /// use promscribe::{MetricFamily, MetricType};
     /// let f = MetricFamily::new("temperature_celsius", "Temperature", MetricType::Gauge);
     /// assert!(f.samples.is_empty());
     /// ```
@@ -164,7 +164,7 @@ impl MetricFamily {
     /// Appends a sample named `<family name><suffix>`.
     ///
     /// ```
-    /// use metrics_core::{MetricFamily, MetricType};
+    /// use promscribe::{MetricFamily, MetricType};
     /// let mut f = MetricFamily::new("jobs", "Jobs run", MetricType::Counter);
     /// f.push("_total", vec![("queue".into(), "a".into())], 3.0);
     /// assert_eq!(f.samples[0].name, "jobs_total");
@@ -191,7 +191,7 @@ impl Descriptor {
     /// All sample names a family of this name and type can produce.
     ///
     /// ```
-    /// use metrics_core::{Descriptor, MetricType};
+    /// use promscribe::{Descriptor, MetricType};
     /// let d = Descriptor { name: "rpc".into(), kind: MetricType::Summary };
     /// assert_eq!(d.sample_names(), ["rpc", "rpc_sum", "rpc_count", "rpc_created"]);
     /// ```

@@ -7,8 +7,8 @@ use crate::model::MetricType;
 /// Whether `name` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 ///
 /// ```
-/// assert!(metrics_core::is_valid_metric_name("http_requests_total"));
-/// assert!(!metrics_core::is_valid_metric_name("0day"));
+/// assert!(promscribe::is_valid_metric_name("http_requests_total"));
+/// assert!(!promscribe::is_valid_metric_name("0day"));
 /// ```
 pub fn is_valid_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
@@ -23,8 +23,8 @@ pub fn is_valid_metric_name(name: &str) -> bool {
 /// starting with the reserved `__`.
 ///
 /// ```
-/// assert!(metrics_core::is_valid_label_name("method"));
-/// assert!(!metrics_core::is_valid_label_name("__name__"));
+/// assert!(promscribe::is_valid_label_name("method"));
+/// assert!(!promscribe::is_valid_label_name("__name__"));
 /// ```
 pub fn is_valid_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();

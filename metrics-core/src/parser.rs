@@ -4,7 +4,7 @@
 //! The rules are documented on [`parse_text`].
 //!
 //! ```
-//! use metrics_core::{parse_text, MetricType};
+//! use promscribe::{parse_text, MetricType};
 //! let text = "# HELP jobs_total Jobs run\n# TYPE jobs_total counter\njobs_total{queue=\"a\"} 3.0\n";
 //! let families = parse_text(text).unwrap();
 //! assert_eq!(families[0].name, "jobs");
@@ -20,7 +20,7 @@ use crate::model::{MetricFamily, MetricType, Sample};
 /// The text could not be parsed: where and why.
 ///
 /// ```
-/// let err = metrics_core::parse_text("ok 1\nbroken{ 1\n").unwrap_err();
+/// let err = promscribe::parse_text("ok 1\nbroken{ 1\n").unwrap_err();
 /// assert_eq!(err.line(), 2);
 /// assert!(err.to_string().starts_with("line 2: "));
 /// ```
@@ -41,7 +41,7 @@ impl ParseError {
     /// The 1-based number of the offending line.
     ///
     /// ```
-    /// let err = metrics_core::parse_text("x 1 2 3\n").unwrap_err();
+    /// let err = promscribe::parse_text("x 1 2 3\n").unwrap_err();
     /// assert_eq!(err.line(), 1);
     /// ```
     pub fn line(&self) -> usize {
@@ -51,7 +51,7 @@ impl ParseError {
     /// What is wrong, without the line number.
     ///
     /// ```
-    /// let err = metrics_core::parse_text("# TYPE x bogus\n").unwrap_err();
+    /// let err = promscribe::parse_text("# TYPE x bogus\n").unwrap_err();
     /// assert!(err.message().contains("bogus"));
     /// ```
     pub fn message(&self) -> &str {
@@ -109,10 +109,10 @@ impl std::error::Error for ParseError {}
 ///             rpc_seconds_count 2.0\n\
 ///             rpc_seconds_sum 1.25\n\
 ///             other{path=\"/a\\\"b\"} NaN 1700000000000\n";
-/// let families = metrics_core::parse_text(text).unwrap();
+/// let families = promscribe::parse_text(text).unwrap();
 /// assert_eq!(families.len(), 2);
 /// assert_eq!(families[0].samples.len(), 4);
-/// assert_eq!(families[1].kind, metrics_core::MetricType::Unknown);
+/// assert_eq!(families[1].kind, promscribe::MetricType::Unknown);
 /// assert_eq!(families[1].samples[0].labels[0].1, "/a\"b");
 /// assert!(families[1].samples[0].value.is_nan());
 /// assert_eq!(families[1].samples[0].timestamp_ms, Some(1_700_000_000_000));

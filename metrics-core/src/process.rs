@@ -38,7 +38,7 @@ mod imp {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use metrics_core::{ProcessCollector, Registry};
+    /// use promscribe::{ProcessCollector, Registry};
     /// let r = Registry::new();
     /// let pid = std::process::id() as i32;
     /// r.register(Arc::new(ProcessCollector::for_pid(pid).namespace("mydaemon"))).unwrap();
@@ -74,7 +74,7 @@ mod imp {
         /// This process.
         ///
         /// ```
-        /// let _ = metrics_core::ProcessCollector::new();
+        /// let _ = promscribe::ProcessCollector::new();
         /// ```
         pub fn new() -> Self {
             ProcessCollector {
@@ -86,7 +86,7 @@ mod imp {
         /// Another process, by pid.
         ///
         /// ```
-        /// let _ = metrics_core::ProcessCollector::for_pid(1);
+        /// let _ = promscribe::ProcessCollector::for_pid(1);
         /// ```
         pub fn for_pid(pid: i32) -> Self {
             Self::with_pid_fn(move || Some(pid))
@@ -97,7 +97,7 @@ mod imp {
         /// this process.
         ///
         /// ```
-        /// let c = metrics_core::ProcessCollector::with_pid_fn(|| {
+        /// let c = promscribe::ProcessCollector::with_pid_fn(|| {
         ///     std::fs::read_to_string("/var/run/daemon.pid").ok()?.trim().parse().ok()
         /// });
         /// ```
@@ -111,7 +111,7 @@ mod imp {
         /// Prefixes the names with `namespace_`.
         ///
         /// ```
-        /// let _ = metrics_core::ProcessCollector::new().namespace("mydaemon");
+        /// let _ = promscribe::ProcessCollector::new().namespace("mydaemon");
         /// ```
         pub fn namespace(mut self, namespace: &str) -> Self {
             self.prefix = if namespace.is_empty() {

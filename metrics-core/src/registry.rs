@@ -87,9 +87,9 @@ impl std::error::Error for RegistryError {}
 /// [`Registry::set_target_info`] refused its labels.
 ///
 /// ```
-/// let r = metrics_core::Registry::new();
+/// let r = promscribe::Registry::new();
 /// let err = r.set_target_info([("bad-name", "x")]).unwrap_err();
-/// assert!(matches!(err, metrics_core::TargetInfoError::Label(_)));
+/// assert!(matches!(err, promscribe::TargetInfoError::Label(_)));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -172,7 +172,7 @@ fn target_descriptor() -> Descriptor {
 /// not yet ready), which are then not checked.
 ///
 /// ```
-/// use metrics_core::{Gauge, Registry};
+/// use promscribe::{Gauge, Registry};
 /// let registry = Registry::new();
 /// let done = Gauge::new("job_last_success_unixtime", "Last success").unwrap();
 /// registry.register(done.clone()).unwrap();
@@ -214,9 +214,9 @@ impl Default for Registry {
 /// statics are not registered: name it with `use the_crate as _;`.
 ///
 /// ```
-/// metrics_core::counter!(HITS, "hits_total", "Hits");
+/// promscribe::counter!(HITS, "hits_total", "Hits");
 /// HITS.inc();
-/// let r = metrics_core::default_registry();
+/// let r = promscribe::default_registry();
 /// assert_eq!(r.get_sample_value("hits_total", &[]), Some(1.0));
 /// ```
 pub fn default_registry() -> &'static Registry {
@@ -258,7 +258,7 @@ impl Registry {
     /// An empty registry, without the declared statics.
     ///
     /// ```
-    /// let r = metrics_core::Registry::new();
+    /// let r = promscribe::Registry::new();
     /// assert!(r.gather().is_empty());
     /// ```
     pub fn new() -> Self {
@@ -274,7 +274,7 @@ impl Registry {
     /// checked for clashes (Python's `CollectorRegistry(auto_describe=False)`).
     ///
     /// ```
-    /// use metrics_core::{Collector, MetricFamily, MetricType, Registry};
+    /// use promscribe::{Collector, MetricFamily, MetricType, Registry};
     /// use std::sync::Arc;
     ///
     /// struct Slow;
@@ -376,7 +376,7 @@ impl Registry {
     /// the families it yields give its names (see [auto-describe](Registry#auto-describe)).
     ///
     /// ```
-    /// use metrics_core::{Counter, Gauge, Registry};
+    /// use promscribe::{Counter, Gauge, Registry};
     /// let r = Registry::new();
     /// r.register(Counter::new("jobs_total", "Jobs").unwrap()).unwrap();
     /// // `jobs_total` is a sample name of the counter above.
@@ -420,10 +420,10 @@ impl Registry {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let r = metrics_core::Registry::new();
-    /// let g = metrics_core::Gauge::new("g", "g").unwrap();
+    /// let r = promscribe::Registry::new();
+    /// let g = promscribe::Gauge::new("g", "g").unwrap();
     /// r.register(g.clone()).unwrap();
-    /// assert!(r.unregister(&(g.clone() as Arc<dyn metrics_core::Collector>)));
+    /// assert!(r.unregister(&(g.clone() as Arc<dyn promscribe::Collector>)));
     /// assert!(r.register(g).is_ok());
     /// ```
     pub fn unregister(&self, collector: &Arc<dyn Collector>) -> bool {
@@ -439,8 +439,8 @@ impl Registry {
     /// the encoders expose only the first of two clashing families.
     ///
     /// ```
-    /// metrics_core::counter!(A, "unique_total", "A");
-    /// metrics_core::default_registry().check().unwrap();
+    /// promscribe::counter!(A, "unique_total", "A");
+    /// promscribe::default_registry().check().unwrap();
     /// ```
     pub fn check(&self) -> Result<(), RegistryError> {
         let mut clashes = Vec::new();
@@ -494,9 +494,9 @@ impl Registry {
     /// same sample names only the first is kept (see [`check`](Registry::check)).
     ///
     /// ```
-    /// let r = metrics_core::Registry::new();
-    /// r.register(metrics_core::Gauge::new("b", "b").unwrap()).unwrap();
-    /// r.register(metrics_core::Gauge::new("a", "a").unwrap()).unwrap();
+    /// let r = promscribe::Registry::new();
+    /// r.register(promscribe::Gauge::new("b", "b").unwrap()).unwrap();
+    /// r.register(promscribe::Gauge::new("a", "a").unwrap()).unwrap();
     /// let names: Vec<_> = r.gather().into_iter().map(|f| f.name).collect();
     /// assert_eq!(names, ["a", "b"]);
     /// ```
@@ -549,10 +549,10 @@ impl Registry {
     /// collected, so the result is exactly a subset of `gather()`.
     ///
     /// ```
-    /// let r = metrics_core::Registry::new();
-    /// let jobs = metrics_core::Counter::new("jobs_total", "Jobs").unwrap();
+    /// let r = promscribe::Registry::new();
+    /// let jobs = promscribe::Counter::new("jobs_total", "Jobs").unwrap();
     /// r.register(jobs.clone()).unwrap();
-    /// r.register(metrics_core::Gauge::new("temp", "Temperature").unwrap()).unwrap();
+    /// r.register(promscribe::Gauge::new("temp", "Temperature").unwrap()).unwrap();
     /// let only = r.gather_restricted(&["jobs_total"]);
     /// assert_eq!(only.len(), 1);
     /// assert_eq!(only[0].samples.len(), 1); // not `jobs_created`
@@ -576,12 +576,12 @@ impl Registry {
     /// a metric cannot be registered. Empty labels clear it, as in Python.
     ///
     /// ```
-    /// let r = metrics_core::Registry::new();
+    /// let r = promscribe::Registry::new();
     /// r.set_target_info([("service", "billing"), ("env", "prod")]).unwrap();
-    /// assert_eq!(metrics_core::encode_text(&r),
+    /// assert_eq!(promscribe::encode_text(&r),
     ///     "# HELP target_info Target metadata\n# TYPE target_info gauge\n\
     ///      target_info{service=\"billing\",env=\"prod\"} 1.0\n");
-    /// let clash = metrics_core::Gauge::new("target_info", "Clash").unwrap();
+    /// let clash = promscribe::Gauge::new("target_info", "Clash").unwrap();
     /// assert!(r.register(clash).is_err());
     /// ```
     pub fn set_target_info<I, K, V>(&self, labels: I) -> Result<(), TargetInfoError>
@@ -640,7 +640,7 @@ impl Registry {
     /// Stops exposing target info.
     ///
     /// ```
-    /// let r = metrics_core::Registry::new();
+    /// let r = promscribe::Registry::new();
     /// r.set_target_info([("env", "prod")]).unwrap();
     /// r.clear_target_info();
     /// assert!(r.gather().is_empty());
@@ -653,7 +653,7 @@ impl Registry {
     /// The target info labels, when set (Python's `get_target_info`).
     ///
     /// ```
-    /// let r = metrics_core::Registry::new();
+    /// let r = promscribe::Registry::new();
     /// r.set_target_info([("env", "prod")]).unwrap();
     /// assert_eq!(r.target_info(), Some(vec![("env".to_string(), "prod".to_string())]));
     /// ```
@@ -665,9 +665,9 @@ impl Registry {
     /// `get_sample_value`). Labels match as a set.
     ///
     /// ```
-    /// metrics_core::counter!(REQ, "req_total", "R", labels = ["method"]);
+    /// promscribe::counter!(REQ, "req_total", "R", labels = ["method"]);
     /// REQ.labels(["get"]).inc();
-    /// let r = metrics_core::default_registry();
+    /// let r = promscribe::default_registry();
     /// assert_eq!(r.get_sample_value("req_total", &[("method", "get")]), Some(1.0));
     /// assert_eq!(r.get_sample_value("req_total", &[("method", "put")]), None);
     /// ```
@@ -699,7 +699,7 @@ const CREATED_OFF: u8 = 2;
 ///
 /// ```
 /// # std::env::remove_var("PROMETHEUS_DISABLE_CREATED_SERIES");
-/// assert!(metrics_core::created_series_enabled());
+/// assert!(promscribe::created_series_enabled());
 /// ```
 pub fn created_series_enabled() -> bool {
     match CREATED.load(Ordering::Relaxed) {
@@ -724,9 +724,9 @@ pub fn created_series_enabled() -> bool {
 /// Stops exposing `_created` series, process-wide.
 ///
 /// ```
-/// metrics_core::disable_created_series();
-/// assert!(!metrics_core::created_series_enabled());
-/// metrics_core::enable_created_series();
+/// promscribe::disable_created_series();
+/// assert!(!promscribe::created_series_enabled());
+/// promscribe::enable_created_series();
 /// ```
 pub fn disable_created_series() {
     CREATED.store(CREATED_OFF, Ordering::Relaxed);
@@ -735,8 +735,8 @@ pub fn disable_created_series() {
 /// Exposes `_created` series again, process-wide.
 ///
 /// ```
-/// metrics_core::enable_created_series();
-/// assert!(metrics_core::created_series_enabled());
+/// promscribe::enable_created_series();
+/// assert!(promscribe::created_series_enabled());
 /// ```
 pub fn enable_created_series() {
     CREATED.store(CREATED_ON, Ordering::Relaxed);

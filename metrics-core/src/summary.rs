@@ -14,7 +14,7 @@ use crate::timer::{Observe, Timer};
 /// client, no quantiles yet).
 ///
 /// ```
-/// metrics_core::summary!(REQUEST_TIME, "request_processing_seconds",
+/// promscribe::summary!(REQUEST_TIME, "request_processing_seconds",
 ///                        "Time spent processing request");
 /// REQUEST_TIME.observe(0.25);
 /// assert_eq!(REQUEST_TIME.get_count(), 1);
@@ -50,7 +50,7 @@ impl Summary {
     /// A summary built at run time.
     ///
     /// ```
-    /// let s = metrics_core::Summary::new("request_size_bytes", "Size").unwrap();
+    /// let s = promscribe::Summary::new("request_size_bytes", "Size").unwrap();
     /// s.observe(512.0);
     /// assert_eq!(s.get_sum(), 512.0);
     /// ```
@@ -61,7 +61,7 @@ impl Summary {
     /// A summary built from [`Opts`].
     ///
     /// ```
-    /// let s = metrics_core::Summary::with_opts(metrics_core::Opts::new("rpc", "RPC").unit("seconds")).unwrap();
+    /// let s = promscribe::Summary::with_opts(promscribe::Opts::new("rpc", "RPC").unit("seconds")).unwrap();
     /// assert_eq!(s.name(), "rpc_seconds");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
@@ -72,7 +72,7 @@ impl Summary {
     /// The family name; empty for a family's child.
     ///
     /// ```
-    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// promscribe::summary!(S, "s_seconds", "help");
     /// assert_eq!(S.name(), "s_seconds");
     /// ```
     pub fn name(&self) -> &str {
@@ -82,7 +82,7 @@ impl Summary {
     /// Records one observation.
     ///
     /// ```
-    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// promscribe::summary!(S, "s_seconds", "help");
     /// S.observe(4.7);
     /// assert_eq!(S.get_sum(), 4.7);
     /// ```
@@ -95,7 +95,7 @@ impl Summary {
     /// Number of observations.
     ///
     /// ```
-    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// promscribe::summary!(S, "s_seconds", "help");
     /// assert_eq!(S.get_count(), 0);
     /// ```
     pub fn get_count(&self) -> u64 {
@@ -105,7 +105,7 @@ impl Summary {
     /// Sum of observations.
     ///
     /// ```
-    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// promscribe::summary!(S, "s_seconds", "help");
     /// assert_eq!(S.get_sum(), 0.0);
     /// ```
     pub fn get_sum(&self) -> f64 {
@@ -115,7 +115,7 @@ impl Summary {
     /// Starts a timer that observes the elapsed seconds when dropped.
     ///
     /// ```
-    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// promscribe::summary!(S, "s_seconds", "help");
     /// drop(S.start_timer());
     /// assert_eq!(S.get_count(), 1);
     /// ```

@@ -170,7 +170,7 @@ pub fn error_is<T: std::error::Error + 'static, E: 'static>(e: &E) -> bool {
 /// A value a counted closure can return: an `Err` counts as an exception.
 ///
 /// ```
-/// use metrics_core::Fallible;
+/// use promscribe::Fallible;
 /// assert!(Err::<(), i32>(1).is_failure());
 /// assert!(!().is_failure());
 /// ```

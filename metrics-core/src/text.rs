@@ -13,11 +13,11 @@ pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// `generate_latest` does.
 ///
 /// ```
-/// let r = metrics_core::Registry::new();
-/// let g = metrics_core::Gauge::new("raid_status", "1 if raid array is okay").unwrap();
+/// let r = promscribe::Registry::new();
+/// let g = promscribe::Gauge::new("raid_status", "1 if raid array is okay").unwrap();
 /// r.register(g.clone()).unwrap();
 /// g.set(1.0);
-/// assert_eq!(metrics_core::encode_text(&r),
+/// assert_eq!(promscribe::encode_text(&r),
 ///     "# HELP raid_status 1 if raid array is okay\n# TYPE raid_status gauge\nraid_status 1.0\n");
 /// ```
 pub fn encode_text(registry: &Registry) -> String {
@@ -33,11 +33,11 @@ pub fn encode_text(registry: &Registry) -> String {
 /// counter family is written under its `_total` name.
 ///
 /// ```
-/// use metrics_core::{MetricFamily, MetricType};
+/// use promscribe::{MetricFamily, MetricType};
 /// let mut f = MetricFamily::new("jobs", "Jobs", MetricType::Counter);
 /// f.push("_total", vec![], 3.0);
 /// let mut out = String::new();
-/// metrics_core::encode_text_families(&mut out, &[f]);
+/// promscribe::encode_text_families(&mut out, &[f]);
 /// assert_eq!(out, "# HELP jobs_total Jobs\n# TYPE jobs_total counter\njobs_total 3.0\n");
 /// ```
 pub fn encode_text_families(out: &mut String, families: &[MetricFamily]) {

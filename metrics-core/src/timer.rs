@@ -12,8 +12,8 @@ use crate::gauge::Gauge;
 /// [`Summary`]: crate::Summary
 ///
 /// ```
-/// use metrics_core::Observe;
-/// metrics_core::summary!(S, "s_seconds", "help");
+/// use promscribe::Observe;
+/// promscribe::summary!(S, "s_seconds", "help");
 /// S.observe_seconds(0.5);
 /// assert_eq!(S.get_sum(), 0.5);
 /// ```
@@ -45,7 +45,7 @@ impl<T: Observe + ?Sized> Observe for Arc<T> {
 /// dropped, unless [stopped](Timer::stop_and_discard).
 ///
 /// ```
-/// metrics_core::histogram!(H, "work_seconds", "Work");
+/// promscribe::histogram!(H, "work_seconds", "Work");
 /// {
 ///     let _t = H.start_timer();
 ///     // ... work ...
@@ -70,7 +70,7 @@ impl<'a, M: Observe + ?Sized> Timer<'a, M> {
     /// Records now and returns the elapsed seconds.
     ///
     /// ```
-    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// promscribe::summary!(S, "s_seconds", "help");
     /// let secs = S.start_timer().observe_duration();
     /// assert_eq!(S.get_sum(), secs);
     /// ```
@@ -85,7 +85,7 @@ impl<'a, M: Observe + ?Sized> Timer<'a, M> {
     /// Stops without recording; returns the elapsed seconds.
     ///
     /// ```
-    /// metrics_core::summary!(S, "s_seconds", "help");
+    /// promscribe::summary!(S, "s_seconds", "help");
     /// S.start_timer().stop_and_discard();
     /// assert_eq!(S.get_count(), 0);
     /// ```
@@ -106,7 +106,7 @@ impl<M: Observe + ?Sized> Drop for Timer<'_, M> {
 /// Guard of [`Gauge::track_inprogress`]: subtracts one when dropped.
 ///
 /// ```
-/// metrics_core::gauge!(G, "g", "help");
+/// promscribe::gauge!(G, "g", "help");
 /// let guard = G.track_inprogress();
 /// drop(guard);
 /// assert_eq!(G.get(), 0.0);

@@ -8,7 +8,7 @@ use std::fmt::Write;
 /// used for bucket bounds and quantiles too.
 ///
 /// ```
-/// let f = |v| { let mut s = String::new(); metrics_core::write_float(&mut s, v); s };
+/// let f = |v| { let mut s = String::new(); promscribe::write_float(&mut s, v); s };
 /// assert_eq!(f(1.0), "1.0");
 /// assert_eq!(f(0.005), "0.005");
 /// assert_eq!(f(f64::INFINITY), "+Inf");

@@ -10,13 +10,13 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use metrics_core::{default_registry, write_float, MetricFamily, Registry};
+use promscribe::{default_registry, write_float, MetricFamily, Registry};
 
 /// The default timeout of one connection (connect, then send), as in
 /// Python's bridge.
 ///
 /// ```
-/// assert_eq!(metrics_export::DEFAULT_GRAPHITE_TIMEOUT.as_secs(), 30);
+/// assert_eq!(promscribe_export::DEFAULT_GRAPHITE_TIMEOUT.as_secs(), 30);
 /// ```
 pub const DEFAULT_GRAPHITE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -40,7 +40,7 @@ type Resolver = dyn Fn() -> io::Result<Vec<SocketAddr>> + Send + Sync;
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use metrics_export::GraphiteBridge;
+/// use promscribe_export::GraphiteBridge;
 ///
 /// let gb = GraphiteBridge::new(("graphite.your.org", 2003));
 /// // Push once.
@@ -75,13 +75,13 @@ impl fmt::Debug for GraphiteBridge {
 impl GraphiteBridge {
     /// A bridge to the carbon plaintext receiver at `addr` (e.g.
     /// `("graphite.your.org", 2003)` or `"127.0.0.1:2003"`), reading the
-    /// [default registry](metrics_core::default_registry). The address is
+    /// [default registry](promscribe::default_registry). The address is
     /// resolved at each connection, so a name that does not resolve yet is
     /// no error here.
     ///
     /// ```
-    /// let gb = metrics_export::GraphiteBridge::new("127.0.0.1:2003");
-    /// let gb = metrics_export::GraphiteBridge::new((String::from("localhost"), 2003));
+    /// let gb = promscribe_export::GraphiteBridge::new("127.0.0.1:2003");
+    /// let gb = promscribe_export::GraphiteBridge::new((String::from("localhost"), 2003));
     /// # let _ = gb;
     /// ```
     pub fn new(addr: impl ToSocketAddrs + Send + Sync + 'static) -> Self {
@@ -100,9 +100,9 @@ impl GraphiteBridge {
     ///
     /// ```
     /// use std::sync::OnceLock;
-    /// static REGISTRY: OnceLock<metrics_core::Registry> = OnceLock::new();
-    /// let gb = metrics_export::GraphiteBridge::new("127.0.0.1:2003")
-    ///     .with_registry(REGISTRY.get_or_init(metrics_core::Registry::new));
+    /// static REGISTRY: OnceLock<promscribe::Registry> = OnceLock::new();
+    /// let gb = promscribe_export::GraphiteBridge::new("127.0.0.1:2003")
+    ///     .with_registry(REGISTRY.get_or_init(promscribe::Registry::new));
     /// # let _ = gb;
     /// ```
     #[must_use]
@@ -115,7 +115,7 @@ impl GraphiteBridge {
     /// path parts.
     ///
     /// ```
-    /// let gb = metrics_export::GraphiteBridge::new("127.0.0.1:2003").tags(true);
+    /// let gb = promscribe_export::GraphiteBridge::new("127.0.0.1:2003").tags(true);
     /// # let _ = gb;
     /// ```
     #[must_use]
@@ -128,7 +128,7 @@ impl GraphiteBridge {
     /// default.
     ///
     /// ```
-    /// let gb = metrics_export::GraphiteBridge::new("127.0.0.1:2003")
+    /// let gb = promscribe_export::GraphiteBridge::new("127.0.0.1:2003")
     ///     .timeout(std::time::Duration::from_secs(5));
     /// # let _ = gb;
     /// ```
@@ -145,7 +145,7 @@ impl GraphiteBridge {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let gb = metrics_export::GraphiteBridge::new("127.0.0.1:2003")
+    /// let gb = promscribe_export::GraphiteBridge::new("127.0.0.1:2003")
     ///     .backoff(Duration::from_millis(500), Duration::from_secs(10));
     /// # let _ = gb;
     /// ```
@@ -161,7 +161,7 @@ impl GraphiteBridge {
     /// `spawn_blocking`, or use [`start`](Self::start).
     ///
     /// ```no_run
-    /// metrics_export::GraphiteBridge::new(("localhost", 2003)).push()?;
+    /// promscribe_export::GraphiteBridge::new(("localhost", 2003)).push()?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn push(&self) -> io::Result<()> {
@@ -172,7 +172,7 @@ impl GraphiteBridge {
     /// dot-separated parts sanitised like names).
     ///
     /// ```no_run
-    /// metrics_export::GraphiteBridge::new(("localhost", 2003)).push_with_prefix("prod.web1")?;
+    /// promscribe_export::GraphiteBridge::new(("localhost", 2003)).push_with_prefix("prod.web1")?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn push_with_prefix(&self, prefix: &str) -> io::Result<()> {
@@ -216,7 +216,7 @@ impl GraphiteBridge {
     /// process exits, like Python's daemon thread.
     ///
     /// ```no_run
-    /// let handle = metrics_export::GraphiteBridge::new(("localhost", 2003))
+    /// let handle = promscribe_export::GraphiteBridge::new(("localhost", 2003))
     ///     .start(std::time::Duration::from_secs(10))?;
     /// // ... the program runs ...
     /// handle.stop();
@@ -229,7 +229,7 @@ impl GraphiteBridge {
     /// [`start`](Self::start), each path starting with `prefix.`.
     ///
     /// ```no_run
-    /// let handle = metrics_export::GraphiteBridge::new(("localhost", 2003))
+    /// let handle = promscribe_export::GraphiteBridge::new(("localhost", 2003))
     ///     .start_with_prefix(std::time::Duration::from_secs(10), "prod")?;
     /// # drop(handle);
     /// # Ok::<(), std::io::Error>(())
@@ -350,7 +350,7 @@ impl StopFlag {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// let bridge = metrics_export::GraphiteBridge::new(("localhost", 2003));
+/// let bridge = promscribe_export::GraphiteBridge::new(("localhost", 2003));
 /// {
 ///     let _pusher = bridge.start(Duration::from_secs(10))?;
 ///     // ... pushes every 10 s while `_pusher` lives ...
@@ -378,7 +378,7 @@ impl GraphiteHandle {
     /// bridge's timeout, and no push follows it.
     ///
     /// ```no_run
-    /// let handle = metrics_export::GraphiteBridge::new(("localhost", 2003))
+    /// let handle = promscribe_export::GraphiteBridge::new(("localhost", 2003))
     ///     .start(std::time::Duration::from_secs(10))?;
     /// handle.stop();
     /// # Ok::<(), std::io::Error>(())
@@ -390,7 +390,7 @@ impl GraphiteHandle {
     /// Lets the pusher run until the process exits.
     ///
     /// ```no_run
-    /// metrics_export::GraphiteBridge::new(("localhost", 2003))
+    /// promscribe_export::GraphiteBridge::new(("localhost", 2003))
     ///     .start(std::time::Duration::from_secs(10))?
     ///     .detach();
     /// # Ok::<(), std::io::Error>(())
@@ -477,7 +477,7 @@ pub(crate) fn format_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_core::{MetricFamily, MetricType};
+    use promscribe::{MetricFamily, MetricType};
 
     fn families() -> Vec<MetricFamily> {
         let mut c = MetricFamily::new("http_requests", "Requests", MetricType::Counter);

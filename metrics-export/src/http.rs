@@ -5,7 +5,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use metrics_core::{
+use promscribe::{
     default_registry, encode_text, encode_text_families, Registry, TEXT_CONTENT_TYPE,
 };
 
@@ -16,7 +16,7 @@ use metrics_core::{
 /// use axum::{routing::get, Router};
 /// let app: Router = Router::new()
 ///     .route("/", get(|| async { "hello" }))
-///     .merge(metrics_export::router());
+///     .merge(promscribe_export::router());
 /// ```
 ///
 /// The first call checks the declared metrics for clashing names and logs
@@ -36,9 +36,9 @@ where
 ///
 /// ```
 /// use std::sync::OnceLock;
-/// static REGISTRY: OnceLock<metrics_core::Registry> = OnceLock::new();
-/// let registry = REGISTRY.get_or_init(metrics_core::Registry::new);
-/// let app: axum::Router = metrics_export::router_for(registry);
+/// static REGISTRY: OnceLock<promscribe::Registry> = OnceLock::new();
+/// let registry = REGISTRY.get_or_init(promscribe::Registry::new);
+/// let app: axum::Router = promscribe_export::router_for(registry);
 /// ```
 pub fn router_for<S>(registry: &'static Registry) -> Router<S>
 where

@@ -10,7 +10,7 @@
 //! # async fn run() -> std::io::Result<()> {
 //! let app: Router = Router::new()
 //!     .route("/", get(|| async { "hello" }))
-//!     .merge(metrics_export::router());
+//!     .merge(promscribe_export::router());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app).await
 //! # }

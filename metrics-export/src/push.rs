@@ -19,14 +19,14 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
-use metrics_core::{encode_text, is_valid_label_name, Registry, TEXT_CONTENT_TYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use promscribe::{encode_text, is_valid_label_name, Registry, TEXT_CONTENT_TYPE};
 use ureq::http::{HeaderName, HeaderValue};
 
 /// The default timeout of a push, as in Python's client.
 ///
 /// ```
-/// assert_eq!(metrics_export::DEFAULT_PUSH_TIMEOUT.as_secs(), 30);
+/// assert_eq!(promscribe_export::DEFAULT_PUSH_TIMEOUT.as_secs(), 30);
 /// ```
 pub const DEFAULT_PUSH_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -45,8 +45,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// carries its status and reason:
 ///
 /// ```no_run
-/// use metrics_export::{push_to_gateway, GroupingKey, PushError};
-/// let registry = metrics_core::Registry::new();
+/// use promscribe_export::{push_to_gateway, GroupingKey, PushError};
+/// let registry = promscribe::Registry::new();
 /// match push_to_gateway("localhost:9091", "batchA", &GroupingKey::new(), &registry) {
 ///     Ok(()) => {}
 ///     Err(PushError::Status { status, reason, .. }) => eprintln!("refused ({status}): {reason}"),
@@ -123,7 +123,7 @@ impl PushError {
     /// The HTTP status of a refusal, if the gateway answered one.
     ///
     /// ```
-    /// let err = metrics_export::PushError::InvalidGroupingKey("empty job".into());
+    /// let err = promscribe_export::PushError::InvalidGroupingKey("empty job".into());
     /// assert_eq!(err.status(), None);
     /// ```
     pub fn status(&self) -> Option<u16> {
@@ -136,7 +136,7 @@ impl PushError {
     /// The gateway's reason text of a refusal, if it answered one.
     ///
     /// ```
-    /// let err = metrics_export::PushError::InvalidGroupingKey("empty job".into());
+    /// let err = promscribe_export::PushError::InvalidGroupingKey("empty job".into());
     /// assert_eq!(err.reason(), None);
     /// ```
     pub fn reason(&self) -> Option<&str> {
@@ -152,7 +152,7 @@ impl PushError {
 /// label inserted twice keeps its first place and its last value.
 ///
 /// ```
-/// use metrics_export::GroupingKey;
+/// use promscribe_export::GroupingKey;
 /// let key = GroupingKey::new().with("instance", "db-1").with("path", "/var/lib");
 /// assert_eq!(key.get("path"), Some("/var/lib"));
 /// let same: GroupingKey = [("instance", "db-1"), ("path", "/var/lib")].into();
@@ -167,7 +167,7 @@ impl GroupingKey {
     /// An empty grouping key: the group is the job alone.
     ///
     /// ```
-    /// assert!(metrics_export::GroupingKey::new().is_empty());
+    /// assert!(promscribe_export::GroupingKey::new().is_empty());
     /// ```
     pub fn new() -> Self {
         GroupingKey::default()
@@ -176,7 +176,7 @@ impl GroupingKey {
     /// This key with `label` set to `value`.
     ///
     /// ```
-    /// let key = metrics_export::GroupingKey::new().with("instance", "a");
+    /// let key = promscribe_export::GroupingKey::new().with("instance", "a");
     /// assert_eq!(key.len(), 1);
     /// ```
     #[must_use]
@@ -188,7 +188,7 @@ impl GroupingKey {
     /// Sets `label` to `value`, replacing an earlier value.
     ///
     /// ```
-    /// let mut key = metrics_export::GroupingKey::new();
+    /// let mut key = promscribe_export::GroupingKey::new();
     /// key.insert("instance", "a");
     /// key.insert("instance", "b");
     /// assert_eq!(key.get("instance"), Some("b"));
@@ -204,7 +204,7 @@ impl GroupingKey {
     /// The value of `label`, if set.
     ///
     /// ```
-    /// let key = metrics_export::GroupingKey::new().with("instance", "a");
+    /// let key = promscribe_export::GroupingKey::new().with("instance", "a");
     /// assert_eq!(key.get("zone"), None);
     /// ```
     pub fn get(&self, label: &str) -> Option<&str> {
@@ -217,7 +217,7 @@ impl GroupingKey {
     /// The labels and values, in insertion order.
     ///
     /// ```
-    /// let key = metrics_export::GroupingKey::new().with("a", "1").with("b", "2");
+    /// let key = promscribe_export::GroupingKey::new().with("a", "1").with("b", "2");
     /// let labels: Vec<_> = key.iter().map(|(l, _)| l).collect();
     /// assert_eq!(labels, ["a", "b"]);
     /// ```
@@ -228,7 +228,7 @@ impl GroupingKey {
     /// The number of labels.
     ///
     /// ```
-    /// assert_eq!(metrics_export::GroupingKey::new().len(), 0);
+    /// assert_eq!(promscribe_export::GroupingKey::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.pairs.len()
@@ -237,7 +237,7 @@ impl GroupingKey {
     /// Whether no label is set.
     ///
     /// ```
-    /// assert!(!metrics_export::GroupingKey::new().with("a", "").is_empty());
+    /// assert!(!promscribe_export::GroupingKey::new().with("a", "").is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
@@ -272,7 +272,7 @@ impl<K: Into<String>, V: Into<String>, const N: usize> From<[(K, V); N]> for Gro
 /// the route to `localhost`).
 ///
 /// ```
-/// let key = metrics_export::instance_ip_grouping_key();
+/// let key = promscribe_export::instance_ip_grouping_key();
 /// let ip: std::net::IpAddr = key.get("instance").unwrap().parse().unwrap();
 /// # let _ = ip;
 /// ```
@@ -405,7 +405,7 @@ pub(crate) fn group_url(base: &str, job: &str, key: &GroupingKey) -> Result<Stri
 ///
 /// ```
 /// use std::time::Duration;
-/// let gateway = metrics_export::Pushgateway::builder("https://push.example.com/")
+/// let gateway = promscribe_export::Pushgateway::builder("https://push.example.com/")
 ///     .timeout(Duration::from_secs(5))
 ///     .basic_auth("foobar", "secret123")
 ///     .header("X-Scope-OrgID", "team-a")
@@ -442,7 +442,7 @@ impl PushgatewayBuilder {
     /// default, as in Python's client.
     ///
     /// ```
-    /// let b = metrics_export::Pushgateway::builder("localhost:9091")
+    /// let b = promscribe_export::Pushgateway::builder("localhost:9091")
     ///     .timeout(std::time::Duration::from_secs(2));
     /// assert!(b.build().is_ok());
     /// ```
@@ -454,7 +454,7 @@ impl PushgatewayBuilder {
     /// Sends HTTP basic authentication (Python's `basic_auth_handler`).
     ///
     /// ```
-    /// let b = metrics_export::Pushgateway::builder("localhost:9091")
+    /// let b = promscribe_export::Pushgateway::builder("localhost:9091")
     ///     .basic_auth("foobar", "secret123");
     /// assert!(b.build().is_ok());
     /// ```
@@ -466,10 +466,10 @@ impl PushgatewayBuilder {
     /// Adds a header to every request (checked by [`build`](Self::build)).
     ///
     /// ```
-    /// let b = metrics_export::Pushgateway::builder("localhost:9091")
+    /// let b = promscribe_export::Pushgateway::builder("localhost:9091")
     ///     .header("Authorization", "Bearer abc");
     /// assert!(b.build().is_ok());
-    /// let bad = metrics_export::Pushgateway::builder("localhost:9091").header("bad header", "x");
+    /// let bad = promscribe_export::Pushgateway::builder("localhost:9091").header("bad header", "x");
     /// assert!(bad.build().is_err());
     /// ```
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -481,7 +481,7 @@ impl PushgatewayBuilder {
     /// the Pushgateway accepts. Off by default; needs the `gzip` feature.
     ///
     /// ```
-    /// let b = metrics_export::Pushgateway::builder("localhost:9091").gzip(true);
+    /// let b = promscribe_export::Pushgateway::builder("localhost:9091").gzip(true);
     /// assert!(b.build().is_ok());
     /// ```
     #[cfg(feature = "gzip")]
@@ -496,7 +496,7 @@ impl PushgatewayBuilder {
     ///
     /// ```no_run
     /// let pem = std::fs::read("/etc/ssl/private-ca.pem")?;
-    /// let gateway = metrics_export::Pushgateway::builder("https://push.internal:9091")
+    /// let gateway = promscribe_export::Pushgateway::builder("https://push.internal:9091")
     ///     .add_root_certificate_pem(pem)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -510,13 +510,13 @@ impl PushgatewayBuilder {
     /// Checks the options and makes the [`Pushgateway`].
     ///
     /// ```
-    /// assert!(metrics_export::Pushgateway::builder("ftp://host").build().is_err());
+    /// assert!(promscribe_export::Pushgateway::builder("ftp://host").build().is_err());
     /// ```
     pub fn build(self) -> Result<Pushgateway, PushError> {
         let base = parse_gateway(&self.address)?;
         if base.starts_with("https://") && !cfg!(feature = "tls") {
             return Err(PushError::Tls(format!(
-                "`{}` is https, but metrics-export was built without its `tls` feature",
+                "`{}` is https, but promscribe-export was built without its `tls` feature",
                 self.address
             )));
         }
@@ -580,8 +580,8 @@ impl PushgatewayBuilder {
 /// or `ALL_PROXY`, except for the hosts listed in `NO_PROXY`.
 ///
 /// ```no_run
-/// use metrics_core::{Gauge, Registry};
-/// use metrics_export::{GroupingKey, Pushgateway};
+/// use promscribe::{Gauge, Registry};
+/// use promscribe_export::{GroupingKey, Pushgateway};
 ///
 /// let registry = Registry::new();
 /// let g = Gauge::new("job_last_success_unixtime", "Last time a batch job successfully finished")?;
@@ -641,11 +641,11 @@ impl Pushgateway {
     /// trailing `/` is fine.
     ///
     /// ```
-    /// use metrics_export::Pushgateway;
+    /// use promscribe_export::Pushgateway;
     /// assert_eq!(Pushgateway::new("localhost:9091")?.url(), "http://localhost:9091");
     /// assert_eq!(Pushgateway::new("http://gw:9091/prefix/")?.url(), "http://gw:9091/prefix");
     /// assert!(Pushgateway::new("").is_err());
-    /// # Ok::<(), metrics_export::PushError>(())
+    /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
     pub fn new(address: &str) -> Result<Pushgateway, PushError> {
         Pushgateway::builder(address).build()
@@ -654,10 +654,10 @@ impl Pushgateway {
     /// A builder, to set options before [`build`](PushgatewayBuilder::build).
     ///
     /// ```
-    /// let gateway = metrics_export::Pushgateway::builder("localhost:9091")
+    /// let gateway = promscribe_export::Pushgateway::builder("localhost:9091")
     ///     .timeout(std::time::Duration::from_secs(10))
     ///     .build()?;
-    /// # Ok::<(), metrics_export::PushError>(())
+    /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
     pub fn builder(address: impl Into<String>) -> PushgatewayBuilder {
         PushgatewayBuilder {
@@ -674,9 +674,9 @@ impl Pushgateway {
     /// The gateway's base URL.
     ///
     /// ```
-    /// let gw = metrics_export::Pushgateway::new("127.0.0.1:9091")?;
+    /// let gw = promscribe_export::Pushgateway::new("127.0.0.1:9091")?;
     /// assert_eq!(gw.url(), "http://127.0.0.1:9091");
-    /// # Ok::<(), metrics_export::PushError>(())
+    /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
     pub fn url(&self) -> &str {
         &self.base
@@ -687,7 +687,7 @@ impl Pushgateway {
     /// others percent-encoded.
     ///
     /// ```
-    /// use metrics_export::{GroupingKey, Pushgateway};
+    /// use promscribe_export::{GroupingKey, Pushgateway};
     /// let gw = Pushgateway::new("localhost:9091")?;
     /// let key = GroupingKey::new().with("path", "/var/tmp").with("zone", "").with("host", "a b");
     /// assert_eq!(
@@ -695,7 +695,7 @@ impl Pushgateway {
     ///     "http://localhost:9091/metrics/job@base64/YmF0Y2gvQQ==\
     ///      /path@base64/L3Zhci90bXA=/zone@base64/=/host/a%20b"
     /// );
-    /// # Ok::<(), metrics_export::PushError>(())
+    /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
     pub fn group_url(&self, job: &str, grouping_key: &GroupingKey) -> Result<String, PushError> {
         group_url(&self.base, job, grouping_key)
@@ -707,10 +707,10 @@ impl Pushgateway {
     /// request: prefer [`push_async`](Self::push_async) there.
     ///
     /// ```no_run
-    /// let registry = metrics_core::Registry::new();
-    /// let gw = metrics_export::Pushgateway::new("localhost:9091")?;
-    /// gw.push("batchA", &metrics_export::instance_ip_grouping_key(), &registry)?;
-    /// # Ok::<(), metrics_export::PushError>(())
+    /// let registry = promscribe::Registry::new();
+    /// let gw = promscribe_export::Pushgateway::new("localhost:9091")?;
+    /// gw.push("batchA", &promscribe_export::instance_ip_grouping_key(), &registry)?;
+    /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
     pub fn push(
         &self,
@@ -726,10 +726,10 @@ impl Pushgateway {
     /// as the registry's. Blocking, as [`push`](Self::push).
     ///
     /// ```no_run
-    /// let registry = metrics_core::Registry::new();
-    /// let gw = metrics_export::Pushgateway::new("localhost:9091")?;
-    /// gw.pushadd("batchA", &metrics_export::GroupingKey::new(), &registry)?;
-    /// # Ok::<(), metrics_export::PushError>(())
+    /// let registry = promscribe::Registry::new();
+    /// let gw = promscribe_export::Pushgateway::new("localhost:9091")?;
+    /// gw.pushadd("batchA", &promscribe_export::GroupingKey::new(), &registry)?;
+    /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
     pub fn pushadd(
         &self,
@@ -744,9 +744,9 @@ impl Pushgateway {
     /// `DELETE`: removes the group. Blocking, as [`push`](Self::push).
     ///
     /// ```no_run
-    /// let gw = metrics_export::Pushgateway::new("localhost:9091")?;
-    /// gw.delete("batchA", &metrics_export::GroupingKey::new())?;
-    /// # Ok::<(), metrics_export::PushError>(())
+    /// let gw = promscribe_export::Pushgateway::new("localhost:9091")?;
+    /// gw.delete("batchA", &promscribe_export::GroupingKey::new())?;
+    /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
     pub fn delete(&self, job: &str, grouping_key: &GroupingKey) -> Result<(), PushError> {
         let req = self.prepare(Method::Delete, job, grouping_key, None)?;
@@ -759,10 +759,10 @@ impl Pushgateway {
     /// stalls. Dropping the future abandons the answer, not the request.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), metrics_export::PushError> {
-    /// let registry = metrics_core::Registry::new();
-    /// let gw = metrics_export::Pushgateway::new("localhost:9091")?;
-    /// gw.push_async("batchA", &metrics_export::GroupingKey::new(), &registry).await?;
+    /// # async fn run() -> Result<(), promscribe_export::PushError> {
+    /// let registry = promscribe::Registry::new();
+    /// let gw = promscribe_export::Pushgateway::new("localhost:9091")?;
+    /// gw.push_async("batchA", &promscribe_export::GroupingKey::new(), &registry).await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -780,10 +780,10 @@ impl Pushgateway {
     /// [`push_async`](Self::push_async)).
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), metrics_export::PushError> {
-    /// let registry = metrics_core::Registry::new();
-    /// let gw = metrics_export::Pushgateway::new("localhost:9091")?;
-    /// gw.pushadd_async("batchA", &metrics_export::GroupingKey::new(), &registry).await?;
+    /// # async fn run() -> Result<(), promscribe_export::PushError> {
+    /// let registry = promscribe::Registry::new();
+    /// let gw = promscribe_export::Pushgateway::new("localhost:9091")?;
+    /// gw.pushadd_async("batchA", &promscribe_export::GroupingKey::new(), &registry).await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -801,9 +801,9 @@ impl Pushgateway {
     /// [`push_async`](Self::push_async)).
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), metrics_export::PushError> {
-    /// let gw = metrics_export::Pushgateway::new("localhost:9091")?;
-    /// gw.delete_async("batchA", &metrics_export::GroupingKey::new()).await?;
+    /// # async fn run() -> Result<(), promscribe_export::PushError> {
+    /// let gw = promscribe_export::Pushgateway::new("localhost:9091")?;
+    /// gw.delete_async("batchA", &promscribe_export::GroupingKey::new()).await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -949,12 +949,12 @@ impl Pushgateway {
 /// options or async use a [`Pushgateway`].
 ///
 /// ```no_run
-/// use metrics_core::{Gauge, Registry};
+/// use promscribe::{Gauge, Registry};
 /// let registry = Registry::new();
 /// let g = Gauge::new("job_last_success_unixtime", "Last time a batch job successfully finished")?;
 /// registry.register(g.clone())?;
 /// g.set_to_current_time();
-/// metrics_export::push_to_gateway("localhost:9091", "batchA", &Default::default(), &registry)?;
+/// promscribe_export::push_to_gateway("localhost:9091", "batchA", &Default::default(), &registry)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn push_to_gateway(
@@ -970,10 +970,10 @@ pub fn push_to_gateway(
 /// group's metrics with the same names. See [`push_to_gateway`].
 ///
 /// ```no_run
-/// let registry = metrics_core::Registry::new();
-/// let key = metrics_export::GroupingKey::new().with("instance", "db-1");
-/// metrics_export::pushadd_to_gateway("localhost:9091", "batchA", &key, &registry)?;
-/// # Ok::<(), metrics_export::PushError>(())
+/// let registry = promscribe::Registry::new();
+/// let key = promscribe_export::GroupingKey::new().with("instance", "db-1");
+/// promscribe_export::pushadd_to_gateway("localhost:9091", "batchA", &key, &registry)?;
+/// # Ok::<(), promscribe_export::PushError>(())
 /// ```
 pub fn pushadd_to_gateway(
     gateway: &str,
@@ -988,8 +988,8 @@ pub fn pushadd_to_gateway(
 /// `grouping_key`. See [`push_to_gateway`].
 ///
 /// ```no_run
-/// metrics_export::delete_from_gateway("localhost:9091", "batchA", &Default::default())?;
-/// # Ok::<(), metrics_export::PushError>(())
+/// promscribe_export::delete_from_gateway("localhost:9091", "batchA", &Default::default())?;
+/// # Ok::<(), promscribe_export::PushError>(())
 /// ```
 pub fn delete_from_gateway(
     gateway: &str,
@@ -1182,7 +1182,8 @@ mod tls_tests {
 
     #[test]
     fn https_with_a_private_root_certificate() {
-        let dir = std::env::temp_dir().join(format!("metrics-export-tls-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("promscribe-export-tls-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         let ec = [

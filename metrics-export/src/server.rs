@@ -22,7 +22,7 @@ impl ServerHandle {
     /// The address the server listens on (useful after binding port 0).
     ///
     /// ```
-    /// let server = metrics_export::start_http_server("127.0.0.1:0").unwrap();
+    /// let server = promscribe_export::start_http_server("127.0.0.1:0").unwrap();
     /// assert_ne!(server.local_addr().port(), 0);
     /// ```
     pub fn local_addr(&self) -> SocketAddr {
@@ -33,7 +33,7 @@ impl ServerHandle {
     /// early, if any.
     ///
     /// ```
-    /// let server = metrics_export::start_http_server("127.0.0.1:0").unwrap();
+    /// let server = promscribe_export::start_http_server("127.0.0.1:0").unwrap();
     /// server.stop().unwrap();
     /// ```
     pub fn stop(mut self) -> io::Result<()> {
@@ -43,7 +43,7 @@ impl ServerHandle {
     /// Lets the server run until the process exits.
     ///
     /// ```
-    /// metrics_export::start_http_server("127.0.0.1:0").unwrap().detach();
+    /// promscribe_export::start_http_server("127.0.0.1:0").unwrap().detach();
     /// ```
     pub fn detach(mut self) {
         // Dropping the thread handle detaches the thread; forgetting the
@@ -84,7 +84,7 @@ impl Drop for ServerHandle {
 /// [`router`](crate::router) into your app instead.
 ///
 /// ```
-/// let server = metrics_export::start_http_server("127.0.0.1:0")?;
+/// let server = promscribe_export::start_http_server("127.0.0.1:0")?;
 /// println!("metrics on http://{}/metrics", server.local_addr());
 /// # Ok::<(), std::io::Error>(())
 /// ```

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use metrics_core::{encode_text, Registry};
+use promscribe::{encode_text, Registry};
 
 /// Writes `registry` in the text format to `path`, atomically, as Python's
 /// `write_to_textfile`: the text goes to a temporary file in the same
@@ -18,7 +18,7 @@ use metrics_core::{encode_text, Registry};
 /// holds process metrics.
 ///
 /// ```
-/// use metrics_core::{Gauge, Registry};
+/// use promscribe::{Gauge, Registry};
 /// let dir = std::env::temp_dir().join(format!("textfile-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 ///
@@ -26,7 +26,7 @@ use metrics_core::{encode_text, Registry};
 /// let g = Gauge::new("raid_status", "1 if raid array is okay").unwrap();
 /// registry.register(g.clone()).unwrap();
 /// g.set(1.0);
-/// metrics_export::write_to_textfile(dir.join("raid.prom"), &registry)?;
+/// promscribe_export::write_to_textfile(dir.join("raid.prom"), &registry)?;
 ///
 /// let text = std::fs::read_to_string(dir.join("raid.prom"))?;
 /// assert!(text.contains("raid_status 1.0"));
@@ -92,7 +92,7 @@ mod tests {
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
-            "metrics-export-textfile-{}-{name}",
+            "promscribe-export-textfile-{}-{name}",
             std::process::id()
         ));
         let _ = fs::remove_dir_all(&dir);

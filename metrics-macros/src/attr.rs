@@ -159,7 +159,7 @@ pub(crate) fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenS
         };
     let target = target(&args);
     let span = args.metric.span();
-    let p = quote!(::metrics_core::__private);
+    let p = quote!(::promscribe::__private);
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
     let ItemFn {
         attrs,
@@ -197,7 +197,7 @@ fn count_exceptions_body(
     target: TokenStream,
     span: Span,
 ) -> TokenStream {
-    let p = quote!(::metrics_core::__private);
+    let p = quote!(::promscribe::__private);
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
     let result = Ident::new("__metrics_result", Span::mixed_site());
     let start = quote_spanned!(span=> #p::ExceptionGuard::new(#target));

@@ -483,7 +483,7 @@ fn expand(m: Model, register: bool) -> TokenStream {
         buckets,
         states,
     } = m;
-    let p = quote!(::metrics_core::__private);
+    let p = quote!(::promscribe::__private);
     let ty = kind.type_ident();
     let kind_variant = kind.metric_type();
     let label_lits: Vec<&LitStr> = labels.iter().flatten().collect();
@@ -522,46 +522,46 @@ fn expand(m: Model, register: bool) -> TokenStream {
                 }
                 None => (
                     quote!(),
-                    quote!(&::metrics_core::DEFAULT_BUCKETS),
-                    quote!(::metrics_core::DEFAULT_BUCKETS.len()),
+                    quote!(&::promscribe::DEFAULT_BUCKETS),
+                    quote!(::promscribe::DEFAULT_BUCKETS.len()),
                 ),
             };
             (
-                quote!(::metrics_core::Histogram),
+                quote!(::promscribe::Histogram),
                 quote! {
                     #bounds_def
                     static __COUNTS: [#p::AtomicU64; #len] = [#p::ZERO; #len];
-                    ::metrics_core::Histogram::__from_static(&__META, #bounds_ref, &__COUNTS)
+                    ::promscribe::Histogram::__from_static(&__META, #bounds_ref, &__COUNTS)
                 },
             )
         }
         (false, Kind::Enum) => (
-            quote!(::metrics_core::Enum),
+            quote!(::promscribe::Enum),
             quote! {
                 #states_def
-                ::metrics_core::Enum::__from_static(&__META, &__STATES)
+                ::promscribe::Enum::__from_static(&__META, &__STATES)
             },
         ),
         (false, _) => (
-            quote!(::metrics_core::#ty),
-            quote!(::metrics_core::#ty::__from_static(&__META)),
+            quote!(::promscribe::#ty),
+            quote!(::promscribe::#ty::__from_static(&__META)),
         ),
         (true, _) => {
             let config = match (kind, &bounds) {
                 (Kind::Histogram, Some(b)) => quote! {{
                     #b
-                    ::metrics_core::Buckets::__from_static(&__BOUNDS)
+                    ::promscribe::Buckets::__from_static(&__BOUNDS)
                 }},
-                (Kind::Histogram, None) => quote!(::metrics_core::Buckets::DEFAULT),
+                (Kind::Histogram, None) => quote!(::promscribe::Buckets::DEFAULT),
                 (Kind::Enum, _) => quote! {{
                     #states_def
-                    ::metrics_core::States::__from_static(&__STATES)
+                    ::promscribe::States::__from_static(&__STATES)
                 }},
                 _ => quote!(()),
             };
             (
-                quote!(::metrics_core::Family<::metrics_core::#ty, #n>),
-                quote!(::metrics_core::Family::__from_static(&__META, #config)),
+                quote!(::promscribe::Family<::promscribe::#ty, #n>),
+                quote!(::promscribe::Family::__from_static(&__META, #config)),
             )
         }
     };

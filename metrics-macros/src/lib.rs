@@ -1,9 +1,9 @@
-//! Procedural macros of `metrics-core`. Use them through `metrics-core`,
+//! Procedural macros of `promscribe`. Use them through `promscribe`,
 //! which re-exports them and provides the paths their expansions call.
 //!
 //! Each macro is split into parse (syntax into a model), validate (the
 //! Prometheus rules, as spanned errors) and expand (tokens that call
-//! `::metrics_core::__private`).
+//! `::promscribe::__private`).
 
 use proc_macro::TokenStream;
 
@@ -14,7 +14,7 @@ mod names;
 use attr::Attr;
 use decl::Kind;
 
-/// Declares a `static` [`Counter`](https://docs.rs/metrics-core) (or a
+/// Declares a `static` [`Counter`](https://docs.rs/promscribe) (or a
 /// labelled family of counters) registered in the default registry.
 ///
 /// `counter!(vis NAME, "metric_name", "help", options...)` with options

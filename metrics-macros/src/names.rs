@@ -1,5 +1,5 @@
 //! The Prometheus name rules, checked at compile time. The run-time
-//! constructors of metrics-core check the same rules (`names.rs` there).
+//! constructors of promscribe check the same rules (`names.rs` there).
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 pub(crate) fn is_valid_metric_name(name: &str) -> bool {

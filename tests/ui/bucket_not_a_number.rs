@@ -1,2 +1,2 @@
-metrics_core::histogram!(H, "latency_seconds", "help", buckets = [0.1, "1"]);
+promscribe::histogram!(H, "latency_seconds", "help", buckets = [0.1, "1"]);
 fn main() {}

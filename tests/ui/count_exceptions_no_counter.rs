@@ -1,4 +1,4 @@
-#[metrics_core::count_exceptions]
+#[promscribe::count_exceptions]
 fn work() {}
 
 fn main() {

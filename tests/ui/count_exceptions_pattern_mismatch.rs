@@ -1,9 +1,9 @@
-metrics_core::counter!(C, "errors_total", "help");
+promscribe::counter!(C, "errors_total", "help");
 
 #[derive(Debug)]
 enum MyError { Timeout }
 
-#[metrics_core::count_exceptions(C, err = MyError::Timeout)]
+#[promscribe::count_exceptions(C, err = MyError::Timeout)]
 fn work() -> Result<(), std::io::Error> {
     Ok(())
 }

@@ -1,6 +1,6 @@
-metrics_core::counter!(C, "errors_total", "help");
+promscribe::counter!(C, "errors_total", "help");
 
-#[metrics_core::count_exceptions(C, error = _)]
+#[promscribe::count_exceptions(C, error = _)]
 fn work() -> Result<(), std::io::Error> {
     Ok(())
 }

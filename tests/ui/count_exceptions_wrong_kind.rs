@@ -1,6 +1,6 @@
-metrics_core::gauge!(G, "g", "help");
+promscribe::gauge!(G, "g", "help");
 
-#[metrics_core::count_exceptions(G)]
+#[promscribe::count_exceptions(G)]
 fn work() -> Result<(), ()> {
     Ok(())
 }

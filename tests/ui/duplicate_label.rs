@@ -1,2 +1,2 @@
-metrics_core::counter!(C, "requests_total", "help", labels = ["path", "path"]);
+promscribe::counter!(C, "requests_total", "help", labels = ["path", "path"]);
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::gauge!(G, "temperature", "help", unit = "celsius", unit = "kelvin");
+promscribe::gauge!(G, "temperature", "help", unit = "celsius", unit = "kelvin");
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::histogram!(H, "latency_seconds", "help", buckets = []);
+promscribe::histogram!(H, "latency_seconds", "help", buckets = []);
 fn main() {}

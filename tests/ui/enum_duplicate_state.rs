@@ -1,2 +1,2 @@
-metrics_core::enumeration!(S, "task_state", "help", states = ["up", "down", "up"]);
+promscribe::enumeration!(S, "task_state", "help", states = ["up", "down", "up"]);
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::enumeration!(S, "task_state", "help", states = []);
+promscribe::enumeration!(S, "task_state", "help", states = []);
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::enumeration!(S, "task_state", "help", labels = ["task_state"], states = ["up"]);
+promscribe::enumeration!(S, "task_state", "help", labels = ["task_state"], states = ["up"]);
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::enumeration!(S, "task_state", "help", states = ["up"], unit = "seconds");
+promscribe::enumeration!(S, "task_state", "help", states = ["up"], unit = "seconds");
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::enumeration!(S, "task_state", "help");
+promscribe::enumeration!(S, "task_state", "help");
 fn main() {}

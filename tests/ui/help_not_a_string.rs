@@ -1,2 +1,2 @@
-metrics_core::counter!(C, "requests_total", help);
+promscribe::counter!(C, "requests_total", help);
 fn main() {}

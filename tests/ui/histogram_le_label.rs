@@ -1,2 +1,2 @@
-metrics_core::histogram!(H, "latency_seconds", "help", labels = ["le"]);
+promscribe::histogram!(H, "latency_seconds", "help", labels = ["le"]);
 fn main() {}

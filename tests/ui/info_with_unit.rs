@@ -1,2 +1,2 @@
-metrics_core::info!(B, "build", "help", unit = "seconds");
+promscribe::info!(B, "build", "help", unit = "seconds");
 fn main() {}

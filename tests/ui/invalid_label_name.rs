@@ -1,2 +1,2 @@
-metrics_core::counter!(C, "requests_total", "help", labels = ["ok", "bad-label"]);
+promscribe::counter!(C, "requests_total", "help", labels = ["ok", "bad-label"]);
 fn main() {}

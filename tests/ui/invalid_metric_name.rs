@@ -1,2 +1,2 @@
-metrics_core::counter!(C, "bad-name_total", "help");
+promscribe::counter!(C, "bad-name_total", "help");
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::gauge!(G, "temperature", "help", unit = "deg-c");
+promscribe::gauge!(G, "temperature", "help", unit = "deg-c");
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::counter!(C, "requests_total", "help", labels = [method]);
+promscribe::counter!(C, "requests_total", "help", labels = [method]);
 fn main() {}

@@ -1,4 +1,4 @@
-metrics_core::counter!(C, "calls_total", "help");
+promscribe::counter!(C, "calls_total", "help");
 
 fn main() {
     C.labels(["get"]).inc();

@@ -1,2 +1,2 @@
-metrics_core::counter!(C, "requests_total");
+promscribe::counter!(C, "requests_total");
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::counter!("requests_total", "help");
+promscribe::counter!("requests_total", "help");
 fn main() {}

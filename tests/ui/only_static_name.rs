@@ -1,2 +1,2 @@
-metrics_core::gauge!(G);
+promscribe::gauge!(G);
 fn main() {}

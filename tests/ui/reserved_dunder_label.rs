@@ -1,2 +1,2 @@
-metrics_core::gauge!(G, "temperature", "help", labels = ["__room"]);
+promscribe::gauge!(G, "temperature", "help", labels = ["__room"]);
 fn main() {}

@@ -1,2 +1,2 @@
-metrics_core::summary!(S, "latency_seconds", "help", labels = ["path", "quantile"]);
+promscribe::summary!(S, "latency_seconds", "help", labels = ["path", "quantile"]);
 fn main() {}

@@ -1,6 +1,6 @@
-metrics_core::histogram!(LATENCY, "latency_seconds", "help", labels = ["path"]);
+promscribe::histogram!(LATENCY, "latency_seconds", "help", labels = ["path"]);
 
-#[metrics_core::timed(LATENCY)]
+#[promscribe::timed(LATENCY)]
 fn work() {}
 
 fn main() {

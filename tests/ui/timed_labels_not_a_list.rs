@@ -1,6 +1,6 @@
-metrics_core::summary!(S, "s_seconds", "help", labels = ["path"]);
+promscribe::summary!(S, "s_seconds", "help", labels = ["path"]);
 
-#[metrics_core::timed(S, labels = path)]
+#[promscribe::timed(S, labels = path)]
 fn work(path: &str) {}
 
 fn main() {

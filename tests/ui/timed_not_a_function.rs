@@ -1,6 +1,6 @@
-metrics_core::summary!(S, "s_seconds", "help");
+promscribe::summary!(S, "s_seconds", "help");
 
-#[metrics_core::timed(S)]
+#[promscribe::timed(S)]
 struct NotAFunction;
 
 fn main() {}

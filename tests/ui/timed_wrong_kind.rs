@@ -1,6 +1,6 @@
-metrics_core::counter!(CALLS, "calls_total", "help");
+promscribe::counter!(CALLS, "calls_total", "help");
 
-#[metrics_core::timed(CALLS)]
+#[promscribe::timed(CALLS)]
 fn work() {}
 
 fn main() {

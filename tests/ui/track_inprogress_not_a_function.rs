@@ -1,6 +1,6 @@
-metrics_core::gauge!(G, "g", "help");
+promscribe::gauge!(G, "g", "help");
 
-#[metrics_core::track_inprogress(G)]
+#[promscribe::track_inprogress(G)]
 const X: u8 = 1;
 
 fn main() {}

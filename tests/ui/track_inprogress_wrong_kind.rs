@@ -1,6 +1,6 @@
-metrics_core::counter!(C, "calls_total", "help");
+promscribe::counter!(C, "calls_total", "help");
 
-#[metrics_core::track_inprogress(C)]
+#[promscribe::track_inprogress(C)]
 fn work() {}
 
 fn main() {

@@ -1,2 +1,2 @@
-metrics_core::counter!(C, "requests_total", "help", buckets = [1.0]);
+promscribe::counter!(C, "requests_total", "help", buckets = [1.0]);
 fn main() {}

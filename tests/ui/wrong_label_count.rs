@@ -1,4 +1,4 @@
-metrics_core::counter!(C, "requests_total", "help", labels = ["method", "path"]);
+promscribe::counter!(C, "requests_total", "help", labels = ["method", "path"]);
 fn main() {
     C.labels(["get"]).inc();
 }
