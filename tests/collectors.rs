@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use metrics_workspace::promtool_check;
 use promscribe::{
     encode_text, encode_text_families, Collector, CounterMetricFamily, Descriptor,
     GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily,
     MetricError, MetricFamily, MetricType, Origin, Registry, StateSetMetricFamily,
     SummaryMetricFamily, TargetInfoError, UnknownMetricFamily,
 };
+use promscribe_test_support::promtool_check;
 
 /// Python's `CustomCollector` from the docs.
 struct CustomCollector;

@@ -54,7 +54,7 @@ fn created_follows_each_family_as_a_gauge() {
         .expect("a number");
     // A static exists from the start of the process.
     assert!(v <= before && v > before - 3600.0);
-    let (ok, report) = metrics_workspace::promtool_check(&text);
+    let (ok, report) = promscribe_test_support::promtool_check(&text);
     assert!(ok, "{report}");
 }
 

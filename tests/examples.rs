@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use metrics_workspace::{example_path, promtool_check};
+use promscribe_test_support::{example_path, promtool_check};
 
 #[test]
 fn router_example_initialises_every_path() {
@@ -33,7 +33,7 @@ fn router_example_initialises_every_path() {
 
 #[test]
 fn system_exporter_exposes_cpu_and_memory() {
-    use metrics_workspace::{http_get, wait_until, Process};
+    use promscribe_test_support::{http_get, wait_until, Process};
     let mut exporter = Process::spawn(
         "system_exporter",
         Command::new(example_path("system_exporter")).args([
@@ -68,7 +68,7 @@ fn system_exporter_exposes_cpu_and_memory() {
 
 #[test]
 fn web_app_exporter_times_requests_and_counts_uptime() {
-    use metrics_workspace::{http_get, wait_until, Process};
+    use promscribe_test_support::{http_get, wait_until, Process};
     let mut app = Process::spawn(
         "web_app_exporter",
         Command::new(example_path("web_app_exporter")).args(["--listen", "127.0.0.1:0"]),

@@ -48,7 +48,7 @@ counter!(
 histogram!(PT_LATENCY, "pt_latency_seconds", "Latency");
 
 fn expo_text() -> String {
-    metrics_workspace::exposition_of(|name| name.starts_with("expo_"))
+    promscribe_test_support::exposition_of(|name| name.starts_with("expo_"))
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn promtool_accepts_the_exposition() {
     PT_REQUESTS.labels(["x\ny", "\\"]).inc();
     PT_LATENCY.observe(0.3);
     let text = promscribe::encode_text(promscribe::default_registry());
-    let (ok, report) = metrics_workspace::promtool_check(&text);
+    let (ok, report) = promscribe_test_support::promtool_check(&text);
     assert!(
         ok,
         "promtool rejected the exposition:\n{report}\n---\n{text}"

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use metrics_workspace::{example_path, free_port, require_program, wait_until, Process};
 use promscribe::{Counter, Gauge, Opts, Registry};
 use promscribe_export::GraphiteBridge;
+use promscribe_test_support::{example_path, free_port, require_program, wait_until, Process};
 
 struct Carbon {
     process: Option<Process>,
@@ -299,7 +299,7 @@ fn pushes_resume_after_carbon_restarts_and_instrumented_code_never_stalls() {
                 std::hint::black_box(timed_work(std::hint::black_box(100)));
                 worst = worst.max(t0.elapsed());
                 calls += 1;
-                if calls % 100 == 0 {
+                if calls.is_multiple_of(100) {
                     std::thread::sleep(Duration::from_millis(1));
                 }
             }

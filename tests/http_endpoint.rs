@@ -19,7 +19,8 @@ fn name_filter_serves_only_the_named_samples() {
     let base = format!("http://{}/metrics", server.local_addr());
 
     let (status, _, body) =
-        metrics_workspace::http_get(&format!("{base}?name[]=ep_queue_length")).expect("answers");
+        promscribe_test_support::http_get(&format!("{base}?name[]=ep_queue_length"))
+            .expect("answers");
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -27,7 +28,7 @@ fn name_filter_serves_only_the_named_samples() {
     );
 
     // Percent-encoded brackets, two names, one of them a counter sample.
-    let (_, _, body) = metrics_workspace::http_get(&format!(
+    let (_, _, body) = promscribe_test_support::http_get(&format!(
         "{base}?name%5B%5D=ep_requests_total&name[]=ep_queue_length&other=x"
     ))
     .expect("answers");
@@ -43,8 +44,8 @@ fn name_filter_serves_only_the_named_samples() {
     );
 
     // No filter: everything.
-    let (_, _, all) = metrics_workspace::http_get(&base).expect("answers");
+    let (_, _, all) = promscribe_test_support::http_get(&base).expect("answers");
     assert!(all.contains("process_open_fds"));
-    let (ok, report) = metrics_workspace::promtool_check(&all);
+    let (ok, report) = promscribe_test_support::promtool_check(&all);
     assert!(ok, "{report}");
 }

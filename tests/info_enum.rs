@@ -20,7 +20,7 @@ enumeration!(
 info!(IE_LIBS, "ie_lib", "Library versions", labels = ["lib"]);
 
 fn ie_text() -> String {
-    metrics_workspace::exposition_of(|name| name.starts_with("ie_"))
+    promscribe_test_support::exposition_of(|name| name.starts_with("ie_"))
 }
 
 #[test]
@@ -61,7 +61,7 @@ ie_version_info 1.0
 "#;
     let text = ie_text();
     assert_eq!(text, want);
-    let (ok, report) = metrics_workspace::promtool_check(&text);
+    let (ok, report) = promscribe_test_support::promtool_check(&text);
     assert!(ok, "{report}");
 }
 

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use metrics_workspace::{
+use promscribe_test_support::{
     example_path, free_port, http_get, promtool_check, require_program, wait_until, Process,
 };
 

@@ -7,11 +7,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use metrics_workspace::{example_path, free_port, http_get, require_program, wait_until, Process};
 use promscribe::{Collector, Counter, Gauge, MetricFamily, MetricType, Registry, Sample};
 use promscribe_export::{
     delete_from_gateway, instance_ip_grouping_key, push_to_gateway, pushadd_to_gateway,
     GroupingKey, PushError, Pushgateway,
+};
+use promscribe_test_support::{
+    example_path, free_port, http_get, require_program, wait_until, Process,
 };
 
 struct Gateway {

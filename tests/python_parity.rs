@@ -9,7 +9,7 @@ use promscribe::{count_exceptions, counter, gauge, histogram, summary, timed, tr
 
 /// The text exposition of the named families of the default registry.
 fn exposition(families: &[&str]) -> String {
-    metrics_workspace::exposition_of(|name| families.contains(&name))
+    promscribe_test_support::exposition_of(|name| families.contains(&name))
 }
 
 // c = Counter('my_failures_total', 'Description of counter')
@@ -293,7 +293,7 @@ fn process_collector_with_namespace_and_pid() {
             "{name} missing:\n{text}"
         );
     }
-    let (ok, report) = metrics_workspace::promtool_check(&text);
+    let (ok, report) = promscribe_test_support::promtool_check(&text);
     assert!(ok, "{report}");
 }
 
@@ -305,12 +305,12 @@ fn start_http_server_serves_the_default_registry() {
     SERVED.inc();
     let server = promscribe_export::start_http_server("127.0.0.1:0").expect("binds");
     let url = format!("http://{}/metrics", server.local_addr());
-    let (status, content_type, body) = metrics_workspace::http_get(&url).expect("answers");
+    let (status, content_type, body) = promscribe_test_support::http_get(&url).expect("answers");
     assert_eq!(status, 200);
     assert_eq!(content_type, promscribe::TEXT_CONTENT_TYPE);
     assert!(body.contains("\nserved_total 1.0\n"), "{body}");
     server.stop().expect("clean stop");
-    assert!(metrics_workspace::http_get(&url).is_err(), "stopped");
+    assert!(promscribe_test_support::http_get(&url).is_err(), "stopped");
 }
 
 #[test]
@@ -328,14 +328,14 @@ fn router_merges_into_an_existing_app() {
         tokio::spawn(async move { axum::serve(listener, app).await });
         addr
     });
-    let (s, _, home) = metrics_workspace::http_get(&format!("http://{addr}/")).expect("home");
+    let (s, _, home) = promscribe_test_support::http_get(&format!("http://{addr}/")).expect("home");
     assert_eq!((s, home.as_str()), (200, "home"));
     let (s, ct, body) =
-        metrics_workspace::http_get(&format!("http://{addr}/metrics")).expect("metrics");
+        promscribe_test_support::http_get(&format!("http://{addr}/metrics")).expect("metrics");
     assert_eq!(s, 200);
     assert_eq!(ct, promscribe::TEXT_CONTENT_TYPE);
     assert!(body.contains("# TYPE my_failures_total counter"), "{body}");
-    let (s, _, _) = metrics_workspace::http_get(&format!("http://{addr}/nope")).expect("404");
+    let (s, _, _) = promscribe_test_support::http_get(&format!("http://{addr}/nope")).expect("404");
     assert_eq!(s, 404);
 }
 

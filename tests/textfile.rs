@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use metrics_workspace::{example_path, free_port, http_get, require_program, wait_until, Process};
 use promscribe::{Counter, Gauge, Histogram, Opts, Registry, Summary};
 use promscribe_export::write_to_textfile;
+use promscribe_test_support::{
+    example_path, free_port, http_get, require_program, wait_until, Process,
+};
 
 struct NodeExporter {
     _process: Process,

@@ -1,4 +1,5 @@
-//! Prometheus instrumentation for Rust, driven by macros.
+//! promscribe: Prometheus instrumentation for Rust, driven by macros; the
+//! one dependency a library needs to declare and update metrics.
 //!
 //! Declare metrics as statics with [`counter!`], [`gauge!`],
 //! [`histogram!`] and [`summary!`]; they register themselves at link time
@@ -32,6 +33,13 @@
 //! A static is registered only if its crate is linked into the program. A
 //! library crate none of whose items the program uses is not linked: add
 //! `use that_crate as _;` to the program.
+//!
+//! # Features
+//! | feature | default | what |
+//! |---|---|---|
+//! | `process` | no | `ProcessCollector`, and process metrics (CPU, memory, file descriptors, start time) in the default registry, on Linux (procfs). Applications get it through `promscribe-export`'s defaults, so a library depending on `promscribe` alone does not build procfs. |
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as promscribe;
 
@@ -76,6 +84,7 @@ pub use model::{Descriptor, Exemplar, MetricFamily, MetricType, Sample};
 pub use names::{is_valid_label_name, is_valid_metric_name};
 pub use parser::{parse_text, ParseError};
 #[cfg(all(target_os = "linux", feature = "process"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "process"))))]
 pub use process::ProcessCollector;
 pub use registry::TargetInfoError;
 pub use registry::{

@@ -1,3 +1,6 @@
+//! promscribe-export: everything that moves [promscribe] metrics out of the
+//! process.
+//!
 //! Moving metrics out of the process: an axum [`router`] serving
 //! `/metrics` and a one-call background server, [`start_http_server`];
 //! pushes to a Prometheus Pushgateway ([`Pushgateway`],
@@ -5,6 +8,7 @@
 //! node_exporter textfiles ([`write_to_textfile`]).
 //!
 //! ```no_run
+//! # #[cfg(feature = "axum")] {
 //! use axum::{routing::get, Router};
 //!
 //! # async fn run() -> std::io::Result<()> {
@@ -14,18 +18,29 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app).await
 //! # }
+//! # }
 //! ```
 //!
 //! # Features
 //! | feature | default | what |
 //! |---|---|---|
-//! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions (HTTP client: ureq) |
+//! | `axum` | yes | [`router`], [`router_for`] and [`start_http_server`] (axum, hyper, tokio) |
+//! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
+//! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
 //! | `textfile` | yes | [`write_to_textfile`] (std only) |
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots) |
-//! | `gzip` | yes | gzip-compressed push bodies ([`PushgatewayBuilder::gzip`]) |
+//! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
+//! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
+//!
+//! A batch job that only pushes builds neither axum nor hyper:
+//! `promscribe-export = { version = "0.1", default-features = false, features = ["push"] }`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "axum")]
 mod http;
+#[cfg(feature = "axum")]
 mod server;
 
 #[cfg(feature = "graphite")]
@@ -35,15 +50,22 @@ mod push;
 #[cfg(feature = "textfile")]
 mod textfile;
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use http::{router, router_for};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use server::{start_http_server, ServerHandle};
 
 #[cfg(feature = "graphite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "graphite")))]
 pub use graphite::{GraphiteBridge, GraphiteHandle, DEFAULT_GRAPHITE_TIMEOUT};
 #[cfg(feature = "push")]
+#[cfg_attr(docsrs, doc(cfg(feature = "push")))]
 pub use push::{
     delete_from_gateway, instance_ip_grouping_key, push_to_gateway, pushadd_to_gateway,
     GroupingKey, PushError, Pushgateway, PushgatewayBuilder, DEFAULT_PUSH_TIMEOUT,
 };
 #[cfg(feature = "textfile")]
+#[cfg_attr(docsrs, doc(cfg(feature = "textfile")))]
 pub use textfile::write_to_textfile;

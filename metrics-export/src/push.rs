@@ -753,6 +753,8 @@ impl Pushgateway {
         self.send(req)
     }
 
+    #[cfg(feature = "push-async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "push-async")))]
     /// [`push`](Self::push) for async code: the registry is encoded here,
     /// the request runs on a blocking thread (tokio's blocking pool inside
     /// a tokio runtime, a new thread otherwise), so the executor never
@@ -776,6 +778,8 @@ impl Pushgateway {
         self.send_off_thread(req).await
     }
 
+    #[cfg(feature = "push-async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "push-async")))]
     /// [`pushadd`](Self::pushadd) for async code (see
     /// [`push_async`](Self::push_async)).
     ///
@@ -797,6 +801,8 @@ impl Pushgateway {
         self.send_off_thread(req).await
     }
 
+    #[cfg(feature = "push-async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "push-async")))]
     /// [`delete`](Self::delete) for async code (see
     /// [`push_async`](Self::push_async)).
     ///
@@ -850,6 +856,7 @@ impl Pushgateway {
         text.into_bytes()
     }
 
+    #[cfg(feature = "push-async")]
     async fn send_off_thread(&self, req: Prepared) -> Result<(), PushError> {
         let this = self.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {

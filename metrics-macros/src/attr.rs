@@ -166,6 +166,7 @@ pub(crate) fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenS
         vis,
         sig,
         block,
+        ..
     } = func;
     let body = match attr {
         Attr::Timed => {

@@ -1,5 +1,6 @@
-//! Procedural macros of `promscribe`. Use them through `promscribe`,
-//! which re-exports them and provides the paths their expansions call.
+//! promscribe-macros: the procedural macros of `promscribe`. Use them
+//! through `promscribe`, which re-exports them and provides the paths their
+//! expansions call; this crate is not meant to be a direct dependency.
 //!
 //! Each macro is split into parse (syntax into a model), validate (the
 //! Prometheus rules, as spanned errors) and expand (tokens that call
@@ -14,54 +15,171 @@ mod names;
 use attr::Attr;
 use decl::Kind;
 
-/// Declares a `static` [`Counter`](https://docs.rs/promscribe) (or a
-/// labelled family of counters) registered in the default registry.
+/// Declares a `static` counter registered in the default registry.
 ///
-/// `counter!(vis NAME, "metric_name", "help", options...)` with options
-/// `labels = ["a", ...]`, `namespace = "..."`, `subsystem = "..."`,
-/// `unit = "..."`. A trailing `_total` is handled as Python's client does.
+/// `counter!(vis NAME, "metric_name", "help", options...)`. The static is a
+/// `promscribe::Counter`, or a `promscribe::Family<Counter, N>` with
+/// `labels = ["a", ...]` (N label names; `.labels([..])` picks a child).
+/// Options: `labels = [...]`, `namespace = "..."`, `subsystem = "..."`,
+/// `unit = "..."`. The family name is built as Python's client does:
+/// `namespace_subsystem_name_unit`, a trailing `_total` dropped from the
+/// family name and added back on the sample. Names are checked at compile
+/// time.
+///
+/// ```
+/// use promscribe::counter;
+///
+/// counter!(pub FAILURES, "my_failures_total", "Failures");
+/// counter!(REQUESTS, "requests_total", "HTTP requests", labels = ["method", "code"]);
+///
+/// FAILURES.inc();
+/// REQUESTS.labels(("get", 200u16)).inc();
+/// assert_eq!(FAILURES.get(), 1.0);
+/// let text = promscribe::encode_text(promscribe::default_registry());
+/// assert!(text.contains(r#"requests_total{method="get",code="200"} 1.0"#));
+/// ```
+///
+/// An invalid name is a compile error at the name:
+///
+/// ```compile_fail
+/// promscribe::counter!(BAD, "my-failures", "Failures");
+/// ```
 #[proc_macro]
 pub fn counter(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Counter, input.into()).into()
 }
 
-/// Declares a `static` Gauge (or a labelled family of gauges).
+/// Declares a `static` gauge registered in the default registry.
 ///
-/// Same syntax and options as `counter!`.
+/// The static is a `promscribe::Gauge`, or a `promscribe::Family<Gauge, N>`
+/// with `labels = [...]`. Same syntax and options as [`counter!`].
+///
+/// ```
+/// use promscribe::gauge;
+///
+/// gauge!(IN_PROGRESS, "inprogress_requests", "Requests in flight");
+/// gauge!(TEMPERATURE, "room_temperature", "Temperature", labels = ["room"], unit = "celsius");
+///
+/// IN_PROGRESS.inc();
+/// IN_PROGRESS.dec();
+/// TEMPERATURE.labels(["kitchen"]).set(21.5);
+/// assert_eq!(IN_PROGRESS.get(), 0.0);
+/// assert_eq!(TEMPERATURE.labels(["kitchen"]).get(), 21.5);
+/// ```
+///
+/// A label name reserved by Prometheus is a compile error:
+///
+/// ```compile_fail
+/// promscribe::gauge!(G, "g", "help", labels = ["__name__"]);
+/// ```
 #[proc_macro]
 pub fn gauge(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Gauge, input.into()).into()
 }
 
-/// Declares a `static` Histogram (or a labelled family). Besides the
-/// options of `counter!`, `buckets = [0.1, 1.0, ...]` (strictly
-/// increasing; `+Inf` is added) replaces the default buckets.
+/// Declares a `static` histogram registered in the default registry.
+///
+/// The static is a `promscribe::Histogram`, or a
+/// `promscribe::Family<Histogram, N>` with `labels = [...]`. Besides the
+/// options of [`counter!`], `buckets = [0.1, 1.0, ...]` (strictly
+/// increasing numbers; `+Inf` is added) replaces
+/// `promscribe::DEFAULT_BUCKETS`. `le` is not a valid label name here.
+///
+/// ```
+/// use promscribe::histogram;
+///
+/// histogram!(LATENCY, "request_latency_seconds", "Latency", buckets = [0.01, 0.1, 1.0]);
+///
+/// LATENCY.observe(0.05);
+/// assert_eq!(LATENCY.get_count(), 1);
+/// let text = promscribe::encode_text(promscribe::default_registry());
+/// assert!(text.contains(r#"request_latency_seconds_bucket{le="0.1"} 1.0"#));
+/// ```
+///
+/// Buckets out of order are a compile error:
+///
+/// ```compile_fail
+/// promscribe::histogram!(H, "h_seconds", "help", buckets = [1.0, 0.5]);
+/// ```
 #[proc_macro]
 pub fn histogram(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Histogram, input.into()).into()
 }
 
-/// Declares a `static` Summary (or a labelled family).
+/// Declares a `static` summary (count and sum, no quantiles, as Python's
+/// client) registered in the default registry.
 ///
-/// Same syntax and options as `counter!`.
+/// The static is a `promscribe::Summary`, or a
+/// `promscribe::Family<Summary, N>` with `labels = [...]`. Same syntax and
+/// options as [`counter!`]; `quantile` is not a valid label name here.
+///
+/// ```
+/// use promscribe::summary;
+///
+/// summary!(SIZES, "request_size_bytes", "Request sizes");
+///
+/// SIZES.observe(512.0);
+/// assert_eq!(SIZES.get_sum(), 512.0);
+/// ```
+///
+/// ```compile_fail
+/// promscribe::summary!(S, "s", "help", labels = ["quantile"]);
+/// ```
 #[proc_macro]
 pub fn summary(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Summary, input.into()).into()
 }
 
-/// Declares a `static` Info metric (or a labelled family): key-value
-/// pairs exposed as `<name>_info 1`. Options: `labels`, `namespace`,
-/// `subsystem`; a unit is an error. A trailing `_info` is dropped from the
-/// family name.
+/// Declares a `static` info metric registered in the default registry:
+/// key-value pairs exposed as `<name>_info{...} 1`.
+///
+/// The static is a `promscribe::Info`, or a `promscribe::Family<Info, N>`
+/// with `labels = [...]`. Options: `labels`, `namespace`, `subsystem`; a
+/// unit is an error. A trailing `_info` is dropped from the family name.
+///
+/// ```
+/// use promscribe::info;
+///
+/// info!(BUILD, "my_build", "Build information");
+///
+/// BUILD.set([("version", "1.2.3"), ("buildhost", "foo@bar")]).unwrap();
+/// let text = promscribe::encode_text(promscribe::default_registry());
+/// assert!(text.contains(r#"my_build_info{version="1.2.3",buildhost="foo@bar"} 1.0"#));
+/// ```
+///
+/// ```compile_fail
+/// promscribe::info!(I, "build", "help", unit = "seconds");
+/// ```
 #[proc_macro]
 pub fn info(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Info, input.into()).into()
 }
 
-/// Declares a `static` Enum metric (or a labelled family):
-/// `enumeration!(STATE, "task_state", "help", states = ["a", "b"])`; the
-/// first state is the default. Options: `states` (required), `labels`,
-/// `namespace`, `subsystem`; a unit is an error.
+/// Declares a `static` enum (state set) metric registered in the default
+/// registry: `enumeration!(STATE, "task_state", "help", states = ["a", "b"])`;
+/// the first state is the initial one.
+///
+/// The static is a `promscribe::Enum`, or a `promscribe::Family<Enum, N>`
+/// with `labels = [...]`. Options: `states` (required), `labels`,
+/// `namespace`, `subsystem`; a unit is an error. The state label is named
+/// after the metric, so the metric name must also be a valid label name.
+///
+/// ```
+/// use promscribe::enumeration;
+///
+/// enumeration!(STATE, "my_task_state", "Task state", states = ["starting", "running", "stopped"]);
+///
+/// assert_eq!(STATE.get(), "starting");
+/// STATE.state("running").unwrap();
+/// let text = promscribe::encode_text(promscribe::default_registry());
+/// assert!(text.contains(r#"my_task_state{my_task_state="running"} 1.0"#));
+/// ```
+///
+/// A state given twice is a compile error:
+///
+/// ```compile_fail
+/// promscribe::enumeration!(E, "e", "help", states = ["a", "a"]);
+/// ```
 #[proc_macro]
 pub fn enumeration(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Enum, input.into()).into()
@@ -70,8 +188,38 @@ pub fn enumeration(input: TokenStream) -> TokenStream {
 /// Times a function (sync or async) into a Histogram or Summary, or sets a
 /// Gauge to its duration: `#[timed(METRIC)]`, or
 /// `#[timed(FAMILY, labels = [expr, ...])]` with label values computed from
-/// the arguments at call time. The elapsed time is recorded on every exit:
-/// return, `?`, panic, and a future dropped before completion.
+/// the arguments at call time. The elapsed time (seconds) is recorded on
+/// every exit: return, `?`, panic, and a future dropped before completion.
+/// For an `async fn` the time runs from the first poll to completion,
+/// including the time spent awaiting.
+///
+/// ```
+/// use promscribe::{histogram, timed};
+///
+/// histogram!(LATENCY, "work_seconds", "Time spent working");
+/// histogram!(BY_KIND, "job_seconds", "Time per job kind", labels = ["kind"]);
+///
+/// #[timed(LATENCY)]
+/// fn work(n: u64) -> u64 {
+///     n * 2
+/// }
+///
+/// #[timed(BY_KIND, labels = [kind])]
+/// fn job(kind: &str) {}
+///
+/// assert_eq!(work(21), 42);
+/// job("backup");
+/// assert_eq!(LATENCY.get_count(), 1);
+/// assert_eq!(BY_KIND.labels(["backup"]).get_count(), 1);
+/// ```
+///
+/// A Counter cannot hold a duration:
+///
+/// ```compile_fail
+/// promscribe::counter!(C, "c_total", "help");
+/// #[promscribe::timed(C)]
+/// fn f() {}
+/// ```
 #[proc_macro_attribute]
 pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attr::Timed, args.into(), item.into()).into()
@@ -86,6 +234,28 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[count_exceptions(COUNTER, err_type = std::io::Error)]` only errors of
 /// that type (also inside a `Box<dyn Error>`). `labels = [expr, ...]`
 /// picks a child of a counter family from the arguments.
+///
+/// ```
+/// use promscribe::{count_exceptions, counter};
+///
+/// counter!(FAILURES, "parse_failures_total", "Inputs that did not parse");
+///
+/// #[count_exceptions(FAILURES)]
+/// fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+///     s.parse()
+/// }
+///
+/// assert!(parse("12").is_ok());
+/// assert!(parse("x").is_err());
+/// assert_eq!(FAILURES.get(), 1.0);
+/// ```
+///
+/// The counter is required:
+///
+/// ```compile_fail
+/// #[promscribe::count_exceptions]
+/// fn f() {}
+/// ```
 #[proc_macro_attribute]
 pub fn count_exceptions(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attr::CountExceptions, args.into(), item.into()).into()
@@ -94,6 +264,28 @@ pub fn count_exceptions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Tracks calls in progress in a Gauge: +1 on entry, -1 on every exit
 /// (return, `?`, panic, and an async future dropped before completion).
 /// `labels = [expr, ...]` picks a child of a gauge family.
+///
+/// ```
+/// use promscribe::{gauge, track_inprogress};
+///
+/// gauge!(IN_PROGRESS, "jobs_in_progress", "Jobs running now");
+///
+/// #[track_inprogress(IN_PROGRESS)]
+/// fn job() -> f64 {
+///     IN_PROGRESS.get()
+/// }
+///
+/// assert_eq!(job(), 1.0); // seen from inside
+/// assert_eq!(IN_PROGRESS.get(), 0.0);
+/// ```
+///
+/// A Histogram cannot count calls in progress:
+///
+/// ```compile_fail
+/// promscribe::histogram!(H, "h_seconds", "help");
+/// #[promscribe::track_inprogress(H)]
+/// fn f() {}
+/// ```
 #[proc_macro_attribute]
 pub fn track_inprogress(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attr::TrackInprogress, args.into(), item.into()).into()
