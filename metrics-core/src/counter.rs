@@ -15,6 +15,12 @@ use crate::model::{Exemplar, MetricFamily, MetricType};
 /// with [`Counter::new`]. Integer increments are one atomic add; fractional
 /// ones go to a separate atomic `f64`, so [`inc`](Counter::inc) never loops.
 ///
+/// The integer part never wraps the counter back to zero: the increment
+/// that takes it past `u64::MAX` carries 2^64 into the `f64` part, so the
+/// value keeps growing (as a float, with a float's precision). A scrape
+/// that runs at the very instant of that one increment, between its two
+/// atomic operations, can read the value without the carry.
+///
 /// ```
 /// promscribe::counter!(FAILURES, "my_failures_total", "Description of counter");
 ///
@@ -35,6 +41,9 @@ pub struct Counter {
 
 /// Largest integer below which every `u64` converts to `f64` exactly.
 const EXACT: f64 = (1u64 << 53) as f64;
+
+/// What the integer part loses when it wraps: 2^64, exact as an `f64`.
+const WRAP: f64 = 18_446_744_073_709_551_616.0;
 
 impl Counter {
     #[doc(hidden)]
@@ -102,7 +111,7 @@ impl Counter {
     /// ```
     #[inline]
     pub fn inc(&self) {
-        self.whole.fetch_add(1, Ordering::Relaxed);
+        self.add_whole(1);
     }
 
     /// Adds a whole number; never fails.
@@ -114,7 +123,23 @@ impl Counter {
     /// ```
     #[inline]
     pub fn inc_by_u64(&self, n: u64) {
-        self.whole.fetch_add(n, Ordering::Relaxed);
+        self.add_whole(n);
+    }
+
+    /// One `fetch_add`; the add that wraps the integer part (each wrap is
+    /// seen by exactly one caller) carries 2^64 into the float part.
+    #[inline]
+    fn add_whole(&self, n: u64) {
+        let before = self.whole.fetch_add(n, Ordering::Relaxed);
+        if before.checked_add(n).is_none() {
+            self.carry();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn carry(&self) {
+        self.fraction.add(WRAP);
     }
 
     /// Adds `amount`, which must be zero or positive: a negative amount (or
@@ -133,7 +158,7 @@ impl Counter {
             // `as` saturates; the round trip is exact only for whole numbers.
             let whole = amount as u64;
             if amount < EXACT && whole as f64 == amount {
-                self.whole.fetch_add(whole, Ordering::Relaxed);
+                self.add_whole(whole);
             } else {
                 self.fraction.add(amount);
             }
@@ -367,6 +392,51 @@ mod tests {
         assert_eq!(e.value, 2.0);
         c.reset();
         assert!(c.exemplar().is_none());
+    }
+
+    /// The exact value held: integer part plus the float part, which in
+    /// these tests holds only carries (whole multiples of 2^64).
+    fn exact(c: &Counter) -> u128 {
+        let fraction = c.fraction.get();
+        assert_eq!(fraction % WRAP, 0.0, "float part holds only carries");
+        u128::from(c.whole.load(Ordering::Relaxed)) + fraction as u128
+    }
+
+    #[test]
+    fn integer_part_carries_instead_of_wrapping() {
+        let c = Counter::new("w_total", "h").unwrap();
+        let max = u128::from(u64::MAX);
+        c.inc_by_u64(u64::MAX - 1);
+        assert_eq!(exact(&c), max - 1);
+        c.inc_by_u64(1);
+        assert_eq!(exact(&c), max);
+        let before = c.get();
+        c.inc();
+        assert_eq!(exact(&c), max + 1);
+        assert!(c.get() >= before);
+        let before = c.get();
+        c.inc_by_u64(u64::MAX);
+        assert_eq!(exact(&c), 2 * max + 1);
+        assert!(c.get() > before);
+        // A second wrap carries again.
+        c.inc_by_u64(u64::MAX);
+        assert_eq!(exact(&c), 3 * max + 1);
+        // Whole increments through `inc_by` take the same path.
+        c.inc_by(2.0).unwrap();
+        assert_eq!(exact(&c), 3 * max + 3);
+        assert_eq!(c.get(), 3.0 * WRAP);
+    }
+
+    #[test]
+    fn concurrent_wraps_each_carry_once() {
+        let c = Counter::new("w_total", "h").unwrap();
+        c.inc_by_u64(u64::MAX - 3);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| c.inc());
+            }
+        });
+        assert_eq!(exact(&c), u128::from(u64::MAX) + 5);
     }
 
     #[test]

@@ -26,9 +26,24 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
     /// A fresh child.
     #[doc(hidden)]
     fn new_child(config: &Self::Config) -> Self;
+    /// A fresh child of `family`: for a type whose child checks its values
+    /// against the family's metadata (an `Info` child's keys against the
+    /// family's label names). Defaults to [`new_child`](Self::new_child).
+    #[doc(hidden)]
+    fn new_child_of(config: &Self::Config, family: &Parent<'_>) -> Self {
+        let _ = family;
+        Self::new_child(config)
+    }
     /// Appends this child's samples.
     #[doc(hidden)]
     fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>);
+}
+
+/// The family a child is created in.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Parent<'a> {
+    pub(crate) meta: &'a MetaRef,
 }
 
 /// The labels of one child, as its samples get them.
@@ -305,7 +320,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         if let Some(m) = children.find(&strs) {
             return Arc::clone(m);
         }
-        let m = Arc::new(M::new_child(&self.config));
+        let parent = Parent { meta: &self.meta };
+        let m = Arc::new(M::new_child_of(&self.config, &parent));
         children.insert(&strs, Arc::clone(&m));
         m
     }
@@ -387,40 +403,54 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     }
 
     /// Removes every child whose labels include all the given pairs;
-    /// returns how many were removed.
+    /// returns how many were removed. No pairs match no child (as Python's
+    /// `remove_by_labels({})`): use [`clear`](Family::clear) to remove
+    /// them all. A label name the family does not have, or one named
+    /// twice, is an error naming it, and nothing is removed.
     ///
     /// ```
     /// promscribe::counter!(C, "req_total", "R", labels = ["method", "path"]);
     /// C.labels(["get", "/a"]).inc();
     /// C.labels(["get", "/b"]).inc();
     /// C.labels(["post", "/a"]).inc();
-    /// assert_eq!(C.remove_by_labels(&[("method", "get")]), 2);
+    /// assert_eq!(C.remove_by_labels(&[("method", "get")]).unwrap(), 2);
+    /// assert_eq!(C.remove_by_labels(&[]).unwrap(), 0);
+    /// let err = C.remove_by_labels(&[("verb", "post")]).unwrap_err();
+    /// assert!(err.to_string().contains("`verb`"));
     /// assert_eq!(C.len(), 1);
     /// ```
-    pub fn remove_by_labels(&self, pairs: &[(&str, &str)]) -> usize {
+    pub fn remove_by_labels(&self, pairs: &[(&str, &str)]) -> Result<usize, MetricError> {
         let Some(meta) = self.meta.get() else {
-            return 0;
+            return Ok(0);
         };
-        let positions: Option<Vec<(usize, &str)>> = pairs
-            .iter()
-            .map(|(name, value)| {
-                (0..meta.labels.len())
-                    .find(|&i| meta.labels.get(i) == *name)
-                    .map(|i| (i, *value))
-            })
-            .collect();
-        let Some(positions) = positions else {
-            return 0; // a label name the family does not have matches nothing
-        };
+        let mut positions: Vec<(usize, &str)> = Vec::with_capacity(pairs.len());
+        for (i, (name, value)) in pairs.iter().enumerate() {
+            let Some(pos) = (0..meta.labels.len()).find(|&j| meta.labels.get(j) == *name) else {
+                return Err(MetricError::UnknownLabel {
+                    metric: self.name().to_owned(),
+                    label: (*name).to_owned(),
+                });
+            };
+            if pairs[..i].iter().any(|(other, _)| other == name) {
+                return Err(MetricError::DuplicateLabelName {
+                    metric: self.name().to_owned(),
+                    label: (*name).to_owned(),
+                });
+            }
+            positions.push((pos, *value));
+        }
+        if positions.is_empty() {
+            return Ok(0);
+        }
         let mut children = self
             .children
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        children.retain(|c| {
+        Ok(children.retain(|c| {
             !positions
                 .iter()
                 .all(|(i, v)| c.values.get(*i).is_some_and(|cv| &**cv == *v))
-        })
+        }))
     }
 
     /// Removes every child.

@@ -3,7 +3,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::MetricError;
-use crate::family::{ChildLabels, FamilyMember};
+use crate::family::{ChildLabels, FamilyMember, Parent};
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 use crate::names::is_valid_label_name;
@@ -24,6 +24,9 @@ use crate::names::is_valid_label_name;
 #[derive(Debug)]
 pub struct Info {
     meta: MetaRef,
+    /// Whose name and label names `set` checks keys against: the metric
+    /// itself, or for a family's child, the family.
+    owner: MetaRef,
     value: RwLock<Vec<(String, String)>>,
 }
 
@@ -32,6 +35,7 @@ impl Info {
     pub const fn __from_static(meta: &'static Meta) -> Self {
         Info {
             meta: MetaRef::Static(meta),
+            owner: MetaRef::Static(meta),
             value: RwLock::new(Vec::new()),
         }
     }
@@ -57,9 +61,10 @@ impl Info {
         if let Some(stripped) = opts.name.strip_suffix("_info") {
             opts.name = stripped.to_owned();
         }
-        let meta = opts.into_meta(MetricType::Info)?;
+        let meta = MetaRef::Shared(Arc::new(opts.into_meta(MetricType::Info)?));
         Ok(Arc::new(Info {
-            meta: MetaRef::Shared(Arc::new(meta)),
+            owner: meta.clone(),
+            meta,
             value: RwLock::new(Vec::new()),
         }))
     }
@@ -75,13 +80,19 @@ impl Info {
     }
 
     /// Replaces the information. Keys must be valid label names, each once,
-    /// and must not repeat a label of the metric; on error nothing changes.
+    /// and must not repeat a label of the metric (for a child of a
+    /// labelled family, one of the family's labels); on error nothing
+    /// changes and the error names the key and the metric.
     ///
     /// ```
     /// promscribe::info!(I, "my_build", "help");
     /// I.set([("version", "1.0")]).unwrap();
     /// assert!(I.set([("bad key", "x")]).is_err());
     /// assert_eq!(I.get(), [("version".to_string(), "1.0".to_string())]);
+    ///
+    /// promscribe::info!(LIBS, "my_lib", "Libraries", labels = ["lib"]);
+    /// let err = LIBS.labels(["tokio"]).set([("lib", "x")]).unwrap_err();
+    /// assert_eq!(err.to_string(), "label name `lib` appears twice on metric `my_lib`");
     /// ```
     pub fn set<I, K, V>(&self, pairs: I) -> Result<(), MetricError>
     where
@@ -93,7 +104,7 @@ impl Info {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        let metric = self.name().to_owned();
+        let metric = self.owner.name().to_owned();
         for (i, (k, _)) in pairs.iter().enumerate() {
             if !is_valid_label_name(k) {
                 return Err(MetricError::InvalidLabelName {
@@ -103,7 +114,7 @@ impl Info {
             }
             let taken = pairs[..i].iter().any(|(o, _)| o == k)
                 || self
-                    .meta
+                    .owner
                     .get()
                     .is_some_and(|m| (0..m.labels.len()).any(|j| m.labels.get(j) == k));
             if taken {
@@ -138,13 +149,23 @@ impl FamilyMember for Info {
     fn new_child(_: &()) -> Self {
         Info {
             meta: MetaRef::None,
+            owner: MetaRef::None,
+            value: RwLock::new(Vec::new()),
+        }
+    }
+
+    fn new_child_of(_: &(), family: &Parent<'_>) -> Self {
+        Info {
+            meta: MetaRef::None,
+            owner: family.meta.clone(),
             value: RwLock::new(Vec::new()),
         }
     }
 
     fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
         let mut all = labels.to_vec();
-        // A key that repeats a family label is skipped: the family's wins.
+        // `set` refuses a key that repeats a family label; should one get
+        // here anyway, two labels of one name would make the series invalid.
         for (k, v) in self.get() {
             if !all.iter().any(|(name, _)| *name == k) {
                 all.push((k, v));

@@ -2,17 +2,62 @@
 
 use std::fmt::Write;
 
-/// A label value rendered as text: borrowed, or formatted into a small
-/// inline buffer (integers, booleans), so no allocation happens.
-#[derive(Debug, Clone, Copy)]
+/// Bytes of `Display` output kept inline. Every built-in integer fits
+/// (`i128::MIN` is 40 characters), so integers never allocate.
+const INLINE: usize = 40;
+
+/// A label value rendered as text, always in full: borrowed, formatted into
+/// a small inline buffer (integers, booleans, short `Display` values), or,
+/// only when a `Display` value is longer than that buffer, on the heap.
+///
+/// ```
+/// use promscribe::LabelText;
+/// let long = "x".repeat(1000);
+/// assert_eq!(LabelText::display(&long).as_str(), long);
+/// ```
+#[derive(Debug, Clone)]
 pub struct LabelText<'a> {
     repr: Repr<'a>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Repr<'a> {
     Borrowed(&'a str),
-    Inline { buf: [u8; 40], len: u8 },
+    Inline { buf: [u8; INLINE], len: u8 },
+    Heap(Box<str>),
+}
+
+/// Where `display` writes: the inline buffer until it would overflow, then
+/// a `String` holding everything written so far and the rest.
+enum Sink {
+    Inline { buf: [u8; INLINE], len: usize },
+    Heap(String),
+}
+
+impl Write for Sink {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        match self {
+            Sink::Inline { buf, len } => {
+                let end = *len + s.len();
+                if let Some(dst) = buf.get_mut(*len..end) {
+                    dst.copy_from_slice(s.as_bytes());
+                    *len = end;
+                } else {
+                    // Whole `&str` pieces only were copied: valid UTF-8.
+                    let head = buf
+                        .get(..*len)
+                        .and_then(|b| std::str::from_utf8(b).ok())
+                        .unwrap_or("");
+                    let mut heap = String::with_capacity(end.max(2 * INLINE));
+                    heap.push_str(head);
+                    heap.push_str(s);
+                    *self = Sink::Heap(heap);
+                }
+            }
+            Sink::Heap(heap) => heap.push_str(s),
+        }
+        Ok(())
+    }
 }
 
 impl<'a> LabelText<'a> {
@@ -27,40 +72,46 @@ impl<'a> LabelText<'a> {
         }
     }
 
-    /// Formats a `Display` value of at most 40 bytes into an inline
-    /// buffer; longer output is cut at a character boundary.
+    /// Owned text, for a [`LabelValue`] that builds its text at run time.
     ///
     /// ```
-    /// assert_eq!(promscribe::LabelText::display(&404u16).as_str(), "404");
+    /// let t = promscribe::LabelText::owned(format!("shard-{}", 7));
+    /// assert_eq!(t.as_str(), "shard-7");
+    /// ```
+    pub fn owned(s: String) -> LabelText<'static> {
+        LabelText {
+            repr: Repr::Heap(s.into_boxed_str()),
+        }
+    }
+
+    /// Formats a `Display` value. Output of up to 40 bytes (every integer,
+    /// `char`, short names) stays in an inline buffer and allocates
+    /// nothing; longer output is kept in full on the heap, never cut.
+    ///
+    /// ```
+    /// use promscribe::LabelText;
+    /// assert_eq!(LabelText::display(&404u16).as_str(), "404");
+    /// assert_eq!(LabelText::display(&i128::MIN).as_str(), i128::MIN.to_string());
+    /// let url = format!("https://example.com/{}", "a".repeat(100));
+    /// assert_eq!(LabelText::display(&url).as_str(), url);
     /// ```
     pub fn display(v: &dyn std::fmt::Display) -> LabelText<'static> {
-        struct Buf {
-            buf: [u8; 40],
-            len: usize,
-        }
-        impl Write for Buf {
-            fn write_str(&mut self, s: &str) -> std::fmt::Result {
-                let room = self.buf.len() - self.len;
-                let mut take = s.len().min(room);
-                while !s.is_char_boundary(take) {
-                    take -= 1;
-                }
-                self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-                self.len += take;
-                Ok(())
-            }
-        }
-        let mut b = Buf {
-            buf: [0; 40],
+        let mut sink = Sink::Inline {
+            buf: [0; INLINE],
             len: 0,
         };
-        let _ = write!(b, "{v}");
-        LabelText {
-            repr: Repr::Inline {
-                buf: b.buf,
-                len: b.len as u8,
+        // `Sink` itself never fails; a `Display` impl that reports an error
+        // leaves what it wrote so far, as `to_string` would panic instead.
+        let _ = write!(sink, "{v}");
+        let repr = match sink {
+            Sink::Inline { buf, len } => Repr::Inline {
+                buf,
+                // `len <= INLINE` (40), which fits a `u8`.
+                len: u8::try_from(len).unwrap_or(INLINE as u8),
             },
-        }
+            Sink::Heap(s) => Repr::Heap(s.into_boxed_str()),
+        };
+        LabelText { repr }
     }
 
     /// The text.
@@ -71,8 +122,12 @@ impl<'a> LabelText<'a> {
     pub fn as_str(&self) -> &str {
         match &self.repr {
             Repr::Borrowed(s) => s,
-            // Only whole UTF-8 characters are ever copied into the buffer.
-            Repr::Inline { buf, len } => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
+            // Only whole `&str` pieces are ever copied into the buffer.
+            Repr::Inline { buf, len } => buf
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or(""),
+            Repr::Heap(s) => s,
         }
     }
 }
@@ -197,11 +252,46 @@ mod tests {
     }
 
     #[test]
-    fn long_display_is_cut_at_char_boundary() {
+    fn long_display_is_kept_in_full() {
+        // 30 two-byte characters: 60 bytes, past the inline buffer, and a
+        // character straddles byte 40.
         let s = "é".repeat(30);
-        let t = LabelText::display(&s);
-        assert_eq!(t.as_str().len(), 40);
-        assert!(s.starts_with(t.as_str()));
+        assert_eq!(LabelText::display(&s).as_str(), s);
+        let mib = "v".repeat(1 << 20);
+        assert_eq!(LabelText::display(&mib).as_str().len(), 1 << 20);
+    }
+
+    #[test]
+    fn inline_buffer_boundary() {
+        for n in [0, 1, INLINE - 1, INLINE, INLINE + 1, 2 * INLINE + 1] {
+            let s = "a".repeat(n);
+            let t = LabelText::display(&s);
+            assert_eq!(t.as_str(), s, "length {n}");
+            assert_eq!(matches!(t.repr, Repr::Heap(_)), n > INLINE, "length {n}");
+        }
+        assert!(matches!(i128::MIN.label_text().repr, Repr::Inline { .. }));
+        assert!(matches!(u128::MAX.label_text().repr, Repr::Inline { .. }));
+    }
+
+    #[test]
+    fn display_written_in_pieces_spills_to_the_heap_in_order() {
+        struct Pieces;
+        impl std::fmt::Display for Pieces {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                for i in 0..30 {
+                    write!(f, "{i}-")?;
+                }
+                Ok(())
+            }
+        }
+        let expected: String = (0..30).map(|i| format!("{i}-")).collect();
+        assert_eq!(Pieces.to_string(), expected);
+        assert_eq!(LabelText::display(&Pieces).as_str(), expected);
+    }
+
+    #[test]
+    fn owned_text() {
+        assert_eq!(LabelText::owned("x".repeat(50)).as_str(), "x".repeat(50));
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub use promscribe_macros::{
 /// notice between versions.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::family::ChildLabels;
+    pub use crate::family::{ChildLabels, Parent};
     pub use crate::meta::{Meta, Site};
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
