@@ -21,7 +21,7 @@ fn family(name: &str, help: &str, kind: MetricType, samples: Vec<Sample>) -> Met
 fn counter_a(help: &str, samples: &[(&str, f64)]) -> MetricFamily {
     let samples = samples
         .iter()
-        .map(|(foo, v)| sample("a_total", &[("foo", foo)], *v))
+        .map(|(value, v)| sample("a_total", &[("foo", value)], *v))
         .collect();
     family("a", help, MetricType::Counter, samples)
 }
