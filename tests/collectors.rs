@@ -404,16 +404,16 @@ fn target_info_exact_exposition() {
     let text = encode_text(&r);
     assert_eq!(
         text,
-        "# HELP my_counter_total Help text\n\
+        "# HELP target_info Target metadata\n\
+         # TYPE target_info gauge\n\
+         target_info{service=\"billing\",version=\"1.2.3\"} 1.0\n\
+         # HELP my_counter_total Help text\n\
          # TYPE my_counter_total counter\n\
          my_counter_total{foo=\"bar\"} 1.7\n\
          my_counter_total{foo=\"baz\"} 3.8\n\
          # HELP my_gauge Help text\n\
          # TYPE my_gauge gauge\n\
-         my_gauge 7.0\n\
-         # HELP target_info Target metadata\n\
-         # TYPE target_info gauge\n\
-         target_info{service=\"billing\",version=\"1.2.3\"} 1.0\n"
+         my_gauge 7.0\n"
     );
     assert_promtool_accepts(&text);
     assert_eq!(

@@ -526,7 +526,9 @@ impl HistogramMetricFamily {
     /// Adds the `_bucket` samples and `_count`, `_sum` when given (Python
     /// leaves both out without a sum, e.g. for negative observations), and
     /// `_created` (Unix seconds) when given; all with the optional
-    /// timestamp (ms).
+    /// timestamp (ms). With a negative bucket bound `_sum` is left out
+    /// (and `_count` kept), as the built-in [`Histogram`](crate::Histogram)
+    /// does: OpenMetrics forbids a sum there.
     ///
     /// ```
     /// let mut h = promscribe::HistogramMetricFamily::new("h", "help", &[]).unwrap();
@@ -534,6 +536,12 @@ impl HistogramMetricFamily {
     /// let names: Vec<_> = promscribe::MetricFamily::from(h)
     ///     .samples.into_iter().map(|s| s.name).collect();
     /// assert_eq!(names, ["h_bucket", "h_created"]);
+    ///
+    /// let mut t = promscribe::HistogramMetricFamily::new("t", "help", &[]).unwrap();
+    /// t.add_metric(&[], &[(-10.0, 1.0), (f64::INFINITY, 2.0)], -3.0).unwrap();
+    /// let names: Vec<_> = promscribe::MetricFamily::from(t)
+    ///     .samples.into_iter().map(|s| s.name).collect();
+    /// assert_eq!(names, ["t_bucket", "t_bucket", "t_count"]);
     /// ```
     pub fn add_metric_with(
         &mut self,
@@ -549,7 +557,11 @@ impl HistogramMetricFamily {
         if let Some(sum) = sum {
             let count = buckets.last().map_or(0.0, |(_, c)| *c);
             self.0.push("_count", labels.clone(), count, timestamp_ms);
-            self.0.push("_sum", labels.clone(), sum, timestamp_ms);
+            // As the built-in `Histogram`: with a negative bucket bound the
+            // sum is not monotonic, and OpenMetrics forbids exposing it.
+            if buckets.first().is_some_and(|(bound, _)| *bound >= 0.0) {
+                self.0.push("_sum", labels.clone(), sum, timestamp_ms);
+            }
         }
         if let Some(created) = created {
             self.0.push("_created", labels, created, timestamp_ms);

@@ -95,7 +95,7 @@ pub use summary::Summary;
 pub use support::Fallible;
 pub use text::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
 pub use timer::{InProgress, Observe, Timer};
-pub use value::write_float;
+pub use value::{write_float, write_float_repr};
 
 pub use promscribe_macros::{
     count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,

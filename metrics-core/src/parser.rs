@@ -13,6 +13,7 @@
 //! assert_eq!(families[0].samples[0].value, 3.0);
 //! ```
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::model::{MetricFamily, MetricType, Sample};
@@ -96,11 +97,19 @@ impl std::error::Error for ParseError {}
 /// - Families keep the input order; samples keep theirs within a family
 ///   (merged `_created` samples come after the family's others).
 ///
+/// Lines end at `\n`. A `\r` before it is a blank on sample and `TYPE`
+/// lines (so CRLF text parses), but part of the text on a `HELP` line, as
+/// in Prometheus' own parser: a help ending in `\r` comes back unchanged
+/// from [`encode_text_families`](crate::encode_text_families).
+///
 /// Errors, with the 1-based line number: a malformed sample line, an
 /// invalid metric or label name, a label given twice, an unknown type in
 /// a `TYPE` line, a second `HELP` or `TYPE` line for a family, a `TYPE`
-/// line after the family's samples. Other comments and blank lines are
-/// ignored. No input makes it panic.
+/// line after the family's samples, a second family of a name already
+/// read (e.g. an untyped sample `h` after the samples of histogram `h`:
+/// Python's parser returns two families named `h`, which no registry can
+/// expose). Other comments and blank lines are ignored. No input makes it
+/// panic; the time taken is linear in the length of the text.
 ///
 /// ```
 /// let text = "# TYPE rpc_seconds histogram\n\
@@ -119,10 +128,10 @@ impl std::error::Error for ParseError {}
 /// ```
 pub fn parse_text(text: &str) -> Result<Vec<MetricFamily>, ParseError> {
     let mut parser = Parser::default();
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in text.split('\n').enumerate() {
         parser.line(i + 1, line)?;
     }
-    parser.finish_current();
+    parser.finish_current()?;
     Ok(parser.out)
 }
 
@@ -130,6 +139,8 @@ pub fn parse_text(text: &str) -> Result<Vec<MetricFamily>, ParseError> {
 struct Current {
     /// Name as written in its HELP / TYPE line (or first sample).
     name: String,
+    /// The line it starts at.
+    line: usize,
     family: MetricFamily,
     /// Sample names that belong to it.
     allowed: Vec<String>,
@@ -138,9 +149,10 @@ struct Current {
 }
 
 impl Current {
-    fn new(name: &str) -> Self {
+    fn new(name: &str, line: usize) -> Self {
         Current {
             name: name.to_owned(),
+            line,
             family: MetricFamily::new(name, "", MetricType::Unknown),
             allowed: vec![name.to_owned()],
             has_help: false,
@@ -153,6 +165,8 @@ impl Current {
 struct Parser {
     out: Vec<MetricFamily>,
     current: Option<Current>,
+    /// Names of the families in `out`: the line each starts at.
+    names: HashMap<String, usize>,
 }
 
 impl Parser {
@@ -165,18 +179,18 @@ impl Parser {
             Some(rest) => self.comment(n, rest),
             None => {
                 let sample = parse_sample(line.trim_end()).map_err(|m| ParseError::new(n, m))?;
-                self.sample(sample);
-                Ok(())
+                self.sample(n, sample)
             }
         }
     }
 
-    fn comment(&mut self, n: usize, rest: &str) -> Result<(), ParseError> {
+    fn comment(&mut self, n: usize, raw: &str) -> Result<(), ParseError> {
         // `#HELP x` is an ordinary comment, as in Python's parser.
-        if !rest.starts_with([' ', '\t']) {
+        if !raw.starts_with([' ', '\t']) {
             return Ok(());
         }
-        let (keyword, rest) = split_token(rest);
+        // Keyword, name and type end at any blank, `\r` included.
+        let (keyword, rest) = split_token(raw.trim_end());
         if keyword != "HELP" && keyword != "TYPE" {
             return Ok(());
         }
@@ -195,9 +209,16 @@ impl Parser {
         }
         let same = self.current.as_ref().is_some_and(|c| c.name == name);
         if keyword == "HELP" {
+            // The help is the rest of the line as written: trailing blanks
+            // and `\r` are part of it.
+            let name_end = name.as_ptr() as usize - raw.as_ptr() as usize + name.len();
+            let help = raw
+                .get(name_end..)
+                .unwrap_or("")
+                .trim_start_matches([' ', '\t']);
             if !same {
-                self.finish_current();
-                self.current = Some(Current::new(name));
+                self.finish_current()?;
+                self.current = Some(Current::new(name, n));
             }
             let Some(cur) = self.current.as_mut() else {
                 return Ok(());
@@ -209,7 +230,7 @@ impl Parser {
                 ));
             }
             cur.has_help = true;
-            cur.family.help = unescape_help(rest);
+            cur.family.help = unescape_help(help);
             return Ok(());
         }
         let (kind_word, extra) = split_token(rest);
@@ -245,8 +266,8 @@ impl Parser {
             ));
         }
         if !same {
-            self.finish_current();
-            self.current = Some(Current::new(name));
+            self.finish_current()?;
+            self.current = Some(Current::new(name, n));
         }
         let Some(cur) = self.current.as_mut() else {
             return Ok(());
@@ -274,25 +295,26 @@ impl Parser {
         Ok(())
     }
 
-    fn sample(&mut self, sample: Sample) {
+    fn sample(&mut self, n: usize, sample: Sample) -> Result<(), ParseError> {
         let belongs = self
             .current
             .as_ref()
             .is_some_and(|c| c.allowed.contains(&sample.name));
         if !belongs {
-            self.finish_current();
-            self.current = Some(Current::new(&sample.name));
+            self.finish_current()?;
+            self.current = Some(Current::new(&sample.name, n));
         }
         if let Some(cur) = self.current.as_mut() {
             cur.family.samples.push(sample);
         }
+        Ok(())
     }
 
     /// Closes the current family: counter naming, then merging of the
-    /// gauges the encoder splits off.
-    fn finish_current(&mut self) {
+    /// gauges the encoder splits off; refuses a second family of a name.
+    fn finish_current(&mut self) -> Result<(), ParseError> {
         let Some(cur) = self.current.take() else {
-            return;
+            return Ok(());
         };
         let mut family = cur.family;
         if family.kind == MetricType::Counter {
@@ -308,11 +330,40 @@ impl Parser {
         if family.kind == MetricType::Gauge {
             if let Some(prev) = self.out.last_mut() {
                 if merge_split_gauge(prev, &mut family) {
-                    return;
+                    return Ok(());
                 }
             }
         }
+        if let Some(first_line) = self.names.get(&family.name) {
+            let first_kind = self
+                .out
+                .iter()
+                .find(|f| f.name == family.name)
+                .map_or(MetricType::Unknown, |f| f.kind);
+            return Err(ParseError::new(
+                cur.line,
+                format!(
+                    "`{}` starts a second family named `{}` ({}); the first ({}) starts at \
+                     line {first_line}, and the samples of one family must be together",
+                    cur.name,
+                    family.name,
+                    type_word(family.kind),
+                    type_word(first_kind),
+                ),
+            ));
+        }
+        self.names.insert(family.name.clone(), cur.line);
         self.out.push(family);
+        Ok(())
+    }
+}
+
+/// The word of a `TYPE` line for `kind`.
+fn type_word(kind: MetricType) -> &'static str {
+    match kind {
+        MetricType::Unknown => "untyped",
+        MetricType::GaugeHistogram => "gauge histogram",
+        other => other.as_str(),
     }
 }
 
@@ -440,6 +491,9 @@ fn parse_labels<'a>(
     mut s: &'a str,
     labels: &mut Vec<(String, String)>,
 ) -> Result<&'a str, String> {
+    // Names read so far: a hash set, so that a line of n labels is checked
+    // in O(n) (a scan of the names before each would take O(n²)).
+    let mut seen: HashSet<LabelName<'a>> = HashSet::new();
     // `{,}`: no labels and a trailing comma, which Python accepts.
     if let Some(after) = s.trim_start_matches([' ', '\t']).strip_prefix(',') {
         if let Some(after) = after.trim_start_matches([' ', '\t']).strip_prefix('}') {
@@ -464,7 +518,7 @@ fn parse_labels<'a>(
         if label.starts_with(|c: char| c.is_ascii_digit()) {
             return Err(format!("invalid label name `{label}` in `{metric}`"));
         }
-        if labels.iter().any(|(l, _)| l == label) {
+        if !seen.insert(LabelName(label)) {
             return Err(format!("label `{label}` given twice in `{metric}`"));
         }
         s = s[end..].trim_start_matches([' ', '\t']);
@@ -493,6 +547,21 @@ fn parse_labels<'a>(
         }
     }
 }
+
+/// A label name in the duplicate check of [`parse_labels`]; tests count
+/// its comparisons.
+#[derive(Hash)]
+struct LabelName<'a>(&'a str);
+
+impl PartialEq for LabelName<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        #[cfg(test)]
+        tests::LABEL_NAME_COMPARISONS.with(|c| c.set(c.get() + 1));
+        self.0 == other.0
+    }
+}
+
+impl Eq for LabelName<'_> {}
 
 /// Reads an escaped label value up to its closing quote; the value and
 /// what follows the quote. `None` when the quote is missing.
@@ -535,6 +604,44 @@ fn parse_value(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Label-name equality comparisons made by the duplicate check.
+        pub(super) static LABEL_NAME_COMPARISONS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// A sample line with `n` distinct labels.
+    fn line_with_labels(n: usize) -> String {
+        let mut s = String::from("m{");
+        for i in 0..n {
+            s.push_str(&format!("l{i}=\"v{i}\","));
+        }
+        s.push_str("} 1\n");
+        s
+    }
+
+    /// Comparisons of label names needed to parse a line of `n` labels.
+    fn comparisons(n: usize) -> u64 {
+        let text = line_with_labels(n);
+        LABEL_NAME_COMPARISONS.with(|c| c.set(0));
+        let f = parse_text(&text).expect("parses");
+        assert_eq!(f[0].samples[0].labels.len(), n);
+        LABEL_NAME_COMPARISONS.with(Cell::get)
+    }
+
+    #[test]
+    fn duplicate_label_check_is_linear() {
+        // Work counted, not timed: twice the labels may cost at most twice
+        // the comparisons (plus a slack for hash collisions). A scan of the
+        // names read before each label makes n(n-1)/2: 800 million here.
+        let (small, large) = (comparisons(40_000), comparisons(80_000));
+        assert!(
+            large <= 2 * small + 1_000,
+            "{small} comparisons for 40,000 labels, {large} for 80,000"
+        );
+        assert!(large <= 80_000, "{large} comparisons for 80,000 labels");
+    }
 
     #[test]
     fn python_doc_example() {

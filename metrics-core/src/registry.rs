@@ -96,7 +96,7 @@ impl std::error::Error for RegistryError {}
 pub enum TargetInfoError {
     /// A label name is invalid or given twice.
     Label(MetricError),
-    /// A registered metric already claims `target_info` (or `target`).
+    /// A registered metric already claims `target_info`.
     Clash(RegistryError),
 }
 
@@ -142,15 +142,16 @@ struct Inner {
     target_info: Option<Vec<(String, String)>>,
 }
 
-/// Name and help of the target info family, as in Python's client.
+/// Name and help of the target info family, as in Python's client: the
+/// info family `target`, whose only sample is `target_info`.
 const TARGET: &str = "target";
 const TARGET_HELP: &str = "Target metadata";
+/// The one name target info reserves (Python reserves `target_info` only;
+/// a metric named `target` may coexist with it).
+const TARGET_SAMPLE: &str = "target_info";
 
-fn target_descriptor() -> Descriptor {
-    Descriptor {
-        name: TARGET.to_owned(),
-        kind: MetricType::Info,
-    }
+fn target_names() -> Vec<String> {
+    vec![TARGET_SAMPLE.to_owned()]
 }
 
 /// A set of collectors gathered together at scrape time.
@@ -390,7 +391,7 @@ impl Registry {
         let static_names = self.static_names();
         let mut inner = self.write();
         let target_names = match inner.target_info {
-            Some(_) => target_descriptor().sample_names(),
+            Some(_) => target_names(),
             None => Vec::new(),
         };
         let mut taken = self.taken_names(&static_names, &inner);
@@ -460,7 +461,7 @@ impl Registry {
         let inner = self.read();
         let mut owner = 0;
         if inner.target_info.is_some() {
-            for n in target_descriptor().sample_names() {
+            for n in target_names() {
                 claim(n, owner, Origin::Runtime);
             }
             owner += 1;
@@ -489,36 +490,48 @@ impl Registry {
         }
     }
 
-    /// Collects every family: the target info, statics, runtime
-    /// collectors. Families are sorted by name; when two families claim the
-    /// same sample names only the first is kept (see [`check`](Registry::check)).
+    /// Collects every family: the target info first (as Python's
+    /// registry yields it), then the families of the statics and runtime
+    /// collectors sorted by name. When two families claim the same sample
+    /// names only the first is kept (see [`check`](Registry::check)); the
+    /// target info always wins.
     ///
     /// ```
     /// let r = promscribe::Registry::new();
     /// r.register(promscribe::Gauge::new("b", "b").unwrap()).unwrap();
     /// r.register(promscribe::Gauge::new("a", "a").unwrap()).unwrap();
+    /// r.set_target_info([("env", "prod")]).unwrap();
     /// let names: Vec<_> = r.gather().into_iter().map(|f| f.name).collect();
-    /// assert_eq!(names, ["a", "b"]);
+    /// assert_eq!(names, ["target", "a", "b"]);
     /// ```
     pub fn gather(&self) -> Vec<MetricFamily> {
-        let mut out = Vec::new();
+        self.collect_families(None)
+    }
+
+    /// The families of the collectors `wanted` selects (all when `None`),
+    /// sorted and deduplicated, after the target info.
+    fn collect_families(&self, wanted: Option<&HashSet<&str>>) -> Vec<MetricFamily> {
+        // A collector is run when one of the names it claims is wanted.
+        let selected =
+            |names: &[String]| wanted.is_none_or(|w| names.iter().any(|n| w.contains(n.as_str())));
         let (target_info, collectors): (_, Vec<Arc<dyn Collector>>) = {
             let inner = self.read();
             let collectors = inner
                 .entries
                 .iter()
+                .filter(|e| selected(&e.names))
                 .map(|e| Arc::clone(&e.collector))
                 .collect();
-            (inner.target_info.clone(), collectors)
+            let target_wanted = wanted.is_none_or(|w| w.contains(TARGET_SAMPLE));
+            let target_info = inner.target_info.clone().filter(|_| target_wanted);
+            (target_info, collectors)
         };
-        if let Some(labels) = target_info {
-            let mut f = MetricFamily::new(TARGET, TARGET_HELP, MetricType::Info);
-            f.push("_info", labels, 1.0);
-            out.push(f);
-        }
+        let mut out = Vec::new();
         if self.statics {
             for s in statics() {
-                s.collector.collect(&mut out);
+                if wanted.is_none() || selected(&names_of(&s.collector.describe())) {
+                    s.collector.collect(&mut out);
+                }
             }
         }
         for c in collectors {
@@ -526,6 +539,9 @@ impl Registry {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         let mut seen: HashSet<String> = HashSet::new();
+        if target_info.is_some() {
+            seen.insert(TARGET_SAMPLE.to_owned());
+        }
         out.retain(|f| {
             let d = Descriptor {
                 name: f.name.clone(),
@@ -538,15 +554,23 @@ impl Registry {
             seen.extend(names);
             true
         });
+        if let Some(labels) = target_info {
+            let mut f = MetricFamily::new(TARGET, TARGET_HELP, MetricType::Info);
+            f.push("_info", labels, 1.0);
+            out.insert(0, f);
+        }
         out
     }
 
-    /// The families of [`gather`](Registry::gather) restricted to samples
-    /// of the given names, for `/metrics?name[]=...` (Python's
-    /// `restricted_registry`): a family is kept with only those samples,
-    /// and left out when none is left. Names are sample names
-    /// (`jobs_total`, `latency_bucket`, `target_info`). Everything is
-    /// collected, so the result is exactly a subset of `gather()`.
+    /// The families for `/metrics?name[]=...`, as Python's
+    /// `restricted_registry`: only the collectors that claim one of the
+    /// given names (by their [`describe`](Collector::describe), or by the
+    /// families [auto-describe](Registry#auto-describe) saw at
+    /// registration) are collected, the others' `collect` is not called;
+    /// a collector that claims no name is skipped. Of their families only
+    /// the samples of the given names are kept, and a family left without
+    /// samples is left out. Names are sample names (`jobs_total`,
+    /// `latency_bucket`, `target_info`).
     ///
     /// ```
     /// let r = promscribe::Registry::new();
@@ -560,7 +584,7 @@ impl Registry {
     /// ```
     pub fn gather_restricted(&self, names: &[&str]) -> Vec<MetricFamily> {
         let wanted: HashSet<&str> = names.iter().copied().collect();
-        let mut out = self.gather();
+        let mut out = self.collect_families(Some(&wanted));
         out.retain_mut(|f| {
             f.samples.retain(|s| wanted.contains(s.name.as_str()));
             !f.samples.is_empty()
@@ -572,8 +596,9 @@ impl Registry {
     /// (`target_info{...} 1.0`, help "Target metadata"), as Python's
     /// `CollectorRegistry(target_info=...)` does; it replaces earlier
     /// target info. Label names must be valid and distinct. Refused when a
-    /// registered metric claims `target_info` or `target`; while set, such
-    /// a metric cannot be registered. Empty labels clear it, as in Python.
+    /// registered metric claims `target_info` (a metric named `target` is
+    /// fine, as in Python); while set, such a metric cannot be registered.
+    /// It is exposed first. Empty labels clear it, as in Python.
     ///
     /// ```
     /// let r = promscribe::Registry::new();
@@ -617,8 +642,7 @@ impl Registry {
         let static_names = self.static_names();
         let mut inner = self.write();
         let taken = self.taken_names(&static_names, &inner);
-        let clashes: Vec<Clash> = target_descriptor()
-            .sample_names()
+        let clashes: Vec<Clash> = target_names()
             .into_iter()
             .filter_map(|n| {
                 let first = taken.get(n.as_str())?.clone();

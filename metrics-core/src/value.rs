@@ -2,10 +2,12 @@
 
 use std::fmt::Write;
 
-/// Writes `v` the way Python's client (and Go's `strconv`) does:
-/// `+Inf`, `-Inf`, `NaN`, integers as `1.0`, large and small magnitudes with
-/// an exponent (`1.6e+09`, `1e-05`). This is the OpenMetrics canonical form
-/// used for bucket bounds and quantiles too.
+/// Writes `v` as Python's client writes sample values, bucket bounds and
+/// quantiles (its `floatToGoString`): `+Inf`, `-Inf`, `NaN`, otherwise
+/// Python's `repr` of the float (shortest round-trip digits, `1.0` for
+/// integers, an exponent below `1e-4` and from `1e16` on), except that a
+/// positive value from `1e6` on takes an exponent as Go writes it
+/// (`1.6e+09`). Negative values keep Python's layout (`-1234567.0`).
 ///
 /// ```
 /// let f = |v| { let mut s = String::new(); promscribe::write_float(&mut s, v); s };
@@ -13,65 +15,124 @@ use std::fmt::Write;
 /// assert_eq!(f(0.005), "0.005");
 /// assert_eq!(f(f64::INFINITY), "+Inf");
 /// assert_eq!(f(1.6e9), "1.6e+09");
+/// assert_eq!(f(-1234567.0), "-1234567.0");
+/// assert_eq!(f(1e-5), "1e-05");
 /// ```
 pub fn write_float(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("NaN");
-        return;
-    }
-    if v.is_infinite() {
+    } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
-        return;
+    } else {
+        let d = Decimal::of(v);
+        // Go switches to an exponent sooner than Python, for positive
+        // values only (Python's client cares about bucket bounds there).
+        let go_exponent = v > 0.0 && d.exp >= 6;
+        if d.positional() && !go_exponent {
+            d.write_positional(out);
+        } else {
+            d.write_scientific(out);
+        }
     }
-    if v == 0.0 {
-        out.push_str(if v.is_sign_negative() { "-0.0" } else { "0.0" });
-        return;
+}
+
+/// Writes `v` as Python's `str(v)` (and `repr(v)`) does: shortest
+/// round-trip digits, `1.0` for integers, an exponent below `1e-4` and
+/// from `1e16` on (`1e-05`, `1e+16`), `inf`, `-inf`, `nan`. This is how
+/// Python's Graphite bridge writes values.
+///
+/// ```
+/// let f = |v| { let mut s = String::new(); promscribe::write_float_repr(&mut s, v); s };
+/// assert_eq!(f(1796097533.816191), "1796097533.816191");
+/// assert_eq!(f(1e16), "1e+16");
+/// assert_eq!(f(0.0001), "0.0001");
+/// assert_eq!(f(0.00001), "1e-05");
+/// assert_eq!(f(f64::NEG_INFINITY), "-inf");
+/// ```
+pub fn write_float_repr(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("nan");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "inf" } else { "-inf" });
+    } else {
+        let d = Decimal::of(v);
+        if d.positional() {
+            d.write_positional(out);
+        } else {
+            d.write_scientific(out);
+        }
     }
-    // Shortest round-trip digits and decimal exponent, from `{:e}`.
-    let sci = format!("{v:e}");
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
-    let (neg, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if neg {
-        out.push('-');
+}
+
+/// A finite float as its shortest round-trip decimal digits `d1 d2 ...`
+/// and the exponent of `d1` (`v = ±d1.d2... × 10^exp`).
+struct Decimal {
+    negative: bool,
+    /// ASCII digits, no leading or trailing zeros (`"0"` for zero).
+    digits: String,
+    exp: i32,
+}
+
+impl Decimal {
+    fn of(v: f64) -> Decimal {
+        // Rust's `{:e}` writes the shortest digits that read back as `v`,
+        // as Python's `repr` does: `1.234567e6`, `-5e-324`, `0e0`.
+        let sci = format!("{:e}", v.abs());
+        let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+        Decimal {
+            negative: v.is_sign_negative(),
+            digits: mantissa.chars().filter(char::is_ascii_digit).collect(),
+            exp: exp.parse().unwrap_or(0),
+        }
     }
-    // Go's %g-like rule as Python's floatToGoString applies it: positional
-    // for exponents in [-4, 6), scientific (two-digit exponent) otherwise.
-    if (-4..6).contains(&exp) {
-        if exp < 0 {
+
+    /// Python's `repr` rule: positional for exponents in [-4, 16).
+    fn positional(&self) -> bool {
+        (-4..16).contains(&self.exp)
+    }
+
+    /// `123.45`, `0.001`, `1000.0`.
+    fn write_positional(&self, out: &mut String) {
+        if self.negative {
+            out.push('-');
+        }
+        let digits = self.digits.as_str();
+        if self.exp < 0 {
             out.push_str("0.");
-            for _ in 0..(-exp - 1) {
+            for _ in 0..(-self.exp - 1) {
                 out.push('0');
             }
-            out.push_str(&digits);
-        } else {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(&digits);
-                for _ in digits.len()..int_len {
-                    out.push('0');
-                }
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
+            out.push_str(digits);
+            return;
+        }
+        let int_len = self.exp.unsigned_abs() as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(digits);
+            for _ in digits.len()..int_len {
+                out.push('0');
             }
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..int_len]);
             out.push('.');
-            out.push_str(&digits[1..]);
+            out.push_str(&digits[int_len..]);
         }
-        let sign = if exp < 0 { '-' } else { '+' };
-        let _ = write!(out, "e{sign}{:02}", exp.abs());
+    }
+
+    /// `1.5e+16`, `1e-05`: at least two exponent digits, as both Python and
+    /// Go write them.
+    fn write_scientific(&self, out: &mut String) {
+        if self.negative {
+            out.push('-');
+        }
+        let (first, rest) = self.digits.split_at(1.min(self.digits.len()));
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        let sign = if self.exp < 0 { '-' } else { '+' };
+        let _ = write!(out, "e{sign}{:02}", self.exp.unsigned_abs());
     }
 }
 
@@ -109,38 +170,124 @@ pub(crate) fn float_string(v: f64) -> String {
 mod tests {
     use super::float_string as f;
 
+    /// `(value, Python's floatToGoString(value), Python's str(value))`,
+    /// produced by Python 3.11 with prometheus_client 0.26
+    /// (`prometheus_client.utils.floatToGoString`, `str`). The rows go
+    /// around each switch-over point: exponent below 1e-4, Go's exponent
+    /// from 1e6 for positive values, Python's from 1e16.
+    const PYTHON: &[(f64, &str, &str)] = &[
+        (0.0, "0.0", "0.0"),
+        (-0.0, "-0.0", "-0.0"),
+        (1.0, "1.0", "1.0"),
+        (-1.0, "-1.0", "-1.0"),
+        (2.5, "2.5", "2.5"),
+        (0.005, "0.005", "0.005"),
+        (17.0, "17.0", "17.0"),
+        (123.456, "123.456", "123.456"),
+        (0.0001, "0.0001", "0.0001"),
+        (
+            9.999999999999999e-05,
+            "9.999999999999999e-05",
+            "9.999999999999999e-05",
+        ),
+        (1e-05, "1e-05", "1e-05"),
+        (-0.0001, "-0.0001", "-0.0001"),
+        (-1e-05, "-1e-05", "-1e-05"),
+        (1.5e-07, "1.5e-07", "1.5e-07"),
+        (999999.0, "999999.0", "999999.0"),
+        (999999.9999999999, "999999.9999999999", "999999.9999999999"),
+        (1000000.0, "1e+06", "1000000.0"),
+        (1234567.0, "1.234567e+06", "1234567.0"),
+        (1000000.5, "1.0000005e+06", "1000000.5"),
+        (-999999.0, "-999999.0", "-999999.0"),
+        (-1000000.0, "-1000000.0", "-1000000.0"),
+        (-1234567.0, "-1234567.0", "-1234567.0"),
+        (-1000000.5, "-1000000.5", "-1000000.5"),
+        (
+            9999999999999998.0,
+            "9.999999999999998e+15",
+            "9999999999999998.0",
+        ),
+        (1e+16, "1e+16", "1e+16"),
+        (1.5e+16, "1.5e+16", "1.5e+16"),
+        (
+            1.2345678901234567e+19,
+            "1.2345678901234567e+19",
+            "1.2345678901234567e+19",
+        ),
+        (1e+21, "1e+21", "1e+21"),
+        (1e+22, "1e+22", "1e+22"),
+        (
+            -9999999999999998.0,
+            "-9999999999999998.0",
+            "-9999999999999998.0",
+        ),
+        (-1e+16, "-1e+16", "-1e+16"),
+        (-1.5e+16, "-1.5e+16", "-1.5e+16"),
+        (-1e+22, "-1e+22", "-1e+22"),
+        (1600000000.123, "1.600000000123e+09", "1600000000.123"),
+        (
+            1796097533.816191,
+            "1.796097533816191e+09",
+            "1796097533.816191",
+        ),
+        (
+            -1796097533.816191,
+            "-1796097533.816191",
+            "-1796097533.816191",
+        ),
+        (
+            0.30000000000000004,
+            "0.30000000000000004",
+            "0.30000000000000004",
+        ),
+        (5e-324, "5e-324", "5e-324"),
+        (
+            1.7976931348623157e+308,
+            "1.7976931348623157e+308",
+            "1.7976931348623157e+308",
+        ),
+        (
+            -1.7976931348623157e+308,
+            "-1.7976931348623157e+308",
+            "-1.7976931348623157e+308",
+        ),
+        (f64::INFINITY, "+Inf", "inf"),
+        (f64::NEG_INFINITY, "-Inf", "-inf"),
+        (f64::NAN, "NaN", "nan"),
+    ];
+
     #[test]
-    fn floats_match_python_client() {
-        // Expected strings are Python's floatToGoString outputs.
-        let cases: &[(f64, &str)] = &[
-            (0.0, "0.0"),
-            (1.0, "1.0"),
-            (-1.0, "-1.0"),
-            (2.5, "2.5"),
-            (0.005, "0.005"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (123456.0, "123456.0"),
-            (1234567.0, "1.234567e+06"),
-            (1e21, "1e+21"),
-            (1.5e-7, "1.5e-07"),
-            (1_600_000_000.123, "1.600000000123e+09"),
-            (0.1 + 0.2, "0.30000000000000004"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NEG_INFINITY, "-Inf"),
-            (f64::NAN, "NaN"),
-            (10.0, "10.0"),
-            (100000.0, "100000.0"),
-        ];
-        for (v, want) in cases {
-            assert_eq!(f(*v), *want, "formatting {v:?}");
+    fn floats_match_python_float_to_go_string() {
+        for (v, go, _) in PYTHON {
+            assert_eq!(f(*v), *go, "floatToGoString({v:?})");
+        }
+    }
+
+    #[test]
+    fn floats_match_python_str() {
+        for (v, _, py) in PYTHON {
+            let mut s = String::new();
+            super::write_float_repr(&mut s, *v);
+            assert_eq!(s, *py, "str({v:?})");
         }
     }
 
     #[test]
     fn round_trips() {
-        for v in [0.1, 1.0 / 3.0, 12345.678, 9.999e-9, 7.25e300, -3.5e-300] {
+        for v in [
+            0.1,
+            1.0 / 3.0,
+            12345.678,
+            9.999e-9,
+            7.25e300,
+            -3.5e-300,
+            -1e15 - 0.5,
+        ] {
             assert_eq!(f(v).parse::<f64>().unwrap(), v);
+            let mut s = String::new();
+            super::write_float_repr(&mut s, v);
+            assert_eq!(s.parse::<f64>().unwrap(), v);
         }
     }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use promscribe::{default_registry, write_float, MetricFamily, Registry};
+use promscribe::{default_registry, write_float_repr, MetricFamily, Registry};
 
 /// The default timeout of one connection (connect, then send), as in
 /// Python's bridge.
@@ -464,8 +464,9 @@ pub(crate) fn format_lines(
                 out.push(if tags { '=' } else { '.' });
                 push_sanitized(&mut out, v);
             }
+            // As Python's bridge: `str(float(value))` and `int(now)`.
             out.push(' ');
-            write_float(&mut out, sample.value);
+            write_float_repr(&mut out, sample.value);
             out.push(' ');
             out.push_str(&now.to_string());
             out.push('\n');
@@ -505,7 +506,7 @@ mod tests {
             "http_requests_total.method.get.path._api_v1 3.0 1700000000\n\
              ns_temp -1.5 1700000000\n\
              ns_temp 2.0 1700000000\n\
-             ns_temp.x.inf +Inf 1700000000\n"
+             ns_temp.x.inf inf 1700000000\n"
         );
     }
 
@@ -533,15 +534,76 @@ mod tests {
     }
 
     #[test]
-    fn values_use_the_prometheus_float_format() {
+    fn values_are_written_as_python_str_of_the_float() {
+        // Expected strings are Python's `str(float)`, which its bridge writes.
         let mut g = MetricFamily::new("v", "V", MetricType::Gauge);
-        for v in [1e-7, 1e21, 0.25, -0.0] {
+        let values = [
+            1e-7,
+            1e21,
+            0.25,
+            -0.0,
+            1796097533.816191,
+            -1234567.0,
+            1e16,
+            1e15,
+        ];
+        for v in values {
             g.push("", vec![], v);
         }
         assert_eq!(
             format_lines(&[g], "", false, 1),
-            "v 1e-07 1\nv 1e+21 1\nv 0.25 1\nv -0.0 1\n"
+            "v 1e-07 1\nv 1e+21 1\nv 0.25 1\nv -0.0 1\nv 1796097533.816191 1\n\
+             v -1234567.0 1\nv 1e+16 1\nv 1000000000000000.0 1\n"
         );
+    }
+
+    /// The cases of Python's `tests/test_graphite_bridge.py` (its timer
+    /// gives 1434898897.5; the line carries `int(now)`).
+    #[test]
+    fn python_bridge_cases() {
+        let now = 1434898897;
+        let gauge = |name: &str, labels: &[(&str, &str)]| {
+            let mut g = MetricFamily::new(name, "help", MetricType::Gauge);
+            let labels = labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            g.push("", labels, 1.0);
+            vec![g]
+        };
+        let ab = gauge("labels", &[("a", "c"), ("b", "d")]);
+        let cases = [
+            (gauge("g", &[]), "", false, "g 1.0 1434898897\n"),
+            (ab.clone(), "", false, "labels.a.c.b.d 1.0 1434898897\n"),
+            (ab.clone(), "", true, "labels;a=c;b=d 1.0 1434898897\n"),
+            (
+                ab.clone(),
+                "pre.fix",
+                false,
+                "pre.fix.labels.a.c.b.d 1.0 1434898897\n",
+            ),
+            (
+                ab,
+                "pre.fix",
+                true,
+                "pre.fix.labels;a=c;b=d 1.0 1434898897\n",
+            ),
+            (
+                gauge("labels", &[("a", "c.:8")]),
+                "",
+                false,
+                "labels.a.c__8 1.0 1434898897\n",
+            ),
+            (
+                gauge("labels", &[("a", "c.:8")]),
+                "",
+                true,
+                "labels;a=c__8 1.0 1434898897\n",
+            ),
+        ];
+        for (families, prefix, tags, want) in cases {
+            assert_eq!(format_lines(&families, prefix, tags, now), want);
+        }
     }
 
     #[test]
