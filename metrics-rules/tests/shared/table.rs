@@ -7,18 +7,18 @@
 
 /// One declaration.
 #[derive(Debug, Clone, Copy)]
-pub struct Case {
+struct Case {
     /// `counter`, `gauge`, `histogram`, `summary`, `info` or `enum`.
-    pub kind: &'static str,
-    pub namespace: &'static str,
-    pub subsystem: &'static str,
-    pub name: &'static str,
-    pub unit: &'static str,
-    pub labels: &'static [&'static str],
+    kind: &'static str,
+    namespace: &'static str,
+    subsystem: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    labels: &'static [&'static str],
     /// `None`: the default buckets.
-    pub buckets: Option<&'static [f64]>,
+    buckets: Option<&'static [f64]>,
     /// The family name, or a part of the message both sides must give.
-    pub expect: Result<&'static str, &'static str>,
+    expect: Result<&'static str, &'static str>,
 }
 
 const ROW: Case = Case {
@@ -34,7 +34,7 @@ const ROW: Case = Case {
 
 const INF: f64 = f64::INFINITY;
 
-pub const CASES: &[Case] = &[
+const CASES: &[Case] = &[
     // test_namespace_subsystem_concatenated
     Case { kind: "counter", namespace: "a", subsystem: "b", name: "c_total", expect: Ok("a_b_c"), ..ROW },
     // test_invalid_names_raise / test_invalid_legacy_names_raise
