@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use promscribe_rules::{Kind, Part, RuleError};
+
 use crate::model::MetricType;
 
 /// A metric could not be built or updated.
@@ -10,6 +12,31 @@ use crate::model::MetricType;
 pub enum MetricError {
     /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
     InvalidMetricName(String),
+    /// A component of a metric name (`"namespace"`, `"subsystem"`,
+    /// `"metric name"`, `"unit"`) holds a character a metric name cannot,
+    /// or a leading digit where it starts the full name.
+    InvalidNamePart {
+        /// Which component.
+        part: &'static str,
+        /// Its value.
+        value: String,
+        /// Whether the problem is a leading digit (else a character).
+        leading_digit: bool,
+    },
+    /// The metric name is empty, or nothing but the suffix its type
+    /// removes (`_total` of a counter, `_info` of an info metric).
+    EmptyName {
+        /// The name given.
+        input: String,
+        /// The suffix removed; empty when the name itself is empty.
+        suffix: &'static str,
+    },
+    /// A state set (an enum) whose name is not a valid label name: its
+    /// states are exposed in a label named after it.
+    NameNotALabel {
+        /// The metric.
+        name: String,
+    },
     /// A label name does not match `[a-zA-Z_][a-zA-Z0-9_]*` or starts with `__`.
     InvalidLabelName {
         /// The metric.
@@ -99,35 +126,18 @@ pub enum MetricError {
 impl fmt::Display for MetricError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MetricError::InvalidMetricName(n) => write!(
-                f,
-                "invalid metric name `{n}`: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*"
-            ),
-            MetricError::InvalidLabelName { metric, label } => write!(
-                f,
-                "invalid label name `{label}` on metric `{metric}`: a label name must match \
-                 [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`"
-            ),
-            MetricError::ReservedLabelName {
-                metric,
-                label,
-                kind,
-            } => write!(
-                f,
-                "label name `{label}` is reserved on {kind} metric `{metric}`"
-            ),
-            MetricError::DuplicateLabelName { metric, label } => {
-                write!(f, "label name `{label}` appears twice on metric `{metric}`")
-            }
-            MetricError::UnitNotAllowed { name, kind } => {
-                write!(
-                    f,
-                    "metric `{name}` is of type {kind}, which cannot have a unit"
-                )
-            }
-            MetricError::InvalidBuckets { metric, reason } => {
-                write!(f, "invalid buckets for histogram `{metric}`: {reason}")
-            }
+            MetricError::InvalidMetricName(_)
+            | MetricError::InvalidNamePart { .. }
+            | MetricError::EmptyName { .. }
+            | MetricError::NameNotALabel { .. }
+            | MetricError::InvalidLabelName { .. }
+            | MetricError::ReservedLabelName { .. }
+            | MetricError::DuplicateLabelName { .. }
+            | MetricError::UnitNotAllowed { .. }
+            | MetricError::InvalidBuckets { .. } => match self.as_rule_error() {
+                Some(rule) => rule.fmt(f),
+                None => Ok(()),
+            },
             MetricError::LabelCount {
                 metric,
                 expected,
@@ -148,6 +158,9 @@ impl fmt::Display for MetricError {
                 "`{state}` is not a state of enum `{metric}`; its states are: {}",
                 states.join(", ")
             ),
+            MetricError::InvalidStates { metric, reason } if metric.is_empty() => {
+                write!(f, "invalid enum states: {reason}")
+            }
             MetricError::InvalidStates { metric, reason } => {
                 write!(f, "invalid states for enum `{metric}`: {reason}")
             }
@@ -163,3 +176,134 @@ impl fmt::Display for MetricError {
 }
 
 impl std::error::Error for MetricError {}
+
+pub(crate) fn rule_kind(kind: MetricType) -> Kind {
+    match kind {
+        MetricType::Counter => Kind::Counter,
+        MetricType::Gauge => Kind::Gauge,
+        MetricType::Histogram => Kind::Histogram,
+        MetricType::GaugeHistogram => Kind::GaugeHistogram,
+        MetricType::Summary => Kind::Summary,
+        MetricType::Info => Kind::Info,
+        MetricType::StateSet => Kind::StateSet,
+        MetricType::Unknown => Kind::Unknown,
+    }
+}
+
+fn metric_type(kind: Kind) -> MetricType {
+    match kind {
+        Kind::Counter => MetricType::Counter,
+        Kind::Gauge => MetricType::Gauge,
+        Kind::Histogram => MetricType::Histogram,
+        Kind::GaugeHistogram => MetricType::GaugeHistogram,
+        Kind::Summary => MetricType::Summary,
+        Kind::Info => MetricType::Info,
+        Kind::StateSet => MetricType::StateSet,
+        Kind::Unknown => MetricType::Unknown,
+    }
+}
+
+fn part_named(part: &str) -> Part {
+    match part {
+        "namespace" => Part::Namespace,
+        "subsystem" => Part::Subsystem,
+        "unit" => Part::Unit,
+        _ => Part::Name,
+    }
+}
+
+impl MetricError {
+    /// The shared rule this error reports, whose text is the message (the
+    /// declaration macros print the same one).
+    fn as_rule_error(&self) -> Option<RuleError> {
+        Some(match self.clone() {
+            MetricError::InvalidMetricName(name) => RuleError::InvalidMetricName { name },
+            MetricError::InvalidNamePart {
+                part,
+                value,
+                leading_digit,
+            } => RuleError::InvalidPart {
+                part: part_named(part),
+                value,
+                leading_digit,
+            },
+            MetricError::EmptyName { suffix: "", .. } => RuleError::EmptyName,
+            MetricError::EmptyName { input, suffix } => {
+                RuleError::EmptyAfterSuffix { input, suffix }
+            }
+            MetricError::NameNotALabel { name } => RuleError::NameNotALabel { name },
+            MetricError::InvalidLabelName { metric, label } => {
+                RuleError::InvalidLabelName { metric, label }
+            }
+            MetricError::ReservedLabelName {
+                metric,
+                label,
+                kind,
+            } => RuleError::ReservedLabelName {
+                metric,
+                label,
+                kind: rule_kind(kind),
+            },
+            MetricError::DuplicateLabelName { metric, label } => {
+                RuleError::DuplicateLabelName { metric, label }
+            }
+            MetricError::UnitNotAllowed { name, kind } => RuleError::UnitNotAllowed {
+                name,
+                kind: rule_kind(kind),
+            },
+            MetricError::InvalidBuckets { metric, reason } => RuleError::InvalidBuckets {
+                metric,
+                index: None,
+                reason,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl From<RuleError> for MetricError {
+    fn from(e: RuleError) -> Self {
+        match e {
+            RuleError::InvalidPart {
+                part,
+                value,
+                leading_digit,
+            } => MetricError::InvalidNamePart {
+                part: part.as_str(),
+                value,
+                leading_digit,
+            },
+            RuleError::EmptyName => MetricError::EmptyName {
+                input: String::new(),
+                suffix: "",
+            },
+            RuleError::EmptyAfterSuffix { input, suffix } => {
+                MetricError::EmptyName { input, suffix }
+            }
+            RuleError::InvalidMetricName { name } => MetricError::InvalidMetricName(name),
+            RuleError::UnitNotAllowed { name, kind } => MetricError::UnitNotAllowed {
+                name,
+                kind: metric_type(kind),
+            },
+            RuleError::NameNotALabel { name } => MetricError::NameNotALabel { name },
+            RuleError::InvalidLabelName { metric, label } => {
+                MetricError::InvalidLabelName { metric, label }
+            }
+            RuleError::ReservedLabelName {
+                metric,
+                label,
+                kind,
+            } => MetricError::ReservedLabelName {
+                metric,
+                label,
+                kind: metric_type(kind),
+            },
+            RuleError::DuplicateLabelName { metric, label } => {
+                MetricError::DuplicateLabelName { metric, label }
+            }
+            RuleError::InvalidBuckets { metric, reason, .. } => {
+                MetricError::InvalidBuckets { metric, reason }
+            }
+        }
+    }
+}

@@ -785,8 +785,17 @@ impl StateSetMetricFamily {
     /// assert!(promscribe::StateSetMetricFamily::new("disk", "help", &["disk"]).is_err());
     /// assert!(promscribe::StateSetMetricFamily::new("disk", "help", &["device"]).is_ok());
     /// ```
+    ///
+    /// Its name is also the label holding the state, so it must be a valid
+    /// label name:
+    ///
+    /// ```
+    /// assert!(promscribe::StateSetMetricFamily::new("ns:disk", "help", &[]).is_err());
+    /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
-        Builder::new(name, help, MetricType::StateSet, label_names).map(Self)
+        let builder = Builder::new(name, help, MetricType::StateSet, label_names)?;
+        crate::names::check_stateset_name(name)?;
+        Ok(Self(builder))
     }
 
     /// A family of one unlabelled set of states (Python's `value=`).

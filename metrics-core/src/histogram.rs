@@ -55,58 +55,65 @@ impl Buckets {
         Buckets(BucketsRepr::Static(bounds))
     }
 
+    /// The largest number of buckets, counting `+Inf`
+    /// ([`promscribe_rules::MAX_BUCKETS`]): more is an error, never an
+    /// allocation the size of the request.
+    ///
+    /// ```
+    /// use promscribe::Buckets;
+    /// assert!(Buckets::linear(1.0, 1.0, Buckets::MAX - 1).is_ok());
+    /// assert!(Buckets::linear(1.0, 1.0, Buckets::MAX).is_err());
+    /// ```
+    pub const MAX: usize = promscribe_rules::MAX_BUCKETS;
+
     /// Checks and builds bucket bounds: they must be strictly increasing and
-    /// not NaN; `+Inf` is appended when missing.
+    /// not NaN; `+Inf` is appended when missing. A histogram needs at least
+    /// two buckets counting `+Inf` (so `[]` and `[+Inf]` are errors, as in
+    /// Python's client) and at most [`Buckets::MAX`].
     ///
     /// ```
     /// let b = promscribe::Buckets::new([0.1, 1.0, 10.0]).unwrap();
     /// assert_eq!(b.bounds(), &[0.1, 1.0, 10.0, f64::INFINITY]);
     /// assert!(promscribe::Buckets::new([1.0, 0.5]).is_err());
+    /// assert!(promscribe::Buckets::new([f64::INFINITY]).is_err());
     /// ```
     pub fn new(bounds: impl IntoIterator<Item = f64>) -> Result<Self, MetricError> {
-        let mut v: Vec<f64> = bounds.into_iter().collect();
-        let err = |reason: String| MetricError::InvalidBuckets {
-            metric: String::new(),
-            reason,
-        };
-        if v.iter().any(|b| b.is_nan()) {
-            return Err(err("a bucket bound is NaN".into()));
-        }
-        if let Some(w) = v.windows(2).find(|w| w[0] >= w[1]) {
-            return Err(err(format!(
-                "buckets must be in strictly increasing order, but {} is followed by {}",
-                float_string(w[0]),
-                float_string(w[1])
-            )));
-        }
-        if v.last() != Some(&f64::INFINITY) {
-            v.push(f64::INFINITY);
-        }
+        // Never collect more than one bound past the limit.
+        let v: Vec<f64> = bounds
+            .into_iter()
+            .take(promscribe_rules::MAX_BUCKETS + 1)
+            .collect();
+        let v = promscribe_rules::check_buckets("", &v)?;
         Ok(Buckets(BucketsRepr::Shared(v.into())))
     }
 
     /// `count` buckets starting at `start`, each `width` wider, then `+Inf`.
+    /// `start` and `width` must be finite, `width` positive and `count`
+    /// between 1 and `Buckets::MAX - 1`; anything else is an error.
     ///
     /// ```
     /// let b = promscribe::Buckets::linear(1.0, 1.0, 3).unwrap();
     /// assert_eq!(b.bounds(), &[1.0, 2.0, 3.0, f64::INFINITY]);
+    /// assert!(promscribe::Buckets::linear(1.0, 1.0, usize::MAX).is_err());
     /// ```
     pub fn linear(start: f64, width: f64, count: usize) -> Result<Self, MetricError> {
-        Self::new((0..count).map(|i| start + width * i as f64))
+        let v = promscribe_rules::linear_buckets("", start, width, count)?;
+        Ok(Buckets(BucketsRepr::Shared(v.into())))
     }
 
-    /// `count` buckets starting at `start`, each `factor` times the last.
+    /// `count` buckets starting at `start`, each `factor` times the last,
+    /// then `+Inf`. `start` must be finite and positive, `factor` finite
+    /// and above 1, `count` between 1 and `Buckets::MAX - 1`, and every
+    /// bound finite; anything else is an error.
     ///
     /// ```
     /// let b = promscribe::Buckets::exponential(1.0, 10.0, 3).unwrap();
     /// assert_eq!(b.bounds(), &[1.0, 10.0, 100.0, f64::INFINITY]);
+    /// assert!(promscribe::Buckets::exponential(1.0, f64::INFINITY, 3).is_err());
     /// ```
     pub fn exponential(start: f64, factor: f64, count: usize) -> Result<Self, MetricError> {
-        Self::new((0..count).scan(start, |b, _| {
-            let cur = *b;
-            *b *= factor;
-            Some(cur)
-        }))
+        let v = promscribe_rules::exponential_buckets("", start, factor, count)?;
+        Ok(Buckets(BucketsRepr::Shared(v.into())))
     }
 
     /// The upper bounds, `+Inf` last.
@@ -371,6 +378,7 @@ mod tests {
         assert!(Buckets::new([f64::NAN]).is_err());
         let b = Buckets::new([1.0, f64::INFINITY]).unwrap();
         assert_eq!(b.bounds().len(), 2);
-        assert_eq!(Buckets::new([]).unwrap().bounds(), &[f64::INFINITY]);
+        assert!(Buckets::new([]).is_err());
+        assert!(Buckets::new([f64::INFINITY]).is_err());
     }
 }

@@ -57,10 +57,8 @@ impl Info {
     /// use promscribe::{Info, Opts};
     /// assert!(Info::with_opts(Opts::new("build", "B").unit("seconds")).is_err());
     /// ```
-    pub fn with_opts(mut opts: Opts) -> Result<Arc<Self>, MetricError> {
-        if let Some(stripped) = opts.name.strip_suffix("_info") {
-            opts.name = stripped.to_owned();
-        }
+    pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        // The name rules strip the `_info` suffix (promscribe-rules).
         let meta = MetaRef::Shared(Arc::new(opts.into_meta(MetricType::Info)?));
         Ok(Arc::new(Info {
             owner: meta.clone(),

@@ -1,7 +1,10 @@
 //! Name rules of the Prometheus data model, checked for metrics built at
-//! run time (the declaration macros check the same rules at compile time).
+//! run time. The rules themselves live in `promscribe-rules`, which the
+//! declaration macros call at compile time: one set of rules, one message.
 
-use crate::error::MetricError;
+use promscribe_rules::NameParts;
+
+use crate::error::{rule_kind, MetricError};
 use crate::model::MetricType;
 
 /// Whether `name` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
@@ -11,12 +14,7 @@ use crate::model::MetricType;
 /// assert!(!promscribe::is_valid_metric_name("0day"));
 /// ```
 pub fn is_valid_metric_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    match bytes.next() {
-        Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':' => {}
-        _ => return false,
-    }
-    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    promscribe_rules::is_valid_metric_name(name)
 }
 
 /// Whether `name` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`, not
@@ -27,17 +25,13 @@ pub fn is_valid_metric_name(name: &str) -> bool {
 /// assert!(!promscribe::is_valid_label_name("__name__"));
 /// ```
 pub fn is_valid_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    match bytes.next() {
-        Some(b) if b.is_ascii_alphabetic() || b == b'_' => {}
-        _ => return false,
-    }
-    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') && !name.starts_with("__")
+    promscribe_rules::is_valid_label_name(name)
 }
 
 /// Builds the family name the way Python's client does:
-/// `namespace_subsystem_name`, a counter's `_total` stripped, `_unit`
-/// appended when missing. Then checks it.
+/// `namespace_subsystem_name`, a counter's `_total` (an info metric's
+/// `_info`) stripped, `_unit` appended when missing. Each component is
+/// checked on its own, so that an error blames the right one.
 pub(crate) fn full_name(
     kind: MetricType,
     name: &str,
@@ -45,30 +39,13 @@ pub(crate) fn full_name(
     subsystem: &str,
     unit: &str,
 ) -> Result<String, MetricError> {
-    let mut full = String::new();
-    for part in [namespace, subsystem] {
-        if !part.is_empty() {
-            full.push_str(part);
-            full.push('_');
-        }
-    }
-    full.push_str(name);
-    if kind == MetricType::Counter && full.ends_with("_total") {
-        full.truncate(full.len() - "_total".len());
-    }
-    if !unit.is_empty() {
-        if matches!(kind, MetricType::Info | MetricType::StateSet) {
-            return Err(MetricError::UnitNotAllowed { name: full, kind });
-        }
-        if !full.ends_with(&format!("_{unit}")) {
-            full.push('_');
-            full.push_str(unit);
-        }
-    }
-    if !is_valid_metric_name(&full) {
-        return Err(MetricError::InvalidMetricName(full));
-    }
-    Ok(full)
+    let parts = NameParts {
+        namespace,
+        subsystem,
+        name,
+        unit,
+    };
+    Ok(promscribe_rules::full_name(rule_kind(kind), &parts)?)
 }
 
 /// Checks label names for a metric of the given type.
@@ -77,35 +54,16 @@ pub(crate) fn check_label_names<S: AsRef<str>>(
     kind: MetricType,
     labels: &[S],
 ) -> Result<(), MetricError> {
-    for (i, label) in labels.iter().enumerate() {
-        let label = label.as_ref();
-        if !is_valid_label_name(label) {
-            return Err(MetricError::InvalidLabelName {
-                metric: metric.to_owned(),
-                label: label.to_owned(),
-            });
-        }
-        let reserved = match kind {
-            MetricType::Histogram | MetricType::GaugeHistogram => label == "le",
-            MetricType::Summary => label == "quantile",
-            MetricType::StateSet => label == metric,
-            _ => false,
-        };
-        if reserved {
-            return Err(MetricError::ReservedLabelName {
-                metric: metric.to_owned(),
-                label: label.to_owned(),
-                kind,
-            });
-        }
-        if labels[..i].iter().any(|l| l.as_ref() == label) {
-            return Err(MetricError::DuplicateLabelName {
-                metric: metric.to_owned(),
-                label: label.to_owned(),
-            });
-        }
-    }
-    Ok(())
+    Ok(promscribe_rules::check_label_names(
+        metric,
+        rule_kind(kind),
+        labels,
+    )?)
+}
+
+/// Checks the name of a state set (an enum), which is also a label name.
+pub(crate) fn check_stateset_name(name: &str) -> Result<(), MetricError> {
+    Ok(promscribe_rules::check_stateset_name(name)?)
 }
 
 #[cfg(test)]
@@ -148,7 +106,7 @@ mod tests {
         ));
         assert!(matches!(
             c("bad-name", "", "", ""),
-            Err(MetricError::InvalidMetricName(n)) if n == "bad-name"
+            Err(MetricError::InvalidNamePart { part: "metric name", value, .. }) if value == "bad-name"
         ));
     }
 

@@ -6,7 +6,9 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp, Visibility};
 
-use crate::names::{is_valid_label_name, is_valid_metric_name};
+use crate::names::{
+    check_buckets, check_label_name, full_name, NameParts, Part, RuleError, RuleKind,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -72,11 +74,15 @@ impl Kind {
         }
     }
 
-    fn reserved_label(self) -> Option<&'static str> {
+    /// The kind the shared rules know.
+    fn rule_kind(self) -> RuleKind {
         match self {
-            Kind::Histogram => Some("le"),
-            Kind::Summary => Some("quantile"),
-            _ => None,
+            Kind::Counter => RuleKind::Counter,
+            Kind::Gauge => RuleKind::Gauge,
+            Kind::Histogram => RuleKind::Histogram,
+            Kind::Summary => RuleKind::Summary,
+            Kind::Info => RuleKind::Info,
+            Kind::Enum => RuleKind::StateSet,
         }
     }
 }
@@ -211,6 +217,7 @@ fn number(e: &Expr) -> Option<f64> {
 fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
     let mut labels: Option<Vec<LitStr>> = None;
     let mut buckets: Option<Vec<f64>> = None;
+    let mut bucket_input: Option<(Vec<f64>, Vec<Expr>, Expr)> = None;
     let mut states: Option<Vec<LitStr>> = None;
     let (mut namespace, mut subsystem, mut unit) = (None, None, None);
     let mut seen: Vec<String> = Vec::new();
@@ -249,48 +256,12 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
                     errors.push(e);
                     Vec::new()
                 }) {
-                    let s = match string_option(key, &e) {
-                        Ok(s) => s,
+                    match string_option(key, &e) {
+                        Ok(s) => out.push(s),
                         Err(err) => {
                             errors.push(err);
-                            LitStr::new(&format!("__invalid{}", out.len()), e.span())
+                            out.push(LitStr::new(&format!("__invalid{}", out.len()), e.span()));
                         }
-                    };
-                    let v = s.value();
-                    let problem = if v.starts_with("__invalid") {
-                        None
-                    } else if !is_valid_label_name(&v) {
-                        Some(syn::Error::new_spanned(
-                            &s,
-                            format!("invalid label name `{v}`: a label name must match [a-zA-Z_][a-zA-Z0-9_]*"),
-                        ))
-                    } else if v.starts_with("__") {
-                        Some(syn::Error::new_spanned(
-                            &s,
-                            format!("invalid label name `{v}`: names starting with `__` are reserved for Prometheus"),
-                        ))
-                    } else if kind.reserved_label() == Some(v.as_str()) {
-                        Some(syn::Error::new_spanned(
-                            &s,
-                            format!(
-                                "label name `{v}` is reserved on a {}: its series use it",
-                                kind.noun()
-                            ),
-                        ))
-                    } else if out.iter().any(|o| o.value() == v) {
-                        Some(syn::Error::new_spanned(
-                            &s,
-                            format!("label name `{v}` appears twice"),
-                        ))
-                    } else {
-                        None
-                    };
-                    match problem {
-                        Some(err) => {
-                            errors.push(err);
-                            out.push(LitStr::new(&format!("__invalid{}", out.len()), s.span()));
-                        }
-                        None => out.push(s),
                     }
                 }
                 if out.is_empty() && matches!(value, Expr::Array(_)) {
@@ -309,36 +280,16 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
                 });
                 let mut out: Vec<f64> = Vec::new();
                 for e in &elems {
-                    let Some(v) = number(e) else {
-                        errors.push(syn::Error::new_spanned(
+                    match number(e) {
+                        Some(v) => out.push(v),
+                        None => errors.push(syn::Error::new_spanned(
                             e,
                             "a bucket bound must be a number literal",
-                        ));
-                        continue;
-                    };
-                    if let Some(prev) = out.last() {
-                        if v <= *prev {
-                            errors.push(syn::Error::new_spanned(
-                                e,
-                                format!(
-                                    "buckets must be in strictly increasing order: {v:?} comes after {prev:?}"
-                                ),
-                            ));
-                            continue;
-                        }
+                        )),
                     }
-                    out.push(v);
                 }
-                if elems.is_empty() && matches!(value, Expr::Array(_)) {
-                    errors.push(syn::Error::new_spanned(
-                        value,
-                        "`buckets` is empty: leave the option out for the default buckets",
-                    ));
-                } else if !out.is_empty() {
-                    if out.last() != Some(&f64::INFINITY) {
-                        out.push(f64::INFINITY);
-                    }
-                    buckets = Some(out);
+                if matches!(value, Expr::Array(_)) && out.len() == elems.len() {
+                    bucket_input = Some((out, elems, value.clone()));
                 }
             }
             "states" => {
@@ -382,63 +333,89 @@ fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
         }
     }
 
-    // The full name, as Python's client builds it.
-    let mut full = String::new();
-    for part in [&namespace, &subsystem].into_iter().flatten() {
-        if !part.value().is_empty() {
-            full.push_str(&part.value());
-            full.push('_');
-        }
-    }
+    // The full name, by the rules the run-time constructors use too.
+    let value_of = |s: &Option<LitStr>| s.as_ref().map(LitStr::value).unwrap_or_default();
+    let (ns_value, ss_value, unit_value) =
+        (value_of(&namespace), value_of(&subsystem), value_of(&unit));
     let name = input.name.value();
-    full.push_str(&name);
-    if kind == Kind::Counter && full.ends_with("_total") {
-        full.truncate(full.len() - "_total".len());
-    }
-    if kind == Kind::Info && full.ends_with("_info") {
-        full.truncate(full.len() - "_info".len());
-    }
-    let unit_value = unit.as_ref().map(LitStr::value).unwrap_or_default();
-    if let Some(u) = &unit {
-        let valid = unit_value.is_empty() || is_valid_label_name(&unit_value);
-        if !valid {
+    let parts = NameParts {
+        namespace: &ns_value,
+        subsystem: &ss_value,
+        name: &name,
+        unit: &unit_value,
+    };
+    let full = match full_name(kind.rule_kind(), &parts) {
+        Ok(full) => full,
+        Err(e) => {
+            let blamed = match e.part() {
+                Some(Part::Namespace) => namespace.as_ref(),
+                Some(Part::Subsystem) => subsystem.as_ref(),
+                Some(Part::Unit) => unit.as_ref(),
+                // An enum's name is also a label name: point at the
+                // prefix that holds the `:`, if one does.
+                _ if matches!(e, RuleError::NameNotALabel { .. }) => [&namespace, &subsystem]
+                    .into_iter()
+                    .flatten()
+                    .find(|p| p.value().contains(':')),
+                _ => None,
+            };
             errors.push(syn::Error::new_spanned(
-                u,
-                format!("invalid unit `{unit_value}`: a unit must match [a-zA-Z_][a-zA-Z0-9_]*"),
+                blamed.unwrap_or(&input.name),
+                e.to_string(),
             ));
+            // Keep going with a stand-in so that the labels are still checked.
+            [
+                ns_value.as_str(),
+                ss_value.as_str(),
+                name.as_str(),
+                unit_value.as_str(),
+            ]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("_")
         }
-        if valid && !unit_value.is_empty() && !full.ends_with(&format!("_{unit_value}")) {
-            full.push('_');
-            full.push_str(&unit_value);
+    };
+    if let Some(ls) = &mut labels {
+        let mut checked: Vec<String> = Vec::new();
+        for (i, l) in ls.iter_mut().enumerate() {
+            let v = l.value();
+            if v.starts_with("__invalid") {
+                continue;
+            }
+            if let Err(e) = check_label_name(&full, kind.rule_kind(), &v, &checked) {
+                errors.push(syn::Error::new_spanned(&*l, e.to_string()));
+                *l = LitStr::new(&format!("__invalid{i}"), l.span());
+            } else {
+                checked.push(v);
+            }
         }
     }
-    if !is_valid_metric_name(&name) || !is_valid_metric_name(&full) {
-        errors.push(syn::Error::new_spanned(
-            &input.name,
-            format!(
-                "invalid metric name `{full}`: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*"
-            ),
-        ));
-    }
-    if kind == Kind::Enum {
-        if states.is_none() {
-            errors.push(syn::Error::new(
-                Span::call_site(),
-                "enumeration! needs its states: add `states = [\"first\", \"second\", ...]` (the first is the default)",
-            ));
-        }
-        // An enum's series are labelled with its own name.
-        if let Some(ls) = &mut labels {
-            for l in ls.iter_mut() {
-                if l.value() == full {
-                    errors.push(syn::Error::new_spanned(
-                        &*l,
-                        format!("label name `{full}` is reserved on this enum: its series use the metric's name as the state label"),
-                    ));
-                    *l = LitStr::new("__invalid_state_label", l.span());
+    if let Some((values, elems, list)) = bucket_input {
+        match check_buckets(&full, &values) {
+            Ok(b) => buckets = Some(b),
+            Err(e) => {
+                let at = match &e {
+                    RuleError::InvalidBuckets { index: Some(i), .. } => elems.get(*i),
+                    _ => None,
+                };
+                let hint = if values.is_empty() {
+                    "; leave the option out for the default buckets"
+                } else {
+                    ""
+                };
+                match at {
+                    Some(el) => errors.push(syn::Error::new_spanned(el, format!("{e}{hint}"))),
+                    None => errors.push(syn::Error::new_spanned(list, format!("{e}{hint}"))),
                 }
             }
         }
+    }
+    if kind == Kind::Enum && states.is_none() {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            "enumeration! needs its states: add `states = [\"first\", \"second\", ...]` (the first is the default)",
+        ));
     }
     let states = match states {
         Some(s) if !s.is_empty() => Some(s),
@@ -601,5 +578,134 @@ pub(crate) fn declare(kind: Kind, input: TokenStream) -> TokenStream {
         let errors = errors.iter().map(syn::Error::to_compile_error);
         let item = expand(model, false);
         quote!(#(#errors)* #item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The macro's side of the agreement on the shared table of names:
+    //! each row goes through `declare`, the expansion itself, and must give
+    //! the family name or the message the table expects (the runtime's
+    //! side is `tests/rules_agree.rs` at the workspace root).
+
+    use super::*;
+    use proc_macro2::TokenTree;
+    use syn::punctuated::Punctuated;
+
+    include!("../../metrics-rules/tests/shared/table.rs");
+
+    fn kind_of(s: &str) -> Kind {
+        match s {
+            "counter" => Kind::Counter,
+            "gauge" => Kind::Gauge,
+            "histogram" => Kind::Histogram,
+            "summary" => Kind::Summary,
+            "info" => Kind::Info,
+            "enum" => Kind::Enum,
+            other => panic!("unknown kind `{other}` in the table"),
+        }
+    }
+
+    fn bound(v: f64) -> TokenStream {
+        if v == f64::INFINITY {
+            quote!(f64::INFINITY)
+        } else {
+            let lit = proc_macro2::Literal::f64_unsuffixed(v.abs());
+            if v < 0.0 {
+                quote!(-#lit)
+            } else {
+                quote!(#lit)
+            }
+        }
+    }
+
+    /// The macro input of a row.
+    fn input(c: &Case) -> TokenStream {
+        let name = c.name;
+        let mut opts: Vec<TokenStream> = Vec::new();
+        for (key, value) in [
+            ("namespace", c.namespace),
+            ("subsystem", c.subsystem),
+            ("unit", c.unit),
+        ] {
+            if !value.is_empty() {
+                let key = Ident::new(key, Span::call_site());
+                opts.push(quote!(#key = #value));
+            }
+        }
+        if !c.labels.is_empty() {
+            let labels = c.labels;
+            opts.push(quote!(labels = [#(#labels),*]));
+        }
+        if let Some(b) = c.buckets {
+            let b = b.iter().map(|v| bound(*v));
+            opts.push(quote!(buckets = [#(#b),*]));
+        }
+        if c.kind == "enum" {
+            opts.push(quote!(states = ["a", "b"]));
+        }
+        quote!(S, #name, "help" #(, #opts)*)
+    }
+
+    /// The `compile_error!` messages of an expansion, and the family name
+    /// given to `Meta::new_static`.
+    fn read(ts: TokenStream, errors: &mut Vec<String>, name: &mut Option<String>) {
+        let tokens: Vec<TokenTree> = ts.into_iter().collect();
+        for (i, t) in tokens.iter().enumerate() {
+            match t {
+                TokenTree::Ident(id) if id == "compile_error" || id == "new_static" => {
+                    let group = tokens[i + 1..].iter().find_map(|t| match t {
+                        TokenTree::Group(g) => Some(g.stream()),
+                        _ => None,
+                    });
+                    let Some(group) = group else { continue };
+                    if id == "compile_error" {
+                        let msg: LitStr = syn::parse2(group).expect("a message literal");
+                        errors.push(msg.value());
+                    } else {
+                        let args = syn::parse::Parser::parse2(
+                            Punctuated::<Expr, Token![,]>::parse_terminated,
+                            group,
+                        )
+                        .expect("new_static arguments");
+                        if let Some(Expr::Lit(ExprLit {
+                            lit: Lit::Str(s), ..
+                        })) = args.iter().nth(1)
+                        {
+                            *name = Some(s.value());
+                        }
+                    }
+                }
+                TokenTree::Group(g) => read(g.stream(), errors, name),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_macros_follow_the_shared_table() {
+        for case in CASES {
+            let out = declare(kind_of(case.kind), input(case));
+            let (mut errors, mut name) = (Vec::new(), None);
+            read(out, &mut errors, &mut name);
+            match case.expect {
+                Ok(want) => {
+                    assert!(errors.is_empty(), "{case:?} refused: {errors:?}");
+                    assert_eq!(name.as_deref(), Some(want), "{case:?}");
+                }
+                Err(want) => {
+                    assert_eq!(
+                        errors.len(),
+                        1,
+                        "{case:?}: one message expected: {errors:?}"
+                    );
+                    assert!(
+                        errors[0].contains(want),
+                        "{case:?}: `{}` does not say `{want}`",
+                        errors[0]
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,22 +1,7 @@
-//! The Prometheus name rules, checked at compile time. The run-time
-//! constructors of promscribe check the same rules (`names.rs` there).
+//! The name rules, checked at compile time: they live in
+//! `promscribe-rules`, which the run-time constructors of promscribe call
+//! too, so both accept and refuse the same names with the same message.
 
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
-pub(crate) fn is_valid_metric_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    match bytes.next() {
-        Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':' => {}
-        _ => return false,
-    }
-    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
-}
-
-/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`.
-pub(crate) fn is_valid_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    match bytes.next() {
-        Some(b) if b.is_ascii_alphabetic() || b == b'_' => {}
-        _ => return false,
-    }
-    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
+pub(crate) use promscribe_rules::{
+    check_buckets, check_label_name, full_name, Kind as RuleKind, NameParts, Part, RuleError,
+};

@@ -1,0 +1,2 @@
+promscribe::counter!(C, "_total", "help");
+fn main() {}

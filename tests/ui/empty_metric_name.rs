@@ -1,0 +1,2 @@
+promscribe::gauge!(G, "", "help");
+fn main() {}

@@ -1,0 +1,2 @@
+promscribe::enumeration!(E, "ns:task_state", "help", states = ["a", "b"]);
+fn main() {}

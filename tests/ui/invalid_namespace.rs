@@ -1,0 +1,2 @@
+promscribe::counter!(C, "requests_total", "help", namespace = "my-app");
+fn main() {}

@@ -1,0 +1,2 @@
+promscribe::gauge!(G, "up", "help", namespace = "app", subsystem = "http(s)");
+fn main() {}

@@ -1,0 +1,2 @@
+promscribe::gauge!(G, "up", "help", namespace = "9app");
+fn main() {}
