@@ -21,7 +21,7 @@
 //! |---|---|---|
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions (HTTP client: ureq) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
-//! | `textfile` | yes | [`write_to_textfile`] (std only) |
+//! | `textfile` | yes | [`write_to_textfile`] (tempfile) |
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots) |
 //! | `gzip` | yes | gzip-compressed push bodies ([`PushgatewayBuilder::gzip`]) |
 
