@@ -36,7 +36,7 @@ mod push;
 mod textfile;
 
 pub use http::{router, router_for};
-pub use server::{start_http_server, ServerHandle};
+pub use server::{start_http_server, start_http_server_with, ServerHandle, ServerOptions};
 
 #[cfg(feature = "graphite")]
 pub use graphite::{GraphiteBridge, GraphiteHandle, DEFAULT_GRAPHITE_TIMEOUT};
