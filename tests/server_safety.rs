@@ -115,9 +115,23 @@ fn closed_by_server(
     let (tx, rx) = mpsc::channel();
     reader.set_read_timeout(Some(bound)).expect("read timeout");
     std::thread::spawn(move || {
+        // The server may answer (a 408) before it closes: read to the end,
+        // at most 64 reads.
         let mut buf = [0_u8; 1024];
-        let closed = matches!(reader.read(&mut buf), Ok(0))
-            || matches!(reader.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset);
+        let mut closed = false;
+        for _ in 0..64 {
+            match reader.read(&mut buf) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(_) => continue,
+                Err(e) => {
+                    closed = e.kind() == std::io::ErrorKind::ConnectionReset;
+                    break;
+                }
+            }
+        }
         let _ = tx.send(closed);
     });
     let mut writer = stream.try_clone().expect("clone");
