@@ -247,6 +247,57 @@ fn grouping_values_with_slash_empty_and_special_characters() {
     assert_eq!(group(&gw, &want), None);
 }
 
+/// Python's URL rules (base64 for a space, `/` or an empty value,
+/// `quote_plus` for the rest) give the gateway the labels as they were:
+/// each value alone in a group of its own, then all in one group.
+#[test]
+fn grouping_values_python_escapes_are_stored_as_given() {
+    let gw = start_gateway();
+    let gateway = Pushgateway::new(&gw.addr).expect("gateway");
+    let r = registry_with(&[("stored", 1.0)]);
+    let escaped = [
+        "value with spaces",
+        "a/b",
+        "a+b",
+        "a&b",
+        "é",
+        "",
+        "a+b&c é/d",
+    ];
+    for value in escaped {
+        let key = GroupingKey::new().with("v", value);
+        gateway.push("esc", &key, &r).expect("push");
+        let got = group(&gw, &[("job", "esc"), ("v", value)])
+            .unwrap_or_else(|| panic!("no group for {value:?}: {:#?}", groups(&gw)));
+        assert_eq!(values(&got), map(&[("stored", 1.0)]));
+        gateway.delete("esc", &key).expect("delete");
+        assert_eq!(group(&gw, &[("job", "esc"), ("v", value)]), None);
+    }
+    let key: GroupingKey = [
+        ("space", "value with spaces"),
+        ("slash", "/x/y"),
+        ("plus", "1+1"),
+        ("amp", "a&b"),
+        ("accent", "é"),
+        ("empty", ""),
+    ]
+    .into();
+    gateway.push("job with space", &key, &r).expect("push");
+    let want = [
+        ("job", "job with space"),
+        ("space", "value with spaces"),
+        ("slash", "/x/y"),
+        ("plus", "1+1"),
+        ("amp", "a&b"),
+        ("accent", "é"),
+        ("empty", ""),
+    ];
+    let got = group(&gw, &want).unwrap_or_else(|| panic!("group missing: {:#?}", groups(&gw)));
+    assert_eq!(values(&got), map(&[("stored", 1.0)]));
+    gateway.delete("job with space", &key).expect("delete");
+    assert_eq!(group(&gw, &want), None);
+}
+
 #[test]
 fn instance_ip_grouping_key_is_usable() {
     let gw = start_gateway();

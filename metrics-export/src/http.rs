@@ -1,8 +1,11 @@
 //! The axum router serving `/metrics`.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use axum::extract::RawQuery;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use promscribe::{
@@ -34,6 +37,12 @@ where
 /// `GET /metrics?name[]=a&name[]=b` serves only the samples with those
 /// names (as Python's client does), e.g. to scrape a few series often.
 ///
+/// A collector (or a gauge's function) that panics during a scrape makes
+/// that scrape a `500 Internal Server Error` with a short message, logged
+/// through `tracing`; nothing of the other collectors' output is sent, and
+/// the next scrape is served as usual. (With `panic = "abort"` a panic
+/// ends the process instead.)
+///
 /// ```
 /// use std::sync::OnceLock;
 /// static REGISTRY: OnceLock<promscribe::Registry> = OnceLock::new();
@@ -46,14 +55,51 @@ where
 {
     Router::new().route(
         "/metrics",
-        get(move |RawQuery(query): RawQuery| async move {
+        get(move |RawQuery(query): RawQuery| async move { scrape(registry, query.as_deref()) }),
+    )
+}
+
+/// At most this much of a panic's message goes into the answer.
+const MAX_PANIC_MESSAGE_BYTES: usize = 200;
+
+/// The answer to one scrape: the whole exposition, or a 500 if a collector
+/// panicked while it was being made (the partial text is dropped).
+fn scrape(registry: &Registry, query: Option<&str>) -> Response {
+    match catch_unwind(AssertUnwindSafe(|| exposition(registry, query))) {
+        Ok(text) => ([(CONTENT_TYPE, TEXT_CONTENT_TYPE)], text).into_response(),
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(panic = %message, "a collector panicked during a scrape");
             (
-                [(CONTENT_TYPE, TEXT_CONTENT_TYPE)],
-                exposition(registry, query.as_deref()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("error collecting metrics: a collector panicked: {message}\n"),
             )
                 .into_response()
-        }),
-    )
+        }
+    }
+}
+
+/// The text of a panic, on one line, cut (with `...`) after
+/// [`MAX_PANIC_MESSAGE_BYTES`].
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.len() <= MAX_PANIC_MESSAGE_BYTES {
+        return one_line;
+    }
+    let mut end = MAX_PANIC_MESSAGE_BYTES;
+    while !one_line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &one_line[..end])
 }
 
 /// The text exposition, restricted to the `name[]` query parameters when
@@ -85,4 +131,23 @@ fn log_clashes_once(registry: &'static Registry) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_messages_are_short_and_on_one_line() {
+        let short: Box<dyn std::any::Any + Send> = Box::new("boom\nagain");
+        assert_eq!(panic_message(short.as_ref()), "boom again");
+        let long: Box<dyn std::any::Any + Send> = Box::new("é".repeat(300));
+        let cut = panic_message(long.as_ref());
+        assert!(
+            cut.ends_with("...") && cut.len() <= MAX_PANIC_MESSAGE_BYTES + 3,
+            "{cut}"
+        );
+        let other: Box<dyn std::any::Any + Send> = Box::new(42_u8);
+        assert_eq!(panic_message(other.as_ref()), "(no message)");
+    }
 }

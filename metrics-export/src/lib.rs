@@ -28,7 +28,7 @@
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
 //! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
-//! | `textfile` | yes | [`write_to_textfile`] (std only) |
+//! | `textfile` | yes | [`write_to_textfile`] (tempfile) |
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
@@ -55,7 +55,7 @@ mod textfile;
 pub use http::{router, router_for};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use server::{start_http_server, ServerHandle};
+pub use server::{start_http_server, start_http_server_with, ServerHandle, ServerOptions};
 
 #[cfg(feature = "graphite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "graphite")))]

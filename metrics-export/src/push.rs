@@ -148,8 +148,9 @@ impl PushError {
 }
 
 /// The labels, besides `job`, that identify a group of pushed metrics.
-/// Insertion order is kept (it is the order of the URL's path segments); a
-/// label inserted twice keeps its first place and its last value.
+/// Insertion order is kept by [`iter`](GroupingKey::iter); a label inserted
+/// twice keeps its first place and its last value. The URL of a group lists
+/// the labels sorted by name, as Python's client does.
 ///
 /// ```
 /// use promscribe_export::GroupingKey;
@@ -311,7 +312,9 @@ fn host_name() -> Option<String> {
 
 /// Normalises a gateway address: `host:port`, or a URL with an `http` or
 /// `https` scheme and an optional path prefix; a trailing `/` is dropped.
-/// Returns the base URL, e.g. `http://localhost:9091`.
+/// The address is checked here, with the `url` crate (WHATWG URL rules):
+/// the scheme, the host, and a port in 1..=65535. Returns the base URL,
+/// e.g. `http://localhost:9091`.
 pub(crate) fn parse_gateway(address: &str) -> Result<String, PushError> {
     let invalid = |reason: &str| PushError::InvalidGateway {
         address: address.to_owned(),
@@ -323,6 +326,9 @@ pub(crate) fn parse_gateway(address: &str) -> Result<String, PushError> {
             "empty; expected `host:port` or `http(s)://host:port`",
         ));
     }
+    // As Python's client: without an `http(s)://` prefix the address is a
+    // `host:port` (a URL parser would read `localhost:9091` as the scheme
+    // `localhost`).
     let (scheme, rest) = match trimmed.split_once("://") {
         Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
         None => ("http".to_owned(), trimmed),
@@ -330,41 +336,47 @@ pub(crate) fn parse_gateway(address: &str) -> Result<String, PushError> {
     if scheme != "http" && scheme != "https" {
         return Err(invalid("only the http and https schemes are supported"));
     }
-    let rest = rest.trim_end_matches('/');
-    if rest.is_empty() || rest.starts_with('/') {
+    // The URL rules forgive extra slashes (`http:///host`): refuse them.
+    if rest.trim_end_matches('/').is_empty() || rest.starts_with('/') {
         return Err(invalid("no host"));
     }
-    let url = format!("{scheme}://{rest}");
-    if url.contains(['?', '#']) {
-        return Err(invalid("a query or fragment is not allowed"));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("contains whitespace"));
     }
-    let uri: ureq::http::Uri = url
-        .parse()
-        .map_err(|e: ureq::http::uri::InvalidUri| invalid(&e.to_string()))?;
-    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
-    if authority.is_empty() || uri.host().is_none_or(str::is_empty) {
+    let parsed = url::Url::parse(&format!("{scheme}://{rest}"))
+        .map_err(|e| invalid(&format!("not a valid URL: {e}")))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid("no host"));
     }
-    if authority.contains('@') {
+    if parsed.port() == Some(0) {
+        return Err(invalid(
+            "port 0 cannot be connected to (ports are 1 to 65535)",
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(invalid(
             "credentials in the address are not supported; use PushgatewayBuilder::basic_auth",
         ));
     }
-    Ok(url)
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid("a query or fragment is not allowed"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
-/// Appends `/<label>/<value>` to `url`, or `/<label>@base64/<value>` for a
-/// value that is empty, holds a `/`, or is a dot segment (`.`, `..`).
+/// Appends `/<label>/<value>` to `url` as Python's client does: a value
+/// that is empty, holds a `/` or a space is sent as
+/// `/<label>@base64/<URL-safe base64>` (the empty one as `=`); any other is
+/// percent-encoded as Python's `quote_plus` does (all but `A-Z a-z 0-9 - .
+/// _ ~`). The dot segments `.` and `..` go in base64 too, as URL
+/// normalisation would remove them from the path.
 fn push_segment(url: &mut String, label: &str, value: &str) {
     url.push('/');
     url.push_str(label);
     if value.is_empty() {
         // The Pushgateway's spelling of an empty value.
         url.push_str("@base64/=");
-    } else if value.contains('/') || value == "." || value == ".." {
+    } else if value.contains(['/', ' ']) || value == "." || value == ".." {
         url.push_str("@base64/");
         url.push_str(&URL_SAFE.encode(value));
     } else {
@@ -373,7 +385,8 @@ fn push_segment(url: &mut String, label: &str, value: &str) {
     }
 }
 
-/// The URL of a group: `<base>/metrics/job/<job>/<label>/<value>...`.
+/// The URL of a group: `<base>/metrics/job/<job>/<label>/<value>...`, the
+/// labels sorted by name.
 pub(crate) fn group_url(base: &str, job: &str, key: &GroupingKey) -> Result<String, PushError> {
     if job.is_empty() {
         return Err(PushError::InvalidGroupingKey(
@@ -384,7 +397,9 @@ pub(crate) fn group_url(base: &str, job: &str, key: &GroupingKey) -> Result<Stri
     url.push_str(base);
     url.push_str("/metrics");
     push_segment(&mut url, "job", job);
-    for (label, value) in key.iter() {
+    let mut pairs: Vec<(&str, &str)> = key.iter().collect();
+    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (label, value) in pairs {
         if label == "job" {
             return Err(PushError::InvalidGroupingKey(
                 "`job` is given as the job name, not in the grouping key".into(),
@@ -682,18 +697,23 @@ impl Pushgateway {
         &self.base
     }
 
-    /// The URL of a group, as the calls use it: values holding a `/`,
+    /// The URL of a group, as the calls use it and as Python's client
+    /// builds it: labels sorted by name; values holding a `/` or a space,
     /// empty ones and dot segments in URL-safe base64 (`label@base64/...`),
-    /// others percent-encoded.
+    /// others percent-encoded as Python's `quote_plus`.
     ///
     /// ```
     /// use promscribe_export::{GroupingKey, Pushgateway};
     /// let gw = Pushgateway::new("localhost:9091")?;
-    /// let key = GroupingKey::new().with("path", "/var/tmp").with("zone", "").with("host", "a b");
+    /// let key = GroupingKey::new()
+    ///     .with("path", "/var/tmp")
+    ///     .with("zone", "")
+    ///     .with("host", "a b")
+    ///     .with("op", "a+b&c");
     /// assert_eq!(
     ///     gw.group_url("batch/A", &key)?,
     ///     "http://localhost:9091/metrics/job@base64/YmF0Y2gvQQ==\
-    ///      /path@base64/L3Zhci90bXA=/zone@base64/=/host/a%20b"
+    ///      /host@base64/YSBi/op/a%2Bb%26c/path@base64/L3Zhci90bXA=/zone@base64/="
     /// );
     /// # Ok::<(), promscribe_export::PushError>(())
     /// ```
@@ -880,7 +900,11 @@ impl Pushgateway {
         let Prepared { method, url, body } = req;
         let result = match (method, body) {
             (Method::Delete, _) => {
-                let mut r = self.agent.delete(&url);
+                // The same Content-Type as PUT and POST, as Python's client.
+                let mut r = self
+                    .agent
+                    .delete(&url)
+                    .header("Content-Type", TEXT_CONTENT_TYPE);
                 for (n, v) in &self.headers {
                     r = r.header(n, v);
                 }
@@ -1034,7 +1058,7 @@ mod tests {
         let key = GroupingKey::new().with("path", "/a/b").with("e", "");
         assert_eq!(
             url("j", &key),
-            "http://gw:9091/metrics/job/j/path@base64/L2EvYg==/e@base64/="
+            "http://gw:9091/metrics/job/j/e@base64/=/path@base64/L2EvYg=="
         );
         // URL-safe alphabet: '?>' encodes to '+' and '/' in the standard one.
         let key = GroupingKey::new().with("v", "/?>");
@@ -1056,10 +1080,10 @@ mod tests {
 
     #[test]
     fn percent_encoding_of_other_values() {
-        let key = GroupingKey::new().with("q", "a b?c#d%e+f").with("u", "ünï");
+        let key = GroupingKey::new().with("q", "a?c#d%e+f").with("u", "ünï");
         assert_eq!(
-            url("job name", &key),
-            "http://gw:9091/metrics/job/job%20name/q/a%20b%3Fc%23d%25e%2Bf/u/%C3%BCn%C3%AF"
+            url("job&name", &key),
+            "http://gw:9091/metrics/job/job%26name/q/a%3Fc%23d%25e%2Bf/u/%C3%BCn%C3%AF"
         );
         let key = GroupingKey::new().with("ok", "A-z_0.9~");
         assert_eq!(url("j", &key), "http://gw:9091/metrics/job/j/ok/A-z_0.9~");
@@ -1111,12 +1135,21 @@ mod tests {
             "gw:9091/#frag",
             "http://user:pw@gw:9091",
             "gw 9091",
+            "127.0.0.1:99999",
+            "http://127.0.0.1:65536",
+            "gw:0",
+            "gw:port",
+            "http://gw:-1",
+            "999.1.1.1:9091",
+            "[::1:9091",
         ] {
             let err = parse_gateway(bad).expect_err(bad);
             assert!(
                 matches!(err, PushError::InvalidGateway { .. }),
                 "{bad}: {err}"
             );
+            // The message names the input as given.
+            assert!(err.to_string().contains(&format!("`{bad}`")), "{err}");
         }
     }
 

@@ -1,16 +1,16 @@
 //! Writing the node_exporter textfile collector's `*.prom` files.
 
-use std::fs::{self, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use promscribe::{encode_text, Registry};
 
 /// Writes `registry` in the text format to `path`, atomically, as Python's
 /// `write_to_textfile`: the text goes to a temporary file in the same
-/// directory (a hidden name not ending in `.prom`, so the collector
-/// ignores it), flushed to disk, then renamed over `path`. A reader, such
+/// directory (a short hidden name not ending in `.prom`, so the collector
+/// ignores it, and any valid file name works for `path`), flushed to disk,
+/// then renamed over `path`, and the directory synced. A reader, such
 /// as node_exporter's textfile collector, sees the old file or the new
 /// one, never a partial one. On error the temporary file is removed.
 ///
@@ -40,55 +40,49 @@ pub fn write_to_textfile(path: impl AsRef<Path>, registry: &Registry) -> io::Res
 }
 
 fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
+    if path.file_name().is_none() {
+        return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("`{}` does not name a file", path.display()),
-        )
-    })?;
+        ));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let (tmp, mut file) = loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            // Left over by a crashed writer that had the same pid: next name.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("cannot create a temporary file in {}: {e}", dir.display()),
-                ))
-            }
-        }
-    };
-    let result = file
-        .write_all(contents)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            drop(file);
-            fs::rename(&tmp, path)
-        });
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io::Error::new(
+    // A short random name (`.tmpXXXXXX`), whatever the length of the
+    // target's name; hidden and not ending in `.prom`. Removed on drop
+    // until persisted.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create a temporary file in {}: {e}", dir.display()),
+            )
+        })?;
+    let cannot_write =
+        |e: io::Error| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()));
+    tmp.write_all(contents)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(cannot_write)?;
+    // On failure the temporary file comes back in the error and is
+    // removed when that is dropped.
+    tmp.persist(path).map_err(|e| cannot_write(e.error))?;
+    // The rename itself is durable once the directory is synced.
+    File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| {
+        io::Error::new(
             e.kind(),
-            format!("cannot write {}: {e}", path.display()),
-        ));
-    }
-    Ok(())
+            format!("cannot sync the directory {}: {e}", dir.display()),
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -128,6 +122,31 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, ["busy.prom"]);
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn any_valid_file_name_can_be_written() {
+        let dir = scratch("long");
+        // 255 bytes is the longest name Linux file systems take; the
+        // temporary file's name must not grow with it.
+        for len in [241, 250, 255] {
+            let name = format!("{}.prom", "n".repeat(len - ".prom".len()));
+            assert_eq!(name.len(), len);
+            let path = dir.join(&name);
+            for text in ["long 1.0\n", "long 2.0\n"] {
+                write_atomically(&path, text.as_bytes())
+                    .unwrap_or_else(|e| panic!("{len}-byte name: {e}"));
+            }
+            assert_eq!(fs::read_to_string(&path).expect("read"), "long 2.0\n");
+            fs::remove_file(&path).expect("remove");
+        }
+        // A name of 255 bytes, most of them in two-byte characters.
+        let name = format!("{}.prom", "é".repeat(125));
+        assert_eq!(name.len(), 255);
+        let path = dir.join(&name);
+        write_atomically(&path, b"x 1.0\n").expect("multi-byte name");
+        assert_eq!(fs::read_dir(&dir).expect("list").count(), 1);
         fs::remove_dir_all(&dir).expect("cleanup");
     }
 
