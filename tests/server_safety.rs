@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use promscribe_test_support::{http_get, wait_until, Process};
 use promscribe::{Collector, Descriptor, Gauge, MetricFamily, MetricType, Registry};
 use promscribe_export::{start_http_server, start_http_server_with, ServerHandle, ServerOptions};
+use promscribe_test_support::{http_get, wait_until, Process};
 
 /// Generous bound for what must happen "soon" (the server's own bounds are
 /// a second or two); only ever reached when the behaviour is broken.

@@ -312,8 +312,8 @@ fn host_name() -> Option<String> {
 
 /// Normalises a gateway address: `host:port`, or a URL with an `http` or
 /// `https` scheme and an optional path prefix; a trailing `/` is dropped.
-/// The address is checked here, with the `url` crate (WHATWG URL rules):
-/// the scheme, the host, and a port in 1..=65535. Returns the base URL,
+/// The address is checked here (parsed as an `http::Uri`): the scheme,
+/// the host, and a port in 1..=65535. Returns the base URL,
 /// e.g. `http://localhost:9091`.
 pub(crate) fn parse_gateway(address: &str) -> Result<String, PushError> {
     let invalid = |reason: &str| PushError::InvalidGateway {
@@ -343,25 +343,59 @@ pub(crate) fn parse_gateway(address: &str) -> Result<String, PushError> {
     if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("contains whitespace"));
     }
-    let parsed = url::Url::parse(&format!("{scheme}://{rest}"))
-        .map_err(|e| invalid(&format!("not a valid URL: {e}")))?;
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("no host"));
+    if rest.contains('#') {
+        return Err(invalid("a query or fragment is not allowed"));
     }
-    if parsed.port() == Some(0) {
-        return Err(invalid(
-            "port 0 cannot be connected to (ports are 1 to 65535)",
-        ));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+    let parsed: ureq::http::Uri = format!("{scheme}://{rest}")
+        .parse()
+        .map_err(|e: ureq::http::uri::InvalidUri| invalid(&format!("not a valid URL: {e}")))?;
+    let authority = parsed.authority().ok_or_else(|| invalid("no host"))?;
+    if authority.as_str().contains('@') {
         return Err(invalid(
             "credentials in the address are not supported; use PushgatewayBuilder::basic_auth",
         ));
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
+    let host = parsed.host().unwrap_or("");
+    if host.is_empty() {
+        return Err(invalid("no host"));
+    }
+    // A host of digits and dots is an IPv4 address, bracketed one IPv6.
+    if let Some(v6) = host.strip_prefix('[') {
+        if v6
+            .strip_suffix(']')
+            .and_then(|a| a.parse::<std::net::Ipv6Addr>().ok())
+            .is_none()
+        {
+            return Err(invalid(&format!("`{host}` is not a valid IPv6 address")));
+        }
+    } else if host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && host.parse::<Ipv4Addr>().is_err()
+    {
+        return Err(invalid(&format!("`{host}` is not a valid IPv4 address")));
+    }
+    // `Authority::port` hides a port that is not a u16: read it here.
+    if let Some((_, port)) = authority.as_str().rsplit_once(':') {
+        if !port.contains(']') {
+            match port.parse::<u16>() {
+                Ok(0) => {
+                    return Err(invalid(
+                        "port 0 cannot be connected to (ports are 1 to 65535)",
+                    ))
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(invalid(&format!(
+                        "not a valid URL: invalid port number `{port}` (ports are 1 to 65535)"
+                    )))
+                }
+            }
+        }
+    }
+    if parsed.query().is_some() {
         return Err(invalid("a query or fragment is not allowed"));
     }
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+    let path = parsed.path().trim_end_matches('/');
+    Ok(format!("{scheme}://{authority}{path}"))
 }
 
 /// Appends `/<label>/<value>` to `url` as Python's client does: a value
