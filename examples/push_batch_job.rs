@@ -29,7 +29,20 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
     Ok(gateway)
 }
 
+const USAGE: &str = "usage: push_batch_job   (pushes to $PUSHGATEWAY_URL, default localhost:9091)";
+
 fn main() {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return;
+        }
+        Some(other) => {
+            eprintln!("push_batch_job: unknown argument `{other}`; {USAGE}");
+            std::process::exit(2);
+        }
+    }
     match run() {
         Ok(gateway) => println!("pushed job_last_success_unixtime of job batchA to {gateway}"),
         Err(e) => {

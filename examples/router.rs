@@ -62,7 +62,30 @@ fn main() {
         REQUEST_DURATION.labels([path]);
         REQUEST_EXCEPTIONS.labels([path]);
     }
-    let once = std::env::args().any(|a| a == "--once");
+    const USAGE: &str = "usage: router [--listen ADDR] [--once]   (default 0.0.0.0:8000; --once prints the exposition after three requests and exits)";
+    let mut listen = String::from("0.0.0.0:8000");
+    let mut once = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--once" => once = true,
+            "--listen" => match args.next() {
+                Some(v) => listen = v,
+                None => {
+                    eprintln!("router: --listen needs an address; {USAGE}");
+                    std::process::exit(2);
+                }
+            },
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return;
+            }
+            other => {
+                eprintln!("router: unknown argument `{other}`; {USAGE}");
+                std::process::exit(2);
+            }
+        }
+    }
     if once {
         for path in ["/foo", "/bar", "/foo"] {
             let _ = route_request(&Request { path: path.into() });
@@ -73,10 +96,10 @@ fn main() {
         );
         return;
     }
-    let server = match promscribe_export::start_http_server("0.0.0.0:8000") {
+    let server = match promscribe_export::start_http_server(&listen) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("router: cannot listen on 0.0.0.0:8000: {e}");
+            eprintln!("router: cannot listen on {listen}: {e}");
             std::process::exit(1);
         }
     };

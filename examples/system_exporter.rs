@@ -44,8 +44,14 @@ fn memory_percent() -> Option<f64> {
 fn main() {
     let mut listen = String::from("0.0.0.0:9999");
     let mut interval = Duration::from_secs(5);
+    const USAGE: &str =
+        "usage: system_exporter [--listen ADDR] [--interval-ms N]   (default 0.0.0.0:9999, 5000 ms)";
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "-h" || a == "--help" {
+            println!("{USAGE}");
+            return;
+        }
         match (a.as_str(), args.next()) {
             ("--listen", Some(v)) => listen = v,
             ("--interval-ms", Some(v)) => match v.parse() {
@@ -56,7 +62,7 @@ fn main() {
                 }
             },
             _ => {
-                eprintln!("usage: system_exporter [--listen ADDR] [--interval-ms N]");
+                eprintln!("system_exporter: bad arguments; {USAGE}");
                 std::process::exit(2);
             }
         }

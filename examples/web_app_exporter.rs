@@ -34,12 +34,17 @@ async fn hello() -> &'static str {
 #[tokio::main]
 async fn main() {
     let mut listen = String::from("0.0.0.0:5000");
+    const USAGE: &str = "usage: web_app_exporter [--listen ADDR]   (default 0.0.0.0:5000)";
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "-h" || a == "--help" {
+            println!("{USAGE}");
+            return;
+        }
         match (a.as_str(), args.next()) {
             ("--listen", Some(v)) => listen = v,
             _ => {
-                eprintln!("usage: web_app_exporter [--listen ADDR]");
+                eprintln!("web_app_exporter: bad arguments; {USAGE}");
                 std::process::exit(2);
             }
         }

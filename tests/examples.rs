@@ -98,3 +98,50 @@ fn web_app_exporter_times_requests_and_counts_uptime() {
     let (ok, report) = promtool_check(&body);
     assert!(ok, "{report}");
 }
+
+/// Every example answers `--help` with its usage on stdout and exit code
+/// 0, without doing its work (no server, no push, no file), and refuses an
+/// unknown argument with exit code 2 and its usage on stderr. The list is
+/// read from the examples package's manifest, so a new example is checked
+/// too.
+#[test]
+fn every_example_answers_help_and_refuses_unknown_arguments() {
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/Cargo.toml"))
+            .expect("examples/Cargo.toml");
+    let names: Vec<&str> = manifest
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .filter(|n| *n != "promscribe-examples")
+        .collect();
+    assert!(names.len() >= 8, "examples found: {names:?}");
+    for name in names {
+        let out = Command::new(example_path(name))
+            .arg("--help")
+            .env_remove("PUSHGATEWAY_URL")
+            .output()
+            .expect("example runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.starts_with("usage: "),
+            "{name} --help: {:?}\nstdout: {stdout}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = Command::new(example_path(name))
+            .arg("--no-such-option")
+            .output()
+            .expect("example runs");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name} with an unknown argument"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("usage"),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
