@@ -42,6 +42,26 @@ fn three() -> u64 {
 fn unit() {}
 
 #[timed(OL_TIME)]
+async fn one_async() -> u64 {
+    1
+}
+
+#[count_exceptions(OL_ERRORS)]
+async fn two_async() -> Result<u64, Failed> {
+    Ok(2)
+}
+
+#[count_exceptions(OL_ERRORS)]
+fn four() -> u64 {
+    4
+}
+
+#[timed(OL_TIME)]
+fn pair() -> (u64, u8) {
+    (1, 2)
+}
+
+#[timed(OL_TIME)]
 #[count_exceptions(OL_ERRORS)]
 fn with_inner_attribute() -> Result<u64, Failed> {
     #![allow(clippy::needless_return)]
@@ -49,14 +69,18 @@ fn with_inner_attribute() -> Result<u64, Failed> {
     return Ok(x);
 }
 
-#[test]
-fn one_line_bodies_and_inner_attributes_compile_without_warnings() {
+#[tokio::test]
+async fn one_line_bodies_and_inner_attributes_compile_without_warnings() {
+    assert_eq!(one_async().await, 1);
+    assert_eq!(two_async().await, Ok(2));
+    assert_eq!(four(), 4);
+    assert_eq!(pair(), (1, 2));
     assert_eq!(one(), 1);
     assert_eq!(two(), Ok(2));
     assert_eq!(three(), 3);
     unit();
     assert_eq!(with_inner_attribute(), Ok(4));
-    assert_eq!(OL_TIME.get_count(), 2);
+    assert_eq!(OL_TIME.get_count(), 4);
 }
 
 // ---- Arc fields, self.field labels, owned label values -------------------
