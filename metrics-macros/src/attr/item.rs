@@ -21,7 +21,6 @@ pub(super) struct Func {
     pub(super) inner_attrs: TokenStream,
     /// The statements of the body, as written.
     pub(super) body: TokenStream,
-    pub(super) body_span: Span,
 }
 
 pub(super) fn parse(attr: Attr, item: TokenStream) -> syn::Result<Func> {
@@ -60,7 +59,6 @@ pub(super) fn parse(attr: Attr, item: TokenStream) -> syn::Result<Func> {
         sig,
         inner_attrs,
         body: body_tokens,
-        body_span: body.span(),
     })
 }
 
@@ -294,13 +292,13 @@ fn replace_impl(ty: &mut Type) {
     }
 }
 
-/// Whether the body has a `return` or a `?` (anywhere, nested closures
+/// The first `return` or `?` of the body (anywhere, nested closures
 /// included: a conservative answer).
-pub(super) fn has_early_exit(body: &TokenStream) -> bool {
-    body.clone().into_iter().any(|t| match t {
-        TokenTree::Ident(i) => i == "return",
-        TokenTree::Punct(p) => p.as_char() == '?',
-        TokenTree::Group(g) => has_early_exit(&g.stream()),
-        TokenTree::Literal(_) => false,
+pub(super) fn early_exit(body: &TokenStream) -> Option<Span> {
+    body.clone().into_iter().find_map(|t| match t {
+        TokenTree::Ident(i) if i == "return" => Some(i.span()),
+        TokenTree::Punct(p) if p.as_char() == '?' => Some(p.span()),
+        TokenTree::Group(g) => early_exit(&g.stream()),
+        _ => None,
     })
 }

@@ -58,7 +58,7 @@ pub(super) fn check(attr: Attr, args: &Args, func: &Func) -> syn::Result<Shape> 
         match declared.and_then(item::future_return) {
             Some(FutureReturn::Named) => {
                 let ty = declared
-                    .map(|t| t.to_token_stream().to_string())
+                    .map(|t| t.to_token_stream().to_string().replace(" :: ", "::"))
                     .unwrap_or_default();
                 return Err(syn::Error::new_spanned(
                     declared,
@@ -94,11 +94,11 @@ pub(super) fn check(attr: Attr, args: &Args, func: &Func) -> syn::Result<Shape> 
     }
     if attr == Attr::CountExceptions {
         if let Kind::Sync { track_caller: true } = kind {
-            if output.is_some() && item::has_early_exit(&func.body) {
+            if let (Some(_), Some(exit)) = (&output, item::early_exit(&func.body)) {
                 return Err(syn::Error::new(
-                    func.body_span,
+                    exit,
                     "#[count_exceptions] on a #[track_caller] function sees its result only at the end of the body: \
-                     a `return` or `?` here would escape uncounted (and a closure would break #[track_caller]); \
+                     this `return` or `?` would escape uncounted (and a closure would break #[track_caller]); \
                      end the body with its result, e.g. by moving the body into a helper function",
                 ));
             }
