@@ -474,6 +474,10 @@ pub trait CountingAny<R> {
 }
 
 impl<H: Holder, F: Future> CountingAny<F::Output> for Pending<H, F, F::Output> {
+    // The trait's method must name its future (`impl Future`, whose auto
+    // traits leak to the caller) rather than be an `async fn` in a public
+    // trait.
+    #[allow(clippy::manual_async_fn)]
     fn counting(self) -> impl Future<Output = F::Output> {
         async move { self.run().await.1 }
     }
