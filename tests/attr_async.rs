@@ -77,6 +77,48 @@ async fn async_trait_methods_instrument_the_running_future() {
     assert_eq!(AT_PANICS.get(), 1.0, "a panic in the inner future counts");
 }
 
+/// The other order of the attributes, and metrics held in `Arc` fields.
+#[async_trait]
+trait Fetch {
+    async fn fetch(&self, fail: bool) -> Result<f64, Failed>;
+}
+
+struct Fetcher {
+    time: std::sync::Arc<promscribe::Summary>,
+    busy: std::sync::Arc<promscribe::Gauge>,
+    errors: std::sync::Arc<promscribe::Counter>,
+}
+
+#[async_trait]
+impl Fetch for Fetcher {
+    #[track_inprogress(self.busy)]
+    #[count_exceptions(self.errors)]
+    #[timed(self.time)]
+    async fn fetch(&self, fail: bool) -> Result<f64, Failed> {
+        tokio::task::yield_now().await;
+        if fail {
+            Err(Failed)?;
+        }
+        Ok(self.busy.get())
+    }
+}
+
+#[tokio::test]
+async fn async_trait_in_any_order_with_arc_fields() {
+    let f = Fetcher {
+        time: promscribe::Summary::new("attr_at2_seconds", "help").expect("valid"),
+        busy: promscribe::Gauge::new("attr_at2_busy", "help").expect("valid"),
+        errors: promscribe::Counter::new("attr_at2_errors_total", "help").expect("valid"),
+    };
+    let fut = f.fetch(false);
+    assert_eq!(f.busy.get(), 0.0);
+    assert_eq!(fut.await, Ok(1.0));
+    assert_eq!(f.fetch(true).await, Err(Failed));
+    assert_eq!(f.errors.get(), 1.0);
+    assert_eq!(f.time.get_count(), 2);
+    assert_eq!(f.busy.get(), 0.0);
+}
+
 // ---- functions returning futures -----------------------------------------
 
 summary!(FR_IMPL, "attr_fr_impl_seconds", "impl Future");
