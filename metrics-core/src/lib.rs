@@ -111,9 +111,9 @@ pub mod __private {
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
     pub use crate::support::{
-        call, error_is, ExceptionGuard, InProgressGuard, IsErrOther, IsErrResult, Probe,
+        call, exceptions, inprogress, inprogress_future, timed, timed_future, typed, CountingAny,
+        ExceptionMetric, FinishAny, Holder, InProgressMetric, TimedMetric,
     };
-    pub use crate::timer::TimedGuard;
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;
 

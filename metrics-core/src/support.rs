@@ -2,7 +2,12 @@
 //! and the probe that tells an `Err` return from any other value.
 
 use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Instant;
+
+use crate::timer::Observe;
 
 use crate::counter::Counter;
 use crate::gauge::Gauge;
@@ -13,7 +18,7 @@ use crate::gauge::Gauge;
     label = "a Counter is needed here",
     note = "#[count_exceptions] increments a Counter (or a child of a counter family, with `labels = [...]`)"
 )]
-pub trait CountTarget {
+pub(crate) trait CountTarget {
     /// Adds one.
     fn count(&self);
 }
@@ -30,60 +35,10 @@ impl CountTarget for Arc<Counter> {
     }
 }
 
-/// A gauge that tracks work in progress: `&Gauge` or a labelled child.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot track work in progress",
-    label = "a Gauge is needed here",
-    note = "#[track_inprogress] raises a Gauge on entry and lowers it on exit (or a child of a gauge family, with `labels = [...]`)"
-)]
-pub trait InProgressTarget {
-    /// Adds one.
-    fn up(&self);
-    /// Subtracts one.
-    fn down(&self);
-}
-
-impl InProgressTarget for &Gauge {
-    fn up(&self) {
-        self.inc();
-    }
-    fn down(&self) {
-        self.dec();
-    }
-}
-
-impl InProgressTarget for Arc<Gauge> {
-    fn up(&self) {
-        self.inc();
-    }
-    fn down(&self) {
-        self.dec();
-    }
-}
-
-/// Raises a gauge when created, lowers it when dropped.
-#[derive(Debug)]
-pub struct InProgressGuard<T: InProgressTarget>(T);
-
-impl<T: InProgressTarget> InProgressGuard<T> {
-    /// Raises the gauge.
-    #[inline]
-    pub fn start(target: T) -> Self {
-        target.up();
-        InProgressGuard(target)
-    }
-}
-
-impl<T: InProgressTarget> Drop for InProgressGuard<T> {
-    fn drop(&mut self) {
-        self.0.down();
-    }
-}
-
 /// Counts a panic that starts while it is alive (not one that was already
 /// unwinding when it was created), and errors it is told about.
 #[derive(Debug)]
-pub struct ExceptionGuard<T: CountTarget> {
+pub(crate) struct ExceptionGuard<T: CountTarget> {
     target: T,
     was_panicking: bool,
 }
@@ -91,7 +46,7 @@ pub struct ExceptionGuard<T: CountTarget> {
 impl<T: CountTarget> ExceptionGuard<T> {
     /// Starts watching.
     #[inline]
-    pub fn new(target: T) -> Self {
+    pub(crate) fn new(target: T) -> Self {
         ExceptionGuard {
             target,
             was_panicking: std::thread::panicking(),
@@ -100,7 +55,7 @@ impl<T: CountTarget> ExceptionGuard<T> {
 
     /// Counts one error.
     #[inline]
-    pub fn record(&self) {
+    pub(crate) fn record(&self) {
         self.target.count();
     }
 }
@@ -113,33 +68,426 @@ impl<T: CountTarget> Drop for ExceptionGuard<T> {
     }
 }
 
-/// Wraps a return value so that method resolution picks
-/// [`IsErrResult`] for a `Result` and [`IsErrOther`] for anything else.
-#[derive(Debug)]
-pub struct Probe<'a, T>(pub &'a T);
-
-/// `Result` returns: an `Err` counts.
-pub trait IsErrResult {
-    /// Whether the value is an `Err`.
-    fn __metrics_is_err(&self) -> bool;
+/// What an attribute's metric expression evaluates to: a reference to a
+/// metric (`&METRIC`, `&self.field`) or a labelled child (`Arc<M>`).
+pub trait Holder {
+    /// The metric held.
+    type Metric: ?Sized;
+    /// The metric.
+    fn metric(&self) -> &Self::Metric;
 }
 
-impl<T, E> IsErrResult for Probe<'_, Result<T, E>> {
-    fn __metrics_is_err(&self) -> bool {
-        self.0.is_err()
+impl<M: ?Sized> Holder for &M {
+    type Metric = M;
+    #[inline]
+    fn metric(&self) -> &M {
+        self
     }
 }
 
-/// Any other return: never an error.
-pub trait IsErrOther {
-    /// Always `false`.
-    fn __metrics_is_err(&self) -> bool;
+impl<M: ?Sized> Holder for Arc<M> {
+    type Metric = M;
+    #[inline]
+    fn metric(&self) -> &M {
+        self
+    }
 }
 
-impl<T> IsErrOther for &Probe<'_, T> {
-    fn __metrics_is_err(&self) -> bool {
-        false
+/// A metric `#[timed]` can record into.
+#[diagnostic::on_unimplemented(
+    message = "`#[timed]` needs a Histogram, Summary or Gauge, not a `{Self}`",
+    label = "not a Histogram, Summary or Gauge",
+    note = "#[timed] observes the elapsed seconds into a Histogram or Summary, or sets a Gauge to them; a family picks its child with `labels = [...]`"
+)]
+pub trait TimedMetric {
+    /// Records a duration.
+    fn record_seconds(&self, seconds: f64);
+}
+
+impl TimedMetric for crate::Histogram {
+    #[inline]
+    fn record_seconds(&self, seconds: f64) {
+        self.observe_seconds(seconds);
     }
+}
+
+impl TimedMetric for crate::Summary {
+    #[inline]
+    fn record_seconds(&self, seconds: f64) {
+        self.observe_seconds(seconds);
+    }
+}
+
+impl TimedMetric for Gauge {
+    #[inline]
+    fn record_seconds(&self, seconds: f64) {
+        self.observe_seconds(seconds);
+    }
+}
+
+impl<M: TimedMetric + ?Sized> TimedMetric for Arc<M> {
+    #[inline]
+    fn record_seconds(&self, seconds: f64) {
+        (**self).record_seconds(seconds);
+    }
+}
+
+/// A metric `#[track_inprogress]` can track with.
+#[diagnostic::on_unimplemented(
+    message = "`#[track_inprogress]` needs a Gauge, not a `{Self}`",
+    label = "not a Gauge",
+    note = "#[track_inprogress] raises a Gauge on entry and lowers it on exit; a family picks its child with `labels = [...]`"
+)]
+pub trait InProgressMetric {
+    /// Adds one.
+    fn enter(&self);
+    /// Subtracts one.
+    fn leave(&self);
+}
+
+impl InProgressMetric for Gauge {
+    #[inline]
+    fn enter(&self) {
+        self.inc();
+    }
+    #[inline]
+    fn leave(&self) {
+        self.dec();
+    }
+}
+
+impl<M: InProgressMetric + ?Sized> InProgressMetric for Arc<M> {
+    #[inline]
+    fn enter(&self) {
+        (**self).enter();
+    }
+    #[inline]
+    fn leave(&self) {
+        (**self).leave();
+    }
+}
+
+/// A metric `#[count_exceptions]` can count into.
+#[diagnostic::on_unimplemented(
+    message = "`#[count_exceptions]` needs a Counter, not a `{Self}`",
+    label = "not a Counter",
+    note = "#[count_exceptions] increments a Counter; a family picks its child with `labels = [...]`"
+)]
+pub trait ExceptionMetric {
+    /// Adds one.
+    fn count_one(&self);
+}
+
+impl ExceptionMetric for Counter {
+    #[inline]
+    fn count_one(&self) {
+        self.inc();
+    }
+}
+
+impl<M: ExceptionMetric + ?Sized> ExceptionMetric for Arc<M> {
+    #[inline]
+    fn count_one(&self) {
+        (**self).count_one();
+    }
+}
+
+/// Times from its creation to its drop (the guard of `#[timed]`). The
+/// kind of metric is checked once, by [`timed`]; the guard itself has no
+/// bound, so a wrong metric gives one error.
+pub struct Timing<H: Holder> {
+    holder: H,
+    start: Instant,
+    record: fn(&H::Metric, f64),
+}
+
+/// Starts timing into the held metric.
+#[inline]
+pub fn timed<H: Holder>(holder: H) -> Timing<H>
+where
+    H::Metric: TimedMetric,
+{
+    Timing {
+        holder,
+        start: Instant::now(),
+        record: <H::Metric as TimedMetric>::record_seconds,
+    }
+}
+
+impl<H: Holder> Drop for Timing<H> {
+    fn drop(&mut self) {
+        (self.record)(self.holder.metric(), self.start.elapsed().as_secs_f64());
+    }
+}
+
+/// Times a future from its first poll to its completion (or its drop).
+pub async fn timed_future<H: Holder, F: Future>(holder: H, fut: F) -> F::Output
+where
+    H::Metric: TimedMetric,
+{
+    let _timing = timed(holder);
+    fut.await
+}
+
+/// Raised from its creation to its drop (the guard of `#[track_inprogress]`).
+pub struct InProgressCall<H: Holder> {
+    holder: H,
+    leave: fn(&H::Metric),
+}
+
+/// Raises the held gauge; the guard lowers it when dropped.
+#[inline]
+pub fn inprogress<H: Holder>(holder: H) -> InProgressCall<H>
+where
+    H::Metric: InProgressMetric,
+{
+    holder.metric().enter();
+    InProgressCall {
+        holder,
+        leave: <H::Metric as InProgressMetric>::leave,
+    }
+}
+
+impl<H: Holder> Drop for InProgressCall<H> {
+    fn drop(&mut self) {
+        (self.leave)(self.holder.metric());
+    }
+}
+
+/// Tracks a future in progress from its first poll to its completion (or
+/// its drop).
+pub async fn inprogress_future<H: Holder, F: Future>(holder: H, fut: F) -> F::Output
+where
+    H::Metric: InProgressMetric,
+{
+    let _call = inprogress(holder);
+    fut.await
+}
+
+/// The counter of a `#[count_exceptions]` call. While it lives on the
+/// stack of a synchronous call, a panic unwinding through it counts (only
+/// the synchronous body can unwind through its own frame while it lives);
+/// [`Exceptions::pending`] turns it into the watcher of a future, which
+/// counts only panics coming out of the future's own poll.
+pub struct Exceptions<H: Holder> {
+    counter: Option<Counting<H>>,
+    was_panicking: bool,
+}
+
+/// The counter and how to count into it.
+pub(crate) struct Counting<H: Holder> {
+    holder: H,
+    count: fn(&H::Metric),
+}
+
+impl<H: Holder> Counting<H> {
+    #[inline]
+    fn count(&self) {
+        (self.count)(self.holder.metric());
+    }
+}
+
+/// Starts watching a call for exceptions.
+#[inline]
+pub fn exceptions<H: Holder>(holder: H) -> Exceptions<H>
+where
+    H::Metric: ExceptionMetric,
+{
+    Exceptions {
+        counter: Some(Counting {
+            holder,
+            count: <H::Metric as ExceptionMetric>::count_one,
+        }),
+        was_panicking: std::thread::panicking(),
+    }
+}
+
+impl<H: Holder> Drop for Exceptions<H> {
+    fn drop(&mut self) {
+        if let Some(c) = &self.counter {
+            if !self.was_panicking && std::thread::panicking() {
+                c.count();
+            }
+        }
+    }
+}
+
+impl<H: Holder> Exceptions<H> {
+    /// The value a synchronous call returned, to classify with `finish`.
+    #[inline]
+    pub fn outcome<R>(mut self, value: R) -> Outcome<H, R> {
+        Outcome {
+            counter: self.counter.take(),
+            value,
+        }
+    }
+
+    /// The future the call created, to run under watch.
+    #[inline]
+    pub fn pending<F: Future>(mut self, fut: F) -> Pending<H, F, F::Output> {
+        Pending {
+            counter: self.counter.take(),
+            fut,
+            output: PhantomData,
+        }
+    }
+}
+
+fn count_opt<H: Holder>(c: &Option<Counting<H>>) {
+    if let Some(c) = c {
+        c.count();
+    }
+}
+
+/// What a synchronous call returned. `finish` counts an `Err` (an inherent
+/// method, found first for `Result`s) or nothing ([`FinishAny`]).
+pub struct Outcome<H: Holder, R> {
+    counter: Option<Counting<H>>,
+    value: R,
+}
+
+impl<H: Holder, T, E> Outcome<H, Result<T, E>> {
+    /// Counts an `Err`, returns the value.
+    #[inline]
+    pub fn finish(self) -> Result<T, E> {
+        if self.value.is_err() {
+            count_opt(&self.counter);
+        }
+        self.value
+    }
+
+    /// Counts an `Err` for which `counts` is true.
+    #[inline]
+    pub fn finish_if(self, counts: impl FnOnce(&E) -> bool) -> Result<T, E> {
+        if let Err(e) = &self.value {
+            if counts(e) {
+                count_opt(&self.counter);
+            }
+        }
+        self.value
+    }
+
+    /// Counts an `Err` that is a `X` (or a boxed error holding one).
+    #[inline]
+    pub fn finish_err_type<X: std::error::Error + 'static>(self) -> Result<T, E>
+    where
+        E: 'static,
+    {
+        self.finish_if(|e| error_is::<X, E>(e))
+    }
+}
+
+/// `finish` for a value that is not a `Result`: nothing to count.
+pub trait FinishAny<R> {
+    /// Returns the value.
+    fn finish(self) -> R;
+}
+
+impl<H: Holder, R> FinishAny<R> for Outcome<H, R> {
+    #[inline]
+    fn finish(self) -> R {
+        self.value
+    }
+}
+
+/// A future under watch: `counting` counts a panic coming out of its own
+/// poll, and an `Err` output (inherent method for `Result` outputs), or
+/// panics only ([`CountingAny`]). A future dropped while not being polled
+/// (cancelled, or dropped because a sibling panicked) counts nothing.
+pub struct Pending<H: Holder, F, R> {
+    counter: Option<Counting<H>>,
+    fut: F,
+    output: PhantomData<fn() -> R>,
+}
+
+/// Set while the watched future is being polled: dropped while set, the
+/// poll unwound, i.e. the future itself panicked.
+struct InPoll<'a, H: Holder> {
+    counter: &'a Option<Counting<H>>,
+    polling: bool,
+}
+
+impl<H: Holder> Drop for InPoll<'_, H> {
+    fn drop(&mut self) {
+        if self.polling {
+            count_opt(self.counter);
+        }
+    }
+}
+
+impl<H: Holder, F: Future> Pending<H, F, F::Output> {
+    async fn run(self) -> (Option<Counting<H>>, F::Output) {
+        let Pending { counter, fut, .. } = self;
+        let out = {
+            let mut fut = std::pin::pin!(fut);
+            let mut flag = InPoll {
+                counter: &counter,
+                polling: false,
+            };
+            std::future::poll_fn(|cx| {
+                flag.polling = true;
+                let r = fut.as_mut().poll(cx);
+                flag.polling = false;
+                r
+            })
+            .await
+        };
+        (counter, out)
+    }
+}
+
+impl<H: Holder, F: Future<Output = Result<T, E>>, T, E> Pending<H, F, Result<T, E>> {
+    /// Runs the future; counts its panics and an `Err` output.
+    pub async fn counting(self) -> Result<T, E> {
+        let (counter, out) = self.run().await;
+        if out.is_err() {
+            count_opt(&counter);
+        }
+        out
+    }
+
+    /// Runs the future; counts its panics and an `Err` for which `counts`
+    /// is true.
+    pub async fn counting_if(self, counts: impl FnOnce(&E) -> bool) -> Result<T, E> {
+        let (counter, out) = self.run().await;
+        if let Err(e) = &out {
+            if counts(e) {
+                count_opt(&counter);
+            }
+        }
+        out
+    }
+
+    /// Runs the future; counts its panics and an `Err` that is a `X`.
+    pub async fn counting_err_type<X: std::error::Error + 'static>(self) -> Result<T, E>
+    where
+        E: 'static,
+    {
+        self.counting_if(|e| error_is::<X, E>(e)).await
+    }
+}
+
+/// `counting` for a future whose output is not a `Result`: panics only.
+pub trait CountingAny<R> {
+    /// Runs the future; counts its panics.
+    fn counting(self) -> impl Future<Output = R>;
+}
+
+impl<H: Holder, F: Future> CountingAny<F::Output> for Pending<H, F, F::Output> {
+    // The trait's method must name its future (`impl Future`, whose auto
+    // traits leak to the caller) rather than be an `async fn` in a public
+    // trait.
+    #[allow(clippy::manual_async_fn)]
+    fn counting(self) -> impl Future<Output = F::Output> {
+        async move { self.run().await.1 }
+    }
+}
+
+/// The never-called value that gives a wrapped body its return type:
+/// `if false { return typed::<Ret>(loop {}) }`.
+#[inline(always)]
+pub fn typed<T>(never: std::convert::Infallible) -> T {
+    match never {}
 }
 
 /// Calls `f`: gives a function body its own `return` target.
@@ -150,7 +498,7 @@ pub fn call<R>(f: impl FnOnce() -> R) -> R {
 
 /// Whether an error is a `T`: the error type itself, or a boxed
 /// `dyn Error` holding a `T`.
-pub fn error_is<T: std::error::Error + 'static, E: 'static>(e: &E) -> bool {
+pub(crate) fn error_is<T: std::error::Error + 'static, E: 'static>(e: &E) -> bool {
     let any = e as &dyn Any;
     if any.is::<T>() {
         return true;
@@ -194,15 +542,6 @@ impl Fallible for () {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn probe_tells_results_from_other_values() {
-        let err: Result<u8, String> = Err("x".into());
-        let ok: Result<u8, String> = Ok(1);
-        assert!(Probe(&err).__metrics_is_err());
-        assert!(!Probe(&ok).__metrics_is_err());
-        assert!(!(&Probe(&Some(3))).__metrics_is_err());
-    }
 
     #[test]
     fn error_is_sees_through_boxes() {

@@ -129,30 +129,3 @@ impl Drop for InProgress<'_> {
         self.gauge.dec();
     }
 }
-
-/// The guard `#[timed]` expansions hold: owns its target (a `&'static`
-/// metric or a labelled child `Arc`) and records on drop.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct TimedGuard<T: Observe> {
-    target: T,
-    start: Instant,
-}
-
-impl<T: Observe> TimedGuard<T> {
-    #[doc(hidden)]
-    #[inline]
-    pub fn start(target: T) -> Self {
-        TimedGuard {
-            target,
-            start: Instant::now(),
-        }
-    }
-}
-
-impl<T: Observe> Drop for TimedGuard<T> {
-    fn drop(&mut self) {
-        self.target
-            .observe_seconds(self.start.elapsed().as_secs_f64());
-    }
-}

@@ -188,10 +188,28 @@ pub fn enumeration(input: TokenStream) -> TokenStream {
 /// Times a function (sync or async) into a Histogram or Summary, or sets a
 /// Gauge to its duration: `#[timed(METRIC)]`, or
 /// `#[timed(FAMILY, labels = [expr, ...])]` with label values computed from
-/// the arguments at call time. The elapsed time (seconds) is recorded on
-/// every exit: return, `?`, panic, and a future dropped before completion.
-/// For an `async fn` the time runs from the first poll to completion,
-/// including the time spent awaiting.
+/// the arguments at call time (taken by reference, any number of them), or
+/// `#[timed(self.field)]` for a metric held in an `Arc` field. The elapsed
+/// time (seconds) is recorded on every exit: return, `?`, panic, and a
+/// future dropped before completion.
+///
+/// What is measured:
+///
+/// - a plain function: from the call to its return (or its unwinding);
+/// - an `async fn`: from the **first poll** of its future to its
+///   completion, **including the time spent awaiting** (other tasks may run
+///   meanwhile). Creating the future without polling it records nothing;
+///   a future dropped before completion records the time until the drop;
+/// - an `#[async_trait]` method: the same as an `async fn` (the boxed
+///   future the method returns is instrumented, not the call that boxes it);
+/// - a function returning `impl Future<Output = T>` or
+///   `Pin<Box<dyn Future<Output = T> ..>>` (`BoxFuture`): the **returned
+///   future**, from its first poll to its completion, as for an `async fn`;
+///   the synchronous part that builds the future is not timed;
+/// - a function returning a named future type (`Self::Future`): refused at
+///   compile time, as only the creation of the future could be timed.
+///
+/// `const fn` and functions returning `!` are refused with a message.
 ///
 /// ```
 /// use promscribe::{histogram, timed};
@@ -213,6 +231,24 @@ pub fn enumeration(input: TokenStream) -> TokenStream {
 /// assert_eq!(BY_KIND.labels(["backup"]).get_count(), 1);
 /// ```
 ///
+/// A returned future is timed when it runs, not when it is created:
+///
+/// ```
+/// use std::future::Future;
+/// use promscribe::{histogram, timed};
+///
+/// histogram!(FETCH, "fetch_seconds", "Time fetching");
+///
+/// #[timed(FETCH)]
+/// fn fetch() -> impl Future<Output = u8> {
+///     async { 7 }
+/// }
+///
+/// let fut = fetch();
+/// assert_eq!(FETCH.get_count(), 0);
+/// # let _ = fut;
+/// ```
+///
 /// A Counter cannot hold a duration:
 ///
 /// ```compile_fail
@@ -226,14 +262,23 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Counts the exceptions of a function (sync or async) in a Counter:
-/// returns of `Err(_)` and panics (the panic keeps unwinding). A function
-/// returning `()` or `impl Trait` counts panics only.
+/// returns of `Err(_)` (also `Result<impl Trait, E>`) and panics (the
+/// panic keeps unwinding). A function whose result is not a `Result`
+/// counts panics only. For an `async fn`, an `#[async_trait]` method or a
+/// function returning a future, the future's own output and panics count:
+/// a panic counts only when it comes out of this future's own poll, so a
+/// future dropped because a sibling panicked (in `join!`, `select!`, an
+/// unwinding task) is a cancellation and counts nothing. `#[track_caller]`
+/// keeps working on a sync function (its body then must end with its
+/// result: a `return` or `?` in it is refused with a message).
 ///
 /// `#[count_exceptions(COUNTER, err = pattern)]` counts only errors that
 /// match the pattern (`err = MyError::Timeout | MyError::Io(_)`), and
 /// `#[count_exceptions(COUNTER, err_type = std::io::Error)]` only errors of
-/// that type (also inside a `Box<dyn Error>`). `labels = [expr, ...]`
-/// picks a child of a counter family from the arguments.
+/// that type (also inside a `Box<dyn Error>`); both are compile errors on
+/// a function returning `()`. `labels = [expr, ...]` picks a child of a
+/// counter family from the arguments; `#[count_exceptions(self.field)]`
+/// takes an `Arc<Counter>` field.
 ///
 /// ```
 /// use promscribe::{count_exceptions, counter};
@@ -263,7 +308,10 @@ pub fn count_exceptions(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Tracks calls in progress in a Gauge: +1 on entry, -1 on every exit
 /// (return, `?`, panic, and an async future dropped before completion).
-/// `labels = [expr, ...]` picks a child of a gauge family.
+/// For an `async fn`, an `#[async_trait]` method or a function returning a
+/// future, the call is in progress from the future's first poll to its
+/// completion (or drop). `labels = [expr, ...]` picks a child of a gauge
+/// family; `#[track_inprogress(self.field)]` takes an `Arc<Gauge>` field.
 ///
 /// ```
 /// use promscribe::{gauge, track_inprogress};

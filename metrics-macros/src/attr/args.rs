@@ -1,0 +1,112 @@
+//! The attribute's arguments: `METRIC`, then `labels = [...]` and, for
+//! `#[count_exceptions]`, `err = pattern` or `err_type = Type`.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::{Expr, Ident, Pat, Token, Type};
+
+use super::Attr;
+
+/// Which errors `#[count_exceptions]` counts.
+pub(super) enum ErrFilter {
+    Any,
+    Pattern(Ident, Pat),
+    Type(Ident, Type),
+}
+
+pub(super) struct Args {
+    pub(super) metric: Expr,
+    pub(super) labels: Option<Vec<Expr>>,
+    pub(super) filter: ErrFilter,
+}
+
+fn metric_kind(attr: Attr) -> &'static str {
+    match attr {
+        Attr::Timed => "metric to record into, e.g. #[timed(REQUEST_TIME)]",
+        Attr::CountExceptions => "counter to increment, e.g. #[count_exceptions(FAILURES)]",
+        Attr::TrackInprogress => "gauge to track with, e.g. #[track_inprogress(IN_PROGRESS)]",
+    }
+}
+
+fn options(attr: Attr) -> &'static str {
+    match attr {
+        Attr::CountExceptions => "`labels = [...]`, `err = pattern` or `err_type = Type`",
+        _ => "`labels = [...]`",
+    }
+}
+
+/// An expression as written, seen through the invisible groups that a
+/// `macro_rules!` fragment (`$e:expr`) is wrapped in.
+pub(super) fn ungroup(e: Expr) -> Expr {
+    match e {
+        Expr::Group(g) => ungroup(*g.expr),
+        Expr::Paren(p) if matches!(*p.expr, Expr::Group(_)) => ungroup(*p.expr),
+        other => other,
+    }
+}
+
+pub(super) fn parse(attr: Attr, args: TokenStream) -> syn::Result<Args> {
+    (|input: ParseStream<'_>| parse_args(attr, input)).parse2(args)
+}
+
+fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
+    if input.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("#[{}] needs the {}", attr.name(), metric_kind(attr)),
+        ));
+    }
+    let metric = ungroup(input.parse::<Expr>()?);
+    let mut labels = None;
+    let mut filter = ErrFilter::Any;
+    let mut seen: Vec<String> = Vec::new();
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let key: Ident = input.parse()?;
+        let k = key.to_string();
+        let allowed = match attr {
+            Attr::CountExceptions => matches!(k.as_str(), "labels" | "err" | "err_type"),
+            _ => k == "labels",
+        };
+        if !allowed {
+            return Err(syn::Error::new_spanned(
+                &key,
+                format!(
+                    "unknown option `{k}` for #[{}]: expected {}",
+                    attr.name(),
+                    options(attr)
+                ),
+            ));
+        }
+        if seen.contains(&k) || (k.starts_with("err") && seen.iter().any(|s| s.starts_with("err")))
+        {
+            return Err(syn::Error::new_spanned(
+                &key,
+                "this option is given twice (`err` and `err_type` exclude each other)",
+            ));
+        }
+        seen.push(k.clone());
+        input.parse::<Token![=]>()?;
+        match k.as_str() {
+            "labels" => match ungroup(input.parse::<Expr>()?) {
+                Expr::Array(a) => labels = Some(a.elems.into_iter().map(ungroup).collect()),
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "`labels` takes a list in brackets, e.g. `labels = [method, path]`",
+                    ))
+                }
+            },
+            "err" => filter = ErrFilter::Pattern(key, Pat::parse_multi_with_leading_vert(input)?),
+            _ => filter = ErrFilter::Type(key, input.parse()?),
+        }
+    }
+    Ok(Args {
+        metric,
+        labels,
+        filter,
+    })
+}

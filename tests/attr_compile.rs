@@ -1,0 +1,271 @@
+//! The attributes compile where a user expects them to, without warnings
+//! (this file denies them): one-line bodies, inner attributes, `Arc`
+//! fields, owned label values used after the labels, `self.field` labels,
+//! arguments forwarded by `macro_rules!`, a user item named like a name of
+//! the expansion, and `#[track_caller]` kept by `#[count_exceptions]`.
+
+#![deny(warnings)]
+
+use std::panic::Location;
+use std::sync::Arc;
+
+use promscribe::{
+    count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress, Counter, Gauge,
+    Histogram,
+};
+
+#[derive(Debug, PartialEq)]
+struct Failed;
+
+// ---- one-line bodies and inner attributes --------------------------------
+
+histogram!(OL_TIME, "attr_ol_seconds", "one-line bodies");
+counter!(OL_ERRORS, "attr_ol_errors_total", "one-line bodies");
+gauge!(OL_INPROGRESS, "attr_ol_inprogress", "one-line bodies");
+
+#[timed(OL_TIME)]
+fn one() -> u64 {
+    1
+}
+
+#[count_exceptions(OL_ERRORS)]
+fn two() -> Result<u64, Failed> {
+    Ok(2)
+}
+
+#[track_inprogress(OL_INPROGRESS)]
+fn three() -> u64 {
+    3
+}
+
+#[count_exceptions(OL_ERRORS)]
+fn unit() {}
+
+#[timed(OL_TIME)]
+async fn one_async() -> u64 {
+    1
+}
+
+#[count_exceptions(OL_ERRORS)]
+async fn two_async() -> Result<u64, Failed> {
+    Ok(2)
+}
+
+#[count_exceptions(OL_ERRORS)]
+fn four() -> u64 {
+    4
+}
+
+#[timed(OL_TIME)]
+fn pair() -> (u64, u8) {
+    (1, 2)
+}
+
+#[timed(OL_TIME)]
+#[count_exceptions(OL_ERRORS)]
+fn with_inner_attribute() -> Result<u64, Failed> {
+    #![allow(clippy::needless_return)]
+    let x = 4;
+    return Ok(x);
+}
+
+#[tokio::test]
+async fn one_line_bodies_and_inner_attributes_compile_without_warnings() {
+    assert_eq!(one_async().await, 1);
+    assert_eq!(two_async().await, Ok(2));
+    assert_eq!(four(), 4);
+    assert_eq!(pair(), (1, 2));
+    assert_eq!(one(), 1);
+    assert_eq!(two(), Ok(2));
+    assert_eq!(three(), 3);
+    unit();
+    assert_eq!(with_inner_attribute(), Ok(4));
+    assert_eq!(OL_TIME.get_count(), 4);
+}
+
+// ---- Arc fields, self.field labels, owned label values -------------------
+
+struct Service {
+    time: Arc<Histogram>,
+    busy: Arc<Gauge>,
+    errors: Arc<Counter>,
+    name: String,
+}
+
+gauge!(LB_BUSY, "attr_lb_busy", "by user", labels = ["user"]);
+summary!(
+    LB_TIME,
+    "attr_lb_seconds",
+    "by service",
+    labels = ["service"]
+);
+
+impl Service {
+    #[timed(self.time)]
+    #[track_inprogress(self.busy)]
+    #[count_exceptions(self.errors)]
+    fn call(&self, fail: bool) -> Result<f64, Failed> {
+        if fail {
+            return Err(Failed);
+        }
+        Ok(self.busy.get())
+    }
+
+    #[timed(LB_TIME, labels = [self.name])]
+    fn named(&self) -> usize {
+        self.name.len()
+    }
+}
+
+#[track_inprogress(LB_BUSY, labels = [user])]
+fn owned_label(user: String) -> String {
+    // `user` was not moved by the labels.
+    user
+}
+
+#[test]
+fn arc_fields_and_labels_by_reference() {
+    let s = Service {
+        time: Histogram::new("attr_arc_seconds", "help").expect("valid"),
+        busy: Gauge::new("attr_arc_busy", "help").expect("valid"),
+        errors: Counter::new("attr_arc_errors_total", "help").expect("valid"),
+        name: "svc".into(),
+    };
+    assert_eq!(s.call(false), Ok(1.0));
+    assert_eq!(s.call(true), Err(Failed));
+    assert_eq!(s.time.get_count(), 2);
+    assert_eq!(s.busy.get(), 0.0);
+    assert_eq!(s.errors.get(), 1.0);
+    assert_eq!(s.named(), 3);
+    assert_eq!(LB_TIME.labels(["svc"]).get_count(), 1);
+    assert_eq!(owned_label("ann".to_string()), "ann");
+    assert_eq!(LB_BUSY.labels(["ann"]).get(), 0.0);
+}
+
+// ---- arguments forwarded by macro_rules! ---------------------------------
+
+summary!(MR_TIME, "attr_mr_seconds", "forwarded", labels = ["a", "b"]);
+
+macro_rules! timed_fn {
+    ($name:ident, $metric:expr, [$($l:expr),*]) => {
+        #[timed($metric, labels = [$($l),*])]
+        fn $name() -> u8 { 7 }
+    };
+}
+
+macro_rules! timed_fn_list {
+    ($name:ident, $metric:expr, $labels:expr) => {
+        #[timed($metric, labels = $labels)]
+        fn $name() -> u8 {
+            8
+        }
+    };
+}
+
+timed_fn!(forwarded, MR_TIME, ["x", "y"]);
+timed_fn_list!(forwarded_list, MR_TIME, ["x", "z"]);
+
+#[test]
+fn fragments_forwarded_by_macro_rules_parse() {
+    assert_eq!(forwarded(), 7);
+    assert_eq!(forwarded_list(), 8);
+    assert_eq!(MR_TIME.labels(["x", "y"]).get_count(), 1);
+    assert_eq!(MR_TIME.labels(["x", "z"]).get_count(), 1);
+}
+
+// ---- seven labels ---------------------------------------------------------
+
+counter!(
+    SEVEN,
+    "attr_seven_total",
+    "seven labels",
+    labels = ["a", "b", "c", "d", "e", "f", "g"]
+);
+
+#[count_exceptions(SEVEN, labels = ["1", 2, "3", 4u8, "5", true, c])]
+fn seven(c: char) -> Result<(), Failed> {
+    let _ = c;
+    Err(Failed)
+}
+
+#[test]
+fn seven_labels_are_taken() {
+    assert!(seven('z').is_err());
+    assert_eq!(
+        SEVEN.labels(["1", "2", "3", "4", "5", "true", "z"]).get(),
+        1.0
+    );
+}
+
+// ---- names of the expansion cannot clash ---------------------------------
+
+#[allow(non_upper_case_globals, dead_code)]
+mod clash {
+    use promscribe::{count_exceptions, counter, gauge, summary, timed, track_inprogress};
+
+    const __metrics_guard: u8 = 0;
+    const __metrics_result: u8 = 0;
+    const __metrics_fake_return: u8 = 0;
+
+    summary!(CL_TIME, "attr_clash_seconds", "clash");
+    gauge!(CL_BUSY, "attr_clash_busy", "clash");
+    counter!(pub(crate) CL_ERRORS, "attr_clash_errors_total", "clash");
+
+    #[timed(CL_TIME)]
+    #[track_inprogress(CL_BUSY)]
+    #[count_exceptions(CL_ERRORS)]
+    pub(crate) fn f(fail: bool) -> Result<u8, super::Failed> {
+        if fail {
+            Err(super::Failed)
+        } else {
+            Ok(__metrics_guard)
+        }
+    }
+
+    #[count_exceptions(CL_ERRORS)]
+    pub(crate) async fn g() -> Result<u8, super::Failed> {
+        Err(super::Failed)
+    }
+}
+
+#[tokio::test]
+async fn user_items_named_like_expansion_names_do_not_clash() {
+    assert_eq!(clash::f(false), Ok(0));
+    assert!(clash::f(true).is_err());
+    assert!(clash::g().await.is_err());
+    assert_eq!(clash::CL_ERRORS.get(), 2.0);
+}
+
+// ---- #[track_caller] -------------------------------------------------------
+
+counter!(TC_ERRORS, "attr_tc_errors_total", "track_caller");
+
+#[count_exceptions(TC_ERRORS)]
+#[track_caller]
+fn caller_line(fail: bool) -> Result<u32, Failed> {
+    let line = Location::caller().line();
+    if fail {
+        Err(Failed)
+    } else {
+        Ok(line)
+    }
+}
+
+#[track_caller]
+#[count_exceptions(TC_ERRORS)]
+fn caller_line_unit(out: &mut u32) {
+    *out = Location::caller().line();
+}
+
+#[test]
+fn count_exceptions_keeps_track_caller() {
+    let expected = line!() + 1;
+    let got = caller_line(false);
+    assert_eq!(got, Ok(expected), "Location::caller() is the call site");
+    assert!(caller_line(true).is_err());
+    assert_eq!(TC_ERRORS.get(), 1.0);
+    let mut line = 0;
+    let expected = line!() + 1;
+    caller_line_unit(&mut line);
+    assert_eq!(line, expected);
+}

@@ -1,0 +1,12 @@
+promscribe::gauge!(G, "g", "help");
+
+#[promscribe::track_inprogress(G)]
+fn forever() -> ! {
+    loop {}
+}
+
+fn main() {
+    if false {
+        forever();
+    }
+}
