@@ -10,6 +10,7 @@ use proc_macro::TokenStream;
 
 mod attr;
 mod decl;
+mod krate;
 mod names;
 
 use attr::Attr;
