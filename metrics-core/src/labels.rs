@@ -192,7 +192,7 @@ macro_rules! display_label_value {
 display_label_value!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, char);
 
 /// A fixed number `N` of label values: arrays `[V; N]` of one value type,
-/// or tuples of up to six values of mixed types. The arity is part of the
+/// or tuples of up to twelve values of mixed types (an array for more). The arity is part of the
 /// type, so a wrong label count does not compile.
 ///
 /// ```
@@ -238,6 +238,12 @@ tuple_label_values!(3; A 0, B 1, C 2);
 tuple_label_values!(4; A 0, B 1, C 2, D 3);
 tuple_label_values!(5; A 0, B 1, C 2, D 3, E 4);
 tuple_label_values!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_label_values!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_label_values!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_label_values!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_label_values!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple_label_values!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple_label_values!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 
 #[cfg(test)]
 mod tests {
@@ -303,5 +309,23 @@ mod tests {
         let tuple = (&owned, 3u8, true);
         let t = tuple.texts();
         assert_eq!(t.map(|x| x.as_str().to_owned()), ["x", "3", "true"]);
+    }
+
+    #[test]
+    fn tuples_up_to_twelve_values() {
+        let seven = ("a", 1u8, 'c', true, String::from("e"), -6i64, 7usize);
+        let t = seven.texts();
+        assert_eq!(
+            t.map(|x| x.as_str().to_owned()),
+            ["a", "1", "c", "true", "e", "-6", "7"]
+        );
+        let twelve = (
+            1u8, 2u8, 3u8, 4u8, 5u8, 6u8, 7u8, 8u8, 9u8, 10u8, 11u8, "twelve",
+        );
+        let t = twelve.texts();
+        assert_eq!(t[0].as_str(), "1");
+        assert_eq!(t[11].as_str(), "twelve");
+        let wide = ["v"; 20];
+        assert_eq!(wide.texts().len(), 20);
     }
 }

@@ -102,6 +102,20 @@ pub use promscribe_macros::{
     track_inprogress,
 };
 
+/// The link-time registration of a declared static, expanded inside the
+/// static's own initializer (so the static's `#[cfg]` and `#[deprecated]`
+/// cover it). Not public API: use it through `__private::v0_1_0::register`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __promscribe_register {
+    ($metric:ident, $site:expr) => {
+        #[$crate::__private::linkme::distributed_slice($crate::__private::STATIC_METRICS)]
+        #[linkme(crate = $crate::__private::linkme)]
+        static __REGISTRATION: $crate::__private::StaticMetric =
+            $crate::__private::StaticMetric::new(&$metric, $site);
+    };
+}
+
 /// Support for the macro expansions. Not public API: it changes without
 /// notice between versions.
 #[doc(hidden)]
@@ -124,4 +138,43 @@ pub mod __private {
     /// A zero bucket count, to build static bucket arrays.
     #[allow(clippy::declare_interior_mutable_const)]
     pub const ZERO: AtomicU64 = AtomicU64::new(0);
+
+    /// What the declaration macros of promscribe-macros 0.1.0 call: the
+    /// module is named after the version, and promscribe defines only the
+    /// one of its own version, so macros of another version fail loudly
+    /// (an unresolved import of `__private::vX_Y_Z`) instead of calling
+    /// items whose meaning may have changed. Renamed with every release
+    /// (the assertion below fails the build otherwise).
+    pub mod v0_1_0 {
+        pub use super::*;
+        pub use crate::enumeration::{Enum, States};
+        pub use crate::family::Family;
+        pub use crate::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
+        pub use crate::{Counter, Gauge, Info, Summary};
+
+        pub use crate::__promscribe_register as register;
+
+        /// The version this module is named after.
+        pub const VERSION: &str = "0.1.0";
+    }
+
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    const _: () = assert!(
+        same(v0_1_0::VERSION, env!("CARGO_PKG_VERSION")),
+        "the version-stamped module `__private::v0_1_0` must be renamed after the package version"
+    );
 }

@@ -10,6 +10,7 @@ use proc_macro::TokenStream;
 
 mod attr;
 mod decl;
+mod krate;
 mod names;
 
 use attr::Attr;
@@ -21,7 +22,7 @@ use decl::Kind;
 /// `promscribe::Counter`, or a `promscribe::Family<Counter, N>` with
 /// `labels = ["a", ...]` (N label names; `.labels([..])` picks a child).
 /// Options: `labels = [...]`, `namespace = "..."`, `subsystem = "..."`,
-/// `unit = "..."`. The family name is built as Python's client does:
+/// `unit = "..."`, `crate = path` (see below). The family name is built as Python's client does:
 /// `namespace_subsystem_name_unit`, a trailing `_total` dropped from the
 /// family name and added back on the sample. Names are checked at compile
 /// time.
@@ -43,6 +44,50 @@ use decl::Kind;
 ///
 /// ```compile_fail
 /// promscribe::counter!(BAD, "my-failures", "Failures");
+/// ```
+///
+/// # `crate = path`
+///
+/// The expansion reaches promscribe by `::promscribe`. A crate that
+/// depends on it under another name (`prom = { package = "promscribe" }`
+/// in its `Cargo.toml`), or reaches it through a facade crate that
+/// re-exports it, says where it is with `crate = path`, as the last option
+/// or before the static (the form a facade's wrapper macro passes on).
+/// Every declaration macro takes it. The path also fixes the version: the
+/// expansion calls promscribe's private module of this macro crate's
+/// version, so promscribe and promscribe-macros of different versions
+/// fail to compile (an unresolved `__private::vX_Y_Z`) instead of
+/// misbehaving.
+///
+/// ```
+/// // As if `Cargo.toml` had `prom = { package = "promscribe", ... }`.
+/// extern crate promscribe as prom;
+///
+/// prom::counter!(JOBS, "renamed_jobs_total", "Jobs", crate = prom);
+///
+/// // A facade re-exporting promscribe, and a wrapper that passes the path
+/// // for its users.
+/// mod facade {
+///     pub use ::promscribe as metrics;
+///     macro_rules! counter {
+///         ($($input:tt)*) => {
+///             $crate::facade::metrics::counter!(crate = $crate::facade::metrics, $($input)*);
+///         };
+///     }
+///     pub(crate) use counter;
+/// }
+/// facade::counter!(REQUESTS, "facade_requests_total", "Requests", labels = ["method"]);
+///
+/// fn main() {
+///     JOBS.inc();
+///     REQUESTS.labels(["get"]).inc();
+///     let registry = promscribe::default_registry();
+///     assert_eq!(registry.get_sample_value("renamed_jobs_total", &[]), Some(1.0));
+///     assert_eq!(
+///         registry.get_sample_value("facade_requests_total", &[("method", "get")]),
+///         Some(1.0)
+///     );
+/// }
 /// ```
 #[proc_macro]
 pub fn counter(input: TokenStream) -> TokenStream {
@@ -71,6 +116,16 @@ pub fn counter(input: TokenStream) -> TokenStream {
 ///
 /// ```compile_fail
 /// promscribe::gauge!(G, "g", "help", labels = ["__name__"]);
+/// ```
+///
+/// `crate = path` names the path promscribe is reached by (a renamed
+/// dependency, a facade), as for [`counter!`]:
+///
+/// ```
+/// extern crate promscribe as prom;
+/// prom::gauge!(QUEUE, "renamed_queue_length", "Queue length", crate = prom);
+/// QUEUE.set(3.0);
+/// assert_eq!(QUEUE.get(), 3.0);
 /// ```
 #[proc_macro]
 pub fn gauge(input: TokenStream) -> TokenStream {
@@ -101,6 +156,16 @@ pub fn gauge(input: TokenStream) -> TokenStream {
 /// ```compile_fail
 /// promscribe::histogram!(H, "h_seconds", "help", buckets = [1.0, 0.5]);
 /// ```
+///
+/// `crate = path` names the path promscribe is reached by (a renamed
+/// dependency, a facade), as for [`counter!`]:
+///
+/// ```
+/// extern crate promscribe as prom;
+/// prom::histogram!(WAIT, "renamed_wait_seconds", "Wait", buckets = [1.0, f64::INFINITY], crate = prom);
+/// WAIT.observe(0.5);
+/// assert_eq!(WAIT.get_count(), 1);
+/// ```
 #[proc_macro]
 pub fn histogram(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Histogram, input.into()).into()
@@ -124,6 +189,16 @@ pub fn histogram(input: TokenStream) -> TokenStream {
 ///
 /// ```compile_fail
 /// promscribe::summary!(S, "s", "help", labels = ["quantile"]);
+/// ```
+///
+/// `crate = path` names the path promscribe is reached by (a renamed
+/// dependency, a facade), as for [`counter!`]:
+///
+/// ```
+/// extern crate promscribe as prom;
+/// prom::summary!(BYTES, "renamed_bytes", "Bytes", crate = prom);
+/// BYTES.observe(512.0);
+/// assert_eq!(BYTES.get_sum(), 512.0);
 /// ```
 #[proc_macro]
 pub fn summary(input: TokenStream) -> TokenStream {
@@ -149,6 +224,15 @@ pub fn summary(input: TokenStream) -> TokenStream {
 ///
 /// ```compile_fail
 /// promscribe::info!(I, "build", "help", unit = "seconds");
+/// ```
+///
+/// `crate = path` names the path promscribe is reached by (a renamed
+/// dependency, a facade), as for [`counter!`]:
+///
+/// ```
+/// extern crate promscribe as prom;
+/// prom::info!(VERSION, "renamed_version", "Version", crate = prom);
+/// VERSION.set([("version", "1.0")]).unwrap();
 /// ```
 #[proc_macro]
 pub fn info(input: TokenStream) -> TokenStream {
@@ -179,6 +263,15 @@ pub fn info(input: TokenStream) -> TokenStream {
 ///
 /// ```compile_fail
 /// promscribe::enumeration!(E, "e", "help", states = ["a", "a"]);
+/// ```
+///
+/// `crate = path` names the path promscribe is reached by (a renamed
+/// dependency, a facade), as for [`counter!`]:
+///
+/// ```
+/// extern crate promscribe as prom;
+/// prom::enumeration!(PHASE, "renamed_phase", "Phase", states = ["a", "b"], crate = prom);
+/// assert_eq!(PHASE.get(), "a");
 /// ```
 #[proc_macro]
 pub fn enumeration(input: TokenStream) -> TokenStream {

@@ -1,0 +1,139 @@
+//! The static a declaration becomes, and the fallback on error.
+//!
+//! Everything lives in the static's initializer: the metadata, the bucket
+//! and state arrays, and the link-time registration. So the attributes the
+//! user puts on the static (`#[cfg(..)]`, `#[deprecated]`, `#[allow]`)
+//! apply to its registration too, no item is named after the user's
+//! static (no second lint on a lowercase name), and the private module is
+//! imported once (`use <krate>::__private::vX_Y_Z as __promscribe;`), so a
+//! promscribe of another version gives one unresolved import.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Ident, LitStr};
+
+use super::model::{Kind, Model};
+
+fn float_tokens(v: f64) -> TokenStream {
+    if v == f64::INFINITY {
+        quote!(::core::f64::INFINITY)
+    } else {
+        let lit = proc_macro2::Literal::f64_suffixed(v);
+        quote!(#lit)
+    }
+}
+
+/// The static, registered when `register` (the input had no mistake).
+pub(super) fn expand(m: Model, register: bool) -> TokenStream {
+    let Model {
+        kind,
+        krate,
+        attrs,
+        vis,
+        ident,
+        full_name,
+        help,
+        unit,
+        labels,
+        buckets,
+        states,
+    } = m;
+    let private = krate.private();
+    let k = krate.path();
+    let p = Ident::new("__promscribe", Span::mixed_site());
+    let ty = kind.type_ident();
+    let kind_variant = kind.metric_type();
+    let label_lits: Vec<&LitStr> = labels.iter().flatten().collect();
+    let n = label_lits.len();
+    let meta = quote! {
+        static __META: #p::Meta = #p::Meta::new_static(
+            #p::MetricType::#kind_variant, #full_name, #help, #unit, &[#(#label_lits),*],
+        );
+    };
+    let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
+    let doc = (!has_doc).then(|| {
+        let text = format!(" {} `{full_name}`: {}", kind.type_ident(), help.value());
+        quote!(#[doc = #text])
+    });
+
+    let bounds = buckets.as_ref().map(|b| {
+        let len = b.len();
+        let vals = b.iter().map(|v| float_tokens(*v));
+        quote!(static __BOUNDS: [f64; #len] = [#(#vals),*];)
+    });
+    let states_def = states.as_ref().map(|s| {
+        let len = s.len();
+        quote!(static __STATES: [&str; #len] = [#(#s),*];)
+    });
+    let (static_ty, init) = match (labels.is_some(), kind) {
+        (false, Kind::Histogram) => {
+            let (bounds_def, bounds_ref, len) = match &bounds {
+                Some(b) => {
+                    let len = buckets.as_ref().map(Vec::len).unwrap_or(0);
+                    (b.clone(), quote!(&__BOUNDS), quote!(#len))
+                }
+                None => (
+                    quote!(),
+                    quote!(&#p::DEFAULT_BUCKETS),
+                    quote!(#p::DEFAULT_BUCKETS.len()),
+                ),
+            };
+            (
+                quote!(#k::Histogram),
+                quote! {
+                    #bounds_def
+                    static __COUNTS: [#p::AtomicU64; #len] = [#p::ZERO; #len];
+                    #p::Histogram::__from_static(&__META, #bounds_ref, &__COUNTS)
+                },
+            )
+        }
+        (false, Kind::Enum) => (
+            quote!(#k::Enum),
+            quote! {
+                #states_def
+                #p::Enum::__from_static(&__META, &__STATES)
+            },
+        ),
+        (false, _) => (quote!(#k::#ty), quote!(#p::#ty::__from_static(&__META))),
+        (true, _) => {
+            let config = match (kind, &bounds) {
+                (Kind::Histogram, Some(b)) => quote! {{
+                    #b
+                    #p::Buckets::__from_static(&__BOUNDS)
+                }},
+                (Kind::Histogram, None) => quote!(#p::Buckets::DEFAULT),
+                (Kind::Enum, _) => quote! {{
+                    #states_def
+                    #p::States::__from_static(&__STATES)
+                }},
+                _ => quote!(()),
+            };
+            (
+                quote!(#k::Family<#k::#ty, #n>),
+                quote!(#p::Family::__from_static(&__META, #config)),
+            )
+        }
+    };
+    let registration = register.then(|| {
+        quote! {
+            #p::register! {
+                #ident,
+                #p::Site {
+                    file: ::core::file!(),
+                    line: ::core::line!(),
+                    column: ::core::column!(),
+                }
+            }
+        }
+    });
+    quote! {
+        #doc
+        #(#attrs)*
+        #vis static #ident: #static_ty = {
+            use #private as #p;
+            #meta
+            #registration
+            #init
+        };
+    }
+}

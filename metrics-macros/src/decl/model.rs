@@ -1,0 +1,111 @@
+//! What a declaration means once checked: the kind of metric and the
+//! static to emit.
+
+use proc_macro2::Span;
+use syn::{Attribute, Ident, LitStr, Visibility};
+
+use crate::krate::Krate;
+use crate::names::RuleKind;
+
+/// Which declaration macro.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+    Info,
+    Enum,
+}
+
+impl Kind {
+    pub(super) fn macro_name(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter!",
+            Kind::Gauge => "gauge!",
+            Kind::Histogram => "histogram!",
+            Kind::Summary => "summary!",
+            Kind::Info => "info!",
+            Kind::Enum => "enumeration!",
+        }
+    }
+
+    pub(super) fn type_ident(self) -> Ident {
+        let s = match self {
+            Kind::Counter => "Counter",
+            Kind::Gauge => "Gauge",
+            Kind::Histogram => "Histogram",
+            Kind::Summary => "Summary",
+            Kind::Info => "Info",
+            Kind::Enum => "Enum",
+        };
+        Ident::new(s, Span::call_site())
+    }
+
+    /// The `MetricType` variant.
+    pub(super) fn metric_type(self) -> Ident {
+        let s = match self {
+            Kind::Info => "Info",
+            Kind::Enum => "StateSet",
+            other => return other.type_ident(),
+        };
+        Ident::new(s, Span::call_site())
+    }
+
+    pub(super) fn noun(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
+            Kind::Info => "info metric",
+            Kind::Enum => "enum",
+        }
+    }
+
+    /// The options this macro takes, as the error for an unknown one lists them.
+    pub(super) fn options(self) -> &'static [&'static str] {
+        match self {
+            Kind::Histogram => &[
+                "labels",
+                "buckets",
+                "namespace",
+                "subsystem",
+                "unit",
+                "crate",
+            ],
+            Kind::Enum => &["states", "labels", "namespace", "subsystem", "crate"],
+            Kind::Info => &["labels", "namespace", "subsystem", "crate"],
+            _ => &["labels", "namespace", "subsystem", "unit", "crate"],
+        }
+    }
+
+    /// The kind the shared rules know.
+    pub(super) fn rule_kind(self) -> RuleKind {
+        match self {
+            Kind::Counter => RuleKind::Counter,
+            Kind::Gauge => RuleKind::Gauge,
+            Kind::Histogram => RuleKind::Histogram,
+            Kind::Summary => RuleKind::Summary,
+            Kind::Info => RuleKind::Info,
+            Kind::Enum => RuleKind::StateSet,
+        }
+    }
+}
+
+/// A checked declaration. Built even when the input has mistakes (invalid
+/// parts replaced by stand-ins), so that the static still exists beside
+/// the errors and its uses do not add errors of their own.
+pub(super) struct Model {
+    pub(super) kind: Kind,
+    pub(super) krate: Krate,
+    pub(super) attrs: Vec<Attribute>,
+    pub(super) vis: Visibility,
+    pub(super) ident: Ident,
+    pub(super) full_name: String,
+    pub(super) help: LitStr,
+    pub(super) unit: String,
+    pub(super) labels: Option<Vec<LitStr>>,
+    pub(super) buckets: Option<Vec<f64>>,
+    pub(super) states: Option<Vec<LitStr>>,
+}
