@@ -274,7 +274,7 @@ fn builders_refuse_bad_input() {
             "{buckets:?}"
         );
     }
-    assert!(MetricFamily::from(h).samples.is_empty());
+    assert!(MetricFamily::from(h).samples().is_empty());
 }
 
 /// A collector that declares its names.
@@ -288,7 +288,7 @@ impl Collector for Described {
         } else {
             ""
         };
-        f.push(suffix, vec![], 1.0);
+        f.push(suffix, vec![], 1.0).expect("fits the family");
         out.push(f);
     }
 

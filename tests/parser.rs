@@ -85,7 +85,7 @@ fn everything() -> Registry {
 /// the encoder moved `_created` samples.
 fn normalised(mut families: Vec<MetricFamily>) -> Vec<MetricFamily> {
     for f in &mut families {
-        f.samples
+        f.samples()
             .sort_by(|a, b| (a.name.as_str(), &a.labels).cmp(&(b.name.as_str(), &b.labels)));
     }
     families
@@ -131,10 +131,10 @@ fn info_and_stateset_come_back_as_gauges() {
     assert_eq!(parsed.len(), 2);
     assert_eq!(parsed[0].name, "build_info");
     assert_eq!(parsed[0].kind, MetricType::Gauge);
-    assert_eq!(parsed[0].samples, i.samples);
+    assert_eq!(parsed[0].samples(), i.samples());
     assert_eq!(parsed[1].name, "mode");
     assert_eq!(parsed[1].kind, MetricType::Gauge);
-    assert_eq!(parsed[1].samples, s.samples);
+    assert_eq!(parsed[1].samples(), s.samples());
 }
 
 fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
@@ -149,9 +149,7 @@ fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
 }
 
 fn family(name: &str, help: &str, kind: MetricType, samples: Vec<Sample>) -> MetricFamily {
-    let mut f = MetricFamily::new(name, help, kind);
-    f.samples = samples;
-    f
+    MetricFamily::from_samples(name, help, kind, samples).expect("fits the family")
 }
 
 #[test]
@@ -292,7 +290,7 @@ fn infinities_nan_and_timestamps() {
          a{foo=\"t\"} 1\t000\na{foo=\"u\"} 2  -1234567890\n",
     )
     .unwrap();
-    let s = &f[0].samples;
+    let s = &f[0].samples();
     assert_eq!(s[0].value, f64::INFINITY);
     assert_eq!(s[1].value, f64::NEG_INFINITY);
     assert!(s[2].value.is_nan());

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use promscribe::{Collector, Counter, Gauge, MetricFamily, MetricType, Registry, Sample};
+use promscribe::{Collector, Counter, Gauge, MetricFamily, MetricType, Registry};
 use promscribe_export::{
     delete_from_gateway, instance_ip_grouping_key, push_to_gateway, pushadd_to_gateway,
     GroupingKey, PushError, Pushgateway,
@@ -327,10 +327,9 @@ fn raw_registry(family: MetricFamily) -> Registry {
 fn refusals_carry_status_and_reason() {
     let gw = start_gateway();
     let mut stamped = MetricFamily::new("stamped", "Has a timestamp", MetricType::Gauge);
-    stamped.samples.push(Sample {
-        timestamp_ms: Some(1_700_000_000_000),
-        ..Sample::new("stamped", vec![], 1.0)
-    });
+    stamped
+        .push_sample("", vec![], 1.0, Some(1_700_000_000_000))
+        .expect("fits the family");
     let err = push_to_gateway(&gw.addr, "bad", &GroupingKey::new(), &raw_registry(stamped))
         .expect_err("timestamps are refused");
     eprintln!("timestamp refusal: {err}");
@@ -347,7 +346,7 @@ fn refusals_carry_status_and_reason() {
     );
 
     let mut bad_name = MetricFamily::new("bad-name", "Not a valid name", MetricType::Gauge);
-    bad_name.push("", vec![], 1.0);
+    bad_name.push("", vec![], 1.0).expect("fits the family");
     let err = pushadd_to_gateway(
         &gw.addr,
         "bad",

@@ -301,7 +301,7 @@ impl Collector for Exploding {
             panic!("collector exploded on purpose");
         }
         let mut f = MetricFamily::new("exploding_ok", "Fine now", MetricType::Gauge);
-        f.push("", vec![], 1.0);
+        f.push("", vec![], 1.0).expect("fits the family");
         out.push(f);
     }
 

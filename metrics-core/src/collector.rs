@@ -14,7 +14,7 @@ use crate::model::{Descriptor, MetricFamily};
 /// impl Collector for QueueCollector {
 ///     fn collect(&self, out: &mut Vec<MetricFamily>) {
 ///         let mut f = MetricFamily::new("queue_depth", "Items waiting", MetricType::Gauge);
-///         f.push("", vec![("queue".into(), "mail".into())], 7.0);
+///         f.push("", vec![("queue".into(), "mail".into())], 7.0).unwrap();
 ///         out.push(f);
 ///     }
 /// }

@@ -1,13 +1,13 @@
 //! [`Counter`]: a value that only goes up.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::atomic::{AtomicF64, Created};
 use crate::error::MetricError;
-use crate::family::{ChildLabels, FamilyMember};
+use crate::family::{push_metric, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{Exemplar, MetricFamily, MetricType};
+use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
 
 /// A counter: goes up, resets when the process restarts.
 ///
@@ -36,7 +36,10 @@ pub struct Counter {
     fraction: AtomicF64,
     created: Created,
     /// The last exemplar; touched only by `inc_by_with_exemplar` and scrapes.
-    exemplar: Mutex<Option<Exemplar>>,
+    exemplar: Mutex<Option<Arc<Exemplar>>>,
+    /// Whether `exemplar` may hold one: scrapes of counters that never had
+    /// one take no lock.
+    has_exemplar: AtomicBool,
 }
 
 /// Largest integer below which every `u64` converts to `f64` exactly.
@@ -54,6 +57,7 @@ impl Counter {
             fraction: AtomicF64::zero(),
             created: Created::unset(),
             exemplar: Mutex::new(None),
+            has_exemplar: AtomicBool::new(false),
         }
     }
 
@@ -64,6 +68,7 @@ impl Counter {
             fraction: AtomicF64::zero(),
             created: Created::now(),
             exemplar: Mutex::new(None),
+            has_exemplar: AtomicBool::new(false),
         }
     }
 
@@ -259,35 +264,10 @@ impl Counter {
         amount: f64,
         labels: &[(&str, &str)],
     ) -> Result<(), MetricError> {
-        let bad = |reason: String| MetricError::InvalidExemplar {
-            metric: self.name().to_owned(),
-            reason,
-        };
-        if let Some((k, _)) = labels
-            .iter()
-            .find(|(k, _)| !crate::names::is_valid_label_name(k))
-        {
-            return Err(bad(format!("`{k}` is not a valid label name")));
-        }
-        let chars: usize = labels
-            .iter()
-            .map(|(k, v)| k.chars().count() + v.chars().count())
-            .sum();
-        if chars > 128 {
-            return Err(bad(format!(
-                "its labels have {chars} characters, more than the 128 allowed"
-            )));
-        }
+        let exemplar = Exemplar::checked(self.name(), labels, amount)?;
         self.inc_by(amount)?;
-        let exemplar = Exemplar {
-            labels: labels
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            value: amount,
-            timestamp: Some(crate::atomic::unix_now()),
-        };
-        *self.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = Some(exemplar);
+        *self.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
+        self.has_exemplar.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -298,6 +278,15 @@ impl Counter {
     /// assert!(C.exemplar().is_none());
     /// ```
     pub fn exemplar(&self) -> Option<Exemplar> {
+        self.shared_exemplar().as_deref().cloned()
+    }
+
+    /// The last exemplar, shared (no copy), without a lock when there has
+    /// never been one.
+    fn shared_exemplar(&self) -> Option<Arc<Exemplar>> {
+        if !self.has_exemplar.load(Ordering::Acquire) {
+            return None;
+        }
         self.exemplar
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -323,14 +312,13 @@ impl FamilyMember for Counter {
         Self::from_meta(MetaRef::None)
     }
 
-    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
-        family.push("_total", labels.to_vec(), self.get());
-        if let Some(sample) = family.samples.last_mut() {
-            sample.exemplar = self.exemplar();
-        }
-        if crate::registry::created_series_enabled() {
-            family.push("_created", labels.to_vec(), self.created());
-        }
+    fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet) {
+        let point = CounterPoint {
+            value: self.get(),
+            created: Some(self.created()),
+            exemplar: self.shared_exemplar(),
+        };
+        push_metric(family, labels, Point::Counter(point));
     }
 }
 
@@ -381,11 +369,8 @@ mod tests {
         assert!(c.inc_by_with_exemplar(-1.0, &[]).is_err());
         let mut out = Vec::new();
         c.collect(&mut out);
-        let total = out[0]
-            .samples
-            .iter()
-            .find(|s| s.name == "ex_total")
-            .unwrap();
+        let samples = out[0].samples();
+        let total = samples.iter().find(|s| s.name == "ex_total").unwrap();
         assert_eq!(total.value, 2.0);
         let e = total.exemplar.as_ref().unwrap();
         assert_eq!(e.labels, [("trace_id".to_string(), "t1".to_string())]);

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::MetricError;
-use crate::family::{ChildLabels, FamilyMember};
+use crate::family::{push_metric, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 
@@ -211,14 +211,12 @@ impl FamilyMember for Enum {
         }
     }
 
-    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
+    fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
         let current = self.current.load(Ordering::Relaxed);
-        let label = family.name.clone();
-        for i in 0..self.states.len() {
-            let state = self.states.get(i).unwrap_or("").to_owned();
-            let value = if i == current { 1.0 } else { 0.0 };
-            family.push("", labels.to_vec_with(&label, state), value);
-        }
+        let states = (0..self.states.len())
+            .map(|i| (self.states.get(i).unwrap_or("").to_owned(), i == current))
+            .collect();
+        push_metric(family, labels, crate::Point::StateSet(states));
     }
 }
 

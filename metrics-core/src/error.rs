@@ -114,6 +114,14 @@ pub enum MetricError {
         /// What is wrong.
         reason: String,
     },
+    /// A sample does not fit the type of its family (a `_bucket` sample
+    /// without `le`, a `_total` sample in a gauge family, ...).
+    InvalidSample {
+        /// The family.
+        metric: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A counter was asked to go down.
     NegativeIncrement {
         /// The metric.
@@ -166,6 +174,9 @@ impl fmt::Display for MetricError {
             }
             MetricError::InvalidExemplar { metric, reason } => {
                 write!(f, "invalid exemplar for `{metric}`: {reason}")
+            }
+            MetricError::InvalidSample { metric, reason } => {
+                write!(f, "invalid sample for `{metric}`: {reason}")
             }
             MetricError::NegativeIncrement { metric, amount } => write!(
                 f,

@@ -83,21 +83,33 @@ impl Builder {
             .collect())
     }
 
-    fn push(&mut self, suffix: &str, labels: Labels, value: f64, timestamp_ms: Option<i64>) {
-        self.family.push(suffix, labels, value);
-        if let Some(s) = self.family.samples.last_mut() {
-            s.timestamp_ms = timestamp_ms;
-        }
+    /// Runs `add` on an empty family of the same name and type, then moves
+    /// the metrics it built into this one: one `add_metric` call gives its
+    /// own metric(s), and a refused call changes nothing.
+    fn stage(
+        &mut self,
+        add: impl FnOnce(&mut MetricFamily) -> Result<(), MetricError>,
+    ) -> Result<(), MetricError> {
+        let mut scratch = MetricFamily::new(self.family.name.as_str(), "", self.family.kind);
+        add(&mut scratch)?;
+        self.family.metrics.append(&mut scratch.metrics);
+        Ok(())
     }
+}
 
-    /// Pushes the `_bucket` samples (with `le`) of validated buckets.
-    fn push_buckets(&mut self, labels: &Labels, buckets: &[(f64, f64)], ts: Option<i64>) {
-        for (bound, count) in buckets {
-            let mut l = labels.clone();
-            l.push(("le".to_owned(), float_string(*bound)));
-            self.push("_bucket", l, *count, ts);
-        }
+/// Pushes the `_bucket` samples (with `le`) of validated buckets.
+fn push_buckets(
+    f: &mut MetricFamily,
+    labels: &Labels,
+    buckets: &[(f64, f64)],
+    ts: Option<i64>,
+) -> Result<(), MetricError> {
+    for (bound, count) in buckets {
+        let mut l = labels.clone();
+        l.push(("le".to_owned(), float_string(*bound)));
+        f.push_sample("_bucket", l, *count, ts)?;
     }
+    Ok(())
 }
 
 /// The name of a family whose constructor strips a suffix (`_total`,
@@ -198,7 +210,7 @@ macro_rules! value_family {
                 "```\n",
                 "let f = promscribe::", stringify!($name), "::with_value(\"my_value\", \"Help text\", 7.0).unwrap();\n",
                 "let f = promscribe::MetricFamily::from(f);\n",
-                "assert_eq!((f.samples[0].name.as_str(), f.samples[0].value), (\"my_value\", 7.0));\n",
+                "assert_eq!((f.samples()[0].name.as_str(), f.samples()[0].value), (\"my_value\", 7.0));\n",
                 "```"
             )]
             pub fn with_value(name: &str, help: &str, value: f64) -> Result<Self, MetricError> {
@@ -229,7 +241,7 @@ macro_rules! value_family {
                 "let mut f = promscribe::", stringify!($name), "::new(\"g\", \"help\", &[]).unwrap();\n",
                 "f.add_metric_with(&[], 1.0, Some(1_700_000_000_000)).unwrap();\n",
                 "let f = promscribe::MetricFamily::from(f);\n",
-                "assert_eq!(f.samples[0].timestamp_ms, Some(1_700_000_000_000));\n",
+                "assert_eq!(f.samples()[0].timestamp_ms, Some(1_700_000_000_000));\n",
                 "```"
             )]
             pub fn add_metric_with(
@@ -239,8 +251,7 @@ macro_rules! value_family {
                 timestamp_ms: Option<i64>,
             ) -> Result<(), MetricError> {
                 let labels = self.0.labels(label_values)?;
-                self.0.push("", labels, value, timestamp_ms);
-                Ok(())
+                self.0.stage(|f| f.push_sample("", labels, value, timestamp_ms))
             }
         }
 
@@ -260,8 +271,8 @@ value_family!(
     /// let mut g = GaugeMetricFamily::new("queue_depth", "Items waiting", &["queue"]).unwrap();
     /// g.add_metric(&["mail"], 7.0).unwrap();
     /// let f = MetricFamily::from(g);
-    /// assert_eq!(f.samples[0].name, "queue_depth");
-    /// assert_eq!(f.samples[0].labels, [("queue".to_string(), "mail".to_string())]);
+    /// assert_eq!(f.samples()[0].name, "queue_depth");
+    /// assert_eq!(f.samples()[0].labels, [("queue".to_string(), "mail".to_string())]);
     /// ```
     GaugeMetricFamily,
     MetricType::Gauge
@@ -292,7 +303,7 @@ value_family!(
 /// c.add_metric(&["bar"], 1.7).unwrap();
 /// let f = MetricFamily::from(c);
 /// assert_eq!(f.name, "my_counter");
-/// assert_eq!(f.samples[0].name, "my_counter_total");
+/// assert_eq!(f.samples()[0].name, "my_counter_total");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CounterMetricFamily(Builder);
@@ -318,7 +329,7 @@ impl CounterMetricFamily {
     ///
     /// ```
     /// let c = promscribe::CounterMetricFamily::with_value("jobs_total", "Jobs", 3.0).unwrap();
-    /// assert_eq!(promscribe::MetricFamily::from(c).samples[0].value, 3.0);
+    /// assert_eq!(promscribe::MetricFamily::from(c).samples()[0].value, 3.0);
     /// assert!(promscribe::CounterMetricFamily::with_value("jobs", "Jobs", -1.0).is_err());
     /// ```
     pub fn with_value(name: &str, help: &str, value: f64) -> Result<Self, MetricError> {
@@ -345,8 +356,8 @@ impl CounterMetricFamily {
     /// let mut c = promscribe::CounterMetricFamily::new("jobs", "Jobs", &[]).unwrap();
     /// c.add_metric_with(&[], 4.0, Some(1.7e9), None).unwrap();
     /// let f = promscribe::MetricFamily::from(c);
-    /// assert_eq!(f.samples[1].name, "jobs_created");
-    /// assert_eq!(f.samples[1].value, 1.7e9);
+    /// assert_eq!(f.samples()[1].name, "jobs_created");
+    /// assert_eq!(f.samples()[1].value, 1.7e9);
     /// ```
     pub fn add_metric_with(
         &mut self,
@@ -357,14 +368,13 @@ impl CounterMetricFamily {
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         check_counter_value(&self.0.family.name, value)?;
-        match created {
-            Some(created) => {
-                self.0.push("_total", labels.clone(), value, timestamp_ms);
-                self.0.push("_created", labels, created, timestamp_ms);
+        self.0.stage(|f| {
+            f.push_sample("_total", labels.clone(), value, timestamp_ms)?;
+            match created {
+                Some(created) => f.push_sample("_created", labels, created, timestamp_ms),
+                None => Ok(()),
             }
-            None => self.0.push("_total", labels, value, timestamp_ms),
-        }
-        Ok(())
+        })
     }
 }
 
@@ -383,8 +393,8 @@ impl From<CounterMetricFamily> for MetricFamily {
 /// let mut s = SummaryMetricFamily::new("rpc_seconds", "RPC latency", &["method"]).unwrap();
 /// s.add_metric(&["get"], 10.0, 2.5).unwrap();
 /// let f = MetricFamily::from(s);
-/// assert_eq!(f.samples[0].name, "rpc_seconds_count");
-/// assert_eq!(f.samples[1].name, "rpc_seconds_sum");
+/// assert_eq!(f.samples()[0].name, "rpc_seconds_count");
+/// assert_eq!(f.samples()[1].name, "rpc_seconds_sum");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryMetricFamily(Builder);
@@ -404,7 +414,7 @@ impl SummaryMetricFamily {
     ///
     /// ```
     /// let s = promscribe::SummaryMetricFamily::with_value("rpc", "help", 2.0, 0.5).unwrap();
-    /// assert_eq!(promscribe::MetricFamily::from(s).samples.len(), 2);
+    /// assert_eq!(promscribe::MetricFamily::from(s).samples().len(), 2);
     /// ```
     pub fn with_value(name: &str, help: &str, count: f64, sum: f64) -> Result<Self, MetricError> {
         let mut s = Self::new(name, help, &[])?;
@@ -434,8 +444,8 @@ impl SummaryMetricFamily {
     /// let mut s = promscribe::SummaryMetricFamily::new("rpc", "help", &[]).unwrap();
     /// s.add_metric_with(&[], 3.0, 1.25, Some(1.7e9), Some(1_000)).unwrap();
     /// let f = promscribe::MetricFamily::from(s);
-    /// assert_eq!(f.samples[2].name, "rpc_created");
-    /// assert_eq!(f.samples[2].timestamp_ms, Some(1_000));
+    /// assert_eq!(f.samples()[2].name, "rpc_created");
+    /// assert_eq!(f.samples()[2].timestamp_ms, Some(1_000));
     /// ```
     pub fn add_metric_with(
         &mut self,
@@ -446,12 +456,14 @@ impl SummaryMetricFamily {
         timestamp_ms: Option<i64>,
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
-        self.0.push("_count", labels.clone(), count, timestamp_ms);
-        self.0.push("_sum", labels.clone(), sum, timestamp_ms);
-        if let Some(created) = created {
-            self.0.push("_created", labels, created, timestamp_ms);
-        }
-        Ok(())
+        self.0.stage(|f| {
+            f.push_sample("_count", labels.clone(), count, timestamp_ms)?;
+            f.push_sample("_sum", labels.clone(), sum, timestamp_ms)?;
+            match created {
+                Some(created) => f.push_sample("_created", labels, created, timestamp_ms),
+                None => Ok(()),
+            }
+        })
     }
 }
 
@@ -471,8 +483,8 @@ impl From<SummaryMetricFamily> for MetricFamily {
 /// let mut h = HistogramMetricFamily::new("latency_seconds", "Latency", &[]).unwrap();
 /// h.add_metric(&[], &[(0.5, 2.0), (1.0, 3.0), (f64::INFINITY, 4.0)], 2.75).unwrap();
 /// let f = MetricFamily::from(h);
-/// assert_eq!(f.samples[2].labels, [("le".to_string(), "+Inf".to_string())]);
-/// assert_eq!((f.samples[3].name.as_str(), f.samples[3].value), ("latency_seconds_count", 4.0));
+/// assert_eq!(f.samples()[2].labels, [("le".to_string(), "+Inf".to_string())]);
+/// assert_eq!((f.samples()[3].name.as_str(), f.samples()[3].value), ("latency_seconds_count", 4.0));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramMetricFamily(Builder);
@@ -493,7 +505,7 @@ impl HistogramMetricFamily {
     /// ```
     /// let h = promscribe::HistogramMetricFamily::with_buckets(
     ///     "h", "help", &[(1.0, 1.0), (f64::INFINITY, 2.0)], 3.0).unwrap();
-    /// assert_eq!(promscribe::MetricFamily::from(h).samples.len(), 4);
+    /// assert_eq!(promscribe::MetricFamily::from(h).samples().len(), 4);
     /// ```
     pub fn with_buckets(
         name: &str,
@@ -534,13 +546,13 @@ impl HistogramMetricFamily {
     /// let mut h = promscribe::HistogramMetricFamily::new("h", "help", &[]).unwrap();
     /// h.add_metric_with(&[], &[(f64::INFINITY, 2.0)], None, Some(1.7e9), None).unwrap();
     /// let names: Vec<_> = promscribe::MetricFamily::from(h)
-    ///     .samples.into_iter().map(|s| s.name).collect();
+    ///     .samples().into_iter().map(|s| s.name).collect();
     /// assert_eq!(names, ["h_bucket", "h_created"]);
     ///
     /// let mut t = promscribe::HistogramMetricFamily::new("t", "help", &[]).unwrap();
     /// t.add_metric(&[], &[(-10.0, 1.0), (f64::INFINITY, 2.0)], -3.0).unwrap();
     /// let names: Vec<_> = promscribe::MetricFamily::from(t)
-    ///     .samples.into_iter().map(|s| s.name).collect();
+    ///     .samples().into_iter().map(|s| s.name).collect();
     /// assert_eq!(names, ["t_bucket", "t_bucket", "t_count"]);
     /// ```
     pub fn add_metric_with(
@@ -553,20 +565,22 @@ impl HistogramMetricFamily {
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         check_buckets(&self.0.family.name, buckets)?;
-        self.0.push_buckets(&labels, buckets, timestamp_ms);
-        if let Some(sum) = sum {
-            let count = buckets.last().map_or(0.0, |(_, c)| *c);
-            self.0.push("_count", labels.clone(), count, timestamp_ms);
-            // As the built-in `Histogram`: with a negative bucket bound the
-            // sum is not monotonic, and OpenMetrics forbids exposing it.
-            if buckets.first().is_some_and(|(bound, _)| *bound >= 0.0) {
-                self.0.push("_sum", labels.clone(), sum, timestamp_ms);
+        self.0.stage(|f| {
+            push_buckets(f, &labels, buckets, timestamp_ms)?;
+            if let Some(sum) = sum {
+                let count = buckets.last().map_or(0.0, |(_, c)| *c);
+                f.push_sample("_count", labels.clone(), count, timestamp_ms)?;
+                // As the built-in `Histogram`: with a negative bucket bound the
+                // sum is not monotonic, and OpenMetrics forbids exposing it.
+                if buckets.first().is_some_and(|(bound, _)| *bound >= 0.0) {
+                    f.push_sample("_sum", labels.clone(), sum, timestamp_ms)?;
+                }
             }
-        }
-        if let Some(created) = created {
-            self.0.push("_created", labels, created, timestamp_ms);
-        }
-        Ok(())
+            match created {
+                Some(created) => f.push_sample("_created", labels, created, timestamp_ms),
+                None => Ok(()),
+            }
+        })
     }
 }
 
@@ -584,7 +598,7 @@ impl From<HistogramMetricFamily> for MetricFamily {
 /// use promscribe::{GaugeHistogramMetricFamily, MetricFamily};
 /// let mut g = GaugeHistogramMetricFamily::new("queue_age_seconds", "Age", &[]).unwrap();
 /// g.add_metric(&[], &[(60.0, 3.0), (f64::INFINITY, 5.0)], 420.0).unwrap();
-/// let names: Vec<_> = MetricFamily::from(g).samples.into_iter().map(|s| s.name).collect();
+/// let names: Vec<_> = MetricFamily::from(g).samples().into_iter().map(|s| s.name).collect();
 /// assert_eq!(names, ["queue_age_seconds_bucket", "queue_age_seconds_bucket",
 ///     "queue_age_seconds_gcount", "queue_age_seconds_gsum"]);
 /// ```
@@ -607,7 +621,7 @@ impl GaugeHistogramMetricFamily {
     /// ```
     /// let g = promscribe::GaugeHistogramMetricFamily::with_buckets(
     ///     "g", "help", &[(f64::INFINITY, 2.0)], 3.0).unwrap();
-    /// assert_eq!(promscribe::MetricFamily::from(g).samples.len(), 3);
+    /// assert_eq!(promscribe::MetricFamily::from(g).samples().len(), 3);
     /// ```
     pub fn with_buckets(
         name: &str,
@@ -651,11 +665,12 @@ impl GaugeHistogramMetricFamily {
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         check_buckets(&self.0.family.name, buckets)?;
-        self.0.push_buckets(&labels, buckets, timestamp_ms);
-        let count = buckets.last().map_or(0.0, |(_, c)| *c);
-        self.0.push("_gcount", labels.clone(), count, timestamp_ms);
-        self.0.push("_gsum", labels, gsum, timestamp_ms);
-        Ok(())
+        self.0.stage(|f| {
+            push_buckets(f, &labels, buckets, timestamp_ms)?;
+            let count = buckets.last().map_or(0.0, |(_, c)| *c);
+            f.push_sample("_gcount", labels.clone(), count, timestamp_ms)?;
+            f.push_sample("_gsum", labels, gsum, timestamp_ms)
+        })
     }
 }
 
@@ -674,8 +689,8 @@ impl From<GaugeHistogramMetricFamily> for MetricFamily {
 /// let i = InfoMetricFamily::with_value("build_info", "Build", &[("version", "1.2")]).unwrap();
 /// let f = MetricFamily::from(i);
 /// assert_eq!(f.name, "build");
-/// assert_eq!(f.samples[0].name, "build_info");
-/// assert_eq!(f.samples[0].value, 1.0);
+/// assert_eq!(f.samples()[0].name, "build_info");
+/// assert_eq!(f.samples()[0].value, 1.0);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct InfoMetricFamily(Builder);
@@ -695,7 +710,7 @@ impl InfoMetricFamily {
     ///
     /// ```
     /// let i = promscribe::InfoMetricFamily::with_value("b", "help", &[("k", "v")]).unwrap();
-    /// assert_eq!(promscribe::MetricFamily::from(i).samples.len(), 1);
+    /// assert_eq!(promscribe::MetricFamily::from(i).samples().len(), 1);
     /// ```
     pub fn with_value(name: &str, help: &str, info: &[(&str, &str)]) -> Result<Self, MetricError> {
         let mut i = Self::new(name, help, &[])?;
@@ -749,8 +764,8 @@ impl InfoMetricFamily {
             }
             labels.push(((*k).to_owned(), (*v).to_owned()));
         }
-        self.0.push("_info", labels, 1.0, timestamp_ms);
-        Ok(())
+        self.0
+            .stage(|f| f.push_sample("_info", labels, 1.0, timestamp_ms))
     }
 }
 
@@ -771,9 +786,9 @@ impl From<InfoMetricFamily> for MetricFamily {
 /// let s = StateSetMetricFamily::with_value("disk", "Disk state", &[("ok", true), ("full", false)])
 ///     .unwrap();
 /// let f = MetricFamily::from(s);
-/// assert_eq!(f.samples[0].labels, [("disk".to_string(), "full".to_string())]);
-/// assert_eq!(f.samples[0].value, 0.0);
-/// assert_eq!(f.samples[1].value, 1.0);
+/// assert_eq!(f.samples()[0].labels, [("disk".to_string(), "full".to_string())]);
+/// assert_eq!(f.samples()[0].value, 0.0);
+/// assert_eq!(f.samples()[1].value, 1.0);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateSetMetricFamily(Builder);
@@ -802,7 +817,7 @@ impl StateSetMetricFamily {
     ///
     /// ```
     /// let s = promscribe::StateSetMetricFamily::with_value("mode", "help", &[("a", true)]);
-    /// assert_eq!(promscribe::MetricFamily::from(s.unwrap()).samples.len(), 1);
+    /// assert_eq!(promscribe::MetricFamily::from(s.unwrap()).samples().len(), 1);
     /// ```
     pub fn with_value(
         name: &str,
@@ -851,12 +866,14 @@ impl StateSetMetricFamily {
         }
         sorted.sort_by(|a, b| a.0.cmp(b.0));
         let name = self.0.family.name.clone();
-        for (state, on) in sorted {
-            let mut l = labels.clone();
-            l.push((name.clone(), state.to_owned()));
-            self.0.push("", l, if on { 1.0 } else { 0.0 }, timestamp_ms);
-        }
-        Ok(())
+        self.0.stage(|f| {
+            for (state, on) in sorted {
+                let mut l = labels.clone();
+                l.push((name.clone(), state.to_owned()));
+                f.push_sample("", l, if on { 1.0 } else { 0.0 }, timestamp_ms)?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -870,8 +887,8 @@ impl From<StateSetMetricFamily> for MetricFamily {
 mod tests {
     use super::*;
 
-    fn names(f: &MetricFamily) -> Vec<&str> {
-        f.samples.iter().map(|s| s.name.as_str()).collect()
+    fn names(f: &MetricFamily) -> Vec<String> {
+        f.samples().into_iter().map(|s| s.name).collect()
     }
 
     #[test]
@@ -894,7 +911,7 @@ mod tests {
         let f = MetricFamily::from(c);
         assert_eq!(f.name, "x");
         assert_eq!(names(&f), ["x_total", "x_created"]);
-        assert!(f.samples.iter().all(|s| s.timestamp_ms == Some(5)));
+        assert!(f.samples().iter().all(|s| s.timestamp_ms == Some(5)));
         assert!(CounterMetricFamily::new("_total", "h", &[]).is_err());
     }
 
@@ -947,10 +964,10 @@ mod tests {
                 .unwrap();
         let f = MetricFamily::from(s);
         let got: Vec<_> = f
-            .samples
-            .iter()
-            .map(|s| (s.labels[0].1.as_str(), s.value))
+            .samples()
+            .into_iter()
+            .map(|s| (s.labels[0].1.clone(), s.value))
             .collect();
-        assert_eq!(got, [("a", 1.0), ("b", 0.0)]);
+        assert_eq!(got, [("a".to_string(), 1.0), ("b".to_string(), 0.0)]);
     }
 }

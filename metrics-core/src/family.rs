@@ -14,7 +14,7 @@ use crate::error::MetricError;
 use crate::histogram::Buckets;
 use crate::labels::LabelValues;
 use crate::meta::{LabelNames, Meta, MetaRef, Opts};
-use crate::model::{Descriptor, MetricFamily, MetricType};
+use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
 /// Histogram, Summary.
@@ -34,9 +34,19 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
         let _ = family;
         Self::new_child(config)
     }
-    /// Appends this child's samples.
+    /// Appends this child's metric (with its pre-rendered labels).
     #[doc(hidden)]
-    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>);
+    fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet);
+}
+
+/// Appends a metric of `labels` and `point` (the kinds agree by
+/// construction: a member yields points of its `TYPE`).
+pub(crate) fn push_metric(family: &mut MetricFamily, labels: &LabelSet, point: crate::Point) {
+    family.metrics.push(Metric {
+        labels: labels.clone(),
+        point,
+        timestamp_ms: None,
+    });
 }
 
 /// The family a child is created in.
@@ -44,39 +54,6 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
 #[derive(Debug)]
 pub struct Parent<'a> {
     pub(crate) meta: &'a MetaRef,
-}
-
-/// The labels of one child, as its samples get them.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct ChildLabels<'a> {
-    names: Option<&'a LabelNames>,
-    values: &'a [Box<str>],
-}
-
-impl ChildLabels<'_> {
-    pub(crate) const EMPTY: ChildLabels<'static> = ChildLabels {
-        names: None,
-        values: &[],
-    };
-
-    pub(crate) fn to_vec(&self) -> Vec<(String, String)> {
-        match self.names {
-            None => Vec::new(),
-            Some(names) => self
-                .values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (names.get(i).to_owned(), v.to_string()))
-                .collect(),
-        }
-    }
-
-    pub(crate) fn to_vec_with(&self, name: &str, value: String) -> Vec<(String, String)> {
-        let mut v = self.to_vec();
-        v.push((name.to_owned(), value));
-        v
-    }
 }
 
 /// `Collector` for an unlabelled metric type with a `meta: MetaRef` field:
@@ -104,7 +81,7 @@ pub(crate) use impl_collector;
 pub(crate) fn collect_single<M: FamilyMember>(m: &M, meta: &MetaRef, out: &mut Vec<MetricFamily>) {
     if let Some(meta) = meta.get() {
         let mut family = new_family(meta);
-        m.samples(&mut family, &ChildLabels::EMPTY);
+        m.collect_metric(&mut family, &LabelSet::EMPTY);
         out.push(family);
     }
 }
@@ -117,6 +94,8 @@ fn new_family(meta: &Meta) -> MetricFamily {
 
 struct Child<M> {
     values: Box<[Box<str>]>,
+    /// Names and values, rendered once when the child is created.
+    labels: LabelSet,
     metric: Arc<M>,
     hash: u64,
 }
@@ -179,7 +158,7 @@ impl<M> Children<M> {
             .map(|c| &c.metric)
     }
 
-    fn insert(&mut self, values: &[&str], metric: Arc<M>) {
+    fn insert(&mut self, values: &[&str], names: &LabelNames, metric: Arc<M>) {
         let hasher = self.hasher.get_or_insert_with(RandomState::default);
         let mut h = hasher.build_hasher();
         for v in values {
@@ -190,6 +169,7 @@ impl<M> Children<M> {
         let idx = self.list.len();
         self.list.push(Child {
             values: values.iter().map(|v| Box::from(*v)).collect(),
+            labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
             metric,
             hash,
         });
@@ -322,7 +302,10 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         }
         let parent = Parent { meta: &self.meta };
         let m = Arc::new(M::new_child_of(&self.config, &parent));
-        children.insert(&strs, Arc::clone(&m));
+        match self.meta.get() {
+            Some(meta) => children.insert(&strs, &meta.labels, Arc::clone(&m)),
+            None => children.insert(&strs, &LabelNames::Static(&[]), Arc::clone(&m)),
+        }
         m
     }
 
@@ -528,12 +511,9 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
         };
         let mut family = new_family(meta);
         let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
+        family.metrics.reserve_exact(children.list.len());
         for child in &children.list {
-            let labels = ChildLabels {
-                names: Some(&meta.labels),
-                values: &child.values,
-            };
-            child.metric.samples(&mut family, &labels);
+            child.metric.collect_metric(&mut family, &child.labels);
         }
         drop(children);
         out.push(family);
@@ -558,7 +538,7 @@ mod tests {
         let mut out = Vec::new();
         f.collect(&mut out);
         let totals: Vec<_> = out[0]
-            .samples
+            .samples()
             .iter()
             .filter(|s| s.name == "r_total")
             .map(|s| (s.labels[0].1.clone(), s.value))

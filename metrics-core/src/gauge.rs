@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::atomic::{unix_now, AtomicF64};
 use crate::error::MetricError;
-use crate::family::{ChildLabels, FamilyMember};
+use crate::family::{push_metric, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 use crate::timer::{InProgress, Observe, Timer};
@@ -229,8 +229,8 @@ impl FamilyMember for Gauge {
         }
     }
 
-    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
-        family.push("", labels.to_vec(), self.get());
+    fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
+        push_metric(family, labels, crate::Point::Gauge(self.get()));
     }
 }
 

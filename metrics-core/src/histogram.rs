@@ -1,15 +1,14 @@
 //! [`Histogram`]: observations counted in buckets.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::atomic::{AtomicF64, Created};
 use crate::error::MetricError;
-use crate::family::{ChildLabels, FamilyMember};
+use crate::family::{push_metric, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::model::{MetricFamily, MetricType};
+use crate::model::{Exemplar, MetricFamily, MetricType};
 use crate::timer::{Observe, Timer};
-use crate::value::float_string;
 
 /// The default buckets of Python's client, for typical web/RPC latencies
 /// in seconds; `+Inf` is last.
@@ -155,6 +154,9 @@ impl Counts {
     }
 }
 
+/// The latest exemplar of one bucket.
+type ExemplarSlot = Mutex<Option<Arc<Exemplar>>>;
+
 /// A histogram: counts observations in cumulative buckets and sums them.
 ///
 /// Only per-bucket counts are stored; `_count` is their total at scrape
@@ -174,6 +176,9 @@ pub struct Histogram {
     counts: Counts,
     sum: AtomicF64,
     created: Created,
+    /// The latest exemplar per bucket, allocated by the first
+    /// `observe_with_exemplar`: a histogram without exemplars pays nothing.
+    exemplars: OnceLock<Box<[ExemplarSlot]>>,
 }
 
 impl Histogram {
@@ -189,6 +194,7 @@ impl Histogram {
             counts: Counts::Static(counts),
             sum: AtomicF64::zero(),
             created: Created::unset(),
+            exemplars: OnceLock::new(),
         }
     }
 
@@ -200,6 +206,7 @@ impl Histogram {
             counts: Counts::zeroed(n),
             sum: AtomicF64::zero(),
             created: Created::now(),
+            exemplars: OnceLock::new(),
         }
     }
 
@@ -249,6 +256,12 @@ impl Histogram {
     /// ```
     #[inline]
     pub fn observe(&self, v: f64) {
+        self.observe_at(v);
+    }
+
+    /// Counts `v` in its bucket and returns the bucket's index.
+    #[inline]
+    fn observe_at(&self, v: f64) -> usize {
         let bounds = self.buckets.bounds();
         let counts = self.counts.get();
         // First bucket whose bound is >= v; NaN (and anything past the last
@@ -263,6 +276,53 @@ impl Histogram {
             c.fetch_add(1, Ordering::Relaxed);
         }
         self.sum.add(v);
+        i
+    }
+
+    /// Records one observation and keeps an exemplar for it (e.g. the
+    /// trace id of the request) as the latest of its bucket, exposed with
+    /// the `_bucket` sample in formats that carry exemplars (OpenMetrics).
+    /// Exemplar label names must be valid and distinct, names plus values
+    /// at most 128 characters in all (the OpenMetrics limit): otherwise an
+    /// error naming the metric, and nothing is observed. Not for the
+    /// hottest paths: it allocates the exemplar and takes a short lock.
+    ///
+    /// ```
+    /// let h = promscribe::Histogram::new("latency_seconds", "Latency").unwrap();
+    /// h.observe_with_exemplar(0.3, &[("trace_id", "abc123")]).unwrap();
+    /// assert_eq!(h.get_count(), 1);
+    /// let long = "x".repeat(129);
+    /// let err = h.observe_with_exemplar(0.3, &[("t", &long)]).unwrap_err();
+    /// assert!(err.to_string().contains("more than the 128 allowed"));
+    /// assert_eq!(h.get_count(), 1);
+    /// ```
+    pub fn observe_with_exemplar(
+        &self,
+        v: f64,
+        labels: &[(&str, &str)],
+    ) -> Result<(), MetricError> {
+        let exemplar = Exemplar::checked(self.name(), labels, v)?;
+        let i = self.observe_at(v);
+        let slots = self.exemplars.get_or_init(|| {
+            (0..self.counts.get().len())
+                .map(|_| Mutex::new(None))
+                .collect()
+        });
+        if let Some(slot) = slots.get(i) {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
+        }
+        Ok(())
+    }
+
+    /// The latest exemplar of each bucket (empty when there never was one).
+    fn exemplars_snapshot(&self) -> Vec<Option<Arc<Exemplar>>> {
+        match self.exemplars.get() {
+            None => Vec::new(),
+            Some(slots) => slots
+                .iter()
+                .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).clone())
+                .collect(),
+        }
     }
 
     /// Number of observations.
@@ -326,26 +386,32 @@ impl FamilyMember for Histogram {
         Self::with_buckets_meta(MetaRef::None, buckets.clone())
     }
 
-    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
+    fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
         let bounds = self.buckets.bounds();
         let mut acc = 0u64;
-        for (bound, count) in bounds.iter().zip(self.counts.get()) {
-            acc += count.load(Ordering::Relaxed);
-            family.push(
-                "_bucket",
-                labels.to_vec_with("le", float_string(*bound)),
-                acc as f64,
-            );
-        }
-        family.push("_count", labels.to_vec(), acc as f64);
-        // Python's rule: with a negative bucket the sum is not monotonic,
-        // so it is not exposed.
-        if bounds.first().is_some_and(|b| *b >= 0.0) {
-            family.push("_sum", labels.to_vec(), self.sum.get());
-        }
-        if crate::registry::created_series_enabled() {
-            family.push("_created", labels.to_vec(), self.created.get());
-        }
+        let counts: Vec<f64> = self
+            .counts
+            .get()
+            .iter()
+            .map(|c| {
+                acc += c.load(Ordering::Relaxed);
+                acc as f64
+            })
+            .collect();
+        let point = crate::HistogramPoint {
+            bounds: crate::Bounds::from(self.buckets.clone()),
+            counts,
+            count: Some(acc as f64),
+            // Python's rule: with a negative bucket the sum is not
+            // monotonic, so it is not exposed.
+            sum: bounds
+                .first()
+                .is_some_and(|b| *b >= 0.0)
+                .then(|| self.sum.get()),
+            created: Some(self.created.get()),
+            exemplars: self.exemplars_snapshot(),
+        };
+        push_metric(family, labels, crate::Point::Histogram(point));
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::MetricError;
-use crate::family::{ChildLabels, FamilyMember, Parent};
+use crate::family::{push_metric, FamilyMember, Parent};
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 use crate::names::is_valid_label_name;
@@ -160,16 +160,17 @@ impl FamilyMember for Info {
         }
     }
 
-    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
-        let mut all = labels.to_vec();
+    fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
+        let value = self.value.read().unwrap_or_else(PoisonError::into_inner);
         // `set` refuses a key that repeats a family label; should one get
         // here anyway, two labels of one name would make the series invalid.
-        for (k, v) in self.get() {
-            if !all.iter().any(|(name, _)| *name == k) {
-                all.push((k, v));
-            }
-        }
-        family.push("_info", all, 1.0);
+        let own = value
+            .iter()
+            .filter(|(k, _)| labels.get(k).is_none())
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        let all = crate::LabelSet::new(labels.pairs().chain(own));
+        drop(value);
+        push_metric(family, &all, crate::Point::Info);
     }
 }
 

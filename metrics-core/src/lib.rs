@@ -46,6 +46,7 @@ extern crate self as promscribe;
 mod atomic;
 mod collector;
 mod counter;
+mod encoding;
 mod enumeration;
 mod error;
 mod families;
@@ -68,6 +69,7 @@ mod value;
 
 pub use collector::Collector;
 pub use counter::Counter;
+pub use encoding::{encode, encode_families, EncodeOptions, Format, OPENMETRICS_CONTENT_TYPE};
 pub use enumeration::{Enum, States};
 pub use error::MetricError;
 pub use families::{
@@ -80,7 +82,10 @@ pub use histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
 pub use info::Info;
 pub use labels::{LabelText, LabelValue, LabelValues};
 pub use meta::{Opts, Site};
-pub use model::{Descriptor, Exemplar, MetricFamily, MetricType, Sample};
+pub use model::{
+    Bounds, CounterPoint, Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily,
+    MetricType, Point, Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
+};
 pub use names::{is_valid_label_name, is_valid_metric_name};
 pub use parser::{parse_text, ParseError};
 #[cfg(all(target_os = "linux", feature = "process"))]
@@ -120,7 +125,7 @@ macro_rules! __promscribe_register {
 /// notice between versions.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::family::{ChildLabels, Parent};
+    pub use crate::family::Parent;
     pub use crate::meta::{Meta, Site};
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;

@@ -1,10 +1,19 @@
-//! The format-free snapshot a collector produces at scrape time.
+//! The format-free, typed snapshot a collector produces at scrape time.
 //!
 //! Metrics know nothing of exposition formats: a [`Collector`](crate::Collector)
-//! turns its state into [`MetricFamily`] values, and the encoders
-//! ([`encode_text`](crate::encode_text)) turn those into bytes.
+//! turns its state into [`MetricFamily`] values, each holding [`Metric`]s
+//! whose [`Point`] is typed by kind (a counter's value, created time and
+//! exemplar; a histogram's bounds, cumulative counts, sum, ...). The
+//! encoders ([`encode`](crate::encode)) write those in any format, and the
+//! flat, Python-style sample list ([`MetricFamily::samples`]) is derived
+//! from them.
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::error::MetricError;
+use crate::histogram::Buckets;
+use crate::value::{escape_label_value, float_string};
 
 /// The type of a metric family, as OpenMetrics names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,19 +80,146 @@ impl fmt::Display for MetricType {
     }
 }
 
-/// One sample: a full sample name (with its suffix), labels, a value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
-    /// Full sample name, e.g. `http_requests_total` or `latency_bucket`.
-    pub name: String,
-    /// Label pairs in exposition order.
-    pub labels: Vec<(String, String)>,
-    /// The value.
-    pub value: f64,
-    /// Optional timestamp in milliseconds since the Unix epoch.
-    pub timestamp_ms: Option<i64>,
-    /// Optional exemplar (OpenMetrics; the text format 0.0.4 leaves it out).
-    pub exemplar: Option<Exemplar>,
+/// A set of label pairs, rendered once (as `name="escaped value",...`)
+/// when it is built: a family's child builds its set when it is created,
+/// and every scrape writes the rendered text as it is. Cloning is a
+/// reference-count increment; the empty set allocates nothing.
+///
+/// ```
+/// use promscribe::LabelSet;
+/// let l = LabelSet::new([("path", "/a\"b"), ("method", "get")]);
+/// assert_eq!(l.rendered(), r#"path="/a\"b",method="get""#);
+/// assert_eq!(l.get("method"), Some("get"));
+/// assert_eq!(l.len(), 2);
+/// assert!(LabelSet::EMPTY.is_empty());
+/// ```
+#[derive(Clone, Default)]
+pub struct LabelSet(Option<Arc<LabelSetInner>>);
+
+struct LabelSetInner {
+    pairs: Box<[(Box<str>, Box<str>)]>,
+    rendered: Box<str>,
+}
+
+impl LabelSet {
+    /// The empty set.
+    ///
+    /// ```
+    /// assert_eq!(promscribe::LabelSet::EMPTY.rendered(), "");
+    /// ```
+    pub const EMPTY: LabelSet = LabelSet(None);
+
+    /// A set of these pairs, in this order (not checked: the metric types
+    /// and builders check names before they build one).
+    ///
+    /// ```
+    /// let l = promscribe::LabelSet::new([("a", "1")]);
+    /// assert_eq!(l.pairs().next(), Some(("a", "1")));
+    /// ```
+    pub fn new<I, K, V>(pairs: I) -> LabelSet
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let pairs: Box<[(Box<str>, Box<str>)]> = pairs
+            .into_iter()
+            .map(|(k, v)| (Box::from(k.as_ref()), Box::from(v.as_ref())))
+            .collect();
+        if pairs.is_empty() {
+            return LabelSet::EMPTY;
+        }
+        let mut rendered = String::new();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                rendered.push(',');
+            }
+            rendered.push_str(k);
+            rendered.push_str("=\"");
+            escape_label_value(&mut rendered, v);
+            rendered.push('"');
+        }
+        LabelSet(Some(Arc::new(LabelSetInner {
+            pairs,
+            rendered: rendered.into_boxed_str(),
+        })))
+    }
+
+    /// The pairs, in order.
+    ///
+    /// ```
+    /// let l = promscribe::LabelSet::new([("a", "1"), ("b", "2")]);
+    /// assert_eq!(l.pairs().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
+    pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.0
+            .as_deref()
+            .map(|i| &i.pairs[..])
+            .unwrap_or(&[])
+            .iter()
+            .map(|(k, v)| (&**k, &**v))
+    }
+
+    /// The pairs as escaped text, `a="1",b="2"` (empty for no labels),
+    /// without braces.
+    ///
+    /// ```
+    /// assert_eq!(promscribe::LabelSet::new([("a", "x\ny")]).rendered(), "a=\"x\\ny\"");
+    /// ```
+    pub fn rendered(&self) -> &str {
+        self.0.as_deref().map(|i| &*i.rendered).unwrap_or("")
+    }
+
+    /// The value of label `name`.
+    ///
+    /// ```
+    /// assert_eq!(promscribe::LabelSet::new([("a", "1")]).get("b"), None);
+    /// ```
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// Number of pairs.
+    ///
+    /// ```
+    /// assert_eq!(promscribe::LabelSet::EMPTY.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.0.as_deref().map_or(0, |i| i.pairs.len())
+    }
+
+    /// Whether there are no pairs.
+    ///
+    /// ```
+    /// assert!(promscribe::LabelSet::new(Vec::<(String, String)>::new()).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pairs as owned strings (the flat sample view's form).
+    ///
+    /// ```
+    /// let l = promscribe::LabelSet::new([("a", "1")]);
+    /// assert_eq!(l.to_vec(), [("a".to_string(), "1".to_string())]);
+    /// ```
+    pub fn to_vec(&self) -> Vec<(String, String)> {
+        self.pairs()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+}
+
+impl PartialEq for LabelSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.pairs().eq(other.pairs())
+    }
+}
+
+impl fmt::Debug for LabelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.pairs()).finish()
+    }
 }
 
 /// An exemplar: a sample of the event behind a value, such as the trace
@@ -107,6 +243,242 @@ pub struct Exemplar {
     pub timestamp: Option<f64>,
 }
 
+/// The longest label set of an exemplar, in characters of names and
+/// values (the OpenMetrics limit).
+pub const EXEMPLAR_MAX_CHARS: usize = 128;
+
+impl Exemplar {
+    /// An exemplar of `value` with these labels, stamped now; label names
+    /// must be valid and names plus values at most
+    /// [`EXEMPLAR_MAX_CHARS`] characters. `metric` names the metric in the
+    /// error.
+    ///
+    /// ```
+    /// let e = promscribe::Exemplar::checked("req", &[("trace_id", "abc")], 2.0).unwrap();
+    /// assert_eq!(e.value, 2.0);
+    /// let long = "x".repeat(200);
+    /// let err = promscribe::Exemplar::checked("req", &[("trace_id", &long)], 1.0).unwrap_err();
+    /// assert!(err.to_string().contains("`req`") && err.to_string().contains("128"));
+    /// ```
+    pub fn checked(
+        metric: &str,
+        labels: &[(&str, &str)],
+        value: f64,
+    ) -> Result<Exemplar, MetricError> {
+        let bad = |reason: String| MetricError::InvalidExemplar {
+            metric: metric.to_owned(),
+            reason,
+        };
+        if let Some((k, _)) = labels
+            .iter()
+            .find(|(k, _)| !crate::names::is_valid_label_name(k))
+        {
+            return Err(bad(format!("`{k}` is not a valid label name")));
+        }
+        if let Some((k, _)) = labels
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| labels[..*i].iter().any(|(o, _)| o == k))
+            .map(|(_, p)| p)
+        {
+            return Err(bad(format!("label `{k}` is given twice")));
+        }
+        let chars: usize = labels
+            .iter()
+            .map(|(k, v)| k.chars().count() + v.chars().count())
+            .sum();
+        if chars > EXEMPLAR_MAX_CHARS {
+            return Err(bad(format!(
+                "its labels have {chars} characters, more than the {EXEMPLAR_MAX_CHARS} allowed"
+            )));
+        }
+        Ok(Exemplar {
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            value,
+            timestamp: Some(crate::atomic::unix_now()),
+        })
+    }
+}
+
+/// A counter's point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CounterPoint {
+    /// The value (`_total`).
+    pub value: f64,
+    /// Creation time in Unix seconds (`_created`), when known.
+    pub created: Option<f64>,
+    /// The latest exemplar.
+    pub exemplar: Option<Arc<Exemplar>>,
+}
+
+/// A histogram's (or gauge histogram's) point: cumulative counts per
+/// upper bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramPoint {
+    /// Upper bounds, increasing, `+Inf` last.
+    pub bounds: Bounds,
+    /// Cumulative counts, one per bound.
+    pub counts: Vec<f64>,
+    /// Number of observations (`_count`, `_gcount`); `None` when not
+    /// exposed (Python's `HistogramMetricFamily` without a sum).
+    pub count: Option<f64>,
+    /// Sum of observations (`_sum`, `_gsum`); `None` when not exposed (a
+    /// histogram with negative bounds, as in Python's client).
+    pub sum: Option<f64>,
+    /// Creation time in Unix seconds (`_created`), when known.
+    pub created: Option<f64>,
+    /// The latest exemplar per bucket: empty, or one entry per bound.
+    pub exemplars: Vec<Option<Arc<Exemplar>>>,
+}
+
+impl HistogramPoint {
+    /// The exemplar of bucket `i`, if any.
+    ///
+    /// ```
+    /// # let p = promscribe::HistogramPoint { bounds: promscribe::Bounds::from(vec![f64::INFINITY]),
+    /// #   counts: vec![0.0], count: Some(0.0), sum: None, created: None, exemplars: vec![] };
+    /// assert!(p.exemplar(0).is_none());
+    /// ```
+    pub fn exemplar(&self, i: usize) -> Option<&Exemplar> {
+        self.exemplars.get(i).and_then(|e| e.as_deref())
+    }
+}
+
+/// Upper bounds of a histogram point: shared with the metric (no copy at
+/// scrape time), or owned.
+#[derive(Debug, Clone)]
+pub struct Bounds(BoundsRepr);
+
+#[derive(Debug, Clone)]
+enum BoundsRepr {
+    Buckets(Buckets),
+    Owned(Vec<f64>),
+}
+
+impl Bounds {
+    /// The bounds.
+    ///
+    /// ```
+    /// let b = promscribe::Bounds::from(vec![1.0, f64::INFINITY]);
+    /// assert_eq!(b.as_slice(), &[1.0, f64::INFINITY]);
+    /// ```
+    pub fn as_slice(&self) -> &[f64] {
+        match &self.0 {
+            BoundsRepr::Buckets(b) => b.bounds(),
+            BoundsRepr::Owned(v) => v,
+        }
+    }
+}
+
+impl PartialEq for Bounds {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.as_slice(), other.as_slice());
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+}
+
+impl From<Vec<f64>> for Bounds {
+    fn from(v: Vec<f64>) -> Self {
+        Bounds(BoundsRepr::Owned(v))
+    }
+}
+
+impl From<Buckets> for Bounds {
+    fn from(b: Buckets) -> Self {
+        Bounds(BoundsRepr::Buckets(b))
+    }
+}
+
+/// A summary's point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryPoint {
+    /// Number of observations (`_count`), when known.
+    pub count: Option<f64>,
+    /// Sum of observations (`_sum`), when known.
+    pub sum: Option<f64>,
+    /// `(quantile, value)` pairs, if any.
+    pub quantiles: Vec<(f64, f64)>,
+    /// Creation time in Unix seconds (`_created`), when known.
+    pub created: Option<f64>,
+}
+
+/// The value of one metric, typed by the kind of its family.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Point {
+    /// A counter.
+    Counter(CounterPoint),
+    /// A gauge.
+    Gauge(f64),
+    /// A histogram.
+    Histogram(HistogramPoint),
+    /// A gauge histogram (`count` and `sum` are `_gcount` and `_gsum`;
+    /// `created` is not exposed).
+    GaugeHistogram(HistogramPoint),
+    /// A summary.
+    Summary(SummaryPoint),
+    /// An info metric: its pairs are the metric's labels, its value 1.
+    Info,
+    /// A state set: `(state, set)` pairs, exposed with a label named as
+    /// the family.
+    StateSet(Vec<(String, bool)>),
+    /// An untyped value.
+    Unknown(f64),
+}
+
+impl Point {
+    /// The kind of family this point belongs in.
+    ///
+    /// ```
+    /// assert_eq!(promscribe::Point::Gauge(1.0).kind(), promscribe::MetricType::Gauge);
+    /// ```
+    pub fn kind(&self) -> MetricType {
+        match self {
+            Point::Counter(_) => MetricType::Counter,
+            Point::Gauge(_) => MetricType::Gauge,
+            Point::Histogram(_) => MetricType::Histogram,
+            Point::GaugeHistogram(_) => MetricType::GaugeHistogram,
+            Point::Summary(_) => MetricType::Summary,
+            Point::Info => MetricType::Info,
+            Point::StateSet(_) => MetricType::StateSet,
+            Point::Unknown(_) => MetricType::Unknown,
+        }
+    }
+}
+
+/// One metric of a family: its labels, its typed point, an optional
+/// timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// Labels (an info metric's pairs included; no `le`, `quantile` or
+    /// state label: those come from the point).
+    pub labels: LabelSet,
+    /// The value.
+    pub point: Point,
+    /// Optional timestamp in milliseconds since the Unix epoch.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// One sample of the flat, Python-style view: a full sample name (with its
+/// suffix), labels, a value. Derived from the typed model by
+/// [`MetricFamily::samples`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Full sample name, e.g. `http_requests_total` or `latency_bucket`.
+    pub name: String,
+    /// Label pairs in exposition order.
+    pub labels: Vec<(String, String)>,
+    /// The value.
+    pub value: f64,
+    /// Optional timestamp in milliseconds since the Unix epoch.
+    pub timestamp_ms: Option<i64>,
+    /// Optional exemplar (OpenMetrics; the text format 0.0.4 leaves it out).
+    pub exemplar: Option<Exemplar>,
+}
+
 impl Sample {
     /// A sample without timestamp.
     ///
@@ -125,10 +497,10 @@ impl Sample {
     }
 }
 
-/// A metric family: name, help, type, unit and its samples.
+/// A metric family: name, help, type, unit and its typed metrics.
 ///
 /// As in OpenMetrics (and Python's client), a counter family is named
-/// without `_total`; its samples carry the suffixes.
+/// without `_total`, an info family without `_info`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricFamily {
     /// Family name (a counter's without `_total`, an info's without `_info`).
@@ -139,8 +511,8 @@ pub struct MetricFamily {
     pub kind: MetricType,
     /// Unit, empty when none.
     pub unit: String,
-    /// Samples, in exposition order.
-    pub samples: Vec<Sample>,
+    /// Metrics, in exposition order.
+    pub metrics: Vec<Metric>,
 }
 
 impl MetricFamily {
@@ -149,7 +521,7 @@ impl MetricFamily {
     /// ```
     /// use promscribe::{MetricFamily, MetricType};
     /// let f = MetricFamily::new("temperature_celsius", "Temperature", MetricType::Gauge);
-    /// assert!(f.samples.is_empty());
+    /// assert!(f.metrics.is_empty());
     /// ```
     pub fn new(name: impl Into<String>, help: impl Into<String>, kind: MetricType) -> Self {
         MetricFamily {
@@ -157,23 +529,426 @@ impl MetricFamily {
             help: help.into(),
             kind,
             unit: String::new(),
-            samples: Vec::new(),
+            metrics: Vec::new(),
         }
     }
 
-    /// Appends a sample named `<family name><suffix>`.
+    /// Appends a metric; its point must be of the family's kind.
+    ///
+    /// ```
+    /// use promscribe::{LabelSet, MetricFamily, MetricType, Point};
+    /// let mut f = MetricFamily::new("temp", "T", MetricType::Gauge);
+    /// f.add(LabelSet::new([("room", "hall")]), Point::Gauge(19.5)).unwrap();
+    /// assert!(f.add(LabelSet::EMPTY, Point::Unknown(1.0)).is_err());
+    /// ```
+    pub fn add(&mut self, labels: LabelSet, point: Point) -> Result<(), MetricError> {
+        if point.kind() != self.kind {
+            return Err(self.invalid(format!(
+                "a {} point in a {} family",
+                point.kind(),
+                self.kind
+            )));
+        }
+        self.metrics.push(Metric {
+            labels,
+            point,
+            timestamp_ms: None,
+        });
+        Ok(())
+    }
+
+    fn invalid(&self, reason: String) -> MetricError {
+        MetricError::InvalidSample {
+            metric: self.name.clone(),
+            reason,
+        }
+    }
+
+    /// Adds a sample named `<family name><suffix>` the way Python's
+    /// `add_sample` does, merged into the typed model: `_total` and
+    /// `_created` of a counter, `_bucket` (with `le`), `_count`, `_sum`
+    /// and `_created` of a histogram, a summary's samples (`quantile` on
+    /// the bare name), a state set's (the state in the label named as the
+    /// family, value 0 or 1), an info's `_info` (value 1). A sample that
+    /// does not fit the family's type is an error naming it.
+    ///
+    /// Samples of one metric must follow each other (a new label set
+    /// starts a new metric).
+    ///
+    /// ```
+    /// use promscribe::{MetricFamily, MetricType, Point};
+    /// let mut f = MetricFamily::new("jobs", "Jobs run", MetricType::Counter);
+    /// f.push("_total", vec![("queue".into(), "a".into())], 3.0).unwrap();
+    /// f.push("_created", vec![("queue".into(), "a".into())], 1.7e9).unwrap();
+    /// assert_eq!(f.metrics.len(), 1);
+    /// assert!(matches!(&f.metrics[0].point, Point::Counter(c) if c.value == 3.0));
+    /// assert_eq!(f.samples()[0].name, "jobs_total");
+    /// assert!(f.push("_bucket", vec![], 1.0).is_err());
+    /// ```
+    pub fn push(
+        &mut self,
+        suffix: &str,
+        labels: Vec<(String, String)>,
+        value: f64,
+    ) -> Result<(), MetricError> {
+        self.push_sample(suffix, labels, value, None)
+    }
+
+    /// [`push`](MetricFamily::push) with a timestamp (milliseconds since the
+    /// Unix epoch); the samples of one metric must agree on it.
     ///
     /// ```
     /// use promscribe::{MetricFamily, MetricType};
-    /// let mut f = MetricFamily::new("jobs", "Jobs run", MetricType::Counter);
-    /// f.push("_total", vec![("queue".into(), "a".into())], 3.0);
-    /// assert_eq!(f.samples[0].name, "jobs_total");
+    /// let mut f = MetricFamily::new("temp", "T", MetricType::Gauge);
+    /// f.push_sample("", vec![], 1.0, Some(1_700_000_000_000)).unwrap();
+    /// assert_eq!(f.metrics[0].timestamp_ms, Some(1_700_000_000_000));
     /// ```
-    pub fn push(&mut self, suffix: &str, labels: Vec<(String, String)>, value: f64) {
-        let mut name = String::with_capacity(self.name.len() + suffix.len());
-        name.push_str(&self.name);
-        name.push_str(suffix);
-        self.samples.push(Sample::new(name, labels, value));
+    pub fn push_sample(
+        &mut self,
+        suffix: &str,
+        mut labels: Vec<(String, String)>,
+        value: f64,
+        timestamp_ms: Option<i64>,
+    ) -> Result<(), MetricError> {
+        let sample_name = || format!("{}{suffix}", self.name);
+        let take = |labels: &mut Vec<(String, String)>, name: &str| {
+            let i = labels.iter().position(|(k, _)| k == name)?;
+            Some(labels.remove(i).1)
+        };
+        let number = |text: &str, what: &str| -> Result<f64, MetricError> {
+            crate::value::parse_float(text).ok_or_else(|| {
+                self.invalid(format!(
+                    "`{what}` label `{text}` of `{}` is not a number",
+                    sample_name()
+                ))
+            })
+        };
+        // What the sample is, and the labels of its metric.
+        enum Part {
+            Value,
+            Created,
+            Bucket(f64),
+            Count,
+            Sum,
+            Quantile(f64),
+            State(String),
+        }
+        let kind = self.kind;
+        let part = match (kind, suffix) {
+            (MetricType::Counter, "_total")
+            | (MetricType::Gauge | MetricType::Unknown, "")
+            | (MetricType::Info, "_info") => Part::Value,
+            (MetricType::Counter | MetricType::Histogram | MetricType::Summary, "_created") => {
+                Part::Created
+            }
+            (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
+                let le = take(&mut labels, "le").ok_or_else(|| {
+                    self.invalid(format!("`{}` has no `le` label", sample_name()))
+                })?;
+                Part::Bucket(number(&le, "le")?)
+            }
+            (MetricType::Histogram | MetricType::Summary, "_count")
+            | (MetricType::GaugeHistogram, "_gcount") => Part::Count,
+            (MetricType::Histogram | MetricType::Summary, "_sum")
+            | (MetricType::GaugeHistogram, "_gsum") => Part::Sum,
+            (MetricType::Summary, "") => {
+                let q = take(&mut labels, "quantile").ok_or_else(|| {
+                    self.invalid(format!("`{}` has no `quantile` label", sample_name()))
+                })?;
+                Part::Quantile(number(&q, "quantile")?)
+            }
+            (MetricType::StateSet, "") => {
+                let name = self.name.clone();
+                let state = take(&mut labels, &name).ok_or_else(|| {
+                    self.invalid(format!("`{}` has no `{name}` label", sample_name()))
+                })?;
+                Part::State(state)
+            }
+            _ => {
+                return Err(self.invalid(format!(
+                    "a sample `{}` does not belong in a {kind} family",
+                    sample_name()
+                )))
+            }
+        };
+        if matches!(part, Part::Value) && kind == MetricType::Info && value != 1.0 {
+            return Err(self.invalid(format!(
+                "info sample `{}` has value {value}, not 1",
+                sample_name()
+            )));
+        }
+        if let Part::State(_) = part {
+            if value != 0.0 && value != 1.0 {
+                return Err(self.invalid(format!(
+                    "state set sample `{}` has value {value}, not 0 or 1",
+                    sample_name()
+                )));
+            }
+        }
+        let same = self.metrics.last().is_some_and(|m| {
+            m.labels.len() == labels.len()
+                && m.labels
+                    .pairs()
+                    .zip(&labels)
+                    .all(|((k, v), (k2, v2))| k == k2 && v == v2)
+        });
+        // A value sample after a complete one of the same labels starts a
+        // new metric (two series of one label set stay two).
+        let starts_new = !same
+            || matches!(
+                (&part, self.metrics.last().map(|m| &m.point)),
+                (Part::Value, Some(Point::Counter(c))) if !c.value.is_nan()
+            )
+            || matches!(part, Part::Value) && kind != MetricType::Counter;
+        if starts_new {
+            let point = match kind {
+                MetricType::Counter => Point::Counter(CounterPoint {
+                    value: f64::NAN,
+                    created: None,
+                    exemplar: None,
+                }),
+                MetricType::Gauge => Point::Gauge(value),
+                MetricType::Unknown => Point::Unknown(value),
+                MetricType::Info => Point::Info,
+                MetricType::StateSet => Point::StateSet(Vec::new()),
+                MetricType::Summary => Point::Summary(SummaryPoint {
+                    count: None,
+                    sum: None,
+                    quantiles: Vec::new(),
+                    created: None,
+                }),
+                MetricType::Histogram | MetricType::GaugeHistogram => {
+                    let p = HistogramPoint {
+                        bounds: Bounds::from(Vec::new()),
+                        counts: Vec::new(),
+                        count: None,
+                        sum: None,
+                        created: None,
+                        exemplars: Vec::new(),
+                    };
+                    if kind == MetricType::Histogram {
+                        Point::Histogram(p)
+                    } else {
+                        Point::GaugeHistogram(p)
+                    }
+                }
+            };
+            self.metrics.push(Metric {
+                labels: LabelSet::new(labels),
+                point,
+                timestamp_ms,
+            });
+        }
+        let name = sample_name();
+        let Some(metric) = self.metrics.last_mut() else {
+            return Ok(());
+        };
+        if metric.timestamp_ms != timestamp_ms {
+            return Err(MetricError::InvalidSample {
+                metric: self.name.clone(),
+                reason: format!(
+                    "`{name}` has timestamp {timestamp_ms:?}, but the other samples of its metric {:?}",
+                    metric.timestamp_ms
+                ),
+            });
+        }
+        let twice = || MetricError::InvalidSample {
+            metric: self.name.clone(),
+            reason: format!("`{name}` is given twice for one label set"),
+        };
+        match (&mut metric.point, part) {
+            (Point::Counter(c), Part::Value) => c.value = value,
+            (Point::Counter(c), Part::Created) if c.created.is_none() => c.created = Some(value),
+            (Point::Gauge(_) | Point::Unknown(_) | Point::Info, Part::Value) => {}
+            (Point::StateSet(states), Part::State(s)) => {
+                if states.iter().any(|(o, _)| *o == s) {
+                    return Err(twice());
+                }
+                states.push((s, value == 1.0));
+            }
+            (Point::Summary(p), Part::Quantile(q)) => p.quantiles.push((q, value)),
+            (Point::Summary(p), Part::Count) if p.count.is_none() => p.count = Some(value),
+            (Point::Summary(p), Part::Sum) if p.sum.is_none() => p.sum = Some(value),
+            (Point::Summary(p), Part::Created) if p.created.is_none() => p.created = Some(value),
+            (Point::Histogram(h) | Point::GaugeHistogram(h), Part::Bucket(le)) => {
+                let BoundsRepr::Owned(bounds) = &mut h.bounds.0 else {
+                    return Err(twice());
+                };
+                if bounds.last().is_some_and(|b| *b >= le) {
+                    return Err(MetricError::InvalidSample {
+                        metric: self.name.clone(),
+                        reason: format!("`{name}` bucket bounds are not increasing at le={le}"),
+                    });
+                }
+                bounds.push(le);
+                h.counts.push(value);
+            }
+            (Point::Histogram(h) | Point::GaugeHistogram(h), Part::Count) if h.count.is_none() => {
+                h.count = Some(value)
+            }
+            (Point::Histogram(h) | Point::GaugeHistogram(h), Part::Sum) if h.sum.is_none() => {
+                h.sum = Some(value)
+            }
+            (Point::Histogram(h), Part::Created) if h.created.is_none() => h.created = Some(value),
+            _ => return Err(twice()),
+        }
+        Ok(())
+    }
+
+    /// A family of these flat samples (full names, as a text parser reads
+    /// them), typed: samples of one label set are gathered into one metric
+    /// wherever they stand (in order of first appearance), then added as
+    /// [`push_sample`](MetricFamily::push_sample) adds them.
+    ///
+    /// ```
+    /// use promscribe::{MetricFamily, MetricType, Sample};
+    /// let l = |v: &str| vec![("path".to_string(), v.to_string())];
+    /// let f = MetricFamily::from_samples("hits", "Hits", MetricType::Counter, vec![
+    ///     Sample::new("hits_total", l("/a"), 1.0),
+    ///     Sample::new("hits_total", l("/b"), 2.0),
+    ///     Sample::new("hits_created", l("/a"), 1.7e9),
+    /// ]).unwrap();
+    /// assert_eq!(f.metrics.len(), 2);
+    /// assert!(MetricFamily::from_samples("x", "", MetricType::Gauge,
+    ///     vec![Sample::new("y", vec![], 1.0)]).is_err());
+    /// ```
+    pub fn from_samples(
+        name: &str,
+        help: &str,
+        kind: MetricType,
+        samples: Vec<Sample>,
+    ) -> Result<MetricFamily, MetricError> {
+        let mut family = MetricFamily::new(name, help, kind);
+        let mut groups: std::collections::HashMap<Vec<(String, String)>, usize> =
+            std::collections::HashMap::new();
+        let mut keyed = Vec::with_capacity(samples.len());
+        for s in samples {
+            let Some(suffix) = s.name.strip_prefix(name) else {
+                return Err(family.invalid(format!(
+                    "a sample `{}` does not belong in family `{name}`",
+                    s.name
+                )));
+            };
+            let special = match (kind, suffix) {
+                (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => Some("le"),
+                (MetricType::Summary, "") => Some("quantile"),
+                (MetricType::StateSet, "") => Some(name),
+                _ => None,
+            };
+            let key: Vec<(String, String)> = s
+                .labels
+                .iter()
+                .filter(|(k, _)| Some(k.as_str()) != special)
+                .cloned()
+                .collect();
+            let next = groups.len();
+            let group = *groups.entry(key).or_insert(next);
+            keyed.push((group, suffix.len(), s));
+        }
+        // Stable: samples of one group keep their order.
+        keyed.sort_by_key(|(g, _, _)| *g);
+        for (_, suffix_len, s) in keyed {
+            let suffix = &s.name[s.name.len() - suffix_len..];
+            family.push_sample(suffix, s.labels, s.value, s.timestamp_ms)?;
+        }
+        Ok(family)
+    }
+
+    /// The flat, Python-style samples derived from the typed metrics, as
+    /// the text format writes them (`_created` included when `created`).
+    ///
+    /// ```
+    /// use promscribe::{MetricFamily, MetricType};
+    /// let mut f = MetricFamily::new("rpc", "RPC", MetricType::Summary);
+    /// f.push("_count", vec![], 2.0).unwrap();
+    /// f.push("_sum", vec![], 0.5).unwrap();
+    /// let names: Vec<_> = f.samples_with(false).into_iter().map(|s| s.name).collect();
+    /// assert_eq!(names, ["rpc_count", "rpc_sum"]);
+    /// ```
+    pub fn samples_with(&self, created: bool) -> Vec<Sample> {
+        let mut out = Vec::new();
+        for m in &self.metrics {
+            let labels = || m.labels.to_vec();
+            let with = |k: &str, v: String| {
+                let mut l = m.labels.to_vec();
+                l.push((k.to_owned(), v));
+                l
+            };
+            let sample = |suffix: &str, labels: Vec<(String, String)>, value: f64| Sample {
+                name: format!("{}{suffix}", self.name),
+                labels,
+                value,
+                timestamp_ms: m.timestamp_ms,
+                exemplar: None,
+            };
+            match &m.point {
+                Point::Counter(c) => {
+                    let mut total = sample("_total", labels(), c.value);
+                    total.exemplar = c.exemplar.as_deref().cloned();
+                    out.push(total);
+                    if let (true, Some(t)) = (created, c.created) {
+                        out.push(sample("_created", labels(), t));
+                    }
+                }
+                Point::Gauge(v) | Point::Unknown(v) => out.push(sample("", labels(), *v)),
+                Point::Info => out.push(sample("_info", labels(), 1.0)),
+                Point::StateSet(states) => {
+                    for (s, on) in states {
+                        let v = if *on { 1.0 } else { 0.0 };
+                        out.push(sample("", with(&self.name, s.clone()), v));
+                    }
+                }
+                Point::Summary(p) => {
+                    for (q, v) in &p.quantiles {
+                        out.push(sample("", with("quantile", float_string(*q)), *v));
+                    }
+                    if let Some(count) = p.count {
+                        out.push(sample("_count", labels(), count));
+                    }
+                    if let Some(sum) = p.sum {
+                        out.push(sample("_sum", labels(), sum));
+                    }
+                    if let (true, Some(t)) = (created, p.created) {
+                        out.push(sample("_created", labels(), t));
+                    }
+                }
+                Point::Histogram(h) | Point::GaugeHistogram(h) => {
+                    let gauge = matches!(m.point, Point::GaugeHistogram(_));
+                    for (i, (b, c)) in h.bounds.as_slice().iter().zip(&h.counts).enumerate() {
+                        let mut bucket = sample("_bucket", with("le", float_string(*b)), *c);
+                        bucket.exemplar = h.exemplar(i).cloned();
+                        out.push(bucket);
+                    }
+                    if let Some(count) = h.count {
+                        out.push(sample(
+                            if gauge { "_gcount" } else { "_count" },
+                            labels(),
+                            count,
+                        ));
+                    }
+                    if let Some(sum) = h.sum {
+                        out.push(sample(if gauge { "_gsum" } else { "_sum" }, labels(), sum));
+                    }
+                    if let (true, false, Some(t)) = (created, gauge, h.created) {
+                        out.push(sample("_created", labels(), t));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// [`samples_with`](MetricFamily::samples_with) with `_created` as
+    /// [`created_series_enabled`](crate::created_series_enabled) says.
+    ///
+    /// ```
+    /// use promscribe::{MetricFamily, MetricType};
+    /// let mut f = MetricFamily::new("up", "Up", MetricType::Gauge);
+    /// f.push("", vec![], 1.0).unwrap();
+    /// assert_eq!(f.samples()[0].name, "up");
+    /// ```
+    pub fn samples(&self) -> Vec<Sample> {
+        self.samples_with(crate::registry::created_series_enabled())
     }
 }
 

@@ -9,14 +9,25 @@
 //! let families = parse_text(text).unwrap();
 //! assert_eq!(families[0].name, "jobs");
 //! assert_eq!(families[0].kind, MetricType::Counter);
-//! assert_eq!(families[0].samples[0].name, "jobs_total");
-//! assert_eq!(families[0].samples[0].value, 3.0);
+//! assert_eq!(families[0].samples()[0].name, "jobs_total");
+//! assert_eq!(families[0].samples()[0].value, 3.0);
 //! ```
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::model::{MetricFamily, MetricType, Sample};
+
+/// A family as read: flat samples, typed once the whole text is read (a
+/// `_created` family written after its family is merged back first).
+#[derive(Debug)]
+struct Flat {
+    name: String,
+    help: String,
+    kind: MetricType,
+    samples: Vec<Sample>,
+    line: usize,
+}
 
 /// The text could not be parsed: where and why.
 ///
@@ -120,11 +131,11 @@ impl std::error::Error for ParseError {}
 ///             other{path=\"/a\\\"b\"} NaN 1700000000000\n";
 /// let families = promscribe::parse_text(text).unwrap();
 /// assert_eq!(families.len(), 2);
-/// assert_eq!(families[0].samples.len(), 4);
+/// assert_eq!(families[0].samples().len(), 4);
 /// assert_eq!(families[1].kind, promscribe::MetricType::Unknown);
-/// assert_eq!(families[1].samples[0].labels[0].1, "/a\"b");
-/// assert!(families[1].samples[0].value.is_nan());
-/// assert_eq!(families[1].samples[0].timestamp_ms, Some(1_700_000_000_000));
+/// assert_eq!(families[1].samples()[0].labels[0].1, "/a\"b");
+/// assert!(families[1].samples()[0].value.is_nan());
+/// assert_eq!(families[1].samples()[0].timestamp_ms, Some(1_700_000_000_000));
 /// ```
 pub fn parse_text(text: &str) -> Result<Vec<MetricFamily>, ParseError> {
     let mut parser = Parser::default();
@@ -132,7 +143,14 @@ pub fn parse_text(text: &str) -> Result<Vec<MetricFamily>, ParseError> {
         parser.line(i + 1, line)?;
     }
     parser.finish_current()?;
-    Ok(parser.out)
+    parser
+        .out
+        .into_iter()
+        .map(|f| {
+            MetricFamily::from_samples(&f.name, &f.help, f.kind, f.samples)
+                .map_err(|e| ParseError::new(f.line, e.to_string()))
+        })
+        .collect()
 }
 
 /// The family being read.
@@ -141,7 +159,7 @@ struct Current {
     name: String,
     /// The line it starts at.
     line: usize,
-    family: MetricFamily,
+    family: Flat,
     /// Sample names that belong to it.
     allowed: Vec<String>,
     has_help: bool,
@@ -153,7 +171,13 @@ impl Current {
         Current {
             name: name.to_owned(),
             line,
-            family: MetricFamily::new(name, "", MetricType::Unknown),
+            family: Flat {
+                name: name.to_owned(),
+                help: String::new(),
+                kind: MetricType::Unknown,
+                samples: Vec::new(),
+                line,
+            },
             allowed: vec![name.to_owned()],
             has_help: false,
             has_type: false,
@@ -163,7 +187,7 @@ impl Current {
 
 #[derive(Default)]
 struct Parser {
-    out: Vec<MetricFamily>,
+    out: Vec<Flat>,
     current: Option<Current>,
     /// Names of the families in `out`: the line each starts at.
     names: HashMap<String, usize>,
@@ -369,14 +393,14 @@ fn type_word(kind: MetricType) -> &'static str {
 
 /// Merges a gauge `x_created` / `x_gcount` / `x_gsum` into family `x`
 /// written just before it with the same help, as the encoder splits them.
-fn merge_split_gauge(prev: &mut MetricFamily, gauge: &mut MetricFamily) -> bool {
+fn merge_split_gauge(prev: &mut Flat, gauge: &mut Flat) -> bool {
     if gauge.help != prev.help {
         return false;
     }
     let Some(suffix) = gauge.name.strip_prefix(prev.name.as_str()) else {
         return false;
     };
-    let has = |f: &MetricFamily, suffix: &str| {
+    let has = |f: &Flat, suffix: &str| {
         f.samples
             .iter()
             .any(|s| s.name.strip_prefix(f.name.as_str()) == Some(suffix))
@@ -626,7 +650,7 @@ mod tests {
         let text = line_with_labels(n);
         LABEL_NAME_COMPARISONS.with(|c| c.set(0));
         let f = parse_text(&text).expect("parses");
-        assert_eq!(f[0].samples[0].labels.len(), n);
+        assert_eq!(f[0].samples()[0].labels.len(), n);
         LABEL_NAME_COMPARISONS.with(Cell::get)
     }
 
@@ -649,7 +673,7 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].name, "my_gauge");
         assert_eq!(f[0].kind, MetricType::Unknown);
-        assert_eq!(f[0].samples[0].value, 1.0);
+        assert_eq!(f[0].samples()[0].value, 1.0);
     }
 
     #[test]
@@ -659,24 +683,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f[0].help, "Line\nbreak \\ and \\q");
-        assert_eq!(f[0].samples[0].labels[0].1, "x\\y\"z\nw\\q");
+        assert_eq!(f[0].samples()[0].labels[0].1, "x\\y\"z\nw\\q");
     }
 
     #[test]
     fn labels_tolerate_blanks_and_trailing_comma() {
         let f = parse_text("a { x = \"1\" , y=\"2\", } 3\n").unwrap();
         assert_eq!(
-            f[0].samples[0].labels,
+            f[0].samples()[0].labels,
             [("x".into(), "1".into()), ("y".into(), "2".into())]
         );
-        assert_eq!(f[0].samples[0].value, 3.0);
+        assert_eq!(f[0].samples()[0].value, 3.0);
     }
 
     #[test]
     fn empty_label_sets() {
         let f = parse_text("a{} 1\na{,} 2\na{ , } 3\n").unwrap();
-        assert_eq!(f[0].samples.len(), 3);
-        assert!(f[0].samples.iter().all(|s| s.labels.is_empty()));
+        assert_eq!(f[0].samples().len(), 3);
+        assert!(f[0].samples().iter().all(|s| s.labels.is_empty()));
         assert!(parse_text("a{,,} 1\n").is_err());
         assert!(parse_text("a{x=\"1\",,} 1\n").is_err());
     }
@@ -685,13 +709,13 @@ mod tests {
     fn counter_without_total_is_renamed() {
         let f = parse_text("# TYPE c counter\nc 1\n").unwrap();
         assert_eq!(f[0].name, "c");
-        assert_eq!(f[0].samples[0].name, "c_total");
+        assert_eq!(f[0].samples()[0].name, "c_total");
     }
 
     #[test]
     fn values() {
         let f = parse_text("a +Inf\na -Inf\na NaN\na 1e3\na -0.5\n").unwrap();
-        let v: Vec<f64> = f[0].samples.iter().map(|s| s.value).collect();
+        let v: Vec<f64> = f[0].samples().iter().map(|s| s.value).collect();
         assert_eq!(v[0], f64::INFINITY);
         assert_eq!(v[1], f64::NEG_INFINITY);
         assert!(v[2].is_nan());

@@ -188,7 +188,8 @@ mod imp {
                 } else {
                     ""
                 };
-                f.push(suffix, Vec::new(), value);
+                // Suffixes of the families' own types: never refused.
+                let _ = f.push(suffix, Vec::new(), value);
                 out.push(f);
             }
         }
@@ -214,7 +215,7 @@ mod imp {
             ProcessCollector::new().collect(&mut out);
             let get = |n: &str| {
                 out.iter()
-                    .flat_map(|f| &f.samples)
+                    .flat_map(|f| f.samples())
                     .find(|s| s.name == n)
                     .map(|s| s.value)
             };

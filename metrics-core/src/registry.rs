@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use crate::collector::Collector;
 use crate::error::MetricError;
 use crate::meta::Site;
-use crate::model::{Descriptor, MetricFamily, MetricType, Sample};
+use crate::model::{Descriptor, LabelSet, MetricFamily, MetricType, Point, Sample};
 
 /// A link-time registration of a declared static (see `__private`).
 #[doc(hidden)]
@@ -556,7 +556,8 @@ impl Registry {
         });
         if let Some(labels) = target_info {
             let mut f = MetricFamily::new(TARGET, TARGET_HELP, MetricType::Info);
-            f.push("_info", labels, 1.0);
+            // An info point in an info family: cannot be refused.
+            let _ = f.add(LabelSet::new(labels), Point::Info);
             out.insert(0, f);
         }
         out
@@ -568,9 +569,10 @@ impl Registry {
     /// families [auto-describe](Registry#auto-describe) saw at
     /// registration) are collected, the others' `collect` is not called;
     /// a collector that claims no name is skipped. Of their families only
-    /// the samples of the given names are kept, and a family left without
-    /// samples is left out. Names are sample names (`jobs_total`,
-    /// `latency_bucket`, `target_info`).
+    /// the samples of the given names are kept (a counter's `_total` always
+    /// stays with its family: a typed counter has a value), and a family
+    /// left without samples is left out. Names are sample names
+    /// (`jobs_total`, `latency_bucket`, `target_info`).
     ///
     /// ```
     /// let r = promscribe::Registry::new();
@@ -579,15 +581,52 @@ impl Registry {
     /// r.register(promscribe::Gauge::new("temp", "Temperature").unwrap()).unwrap();
     /// let only = r.gather_restricted(&["jobs_total"]);
     /// assert_eq!(only.len(), 1);
-    /// assert_eq!(only[0].samples.len(), 1); // not `jobs_created`
-    /// assert_eq!(only[0].samples[0].name, "jobs_total");
+    /// assert_eq!(only[0].samples().len(), 1); // not `jobs_created`
+    /// assert_eq!(only[0].samples()[0].name, "jobs_total");
     /// ```
     pub fn gather_restricted(&self, names: &[&str]) -> Vec<MetricFamily> {
         let wanted: HashSet<&str> = names.iter().copied().collect();
         let mut out = self.collect_families(Some(&wanted));
         out.retain_mut(|f| {
-            f.samples.retain(|s| wanted.contains(s.name.as_str()));
-            !f.samples.is_empty()
+            let has = |suffix: &str| wanted.contains(format!("{}{suffix}", f.name).as_str());
+            let kept = f
+                .samples_with(true)
+                .iter()
+                .any(|s| wanted.contains(s.name.as_str()));
+            let (created, sum, count) = (has("_created"), has("_sum"), has("_count"));
+            let (bucket, bare) = (has("_bucket"), has(""));
+            let (gsum, gcount) = (has("_gsum"), has("_gcount"));
+            for m in &mut f.metrics {
+                let gauge_histogram = matches!(m.point, Point::GaugeHistogram(_));
+                match &mut m.point {
+                    Point::Counter(c) if !created => c.created = None,
+                    Point::Summary(p) => {
+                        p.created = p.created.filter(|_| created);
+                        p.count = p.count.filter(|_| count);
+                        p.sum = p.sum.filter(|_| sum);
+                        if !bare {
+                            p.quantiles.clear();
+                        }
+                    }
+                    Point::Histogram(h) | Point::GaugeHistogram(h) => {
+                        let (count, sum) = if gauge_histogram {
+                            (gcount, gsum)
+                        } else {
+                            (count, sum)
+                        };
+                        h.created = h.created.filter(|_| created);
+                        h.count = h.count.filter(|_| count);
+                        h.sum = h.sum.filter(|_| sum);
+                        if !bucket {
+                            h.bounds = crate::model::Bounds::from(Vec::new());
+                            h.counts.clear();
+                            h.exemplars.clear();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            kept
         });
         out
     }
@@ -705,7 +744,7 @@ impl Registry {
         };
         self.gather()
             .iter()
-            .flat_map(|f| f.samples.iter())
+            .flat_map(|f| f.samples())
             .find(|s| matches(s))
             .map(|s| s.value)
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::atomic::{AtomicF64, Created};
 use crate::error::MetricError;
-use crate::family::{ChildLabels, FamilyMember};
+use crate::family::{push_metric, FamilyMember};
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 use crate::timer::{Observe, Timer};
@@ -139,12 +139,14 @@ impl FamilyMember for Summary {
         Self::from_meta(MetaRef::None)
     }
 
-    fn samples(&self, family: &mut MetricFamily, labels: &ChildLabels<'_>) {
-        family.push("_count", labels.to_vec(), self.get_count() as f64);
-        family.push("_sum", labels.to_vec(), self.get_sum());
-        if crate::registry::created_series_enabled() {
-            family.push("_created", labels.to_vec(), self.created.get());
-        }
+    fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
+        let point = crate::SummaryPoint {
+            count: Some(self.get_count() as f64),
+            sum: Some(self.get_sum()),
+            quantiles: Vec::new(),
+            created: Some(self.created.get()),
+        };
+        push_metric(family, labels, crate::Point::Summary(point));
     }
 }
 

@@ -1,6 +1,6 @@
 //! Number formatting and escaping shared by the encoders.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 /// Writes `v` as Python's client writes sample values, bucket bounds and
 /// quantiles (its `floatToGoString`): `+Inf`, `-Inf`, `NaN`, otherwise
@@ -19,21 +19,64 @@ use std::fmt::Write;
 /// assert_eq!(f(1e-5), "1e-05");
 /// ```
 pub fn write_float(out: &mut String, v: f64) {
+    let _ = fmt_float(out, v);
+}
+
+/// [`write_float`] into any [`fmt::Write`], without allocating: the
+/// encoders' number writer.
+pub(crate) fn fmt_float<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
     if v.is_nan() {
-        out.push_str("NaN");
+        out.write_str("NaN")
     } else if v.is_infinite() {
-        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+        out.write_str(if v > 0.0 { "+Inf" } else { "-Inf" })
+    } else if v.fract() == 0.0 && v < 1e6 && v > -1e15 && !(v == 0.0 && v.is_sign_negative()) {
+        // Whole numbers (counts, most values): Python writes `17.0`, and
+        // below 1e6 (positive) or 1e16 (negative) positionally.
+        write_int(out, v as i64)?;
+        out.write_str(".0")
     } else {
         let d = Decimal::of(v);
         // Go switches to an exponent sooner than Python, for positive
         // values only (Python's client cares about bucket bounds there).
         let go_exponent = v > 0.0 && d.exp >= 6;
         if d.positional() && !go_exponent {
-            d.write_positional(out);
+            d.write_positional(out)
         } else {
-            d.write_scientific(out);
+            d.write_scientific(out)
         }
     }
+}
+
+/// An integer in decimal, without allocating.
+pub(crate) fn write_int<W: fmt::Write + ?Sized>(out: &mut W, n: i64) -> fmt::Result {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut u = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.write_char('-')?;
+    }
+    // Only ASCII digits were written.
+    out.write_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"))
+}
+
+/// A float as the text formats accept it: `+Inf`, `-Inf`, `NaN`, decimals
+/// and exponents.
+pub(crate) fn parse_float(s: &str) -> Option<f64> {
+    match s {
+        "+Inf" | "Inf" => return Some(f64::INFINITY),
+        "-Inf" => return Some(f64::NEG_INFINITY),
+        "NaN" => return Some(f64::NAN),
+        _ => {}
+    }
+    s.parse::<f64>().ok()
 }
 
 /// Writes `v` as Python's `str(v)` (and `repr(v)`) does: shortest
@@ -50,40 +93,80 @@ pub fn write_float(out: &mut String, v: f64) {
 /// assert_eq!(f(f64::NEG_INFINITY), "-inf");
 /// ```
 pub fn write_float_repr(out: &mut String, v: f64) {
+    let _ = write_float_repr_to(out, v);
+}
+
+/// [`write_float_repr`] into any writer, without allocating.
+pub(crate) fn write_float_repr_to<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
     if v.is_nan() {
-        out.push_str("nan");
+        out.write_str("nan")
     } else if v.is_infinite() {
-        out.push_str(if v > 0.0 { "inf" } else { "-inf" });
+        out.write_str(if v > 0.0 { "inf" } else { "-inf" })
     } else {
         let d = Decimal::of(v);
         if d.positional() {
-            d.write_positional(out);
+            d.write_positional(out)
         } else {
-            d.write_scientific(out);
+            d.write_scientific(out)
         }
     }
 }
 
 /// A finite float as its shortest round-trip decimal digits `d1 d2 ...`
-/// and the exponent of `d1` (`v = ±d1.d2... × 10^exp`).
+/// and the exponent of `d1` (`v = ±d1.d2... × 10^exp`), on the stack.
 struct Decimal {
     negative: bool,
     /// ASCII digits, no leading or trailing zeros (`"0"` for zero).
-    digits: String,
+    digits: [u8; 24],
+    len: usize,
     exp: i32,
+}
+
+/// A fixed buffer that `{:e}` writes into.
+struct StackBuf {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 impl Decimal {
     fn of(v: f64) -> Decimal {
         // Rust's `{:e}` writes the shortest digits that read back as `v`,
-        // as Python's `repr` does: `1.234567e6`, `-5e-324`, `0e0`.
-        let sci = format!("{:e}", v.abs());
-        let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-        Decimal {
+        // as Python's `repr` does: `1.234567e6`, `-5e-324`, `0e0` (at most
+        // 17 digits and a 4-character exponent).
+        let mut sci = StackBuf {
+            buf: [0; 40],
+            len: 0,
+        };
+        let _ = write!(sci, "{:e}", v.abs());
+        let text = std::str::from_utf8(&sci.buf[..sci.len]).unwrap_or("0e0");
+        let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+        let mut d = Decimal {
             negative: v.is_sign_negative(),
-            digits: mantissa.chars().filter(char::is_ascii_digit).collect(),
+            digits: [0; 24],
+            len: 0,
             exp: exp.parse().unwrap_or(0),
+        };
+        for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+            if let Some(slot) = d.digits.get_mut(d.len) {
+                *slot = b;
+                d.len += 1;
+            }
         }
+        d
+    }
+
+    fn digits(&self) -> &str {
+        std::str::from_utf8(&self.digits[..self.len]).unwrap_or("0")
     }
 
     /// Python's `repr` rule: positional for exponents in [-4, 16).
@@ -92,59 +175,68 @@ impl Decimal {
     }
 
     /// `123.45`, `0.001`, `1000.0`.
-    fn write_positional(&self, out: &mut String) {
+    fn write_positional<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         if self.negative {
-            out.push('-');
+            out.write_char('-')?;
         }
-        let digits = self.digits.as_str();
+        let digits = self.digits();
         if self.exp < 0 {
-            out.push_str("0.");
+            out.write_str("0.")?;
             for _ in 0..(-self.exp - 1) {
-                out.push('0');
+                out.write_char('0')?;
             }
-            out.push_str(digits);
-            return;
+            return out.write_str(digits);
         }
         let int_len = self.exp.unsigned_abs() as usize + 1;
         if digits.len() <= int_len {
-            out.push_str(digits);
+            out.write_str(digits)?;
             for _ in digits.len()..int_len {
-                out.push('0');
+                out.write_char('0')?;
             }
-            out.push_str(".0");
+            out.write_str(".0")
         } else {
-            out.push_str(&digits[..int_len]);
-            out.push('.');
-            out.push_str(&digits[int_len..]);
+            out.write_str(&digits[..int_len])?;
+            out.write_char('.')?;
+            out.write_str(&digits[int_len..])
         }
     }
 
     /// `1.5e+16`, `1e-05`: at least two exponent digits, as both Python and
     /// Go write them.
-    fn write_scientific(&self, out: &mut String) {
+    fn write_scientific<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         if self.negative {
-            out.push('-');
+            out.write_char('-')?;
         }
-        let (first, rest) = self.digits.split_at(1.min(self.digits.len()));
-        out.push_str(first);
+        let digits = self.digits();
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        out.write_str(first)?;
         if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
+            out.write_char('.')?;
+            out.write_str(rest)?;
         }
         let sign = if self.exp < 0 { '-' } else { '+' };
-        let _ = write!(out, "e{sign}{:02}", self.exp.unsigned_abs());
+        write!(out, "e{sign}{:02}", self.exp.unsigned_abs())
     }
 }
 
-/// Escapes a HELP text: `\` and newline.
-pub(crate) fn escape_help(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
+/// Escapes a HELP text: `\` and newline (and `"` when `quote`, as
+/// OpenMetrics requires).
+pub(crate) fn escape_help<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    s: &str,
+    quote: bool,
+) -> fmt::Result {
+    let mut rest = s;
+    while let Some(i) = rest.find(|c| c == '\\' || c == '\n' || (quote && c == '"')) {
+        out.write_str(&rest[..i])?;
+        out.write_str(match rest.as_bytes()[i] {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            _ => "\\\"",
+        })?;
+        rest = &rest[i + 1..];
     }
+    out.write_str(rest)
 }
 
 /// Escapes a label value: `\`, `"` and newline.
@@ -157,6 +249,21 @@ pub(crate) fn escape_label_value(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
+}
+
+/// [`escape_label_value`] into any writer.
+pub(crate) fn write_label_value<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    let mut rest = s;
+    while let Some(i) = rest.find(['\\', '\n', '"']) {
+        out.write_str(&rest[..i])?;
+        out.write_str(match rest.as_bytes()[i] {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            _ => "\\\"",
+        })?;
+        rest = &rest[i + 1..];
+    }
+    out.write_str(rest)
 }
 
 /// The float as a `String`, in the form of [`write_float`].
@@ -297,7 +404,7 @@ mod tests {
         super::escape_label_value(&mut s, "a\\b\"c\nd");
         assert_eq!(s, r#"a\\b\"c\nd"#);
         let mut h = String::new();
-        super::escape_help(&mut h, "a\\b\"c\nd");
+        let _ = super::escape_help(&mut h, "a\\b\"c\nd", false);
         assert_eq!(h, r#"a\\b"c\nd"#);
     }
 }

@@ -441,9 +441,11 @@ pub(crate) fn format_lines(
         prefix_path.push('.');
     }
     let mut out = String::with_capacity(4096);
-    let mut labels: Vec<(&str, &str)> = Vec::new();
     for family in families {
-        for sample in &family.samples {
+        // The flat sample view of the typed model, as Python's bridge reads it.
+        let samples = family.samples();
+        let mut labels: Vec<(&str, &str)> = Vec::new();
+        for sample in &samples {
             if sample.value.is_nan() {
                 continue;
             }
@@ -489,12 +491,16 @@ mod tests {
                 ("method".into(), "get".into()),
             ],
             3.0,
-        );
+        )
+        .unwrap();
         let mut g = MetricFamily::new("ns:temp", "T", MetricType::Gauge);
-        g.push("", vec![], -1.5);
-        g.push("", vec![("zone".into(), String::new())], 2.0);
-        g.push("", vec![("x".into(), "nan".into())], f64::NAN);
-        g.push("", vec![("x".into(), "inf".into())], f64::INFINITY);
+        g.push("", vec![], -1.5).unwrap();
+        g.push("", vec![("zone".into(), String::new())], 2.0)
+            .unwrap();
+        g.push("", vec![("x".into(), "nan".into())], f64::NAN)
+            .unwrap();
+        g.push("", vec![("x".into(), "inf".into())], f64::INFINITY)
+            .unwrap();
         vec![c, g]
     }
 
@@ -522,7 +528,7 @@ mod tests {
     #[test]
     fn prefix() {
         let mut g = MetricFamily::new("up", "Up", MetricType::Gauge);
-        g.push("", vec![("a b".into(), "é.x".into())], 1.0);
+        g.push("", vec![("a b".into(), "é.x".into())], 1.0).unwrap();
         assert_eq!(
             format_lines(&[g.clone()], "prod.web-1", false, 5),
             "prod.web-1.up.a_b.__x 1.0 5\n"
@@ -548,7 +554,7 @@ mod tests {
             1e15,
         ];
         for v in values {
-            g.push("", vec![], v);
+            g.push("", vec![], v).unwrap();
         }
         assert_eq!(
             format_lines(&[g], "", false, 1),
@@ -568,7 +574,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect();
-            g.push("", labels, 1.0);
+            g.push("", labels, 1.0).unwrap();
             vec![g]
         };
         let ab = gauge("labels", &[("a", "c"), ("b", "d")]);

@@ -3,17 +3,17 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use axum::extract::RawQuery;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::StatusCode;
+use axum::http::header::{ACCEPT, CONTENT_TYPE, VARY};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use promscribe::{
-    default_registry, encode_text, encode_text_families, Registry, TEXT_CONTENT_TYPE,
-};
+use promscribe::{default_registry, encode, encode_families, EncodeOptions, Format, Registry};
 
-/// A router serving `GET /metrics` from the default registry, in the text
-/// format 0.0.4. Merge it into any application, whatever its state type:
+/// A router serving `GET /metrics` from the default registry, in the
+/// format the scraper's `Accept` header asks for (see [`negotiate`]):
+/// OpenMetrics 1.0.0 or the text format 0.0.4. Merge it into any
+/// application, whatever its state type:
 ///
 /// ```
 /// use axum::{routing::get, Router};
@@ -55,7 +55,18 @@ where
 {
     Router::new().route(
         "/metrics",
-        get(move |RawQuery(query): RawQuery| async move { scrape(registry, query.as_deref()) }),
+        get(
+            move |RawQuery(query): RawQuery, headers: HeaderMap| async move {
+                // Several `Accept` headers are one list (RFC 9110).
+                let accept: Vec<&str> = headers
+                    .get_all(ACCEPT)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                let format = negotiate(&accept.join(","));
+                scrape(registry, query.as_deref(), format)
+            },
+        ),
     )
 }
 
@@ -64,9 +75,13 @@ const MAX_PANIC_MESSAGE_BYTES: usize = 200;
 
 /// The answer to one scrape: the whole exposition, or a 500 if a collector
 /// panicked while it was being made (the partial text is dropped).
-fn scrape(registry: &Registry, query: Option<&str>) -> Response {
-    match catch_unwind(AssertUnwindSafe(|| exposition(registry, query))) {
-        Ok(text) => ([(CONTENT_TYPE, TEXT_CONTENT_TYPE)], text).into_response(),
+fn scrape(registry: &Registry, query: Option<&str>, format: Format) -> Response {
+    match catch_unwind(AssertUnwindSafe(|| exposition(registry, query, format))) {
+        Ok(text) => (
+            [(CONTENT_TYPE, format.content_type()), (VARY, "Accept")],
+            text,
+        )
+            .into_response(),
         Err(payload) => {
             let message = panic_message(payload.as_ref());
             tracing::error!(panic = %message, "a collector panicked during a scrape");
@@ -102,9 +117,9 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     format!("{}...", &one_line[..end])
 }
 
-/// The text exposition, restricted to the `name[]` query parameters when
-/// there are any.
-fn exposition(registry: &Registry, query: Option<&str>) -> String {
+/// The exposition in `format`, restricted to the `name[]` query parameters
+/// when there are any.
+fn exposition(registry: &Registry, query: Option<&str>, format: Format) -> String {
     let names: Vec<String> = query
         .map(|q| {
             form_urlencoded::parse(q.as_bytes())
@@ -113,13 +128,96 @@ fn exposition(registry: &Registry, query: Option<&str>) -> String {
                 .collect()
         })
         .unwrap_or_default();
+    let options = EncodeOptions::default();
+    let mut out = String::with_capacity(4096);
+    // Writing into a `String` cannot fail.
     if names.is_empty() {
-        return encode_text(registry);
+        let _ = encode(&mut out, registry, format, &options);
+    } else {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let families = registry.gather_restricted(&names);
+        let _ = encode_families(&mut out, &families, format, &options);
     }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut out = String::new();
-    encode_text_families(&mut out, &registry.gather_restricted(&names));
     out
+}
+
+/// The format to answer a scrape with, from its `Accept` header: the
+/// acceptable media range with the highest `q` (the first of equal ones)
+/// that names a format served here. `application/openmetrics-text`
+/// (version `1.0.0`, `0.0.1` or none) gives OpenMetrics 1.0.0;
+/// `text/plain` (version `0.0.4` or none), `text/*` and `*/*` give the
+/// text format 0.0.4, which is also the answer when nothing matches. An
+/// empty, unknown or malformed header (or element) is never an error:
+/// what cannot be read is skipped.
+///
+/// ```
+/// use promscribe::Format;
+/// use promscribe_export::negotiate;
+/// // What Prometheus 2.x and 3.x send by default.
+/// let prom = "application/openmetrics-text;version=1.0.0;q=0.5,\
+///             application/openmetrics-text;version=0.0.1;q=0.4,\
+///             text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+/// assert_eq!(negotiate(prom), Format::OpenMetrics);
+/// assert_eq!(negotiate("text/plain;q=0.9, application/openmetrics-text;q=0.8"), Format::Text);
+/// assert_eq!(negotiate(""), Format::Text);
+/// assert_eq!(negotiate("application/json, garbage;;;q=x"), Format::Text);
+/// ```
+pub fn negotiate(accept: &str) -> Format {
+    let mut best: Option<(f32, Format)> = None;
+    for element in split_outside_quotes(accept) {
+        let Ok(media) = element.trim().parse::<mime::Mime>() else {
+            continue;
+        };
+        let q = match media.get_param("q") {
+            None => 1.0,
+            Some(q) => match q.as_str().parse::<f32>() {
+                Ok(q) if (0.0..=1.0).contains(&q) => q,
+                _ => continue,
+            },
+        };
+        if q <= 0.0 {
+            continue;
+        }
+        let version = media.get_param("version").map(|v| v.as_str().to_owned());
+        let version = version.as_deref();
+        let format = match (media.type_().as_str(), media.subtype().as_str()) {
+            ("application", "openmetrics-text")
+                if matches!(version, None | Some("1.0.0") | Some("0.0.1")) =>
+            {
+                Format::OpenMetrics
+            }
+            ("text", "plain") if matches!(version, None | Some("0.0.4")) => Format::Text,
+            ("text", "*") | ("*", "*") => Format::Text,
+            _ => continue,
+        };
+        if best.is_none_or(|(best_q, _)| q > best_q) {
+            best = Some((q, format));
+        }
+    }
+    best.map_or(Format::Text, |(_, f)| f)
+}
+
+/// The comma-separated elements of a header, commas inside quoted strings
+/// kept.
+fn split_outside_quotes(header: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut parts = Vec::new();
+    for (i, c) in header.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&header[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&header[start..]);
+    parts.into_iter()
 }
 
 fn log_clashes_once(registry: &'static Registry) {

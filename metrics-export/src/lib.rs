@@ -52,7 +52,7 @@ mod textfile;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use http::{router, router_for};
+pub use http::{negotiate, router, router_for};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use server::{start_http_server, start_http_server_with, ServerHandle, ServerOptions};

@@ -1,0 +1,169 @@
+//! Encoders: one file per exposition format, behind one entry point,
+//! [`encode`]. They read the typed snapshot ([`MetricFamily`]) and write
+//! straight into the output: label sets come pre-rendered, numbers are
+//! formatted on the stack, nothing is allocated per sample.
+
+use std::fmt;
+
+use crate::model::MetricFamily;
+use crate::registry::Registry;
+
+pub(crate) mod openmetrics;
+pub(crate) mod text;
+
+/// An exposition format.
+///
+/// ```
+/// use promscribe::Format;
+/// assert_eq!(Format::OpenMetrics.content_type(),
+///            "application/openmetrics-text; version=1.0.0; charset=utf-8");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// The Prometheus text format 0.0.4 (Python's `generate_latest`).
+    Text,
+    /// OpenMetrics 1.0.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The exact `Content-Type` of a body in this format.
+    ///
+    /// ```
+    /// assert_eq!(promscribe::Format::Text.content_type(),
+    ///            "text/plain; version=0.0.4; charset=utf-8");
+    /// ```
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => crate::text::TEXT_CONTENT_TYPE,
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+}
+
+/// `Content-Type` of OpenMetrics 1.0.0 text.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// What an encoder writes besides the values: policy that belongs to the
+/// exposition, not to the metrics.
+///
+/// ```
+/// use promscribe::EncodeOptions;
+/// let o = EncodeOptions::default().created(false);
+/// assert!(!o.writes_created());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeOptions {
+    created: bool,
+}
+
+impl Default for EncodeOptions {
+    /// `_created` series as [`created_series_enabled`](crate::created_series_enabled)
+    /// says (on, unless [`disable_created_series`](crate::disable_created_series)
+    /// or `PROMETHEUS_DISABLE_CREATED_SERIES` turned them off).
+    fn default() -> Self {
+        EncodeOptions {
+            created: crate::registry::created_series_enabled(),
+        }
+    }
+}
+
+impl EncodeOptions {
+    /// Whether `_created` series are written.
+    ///
+    /// ```
+    /// assert!(promscribe::EncodeOptions::default().created(true).writes_created());
+    /// ```
+    pub fn created(mut self, on: bool) -> Self {
+        self.created = on;
+        self
+    }
+
+    /// Whether `_created` series are written.
+    ///
+    /// ```
+    /// assert!(!promscribe::EncodeOptions::default().created(false).writes_created());
+    /// ```
+    pub fn writes_created(&self) -> bool {
+        self.created
+    }
+}
+
+/// Encodes everything in `registry` in `format` into `out`: the one entry
+/// point of every exporter.
+///
+/// ```
+/// use promscribe::{encode, EncodeOptions, Format, Registry};
+/// let r = Registry::new();
+/// let c = promscribe::Counter::new("jobs_total", "Jobs").unwrap();
+/// r.register(c.clone()).unwrap();
+/// c.inc();
+/// let mut out = String::new();
+/// encode(&mut out, &r, Format::OpenMetrics, &EncodeOptions::default().created(false)).unwrap();
+/// assert_eq!(out, "# HELP jobs Jobs\n# TYPE jobs counter\njobs_total 1.0\n# EOF\n");
+/// ```
+pub fn encode<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    registry: &Registry,
+    format: Format,
+    options: &EncodeOptions,
+) -> fmt::Result {
+    encode_families(out, &registry.gather(), format, options)
+}
+
+/// Encodes `families` in `format` into `out`.
+///
+/// ```
+/// use promscribe::{encode_families, EncodeOptions, Format, MetricFamily, MetricType};
+/// let mut f = MetricFamily::new("up", "Up", MetricType::Gauge);
+/// f.push("", vec![], 1.0).unwrap();
+/// let mut out = String::new();
+/// encode_families(&mut out, &[f], Format::Text, &EncodeOptions::default()).unwrap();
+/// assert_eq!(out, "# HELP up Up\n# TYPE up gauge\nup 1.0\n");
+/// ```
+pub fn encode_families<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    families: &[MetricFamily],
+    format: Format,
+    options: &EncodeOptions,
+) -> fmt::Result {
+    match format {
+        Format::Text => text::encode(out, families, options),
+        Format::OpenMetrics => openmetrics::encode(out, families, options),
+    }
+}
+
+/// Writes `{labels,extra="value"}` (nothing for no labels at all).
+pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    rendered: &str,
+    extra: Option<(&str, Extra<'_>)>,
+) -> fmt::Result {
+    if rendered.is_empty() && extra.is_none() {
+        return Ok(());
+    }
+    out.write_char('{')?;
+    out.write_str(rendered)?;
+    if let Some((name, value)) = extra {
+        if !rendered.is_empty() {
+            out.write_char(',')?;
+        }
+        out.write_str(name)?;
+        out.write_str("=\"")?;
+        match value {
+            Extra::Float(v) => crate::value::fmt_float(out, v)?,
+            Extra::Text(t) => crate::value::write_label_value(out, t)?,
+        }
+        out.write_char('"')?;
+    }
+    out.write_char('}')
+}
+
+/// The value of the label a point adds (`le`, `quantile`, a state).
+#[derive(Clone, Copy)]
+pub(crate) enum Extra<'a> {
+    Float(f64),
+    Text(&'a str),
+}

@@ -1,0 +1,168 @@
+//! OpenMetrics 1.0.0 text, as Python's `openmetrics.exposition` writes
+//! it: `# HELP`, `# TYPE`, `# UNIT`; counter families without `_total`;
+//! `_created` inside each family; `info` and `stateset` types; exemplars
+//! on counters and histogram buckets; timestamps in seconds; `# EOF`.
+
+use std::fmt::{self, Write};
+
+use super::{write_labels, EncodeOptions, Extra};
+use crate::model::{Exemplar, MetricFamily, Point};
+use crate::value::{escape_help, fmt_float, write_float_repr_to, write_label_value};
+
+pub(crate) fn encode<W: Write + ?Sized>(
+    out: &mut W,
+    families: &[MetricFamily],
+    options: &EncodeOptions,
+) -> fmt::Result {
+    for f in families {
+        family(out, f, options)?;
+    }
+    out.write_str("# EOF\n")
+}
+
+fn family<W: Write + ?Sized>(
+    out: &mut W,
+    f: &MetricFamily,
+    options: &EncodeOptions,
+) -> fmt::Result {
+    let name = f.name.as_str();
+    out.write_str("# HELP ")?;
+    out.write_str(name)?;
+    out.write_char(' ')?;
+    escape_help(out, &f.help, true)?;
+    out.write_str("\n# TYPE ")?;
+    out.write_str(name)?;
+    out.write_char(' ')?;
+    out.write_str(f.kind.as_str())?;
+    out.write_char('\n')?;
+    if !f.unit.is_empty() {
+        out.write_str("# UNIT ")?;
+        out.write_str(name)?;
+        out.write_char(' ')?;
+        out.write_str(&f.unit)?;
+        out.write_char('\n')?;
+    }
+    for m in &f.metrics {
+        let s = Line {
+            name,
+            labels: m.labels.rendered(),
+            timestamp_ms: m.timestamp_ms,
+        };
+        match &m.point {
+            Point::Counter(c) => {
+                s.write(out, "_total", None, c.value, c.exemplar.as_deref())?;
+                if let (true, Some(t)) = (options.created, c.created) {
+                    s.write(out, "_created", None, t, None)?;
+                }
+            }
+            Point::Gauge(v) | Point::Unknown(v) => s.write(out, "", None, *v, None)?,
+            Point::Info => s.write(out, "_info", None, 1.0, None)?,
+            Point::StateSet(states) => {
+                for (state, on) in states {
+                    let v = if *on { 1.0 } else { 0.0 };
+                    s.write(out, "", Some((name, Extra::Text(state))), v, None)?;
+                }
+            }
+            Point::Summary(p) => {
+                for (q, v) in &p.quantiles {
+                    s.write(out, "", Some(("quantile", Extra::Float(*q))), *v, None)?;
+                }
+                if let Some(count) = p.count {
+                    s.write(out, "_count", None, count, None)?;
+                }
+                if let Some(sum) = p.sum {
+                    s.write(out, "_sum", None, sum, None)?;
+                }
+                if let (true, Some(t)) = (options.created, p.created) {
+                    s.write(out, "_created", None, t, None)?;
+                }
+            }
+            Point::Histogram(h) | Point::GaugeHistogram(h) => {
+                let gauge = matches!(m.point, Point::GaugeHistogram(_));
+                for (i, (b, c)) in h.bounds.as_slice().iter().zip(&h.counts).enumerate() {
+                    let le = Some(("le", Extra::Float(*b)));
+                    s.write(out, "_bucket", le, *c, h.exemplar(i))?;
+                }
+                if let Some(count) = h.count {
+                    s.write(
+                        out,
+                        if gauge { "_gcount" } else { "_count" },
+                        None,
+                        count,
+                        None,
+                    )?;
+                }
+                if let Some(sum) = h.sum {
+                    s.write(out, if gauge { "_gsum" } else { "_sum" }, None, sum, None)?;
+                }
+                if let (true, false, Some(t)) = (options.created, gauge, h.created) {
+                    s.write(out, "_created", None, t, None)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Line<'a> {
+    name: &'a str,
+    labels: &'a str,
+    timestamp_ms: Option<i64>,
+}
+
+impl Line<'_> {
+    fn write<W: Write + ?Sized>(
+        &self,
+        out: &mut W,
+        suffix: &str,
+        extra: Option<(&str, Extra<'_>)>,
+        value: f64,
+        exemplar: Option<&Exemplar>,
+    ) -> fmt::Result {
+        out.write_str(self.name)?;
+        out.write_str(suffix)?;
+        write_labels(out, self.labels, extra)?;
+        out.write_char(' ')?;
+        fmt_float(out, value)?;
+        if let Some(ms) = self.timestamp_ms {
+            out.write_char(' ')?;
+            write_float_repr_to(out, ms as f64 / 1000.0)?;
+        }
+        if let Some(e) = exemplar {
+            write_exemplar(out, e)?;
+        }
+        out.write_char('\n')
+    }
+}
+
+/// ` # {labels} value timestamp`, labels sorted by name as Python does.
+fn write_exemplar<W: Write + ?Sized>(out: &mut W, e: &Exemplar) -> fmt::Result {
+    out.write_str(" # {")?;
+    // A checked exemplar holds at most 128 characters of labels, so at
+    // most 64 labels; a longer list built by hand is written unsorted.
+    let mut order: [usize; 64] = std::array::from_fn(|i| i);
+    let n = e.labels.len();
+    if let Some(head) = order.get_mut(..n) {
+        head.sort_by(|a, b| e.labels[*a].0.cmp(&e.labels[*b].0));
+    }
+    for i in 0..n {
+        let j = order.get(i).copied().unwrap_or(i);
+        if i > 0 {
+            out.write_char(',')?;
+        }
+        let Some((k, v)) = e.labels.get(j) else {
+            continue;
+        };
+        out.write_str(k)?;
+        out.write_str("=\"")?;
+        write_label_value(out, v)?;
+        out.write_char('"')?;
+    }
+    out.write_str("} ")?;
+    fmt_float(out, e.value)?;
+    if let Some(t) = e.timestamp {
+        out.write_char(' ')?;
+        write_float_repr_to(out, t)?;
+    }
+    Ok(())
+}

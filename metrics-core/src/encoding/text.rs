@@ -1,0 +1,199 @@
+//! The Prometheus text format 0.0.4, as Python's `generate_latest` writes
+//! it: a counter family under its `_total` name, an info under `_info`,
+//! and the OpenMetrics-only samples (`_created`, `_gcount`, `_gsum`) as
+//! separate gauge families after each family. No exemplars.
+
+use std::fmt::{self, Write};
+
+use super::{write_labels, EncodeOptions, Extra};
+use crate::model::{MetricFamily, MetricType, Point};
+use crate::value::{escape_help, fmt_float, write_int};
+
+pub(crate) fn encode<W: Write + ?Sized>(
+    out: &mut W,
+    families: &[MetricFamily],
+    options: &EncodeOptions,
+) -> fmt::Result {
+    for f in families {
+        family(out, f, options)?;
+    }
+    Ok(())
+}
+
+/// The separate gauge families written after a family, in this order.
+#[derive(Clone, Copy, PartialEq)]
+enum Split {
+    Created,
+    GCount,
+    GSum,
+}
+
+fn family<W: Write + ?Sized>(
+    out: &mut W,
+    f: &MetricFamily,
+    options: &EncodeOptions,
+) -> fmt::Result {
+    let (suffix, kind) = match f.kind {
+        MetricType::Counter => ("_total", "counter"),
+        MetricType::Info => ("_info", "gauge"),
+        MetricType::StateSet => ("", "gauge"),
+        MetricType::GaugeHistogram => ("", "histogram"),
+        MetricType::Unknown => ("", "untyped"),
+        MetricType::Gauge => ("", "gauge"),
+        MetricType::Histogram => ("", "histogram"),
+        MetricType::Summary => ("", "summary"),
+    };
+    header(out, &f.name, suffix, &f.help, kind)?;
+    let name = f.name.as_str();
+    let mut splits = [false; 3];
+    for m in &f.metrics {
+        let labels = m.labels.rendered();
+        let ts = m.timestamp_ms;
+        match &m.point {
+            Point::Counter(c) => {
+                sample(out, name, "_total", labels, None, c.value, ts)?;
+                splits[0] |= options.created && c.created.is_some();
+            }
+            Point::Gauge(v) | Point::Unknown(v) => sample(out, name, "", labels, None, *v, ts)?,
+            Point::Info => sample(out, name, "_info", labels, None, 1.0, ts)?,
+            Point::StateSet(states) => {
+                for (s, on) in states {
+                    let v = if *on { 1.0 } else { 0.0 };
+                    sample(out, name, "", labels, Some((name, Extra::Text(s))), v, ts)?;
+                }
+            }
+            Point::Summary(p) => {
+                for (q, v) in &p.quantiles {
+                    sample(
+                        out,
+                        name,
+                        "",
+                        labels,
+                        Some(("quantile", Extra::Float(*q))),
+                        *v,
+                        ts,
+                    )?;
+                }
+                if let Some(count) = p.count {
+                    sample(out, name, "_count", labels, None, count, ts)?;
+                }
+                if let Some(sum) = p.sum {
+                    sample(out, name, "_sum", labels, None, sum, ts)?;
+                }
+                splits[0] |= options.created && p.created.is_some();
+            }
+            Point::Histogram(h) => {
+                for (b, c) in h.bounds.as_slice().iter().zip(&h.counts) {
+                    sample(
+                        out,
+                        name,
+                        "_bucket",
+                        labels,
+                        Some(("le", Extra::Float(*b))),
+                        *c,
+                        ts,
+                    )?;
+                }
+                if let Some(count) = h.count {
+                    sample(out, name, "_count", labels, None, count, ts)?;
+                }
+                if let Some(sum) = h.sum {
+                    sample(out, name, "_sum", labels, None, sum, ts)?;
+                }
+                splits[0] |= options.created && h.created.is_some();
+            }
+            Point::GaugeHistogram(h) => {
+                for (b, c) in h.bounds.as_slice().iter().zip(&h.counts) {
+                    sample(
+                        out,
+                        name,
+                        "_bucket",
+                        labels,
+                        Some(("le", Extra::Float(*b))),
+                        *c,
+                        ts,
+                    )?;
+                }
+                splits[1] |= h.count.is_some();
+                splits[2] |= h.sum.is_some();
+            }
+        }
+    }
+    for (split, on) in [Split::Created, Split::GCount, Split::GSum]
+        .into_iter()
+        .zip(splits)
+    {
+        if !on {
+            continue;
+        }
+        let suffix = match split {
+            Split::Created => "_created",
+            Split::GCount => "_gcount",
+            Split::GSum => "_gsum",
+        };
+        header(out, name, suffix, &f.help, "gauge")?;
+        for m in &f.metrics {
+            let value = match (&m.point, split) {
+                (Point::Counter(c), Split::Created) => c.created,
+                (Point::Summary(p), Split::Created) => p.created,
+                (Point::Histogram(h), Split::Created) => h.created,
+                (Point::GaugeHistogram(h), Split::GCount) => h.count,
+                (Point::GaugeHistogram(h), Split::GSum) => h.sum,
+                _ => None,
+            };
+            if let Some(v) = value {
+                sample(
+                    out,
+                    name,
+                    suffix,
+                    m.labels.rendered(),
+                    None,
+                    v,
+                    m.timestamp_ms,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn header<W: Write + ?Sized>(
+    out: &mut W,
+    name: &str,
+    suffix: &str,
+    help: &str,
+    kind: &str,
+) -> fmt::Result {
+    out.write_str("# HELP ")?;
+    out.write_str(name)?;
+    out.write_str(suffix)?;
+    out.write_char(' ')?;
+    escape_help(out, help, false)?;
+    out.write_str("\n# TYPE ")?;
+    out.write_str(name)?;
+    out.write_str(suffix)?;
+    out.write_char(' ')?;
+    out.write_str(kind)?;
+    out.write_char('\n')
+}
+
+fn sample<W: Write + ?Sized>(
+    out: &mut W,
+    name: &str,
+    suffix: &str,
+    labels: &str,
+    extra: Option<(&str, Extra<'_>)>,
+    value: f64,
+    timestamp_ms: Option<i64>,
+) -> fmt::Result {
+    out.write_str(name)?;
+    out.write_str(suffix)?;
+    write_labels(out, labels, extra)?;
+    out.write_char(' ')?;
+    fmt_float(out, value)?;
+    if let Some(ts) = timestamp_ms {
+        out.write_char(' ')?;
+        write_int(out, ts)?;
+    }
+    out.write_char('\n')
+}

@@ -1,0 +1,99 @@
+//! Content negotiation on `/metrics`: the format follows `Accept` (q-values
+//! and order honoured, text 0.0.4 as the fallback, malformed headers never
+//! an error), and the answer carries the exact `Content-Type`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use promscribe::counter;
+
+counter!(NEG_HITS, "neg_hits_total", "Hits");
+
+const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// GET /metrics with these `Accept` headers: status, Content-Type, body.
+fn get(addr: &str, accept: &[&str]) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut req = String::from("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+    for a in accept {
+        req.push_str(&format!("Accept: {a}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("writes");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("reads");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status");
+    let ct = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, ct, body.to_owned())
+}
+
+#[test]
+fn format_follows_accept() {
+    NEG_HITS.inc();
+    let server = promscribe_export::start_http_server("127.0.0.1:0").expect("binds");
+    let addr = server.local_addr().to_string();
+    let prometheus3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,\
+        application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,\
+        text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+    let cases: &[(&[&str], &str)] = &[
+        (&[], TEXT),
+        (&[""], TEXT),
+        (&["*/*"], TEXT),
+        (&["application/openmetrics-text"], OM),
+        (&["application/openmetrics-text; version=1.0.0"], OM),
+        (&[prometheus3], OM),
+        // q-values win over order; order breaks ties.
+        (
+            &["text/plain;q=0.5, application/openmetrics-text;q=0.9"],
+            OM,
+        ),
+        (
+            &["text/plain;q=0.9, application/openmetrics-text;q=0.5"],
+            TEXT,
+        ),
+        (&["application/openmetrics-text, text/plain"], OM),
+        (&["text/plain, application/openmetrics-text"], TEXT),
+        // Refused (q=0) or unknown: the fallback.
+        (&["application/openmetrics-text;q=0"], TEXT),
+        (&["application/openmetrics-text;version=2.0.0"], TEXT),
+        (&["application/json"], TEXT),
+        // Malformed: never an error.
+        (&[";;;,,=q=,\"unterminated"], TEXT),
+        (&["application/openmetrics-text;q=abc"], TEXT),
+        // Two headers are one list.
+        (
+            &["text/plain;q=0.1", "application/openmetrics-text;q=0.2"],
+            OM,
+        ),
+    ];
+    for (accept, want) in cases {
+        let (status, ct, body) = get(&addr, accept);
+        assert_eq!(status, 200, "{accept:?}");
+        assert_eq!(ct, *want, "Accept {accept:?}");
+        if *want == OM {
+            assert!(body.ends_with("# EOF\n"), "{accept:?}: {body}");
+            assert!(body.contains("# TYPE neg_hits counter\n"), "{body}");
+        } else {
+            assert!(!body.contains("# EOF"), "{accept:?}: {body}");
+            assert!(body.contains("# TYPE neg_hits_total counter\n"), "{body}");
+        }
+    }
+    server.stop().expect("stops");
+}
