@@ -26,6 +26,10 @@ fn listen_addr() -> Result<String, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--listen" => addr = args.next().ok_or("--listen needs an address")?,
+            "-h" | "--help" => {
+                println!("usage: exemplars [--listen ADDR]   (default 0.0.0.0:8000)");
+                std::process::exit(0);
+            }
             other => {
                 return Err(format!(
                     "unknown argument `{other}`; usage: exemplars [--listen ADDR]"

@@ -43,64 +43,50 @@
 
 extern crate self as promscribe;
 
-mod atomic;
 mod collector;
-mod counter;
 mod encoding;
-mod enumeration;
 mod error;
-mod families;
-mod family;
-mod gauge;
-mod histogram;
-mod info;
-mod labels;
-mod meta;
+mod metrics;
 mod model;
 mod names;
-mod parser;
-mod process;
+mod parse;
 mod registry;
-mod summary;
 mod support;
-mod text;
-mod timer;
-mod value;
 
-pub use collector::Collector;
-pub use counter::Counter;
-pub use encoding::{encode, encode_families, EncodeOptions, Format, OPENMETRICS_CONTENT_TYPE};
-pub use enumeration::{Enum, States};
-pub use error::MetricError;
-pub use families::{
+pub use collector::families::{
     CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
     InfoMetricFamily, StateSetMetricFamily, SummaryMetricFamily, UnknownMetricFamily,
 };
-pub use family::{Family, FamilyMember};
-pub use gauge::Gauge;
-pub use histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
-pub use info::Info;
-pub use labels::{LabelText, LabelValue, LabelValues};
-pub use meta::{Opts, Site};
+#[cfg(all(target_os = "linux", feature = "process"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "process"))))]
+pub use collector::process::ProcessCollector;
+pub use collector::Collector;
+pub use encoding::float::{write_float, write_float_repr};
+pub use encoding::{encode, encode_families, EncodeOptions, Format, OPENMETRICS_CONTENT_TYPE};
+pub use encoding::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
+pub use error::MetricError;
+pub use metrics::counter::Counter;
+pub use metrics::enumeration::{Enum, States};
+pub use metrics::family::{Family, FamilyMember};
+pub use metrics::gauge::Gauge;
+pub use metrics::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
+pub use metrics::info::Info;
+pub use metrics::labels::{LabelText, LabelValue, LabelValues};
+pub use metrics::meta::{Opts, Site};
+pub use metrics::summary::Summary;
+pub use metrics::timer::{InProgress, Observe, Timer};
 pub use model::{
     Bounds, CounterPoint, Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily,
     MetricType, Point, Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
 pub use names::{is_valid_label_name, is_valid_metric_name};
-pub use parser::{parse_text, ParseError};
-#[cfg(all(target_os = "linux", feature = "process"))]
-#[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "process"))))]
-pub use process::ProcessCollector;
+pub use parse::{parse_text, ParseError};
 pub use registry::TargetInfoError;
 pub use registry::{
     created_series_enabled, default_registry, disable_created_series, enable_created_series, Clash,
     Origin, Registry, RegistryError,
 };
-pub use summary::Summary;
 pub use support::Fallible;
-pub use text::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
-pub use timer::{InProgress, Observe, Timer};
-pub use value::{write_float, write_float_repr};
 
 pub use promscribe_macros::{
     count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,
@@ -125,8 +111,8 @@ macro_rules! __promscribe_register {
 /// notice between versions.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::family::Parent;
-    pub use crate::meta::{Meta, Site};
+    pub use crate::metrics::family::Parent;
+    pub use crate::metrics::meta::{Meta, Site};
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
     pub use crate::support::{
@@ -152,9 +138,9 @@ pub mod __private {
     /// (the assertion below fails the build otherwise).
     pub mod v0_1_0 {
         pub use super::*;
-        pub use crate::enumeration::{Enum, States};
-        pub use crate::family::Family;
-        pub use crate::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
+        pub use crate::metrics::enumeration::{Enum, States};
+        pub use crate::metrics::family::Family;
+        pub use crate::metrics::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
         pub use crate::{Counter, Gauge, Info, Summary};
 
         pub use crate::__promscribe_register as register;

@@ -11,9 +11,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::encoding::float::{escape_label_value, float_string};
 use crate::error::MetricError;
-use crate::histogram::Buckets;
-use crate::value::{escape_label_value, float_string};
+use crate::metrics::histogram::Buckets;
 
 /// The type of a metric family, as OpenMetrics names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -298,7 +298,7 @@ impl Exemplar {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             value,
-            timestamp: Some(crate::atomic::unix_now()),
+            timestamp: Some(crate::metrics::atomic::unix_now()),
         })
     }
 }
@@ -616,7 +616,7 @@ impl MetricFamily {
             Some(labels.remove(i).1)
         };
         let number = |text: &str, what: &str| -> Result<f64, MetricError> {
-            crate::value::parse_float(text).ok_or_else(|| {
+            crate::encoding::float::parse_float(text).ok_or_else(|| {
                 self.invalid(format!(
                     "`{what}` label `{text}` of `{}` is not a number",
                     sample_name()

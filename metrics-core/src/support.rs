@@ -7,10 +7,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::timer::Observe;
+use crate::metrics::timer::Observe;
 
-use crate::counter::Counter;
-use crate::gauge::Gauge;
+use crate::metrics::counter::Counter;
+use crate::metrics::gauge::Gauge;
 
 /// A counter an exception count goes to: `&Counter` or a labelled child.
 #[diagnostic::on_unimplemented(

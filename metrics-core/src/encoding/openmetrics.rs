@@ -6,8 +6,8 @@
 use std::fmt::{self, Write};
 
 use super::{write_labels, EncodeOptions, Extra};
+use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, MetricFamily, Point};
-use crate::value::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 
 pub(crate) fn encode<W: Write + ?Sized>(
     out: &mut W,

@@ -6,8 +6,8 @@
 use std::fmt::{self, Write};
 
 use super::{write_labels, EncodeOptions, Extra};
+use crate::encoding::float::{escape_help, fmt_float, write_int};
 use crate::model::{MetricFamily, MetricType, Point};
-use crate::value::{escape_help, fmt_float, write_int};
 
 pub(crate) fn encode<W: Write + ?Sized>(
     out: &mut W,

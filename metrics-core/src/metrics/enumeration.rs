@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::MetricError;
-use crate::family::{push_metric, FamilyMember};
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 
 /// The declared states of an [`Enum`], in order; the first is the default.
@@ -220,7 +220,7 @@ impl FamilyMember for Enum {
     }
 }
 
-crate::family::impl_collector!(Enum);
+crate::metrics::family::impl_collector!(Enum);
 
 impl<const N: usize> crate::Family<Enum, N> {
     /// An enum family built at run time.

@@ -11,9 +11,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::collector::Collector;
 use crate::error::MetricError;
-use crate::histogram::Buckets;
-use crate::labels::LabelValues;
-use crate::meta::{LabelNames, Meta, MetaRef, Opts};
+use crate::metrics::histogram::Buckets;
+use crate::metrics::labels::LabelValues;
+use crate::metrics::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
@@ -62,13 +62,13 @@ macro_rules! impl_collector {
     ($t:ty) => {
         impl $crate::collector::Collector for $t {
             fn collect(&self, out: &mut Vec<$crate::model::MetricFamily>) {
-                $crate::family::collect_single(self, &self.meta, out);
+                $crate::metrics::family::collect_single(self, &self.meta, out);
             }
 
             fn describe(&self) -> Vec<$crate::model::Descriptor> {
                 self.meta
                     .get()
-                    .map($crate::meta::Meta::descriptor)
+                    .map($crate::metrics::meta::Meta::descriptor)
                     .into_iter()
                     .collect()
             }

@@ -1,5 +1,8 @@
 //! The [`Collector`] trait: anything a registry can collect at scrape time.
 
+pub(crate) mod families;
+pub(crate) mod process;
+
 use crate::model::{Descriptor, MetricFamily};
 
 /// Produces metric families at scrape time. Every metric type implements

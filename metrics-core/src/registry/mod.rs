@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use crate::collector::Collector;
 use crate::error::MetricError;
-use crate::meta::Site;
+use crate::metrics::meta::Site;
 use crate::model::{Descriptor, LabelSet, MetricFamily, MetricType, Point, Sample};
 
 /// A link-time registration of a declared static (see `__private`).
@@ -233,7 +233,7 @@ pub fn default_registry() -> &'static Registry {
             // The process metrics cannot clash: nothing else is registered yet
             // and statics may not start with `process_` without clashing
             // visibly in `check()`.
-            let p = Arc::new(crate::process::ProcessCollector::new());
+            let p = Arc::new(crate::collector::process::ProcessCollector::new());
             let names = names_of(&p.describe());
             r.write().entries.push(Entry {
                 collector: p,

@@ -35,10 +35,10 @@
 //! assert_eq!(registry.get_sample_value("my_gauge", &[]), Some(7.0));
 //! ```
 
+use crate::encoding::float::float_string;
 use crate::error::MetricError;
 use crate::model::{MetricFamily, MetricType};
 use crate::names::{check_label_names, is_valid_label_name, is_valid_metric_name};
-use crate::value::float_string;
 
 type Labels = Vec<(String, String)>;
 

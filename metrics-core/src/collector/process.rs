@@ -225,7 +225,7 @@ mod imp {
             assert!(get("process_max_fds").unwrap() >= get("process_open_fds").unwrap());
             assert!(get("process_cpu_seconds_total").unwrap() >= 0.0);
             let start = get("process_start_time_seconds").unwrap();
-            assert!(start > 1.6e9 && start <= crate::atomic::unix_now());
+            assert!(start > 1.6e9 && start <= crate::metrics::atomic::unix_now());
         }
 
         #[test]

@@ -2,12 +2,12 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::atomic::{unix_now, AtomicF64};
 use crate::error::MetricError;
-use crate::family::{push_metric, FamilyMember};
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::metrics::atomic::{unix_now, AtomicF64};
+use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::meta::{Meta, MetaRef, Opts};
+use crate::metrics::timer::{InProgress, Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
-use crate::timer::{InProgress, Observe, Timer};
 
 type ValueFn = Box<dyn Fn() -> f64 + Send + Sync>;
 
@@ -234,7 +234,7 @@ impl FamilyMember for Gauge {
     }
 }
 
-crate::family::impl_collector!(Gauge);
+crate::metrics::family::impl_collector!(Gauge);
 
 #[cfg(test)]
 mod tests {

@@ -3,12 +3,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::atomic::{AtomicF64, Created};
 use crate::error::MetricError;
-use crate::family::{push_metric, FamilyMember};
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::metrics::atomic::{AtomicF64, Created};
+use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::meta::{Meta, MetaRef, Opts};
+use crate::metrics::timer::{Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
-use crate::timer::{Observe, Timer};
 
 /// A summary: the number and the sum of observations (like Python's
 /// client, no quantiles yet).
@@ -150,4 +150,4 @@ impl FamilyMember for Summary {
     }
 }
 
-crate::family::impl_collector!(Summary);
+crate::metrics::family::impl_collector!(Summary);

@@ -3,12 +3,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::atomic::{AtomicF64, Created};
 use crate::error::MetricError;
-use crate::family::{push_metric, FamilyMember};
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::metrics::atomic::{AtomicF64, Created};
+use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::meta::{Meta, MetaRef, Opts};
+use crate::metrics::timer::{Observe, Timer};
 use crate::model::{Exemplar, MetricFamily, MetricType};
-use crate::timer::{Observe, Timer};
 
 /// The default buckets of Python's client, for typical web/RPC latencies
 /// in seconds; `+Inf` is last.
@@ -415,7 +415,7 @@ impl FamilyMember for Histogram {
     }
 }
 
-crate::family::impl_collector!(Histogram);
+crate::metrics::family::impl_collector!(Histogram);
 
 #[cfg(test)]
 mod tests {

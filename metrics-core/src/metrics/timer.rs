@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::gauge::Gauge;
+use crate::metrics::gauge::Gauge;
 
 /// A metric that records a duration in seconds: a [`Histogram`] or
 /// [`Summary`] observes it, a [`Gauge`] is set to it.

@@ -55,7 +55,7 @@ pub(crate) fn unix_now() -> f64 {
 /// record where it can be read, else the first time this is asked.
 pub(crate) fn process_start_time() -> f64 {
     static START: OnceLock<f64> = OnceLock::new();
-    *START.get_or_init(|| crate::process::start_time_of_self().unwrap_or_else(unix_now))
+    *START.get_or_init(|| crate::collector::process::start_time_of_self().unwrap_or_else(unix_now))
 }
 
 /// A creation timestamp: set at construction for runtime metrics; for

@@ -3,15 +3,15 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::atomic::{AtomicF64, Created};
 use crate::error::MetricError;
-use crate::family::{push_metric, FamilyMember};
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::metrics::atomic::{AtomicF64, Created};
+use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
 
 /// A counter: goes up, resets when the process restarts.
 ///
-/// Declare one with [`counter!`](crate::counter), or build one at run time
+/// Declare one with [`counter!`](crate::metrics::counter), or build one at run time
 /// with [`Counter::new`]. Integer increments are one atomic add; fractional
 /// ones go to a separate atomic `f64`, so [`inc`](Counter::inc) never loops.
 ///
@@ -322,7 +322,7 @@ impl FamilyMember for Counter {
     }
 }
 
-crate::family::impl_collector!(Counter);
+crate::metrics::family::impl_collector!(Counter);
 
 #[cfg(test)]
 mod tests {
