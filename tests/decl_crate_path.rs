@@ -74,3 +74,28 @@ fn the_option_is_taken_first_or_among_the_options() {
     assert_eq!(r.get_sample_value("decl_prefixed_total", &[]), Some(1.0));
     assert_eq!(r.get_sample_value("decl_suffixed", &[]), Some(2.0));
 }
+
+/// The attribute macros take `crate = path` too: a crate that renames
+/// promscribe instruments its functions through its own name for it.
+#[test]
+fn attributes_of_a_crate_that_renames_promscribe_record() {
+    let r = default_registry();
+    let before = r
+        .get_sample_value("renamed_latency_seconds_count", &[("kind", "attr")])
+        .unwrap_or(0.0);
+    assert_eq!(renamed_facade::attempt("attr", false), Ok(1.0));
+    assert!(renamed_facade::attempt("attr", true).is_err());
+    assert_eq!(
+        r.get_sample_value("renamed_latency_seconds_count", &[("kind", "attr")]),
+        Some(before + 2.0)
+    );
+    assert_eq!(r.get_sample_value("renamed_failures_total", &[]), Some(1.0));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    assert_eq!(rt.block_on(renamed_facade::attempt_async()), 7);
+    assert_eq!(
+        r.get_sample_value("renamed_async_seconds_count", &[]),
+        Some(1.0)
+    );
+}

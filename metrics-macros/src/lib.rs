@@ -349,6 +349,20 @@ pub fn enumeration(input: TokenStream) -> TokenStream {
 /// #[promscribe::timed(C)]
 /// fn f() {}
 /// ```
+///
+/// `crate = path` names the path promscribe is reached by (a renamed
+/// dependency, a facade), on all three attributes:
+///
+/// ```
+/// extern crate promscribe as prom;
+/// prom::histogram!(JOB_TIME, "renamed_job_seconds", "Job time", crate = prom);
+///
+/// #[prom::timed(JOB_TIME, crate = prom)]
+/// fn job() {}
+///
+/// job();
+/// assert_eq!(JOB_TIME.get_count(), 1);
+/// ```
 #[proc_macro_attribute]
 pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attr::Timed, args.into(), item.into()).into()
@@ -394,6 +408,9 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[promscribe::count_exceptions]
 /// fn f() {}
 /// ```
+///
+/// `crate = path` names the path promscribe is reached by, as for
+/// [`macro@timed`].
 #[proc_macro_attribute]
 pub fn count_exceptions(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attr::CountExceptions, args.into(), item.into()).into()
@@ -427,6 +444,9 @@ pub fn count_exceptions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[promscribe::track_inprogress(H)]
 /// fn f() {}
 /// ```
+///
+/// `crate = path` names the path promscribe is reached by, as for
+/// [`macro@timed`].
 #[proc_macro_attribute]
 pub fn track_inprogress(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attr::TrackInprogress, args.into(), item.into()).into()

@@ -1,11 +1,13 @@
-//! The attribute's arguments: `METRIC`, then `labels = [...]` and, for
-//! `#[count_exceptions]`, `err = pattern` or `err_type = Type`.
+//! The attribute's arguments: `METRIC`, then `labels = [...]`,
+//! `crate = path` and, for `#[count_exceptions]`, `err = pattern` or
+//! `err_type = Type`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, Ident, Pat, Token, Type};
 
 use super::Attr;
+use crate::krate::Krate;
 
 /// Which errors `#[count_exceptions]` counts.
 pub(super) enum ErrFilter {
@@ -18,6 +20,8 @@ pub(super) struct Args {
     pub(super) metric: Expr,
     pub(super) labels: Option<Vec<Expr>>,
     pub(super) filter: ErrFilter,
+    /// The path promscribe is reached by (`crate = path`).
+    pub(super) krate: Krate,
 }
 
 fn metric_kind(attr: Attr) -> &'static str {
@@ -30,8 +34,10 @@ fn metric_kind(attr: Attr) -> &'static str {
 
 fn options(attr: Attr) -> &'static str {
     match attr {
-        Attr::CountExceptions => "`labels = [...]`, `err = pattern` or `err_type = Type`",
-        _ => "`labels = [...]`",
+        Attr::CountExceptions => {
+            "`labels = [...]`, `crate = path`, `err = pattern` or `err_type = Type`"
+        }
+        _ => "`labels = [...]` or `crate = path`",
     }
 }
 
@@ -59,17 +65,20 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
     let metric = ungroup(input.parse::<Expr>()?);
     let mut labels = None;
     let mut filter = ErrFilter::Any;
+    let mut krate = Krate::default();
     let mut seen: Vec<String> = Vec::new();
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
         if input.is_empty() {
             break;
         }
-        let key: Ident = input.parse()?;
+        let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         let k = key.to_string();
         let allowed = match attr {
-            Attr::CountExceptions => matches!(k.as_str(), "labels" | "err" | "err_type"),
-            _ => k == "labels",
+            Attr::CountExceptions => {
+                matches!(k.as_str(), "labels" | "crate" | "err" | "err_type")
+            }
+            _ => matches!(k.as_str(), "labels" | "crate"),
         };
         if !allowed {
             return Err(syn::Error::new_spanned(
@@ -100,6 +109,7 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
                     ))
                 }
             },
+            "crate" => krate = Krate::from_option(&input.parse::<Expr>()?)?,
             "err" => filter = ErrFilter::Pattern(key, Pat::parse_multi_with_leading_vert(input)?),
             _ => filter = ErrFilter::Type(key, input.parse()?),
         }
@@ -108,5 +118,6 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
         metric,
         labels,
         filter,
+        krate,
     })
 }

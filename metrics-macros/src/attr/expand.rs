@@ -28,14 +28,15 @@ fn holder(args: &Args) -> TokenStream {
             quote_spanned!(span=> #metric.labels((#(&#values,)*)))
         }
         Some(values) => {
-            quote_spanned!(span=> #metric.labels([#(&#values as &dyn ::promscribe::LabelValue,)*]))
+            let krate = args.krate.path();
+            quote_spanned!(span=> #metric.labels([#(&#values as &dyn #krate::LabelValue,)*]))
         }
     }
 }
 
 /// A never-taken `return` that gives a wrapped body the function's type,
 /// so that `?` and `return` inside it keep their meaning.
-fn typed_return(ty: Option<&Type>) -> TokenStream {
+fn typed_return(ty: Option<&Type>, p: &TokenStream) -> TokenStream {
     let ty = match ty {
         Some(ty) => item::inferable(ty),
         None => syn::parse_quote!(()),
@@ -46,13 +47,13 @@ fn typed_return(ty: Option<&Type>) -> TokenStream {
     quote! {
         #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
         if false {
-            return ::promscribe::__private::typed::<#ty>(loop {});
+            return #p::typed::<#ty>(loop {});
         }
     }
 }
 
 pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> TokenStream {
-    let p = quote!(::promscribe::__private);
+    let p = args.krate.private();
     let holder = holder(args);
     let span = args.metric.span();
     let Func {
@@ -99,7 +100,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                     }
                 }
                 Kind::Future { boxed } => {
-                    let fake = typed_return(declared.as_ref());
+                    let fake = typed_return(declared.as_ref(), &p);
                     wrap(
                         boxed,
                         quote!(#around(#holder, #p::call(move || { #fake #body }))),
@@ -133,7 +134,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                         #start.outcome(match () { () => { #body } }).#finish
                     },
                     (Some(out), false) => {
-                        let fake = typed_return(Some(out));
+                        let fake = typed_return(Some(out), &p);
                         quote! {
                             #uses
                             #start.outcome(#p::call(move || { #fake #body })).#finish
@@ -141,7 +142,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                     }
                 },
                 Kind::Async => {
-                    let fake = typed_return(output);
+                    let fake = typed_return(output, &p);
                     quote! {
                         #uses
                         #start.pending(async move { #fake #body }).#counting.await
@@ -149,7 +150,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                 }
                 Kind::AsyncTrait(at) => {
                     let (prefix, pin, head, inner) = (at.prefix, at.pin, at.async_head, at.inner);
-                    let fake = typed_return(output);
+                    let fake = typed_return(output, &p);
                     quote! {
                         #prefix
                         #pin(#head {
@@ -159,7 +160,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                     }
                 }
                 Kind::Future { boxed } => {
-                    let fake = typed_return(declared.as_ref());
+                    let fake = typed_return(declared.as_ref(), &p);
                     let fut = quote! {
                         #start.pending(#p::call(move || { #fake #body })).#counting
                     };
