@@ -11,7 +11,7 @@ use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, P
 
 /// A counter: goes up, resets when the process restarts.
 ///
-/// Declare one with [`counter!`](crate::metrics::counter), or build one at run time
+/// Declare one with [`counter!`](crate::counter!), or build one at run time
 /// with [`Counter::new`]. Integer increments are one atomic add; fractional
 /// ones go to a separate atomic `f64`, so [`inc`](Counter::inc) never loops.
 ///
