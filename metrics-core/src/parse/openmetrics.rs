@@ -51,11 +51,13 @@ use crate::model::{
 ///
 /// ```
 /// use promscribe::{parse_openmetrics, MetricType, Point};
-/// let text = "# TYPE jobs counter\n\
-///             # HELP jobs Jobs run\n\
-///             jobs_total{queue=\"a\"} 3.0 # {trace_id=\"abc\"} 1.0 1700000000.5\n\
-///             jobs_created{queue=\"a\"} 1.7e9\n\
-///             # EOF\n";
+/// let text = concat!(
+///     "# TYPE jobs counter\n",
+///     "# HELP jobs Jobs run\n",
+///     "jobs_total{queue=\"a\"} 3.0 # {trace_id=\"abc\"} 1.0 1700000000.5\n",
+///     "jobs_created{queue=\"a\"} 1.7e9\n",
+///     "# EOF\n",
+/// );
 /// let families = parse_openmetrics(text).unwrap();
 /// assert_eq!(families[0].name, "jobs");
 /// assert_eq!(families[0].kind, MetricType::Counter);
