@@ -80,7 +80,7 @@ pub use model::{
     MetricType, Point, Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
 pub use names::{is_valid_label_name, is_valid_metric_name};
-pub use parse::{parse_text, ParseError};
+pub use parse::{parse_openmetrics, parse_text, ParseError};
 pub use registry::TargetInfoError;
 pub use registry::{
     created_series_enabled, default_registry, disable_created_series, enable_created_series, Clash,
