@@ -12,6 +12,8 @@ use promscribe::{
     default_registry, encode_text, encode_text_families, Registry, TEXT_CONTENT_TYPE,
 };
 
+use crate::SharedRegistry;
+
 /// A router serving `GET /metrics` from the default registry, in the text
 /// format 0.0.4. Merge it into any application, whatever its state type:
 ///
@@ -43,20 +45,48 @@ where
 /// the next scrape is served as usual. (With `panic = "abort"` a panic
 /// ends the process instead.)
 ///
+/// The registry is a `&'static Registry` or an `Arc<Registry>` the caller
+/// owns (see [`SharedRegistry`]); the endpoint has the default
+/// [`ExpositionLayer`](crate::ExpositionLayer) (compression, `HEAD`, `405`,
+/// a timeout, shared collections).
+///
 /// ```
-/// use std::sync::OnceLock;
-/// static REGISTRY: OnceLock<promscribe::Registry> = OnceLock::new();
-/// let registry = REGISTRY.get_or_init(promscribe::Registry::new);
-/// let app: axum::Router = promscribe_export::router_for(registry);
+/// use std::sync::Arc;
+/// let registry = Arc::new(promscribe::Registry::new());
+/// let app: axum::Router = promscribe_export::router_for(registry.clone());
 /// ```
-pub fn router_for<S>(registry: &'static Registry) -> Router<S>
+pub fn router_for<S>(registry: impl Into<SharedRegistry>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route(
-        "/metrics",
-        get(move |RawQuery(query): RawQuery| async move { scrape(registry, query.as_deref()) }),
-    )
+    router_with(registry, crate::ExpositionLayer::default())
+}
+
+/// [`router_for`] with other exposition options (timeout, compression).
+///
+/// ```
+/// use promscribe_export::ExpositionLayer;
+/// let app: axum::Router = promscribe_export::router_with(
+///     promscribe::default_registry(),
+///     ExpositionLayer::new().timeout(std::time::Duration::from_secs(5)),
+/// );
+/// ```
+pub fn router_with<S>(
+    registry: impl Into<SharedRegistry>,
+    layer: crate::ExpositionLayer,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let registry = registry.into();
+    Router::new()
+        .route(
+            "/metrics",
+            get(
+                move |RawQuery(query): RawQuery| async move { scrape(&registry, query.as_deref()) },
+            ),
+        )
+        .route_layer(layer.for_endpoint())
 }
 
 /// At most this much of a panic's message goes into the answer.

@@ -38,10 +38,18 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "auth")]
+mod auth;
 #[cfg(feature = "axum")]
 mod http;
 #[cfg(feature = "axum")]
+mod layers;
+#[cfg(feature = "axum")]
 mod server;
+#[cfg(feature = "axum")]
+mod service;
+#[cfg(feature = "server-tls")]
+mod tls;
 
 #[cfg(feature = "graphite")]
 mod graphite;
@@ -50,12 +58,24 @@ mod push;
 #[cfg(feature = "textfile")]
 mod textfile;
 
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub use auth::{Auth, AuthError, AuthService};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use http::{router, router_for};
+pub use http::{router, router_for, router_with};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use layers::{ExpositionLayer, ExpositionService, DEFAULT_SCRAPE_TIMEOUT};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use server::{start_http_server, start_http_server_with, ServerHandle, ServerOptions};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use service::{encode, EncodeError, Encoded, MetricsService, SharedRegistry};
+#[cfg(feature = "server-tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server-tls")))]
+pub use tls::{TlsConfig, TlsError};
 
 #[cfg(feature = "graphite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "graphite")))]
