@@ -45,6 +45,8 @@ mod http;
 #[cfg(feature = "axum")]
 mod layers;
 #[cfg(feature = "axum")]
+mod middleware;
+#[cfg(feature = "axum")]
 mod server;
 #[cfg(feature = "axum")]
 mod service;
@@ -67,6 +69,11 @@ pub use http::{router, router_for, router_with};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use layers::{ExpositionLayer, ExpositionService, DEFAULT_SCRAPE_TIMEOUT};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use middleware::{
+    RequestMetricsError, RequestMetricsLayer, RequestMetricsService, UNMATCHED_ROUTE,
+};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use server::{start_http_server, start_http_server_with, ServerHandle, ServerOptions};
