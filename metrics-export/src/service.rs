@@ -255,9 +255,10 @@ pub fn encode(registry: &Registry, accept_encoding: Option<&str>) -> Result<Enco
             .unwrap_or_else(|| "(no message)".to_owned());
         EncodeError::CollectorPanicked(message)
     })?;
-    let body = match coding {
-        Coding::Identity => text.into_bytes(),
-        other => compress(other, text.as_bytes())?,
+    let body = if coding == Coding::Identity {
+        text.into_bytes()
+    } else {
+        compress(coding, text.as_bytes())?
     };
     Ok(Encoded {
         content_type: TEXT_CONTENT_TYPE,
