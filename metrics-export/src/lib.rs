@@ -24,7 +24,10 @@
 //! # Features
 //! | feature | default | what |
 //! |---|---|---|
-//! | `axum` | yes | [`router`], [`router_for`] and [`start_http_server`] (axum, hyper, tokio) |
+//! | `axum` | yes | [`router`], [`router_for`], [`start_http_server`], `MetricsService`, `ExpositionLayer`, `RequestMetricsLayer` (axum, hyper, tokio, tower) |
+//! | `compression` | yes | gzip and zstd answers when the scraper asks (flate2, zstd) |
+//! | `auth` | yes | `Auth`: basic auth with bcrypt hashes and bearer tokens (bcrypt, sha2) |
+//! | `server-tls` | no | `TlsConfig`: HTTPS for [`start_http_server`], client certificates (rustls, ring) |
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
 //! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
