@@ -2,7 +2,10 @@
 //! Prometheus Exporters" article, Flask in the original): `/` answers after
 //! a random delay, a gauge holds the last response time (set by
 //! `#[timed]`), a counter the uptime in seconds, and `/metrics` is merged
-//! into the same axum app.
+//! into the same axum app. Every request is also counted by
+//! `RequestMetricsLayer` (`http_requests_total`,
+//! `http_request_duration_seconds`, `http_requests_in_flight`, by method,
+//! route template and status class; unknown paths share one series).
 //!
 //! ```text
 //! cargo run --example web_app_exporter                    # 0.0.0.0:5000
@@ -58,9 +61,18 @@ async fn main() {
             UPTIME.inc();
         }
     });
+    let request_metrics =
+        match promscribe_export::RequestMetricsLayer::register(promscribe::default_registry()) {
+            Ok(layer) => layer,
+            Err(e) => {
+                eprintln!("web_app_exporter: {e}");
+                std::process::exit(1);
+            }
+        };
     let app = axum::Router::new()
         .route("/", get(hello))
-        .merge(promscribe_export::router());
+        .merge(promscribe_export::router())
+        .layer(request_metrics);
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => {

@@ -10,6 +10,8 @@ use axum::routing::get;
 use axum::Router;
 use promscribe::{default_registry, encode, encode_families, EncodeOptions, Format, Registry};
 
+use crate::SharedRegistry;
+
 /// A router serving `GET /metrics` from the default registry, in the
 /// format the scraper's `Accept` header asks for (see [`negotiate`]):
 /// OpenMetrics 1.0.0 or the text format 0.0.4. Merge it into any
@@ -43,31 +45,50 @@ where
 /// the next scrape is served as usual. (With `panic = "abort"` a panic
 /// ends the process instead.)
 ///
+/// The registry is a `&'static Registry` or an `Arc<Registry>` the caller
+/// owns (see [`SharedRegistry`]); the endpoint has the default
+/// [`ExpositionLayer`](crate::ExpositionLayer) (compression, `HEAD`, `405`,
+/// a timeout, shared collections).
+///
 /// ```
-/// use std::sync::OnceLock;
-/// static REGISTRY: OnceLock<promscribe::Registry> = OnceLock::new();
-/// let registry = REGISTRY.get_or_init(promscribe::Registry::new);
-/// let app: axum::Router = promscribe_export::router_for(registry);
+/// use std::sync::Arc;
+/// let registry = Arc::new(promscribe::Registry::new());
+/// let app: axum::Router = promscribe_export::router_for(registry.clone());
 /// ```
-pub fn router_for<S>(registry: &'static Registry) -> Router<S>
+pub fn router_for<S>(registry: impl Into<SharedRegistry>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route(
-        "/metrics",
-        get(
-            move |RawQuery(query): RawQuery, headers: HeaderMap| async move {
-                // Several `Accept` headers are one list (RFC 9110).
-                let accept: Vec<&str> = headers
-                    .get_all(ACCEPT)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .collect();
-                let format = negotiate(&accept.join(","));
-                scrape(registry, query.as_deref(), format)
-            },
-        ),
-    )
+    router_with(registry, crate::ExpositionLayer::default())
+}
+
+/// [`router_for`] with other exposition options (timeout, compression).
+///
+/// ```
+/// use promscribe_export::ExpositionLayer;
+/// let app: axum::Router = promscribe_export::router_with(
+///     promscribe::default_registry(),
+///     ExpositionLayer::new().timeout(std::time::Duration::from_secs(5)),
+/// );
+/// ```
+pub fn router_with<S>(
+    registry: impl Into<SharedRegistry>,
+    layer: crate::ExpositionLayer,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let registry = registry.into();
+    Router::new()
+        .route(
+            "/metrics",
+            get(
+                move |RawQuery(query): RawQuery, headers: HeaderMap| async move {
+                    scrape(&registry, query.as_deref(), format_for(&headers))
+                },
+            ),
+        )
+        .route_layer(layer.for_endpoint())
 }
 
 /// At most this much of a panic's message goes into the answer.
@@ -139,6 +160,17 @@ fn exposition(registry: &Registry, query: Option<&str>, format: Format) -> Strin
         let _ = encode_families(&mut out, &families, format, &options);
     }
     out
+}
+
+/// The format to answer a request with, from all its `Accept` headers
+/// (several headers are one list, RFC 9110).
+pub(crate) fn format_for(headers: &HeaderMap) -> Format {
+    let accept: Vec<&str> = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    negotiate(&accept.join(","))
 }
 
 /// The format to answer a scrape with, from its `Accept` header: the

@@ -24,7 +24,10 @@
 //! # Features
 //! | feature | default | what |
 //! |---|---|---|
-//! | `axum` | yes | [`router`], [`router_for`] and [`start_http_server`] (axum, hyper, tokio) |
+//! | `axum` | yes | [`router`], [`router_for`], [`start_http_server`], `MetricsService`, `ExpositionLayer`, `RequestMetricsLayer` (axum, hyper, tokio, tower) |
+//! | `compression` | yes | gzip and zstd answers when the scraper asks (flate2, zstd) |
+//! | `auth` | yes | `Auth`: basic auth with bcrypt hashes and bearer tokens (bcrypt, sha2) |
+//! | `server-tls` | no | `TlsConfig`: HTTPS for [`start_http_server`], client certificates (rustls, ring) |
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
 //! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
@@ -38,10 +41,20 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "auth")]
+mod auth;
 #[cfg(feature = "axum")]
 mod http;
 #[cfg(feature = "axum")]
+mod layers;
+#[cfg(feature = "axum")]
+mod middleware;
+#[cfg(feature = "axum")]
 mod server;
+#[cfg(feature = "axum")]
+mod service;
+#[cfg(feature = "server-tls")]
+mod tls;
 
 #[cfg(feature = "graphite")]
 mod graphite;
@@ -50,12 +63,29 @@ mod push;
 #[cfg(feature = "textfile")]
 mod textfile;
 
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub use auth::{Auth, AuthError, AuthService};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use http::{negotiate, router, router_for};
+pub use http::{negotiate, router, router_for, router_with};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use layers::{ExpositionLayer, ExpositionService, DEFAULT_SCRAPE_TIMEOUT};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use middleware::{
+    RequestMetricsError, RequestMetricsLayer, RequestMetricsService, UNMATCHED_ROUTE,
+};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use server::{start_http_server, start_http_server_with, ServerHandle, ServerOptions};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use service::{encode, EncodeError, Encoded, MetricsService, SharedRegistry};
+#[cfg(feature = "server-tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server-tls")))]
+pub use tls::{TlsConfig, TlsError};
 
 #[cfg(feature = "graphite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "graphite")))]

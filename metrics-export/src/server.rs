@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use promscribe::{default_registry, Registry};
+use promscribe::default_registry;
+
+use crate::SharedRegistry;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch, Notify};
@@ -46,6 +48,10 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 /// | [`header_read_timeout`](Self::header_read_timeout) | 10 s | time to send a request's headers |
 /// | [`idle_timeout`](Self::idle_timeout) | 30 s | time a connection may move no byte with no request in progress |
 /// | [`max_connections`](Self::max_connections) | 128 | open connections at once |
+/// | [`request_timeout`](Self::request_timeout) | 10 s | time a scrape waits for its collection (then `503`) |
+/// | [`compression`](Self::compression) | on | gzip or zstd when the scraper asks for it |
+/// | `tls` | none | HTTPS (feature `server-tls`) |
+/// | `auth` | none | basic auth or bearer tokens (feature `auth`) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -61,19 +67,31 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 #[derive(Debug, Clone)]
 #[must_use = "pass the options to start_http_server_with"]
 pub struct ServerOptions {
-    registry: &'static Registry,
+    registry: SharedRegistry,
     header_read_timeout: Duration,
     idle_timeout: Duration,
     max_connections: usize,
+    request_timeout: Duration,
+    compression: bool,
+    #[cfg(feature = "server-tls")]
+    tls: Option<crate::TlsConfig>,
+    #[cfg(feature = "auth")]
+    auth: Option<crate::Auth>,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
-            registry: default_registry(),
+            registry: default_registry().into(),
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
             max_connections: 128,
+            request_timeout: crate::DEFAULT_SCRAPE_TIMEOUT,
+            compression: true,
+            #[cfg(feature = "server-tls")]
+            tls: None,
+            #[cfg(feature = "auth")]
+            auth: None,
         }
     }
 }
@@ -90,17 +108,85 @@ impl ServerOptions {
     }
 
     /// Serves this registry instead of the default one (Python's
-    /// `start_http_server(port, registry=...)`).
+    /// `start_http_server(port, registry=...)`): a `&'static Registry` or
+    /// an `Arc<Registry>` the caller keeps.
     ///
     /// ```
-    /// use std::sync::OnceLock;
-    /// static REGISTRY: OnceLock<promscribe::Registry> = OnceLock::new();
-    /// let registry = REGISTRY.get_or_init(promscribe::Registry::new);
-    /// let options = promscribe_export::ServerOptions::new().registry(registry);
+    /// use std::sync::Arc;
+    /// let registry = Arc::new(promscribe::Registry::new());
+    /// let options = promscribe_export::ServerOptions::new().registry(registry.clone());
     /// # let _ = options;
     /// ```
-    pub fn registry(mut self, registry: &'static Registry) -> Self {
-        self.registry = registry;
+    pub fn registry(mut self, registry: impl Into<SharedRegistry>) -> Self {
+        self.registry = registry.into();
+        self
+    }
+
+    /// The longest a scrape waits for its collection; after that it gets
+    /// `503 Service Unavailable` (see
+    /// [`ExpositionLayer::timeout`](crate::ExpositionLayer::timeout)).
+    /// 10 s by default.
+    ///
+    /// ```
+    /// let options = promscribe_export::ServerOptions::new()
+    ///     .request_timeout(std::time::Duration::from_secs(5));
+    /// assert_eq!(options.get_request_timeout().as_secs(), 5);
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The request timeout set.
+    ///
+    /// ```
+    /// assert_eq!(promscribe_export::ServerOptions::new().get_request_timeout().as_secs(), 10);
+    /// ```
+    pub fn get_request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// Compresses answers (gzip or zstd) for scrapers whose
+    /// `Accept-Encoding` asks for it (`true`, the default), or never.
+    ///
+    /// ```
+    /// let options = promscribe_export::ServerOptions::new().compression(false);
+    /// # let _ = options;
+    /// ```
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
+        self
+    }
+
+    /// Serves HTTPS with this certificate and key (and, if the
+    /// [`TlsConfig`](crate::TlsConfig) has a client CA, requires client
+    /// certificates).
+    ///
+    /// ```no_run
+    /// use promscribe_export::{ServerOptions, TlsConfig};
+    /// let options = ServerOptions::new().tls(TlsConfig::from_pem_files("cert.pem", "key.pem")?);
+    /// # let _ = options;
+    /// # Ok::<(), promscribe_export::TlsError>(())
+    /// ```
+    #[cfg(feature = "server-tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "server-tls")))]
+    pub fn tls(mut self, tls: crate::TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Requires these credentials of every request (`401` otherwise).
+    ///
+    /// ```
+    /// use promscribe_export::{Auth, ServerOptions};
+    /// let options = ServerOptions::new().auth(Auth::new().bearer_token("token")?);
+    /// # let _ = options;
+    /// # Ok::<(), promscribe_export::AuthError>(())
+    /// ```
+    #[cfg(feature = "auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+    pub fn auth(mut self, auth: crate::Auth) -> Self {
+        self.auth = Some(auth);
         self
     }
 
@@ -186,6 +272,9 @@ impl ServerOptions {
         }
         if self.idle_timeout.is_zero() {
             return invalid("metrics server: idle_timeout must be more than zero".into());
+        }
+        if self.request_timeout.is_zero() {
+            return invalid("metrics server: request_timeout must be more than zero".into());
         }
         if self.max_connections == 0 {
             return invalid("metrics server: max_connections must be at least 1".into());
@@ -288,7 +377,8 @@ impl Drop for ServerHandle {
 }
 
 /// Serves `GET /metrics` (the default registry) on `addr` from a background
-/// thread with its own single-threaded runtime, like Python's
+/// thread with its own runtime (two worker threads, so scrapes are served
+/// in parallel; collections run on its blocking pool), like Python's
 /// `start_http_server`, with the default [`ServerOptions`]. The address is
 /// bound before this returns, so a port in use is reported here.
 ///
@@ -329,7 +419,9 @@ pub fn start_http_server_with(
     let thread = std::thread::Builder::new()
         .name("metrics-http".into())
         .spawn(move || -> io::Result<()> {
-            let result = tokio::runtime::Builder::new_current_thread()
+            let result = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("metrics-http-worker")
                 .enable_all()
                 .build()
                 .and_then(|rt| {
@@ -356,13 +448,25 @@ async fn serve(
     mut stop: oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    let router: axum::Router = if std::ptr::eq(options.registry, default_registry()) {
-        // Also logs clashing metric names once.
-        crate::router()
-    } else {
-        crate::router_for(options.registry)
-    };
+    if options.registry.is_default() {
+        // Logs clashing metric names once.
+        drop(crate::router::<()>());
+    }
+    let layer = crate::ExpositionLayer::new()
+        .timeout(options.request_timeout)
+        .compression(options.compression);
+    #[allow(unused_mut)]
+    let mut router: axum::Router = crate::router_with(options.registry.clone(), layer);
+    #[cfg(feature = "auth")]
+    if let Some(auth) = &options.auth {
+        router = router.layer(auth.clone());
+    }
     let app = TowerToHyperService::new(router);
+    #[cfg(feature = "server-tls")]
+    let tls = options
+        .tls
+        .as_ref()
+        .map(|tls| tokio_rustls::TlsAcceptor::from(tls.server_config()));
     let table = Arc::new(Table::default());
     let (closing_tx, closing_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
@@ -375,7 +479,10 @@ async fn serve(
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
         };
         let stream = match accepted {
-            Ok((stream, _)) => stream,
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                stream
+            }
             Err(e) if is_per_connection(&e) => continue,
             Err(e) => {
                 // Out of file descriptors or memory: wait, then retry;
@@ -391,14 +498,36 @@ async fn serve(
             drop(stream);
             continue;
         };
-        tasks.spawn(serve_connection(
-            stream,
-            conn,
+        let io = Tracked {
+            inner: stream,
+            conn: conn.clone(),
+        };
+        let (table, app, options, closing) = (
             table.clone(),
             app.clone(),
             options.clone(),
             closing_rx.clone(),
-        ));
+        );
+        #[cfg(feature = "server-tls")]
+        if let Some(acceptor) = tls.clone() {
+            tasks.spawn(async move {
+                // The handshake counts against the header-read timeout.
+                let handshake =
+                    tokio::time::timeout(options.header_read_timeout, acceptor.accept(io)).await;
+                match handshake {
+                    Ok(Ok(tls_stream)) => {
+                        serve_connection(tls_stream, conn, table, app, options, closing).await
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "metrics server: TLS handshake failed");
+                        table.remove(conn.id);
+                    }
+                    Err(_) => table.remove(conn.id),
+                }
+            });
+            continue;
+        }
+        tasks.spawn(serve_connection(io, conn, table, app, options, closing));
     }
     drop(listener);
     // Let requests in progress finish, close idle connections, then give
@@ -513,19 +642,17 @@ type App = TowerToHyperService<axum::Router>;
 
 /// Serves one connection until it ends, is evicted, times out, or the
 /// server stops.
-async fn serve_connection(
-    stream: TcpStream,
+async fn serve_connection<I>(
+    stream: I,
     conn: Arc<Conn>,
     table: Arc<Table>,
     app: App,
     options: ServerOptions,
     mut closing: watch::Receiver<bool>,
-) {
-    let _ = stream.set_nodelay(true);
-    let io = TokioIo::new(Tracked {
-        inner: stream,
-        conn: conn.clone(),
-    });
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(stream);
     let for_requests = conn.clone();
     let service = hyper::service::service_fn(move |req| {
         let guard = BusyGuard::new(&for_requests);
