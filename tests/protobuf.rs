@@ -21,26 +21,26 @@ use prost::Message;
 /// `io.prometheus.client`, as in `metrics.proto` (native histogram fields
 /// included, so that a stray field would show).
 mod pb {
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct LabelPair {
         #[prost(string, optional, tag = "1")]
         pub(crate) name: Option<String>,
         #[prost(string, optional, tag = "2")]
         pub(crate) value: Option<String>,
     }
-    #[derive(Clone, Copy, PartialEq, prost::Message)]
+    #[derive(Clone, Copy, PartialEq, prost_derive::Message)]
     pub(crate) struct Timestamp {
         #[prost(int64, tag = "1")]
         pub(crate) seconds: i64,
         #[prost(int32, tag = "2")]
         pub(crate) nanos: i32,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Gauge {
         #[prost(double, optional, tag = "1")]
         pub(crate) value: Option<f64>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Counter {
         #[prost(double, optional, tag = "1")]
         pub(crate) value: Option<f64>,
@@ -49,14 +49,14 @@ mod pb {
         #[prost(message, optional, tag = "3")]
         pub(crate) created_timestamp: Option<Timestamp>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Quantile {
         #[prost(double, optional, tag = "1")]
         pub(crate) quantile: Option<f64>,
         #[prost(double, optional, tag = "2")]
         pub(crate) value: Option<f64>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Summary {
         #[prost(uint64, optional, tag = "1")]
         pub(crate) sample_count: Option<u64>,
@@ -67,19 +67,19 @@ mod pb {
         #[prost(message, optional, tag = "4")]
         pub(crate) created_timestamp: Option<Timestamp>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Untyped {
         #[prost(double, optional, tag = "1")]
         pub(crate) value: Option<f64>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct BucketSpan {
         #[prost(sint32, optional, tag = "1")]
         pub(crate) offset: Option<i32>,
         #[prost(uint32, optional, tag = "2")]
         pub(crate) length: Option<u32>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Histogram {
         #[prost(uint64, optional, tag = "1")]
         pub(crate) sample_count: Option<u64>,
@@ -114,7 +114,7 @@ mod pb {
         #[prost(message, repeated, tag = "16")]
         pub(crate) exemplars: Vec<Exemplar>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Bucket {
         #[prost(uint64, optional, tag = "1")]
         pub(crate) cumulative_count: Option<u64>,
@@ -125,7 +125,7 @@ mod pb {
         #[prost(message, optional, tag = "3")]
         pub(crate) exemplar: Option<Exemplar>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Exemplar {
         #[prost(message, repeated, tag = "1")]
         pub(crate) label: Vec<LabelPair>,
@@ -134,7 +134,7 @@ mod pb {
         #[prost(message, optional, tag = "3")]
         pub(crate) timestamp: Option<Timestamp>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct Metric {
         #[prost(message, repeated, tag = "1")]
         pub(crate) label: Vec<LabelPair>,
@@ -151,7 +151,7 @@ mod pb {
         #[prost(int64, optional, tag = "6")]
         pub(crate) timestamp_ms: Option<i64>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost_derive::Message)]
     pub(crate) struct MetricFamily {
         #[prost(string, optional, tag = "1")]
         pub(crate) name: Option<String>,
@@ -164,7 +164,7 @@ mod pb {
         #[prost(string, optional, tag = "5")]
         pub(crate) unit: Option<String>,
     }
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, prost::Enumeration)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, prost_derive::Enumeration)]
     pub(crate) enum MetricType {
         Counter = 0,
         Gauge = 1,
