@@ -847,3 +847,30 @@ fn metrics_endpoint_answers_protobuf_with_its_content_type() {
         .contains("pb_hits_total 7.0\n"));
     server.stop().expect("stops");
 }
+
+#[test]
+fn times_are_whole_seconds_and_nanos_in_range() {
+    let cases = [
+        (-1.5, (-2, 500_000_000)),
+        (1.999_999_999_9, (2, 0)),
+        (0.001, (0, 1_000_000)),
+        (1_700_000_000.0, (1_700_000_000, 0)),
+    ];
+    for (t, (seconds, nanos)) in cases {
+        let mut f = MetricFamily::new("t", "", MetricType::Counter);
+        f.add(
+            LabelSet::EMPTY,
+            Point::Counter(CounterPoint {
+                value: 1.0,
+                created: Some(t),
+                exemplar: ex(&[("a", "b")], 1.0, Some(t)),
+            }),
+        )
+        .unwrap();
+        let got = encode_pb(&[f], &EncodeOptions::default().created(true));
+        let c = got[0].metric[0].counter.clone().unwrap();
+        let want = Some(pb::Timestamp { seconds, nanos });
+        assert_eq!(c.created_timestamp, want, "created {t}");
+        assert_eq!(c.exemplar.unwrap().timestamp, want, "exemplar {t}");
+    }
+}
