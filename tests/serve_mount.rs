@@ -102,6 +102,35 @@ fn encode_for_other_frameworks() {
         String::from_utf8(plain.body.clone()).expect("UTF-8"),
         promscribe::encode_text(&registry)
     );
+    // The format follows Accept, binary formats included.
+    let om = encode(&registry, Some("application/openmetrics-text"), None).expect("encodes");
+    assert_eq!(om.content_type, promscribe::OPENMETRICS_CONTENT_TYPE);
+    let mut expected = String::new();
+    promscribe::encode(
+        &mut expected,
+        &registry,
+        promscribe::Format::OpenMetrics,
+        &promscribe::EncodeOptions::default(),
+    )
+    .expect("encodes");
+    assert_eq!(String::from_utf8(om.body).expect("UTF-8"), expected);
+    let pb = encode(
+        &registry,
+        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"),
+        None,
+    )
+    .expect("encodes");
+    assert_eq!(pb.content_type, promscribe::PROTOBUF_CONTENT_TYPE);
+    let mut expected = Vec::new();
+    promscribe::encode_bytes(
+        &mut expected,
+        &registry,
+        promscribe::Format::Protobuf,
+        &promscribe::EncodeOptions::default(),
+    )
+    .expect("encodes");
+    assert!(!pb.body.is_empty());
+    assert_eq!(pb.body, expected);
     let gz = encode(&registry, None, Some("gzip;q=0.8, br")).expect("encodes");
     assert_eq!(gz.content_encoding, Some("gzip"));
     assert_eq!(gunzip(&gz.body), promscribe::encode_text(&registry));

@@ -62,7 +62,11 @@ pub use collector::families::{
 pub use collector::process::ProcessCollector;
 pub use collector::Collector;
 pub use encoding::float::{write_float, write_float_repr};
+#[cfg(feature = "protobuf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
+pub use encoding::PROTOBUF_CONTENT_TYPE;
 pub use encoding::{encode, encode_families, EncodeOptions, Format, OPENMETRICS_CONTENT_TYPE};
+pub use encoding::{encode_bytes, encode_families_bytes};
 pub use encoding::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
 pub use error::MetricError;
 pub use metrics::counter::Counter;

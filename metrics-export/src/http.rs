@@ -8,13 +8,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use promscribe::{default_registry, encode, encode_families, EncodeOptions, Format, Registry};
+use promscribe::{
+    default_registry, encode_bytes, encode_families_bytes, EncodeOptions, Format, Registry,
+};
 
 use crate::SharedRegistry;
 
 /// A router serving `GET /metrics` from the default registry, in the
 /// format the scraper's `Accept` header asks for (see [`negotiate`]):
-/// OpenMetrics 1.0.0 or the text format 0.0.4. Merge it into any
+/// OpenMetrics 1.0.0, the text format 0.0.4 or (feature `protobuf`)
+/// Prometheus protobuf. Merge it into any
 /// application, whatever its state type:
 ///
 /// ```
@@ -95,14 +98,24 @@ where
 const MAX_PANIC_MESSAGE_BYTES: usize = 200;
 
 /// The answer to one scrape: the whole exposition, or a 500 if a collector
-/// panicked while it was being made (the partial text is dropped).
+/// panicked while it was being made (the partial text is dropped) or a
+/// value cannot be written in the format asked for.
 fn scrape(registry: &Registry, query: Option<&str>, format: Format) -> Response {
     match catch_unwind(AssertUnwindSafe(|| exposition(registry, query, format))) {
-        Ok(text) => (
+        Ok(Ok(body)) => (
             [(CONTENT_TYPE, format.content_type()), (VARY, "Accept")],
-            text,
+            body,
         )
             .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, content_type = format.content_type(), "cannot encode a scrape");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("error encoding metrics: {e}\n"),
+            )
+                .into_response()
+        }
         Err(payload) => {
             let message = panic_message(payload.as_ref());
             tracing::error!(panic = %message, "a collector panicked during a scrape");
@@ -140,7 +153,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// The exposition in `format`, restricted to the `name[]` query parameters
 /// when there are any.
-fn exposition(registry: &Registry, query: Option<&str>, format: Format) -> String {
+fn exposition(
+    registry: &Registry,
+    query: Option<&str>,
+    format: Format,
+) -> Result<Vec<u8>, promscribe::MetricError> {
     let names: Vec<String> = query
         .map(|q| {
             form_urlencoded::parse(q.as_bytes())
@@ -150,16 +167,15 @@ fn exposition(registry: &Registry, query: Option<&str>, format: Format) -> Strin
         })
         .unwrap_or_default();
     let options = EncodeOptions::default();
-    let mut out = String::with_capacity(4096);
-    // Writing into a `String` cannot fail.
+    let mut out = Vec::with_capacity(4096);
     if names.is_empty() {
-        let _ = encode(&mut out, registry, format, &options);
+        encode_bytes(&mut out, registry, format, &options)?;
     } else {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let families = registry.gather_restricted(&names);
-        let _ = encode_families(&mut out, &families, format, &options);
+        encode_families_bytes(&mut out, &families, format, &options)?;
     }
-    out
+    Ok(out)
 }
 
 /// The format to answer a request with, from all its `Accept` headers
@@ -178,9 +194,13 @@ pub(crate) fn format_for(headers: &HeaderMap) -> Format {
 /// that names a format served here. `application/openmetrics-text`
 /// (version `1.0.0`, `0.0.1` or none) gives OpenMetrics 1.0.0;
 /// `text/plain` (version `0.0.4` or none), `text/*` and `*/*` give the
-/// text format 0.0.4, which is also the answer when nothing matches. An
-/// empty, unknown or malformed header (or element) is never an error:
-/// what cannot be read is skipped.
+/// text format 0.0.4, which is also the answer when nothing matches. With
+/// the feature `protobuf`, `application/vnd.google.protobuf` with
+/// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` (what
+/// Prometheus asks for first when native histograms are enabled) gives
+/// [`Format::Protobuf`]; other encodings of it (`text`, `compact-text`) are
+/// not served. An empty, unknown or malformed header (or element) is never
+/// an error: what cannot be read is skipped.
 ///
 /// ```
 /// use promscribe::Format;
@@ -193,6 +213,12 @@ pub(crate) fn format_for(headers: &HeaderMap) -> Format {
 /// assert_eq!(negotiate("text/plain;q=0.9, application/openmetrics-text;q=0.8"), Format::Text);
 /// assert_eq!(negotiate(""), Format::Text);
 /// assert_eq!(negotiate("application/json, garbage;;;q=x"), Format::Text);
+/// # #[cfg(feature = "protobuf")]
+/// assert_eq!(
+///     negotiate("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;\
+///                encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3"),
+///     Format::Protobuf
+/// );
 /// ```
 pub fn negotiate(accept: &str) -> Format {
     let mut best: Option<(f32, Format)> = None;
@@ -219,6 +245,17 @@ pub fn negotiate(accept: &str) -> Format {
                 Format::OpenMetrics
             }
             ("text", "plain") if matches!(version, None | Some("0.0.4")) => Format::Text,
+            #[cfg(feature = "protobuf")]
+            ("application", "vnd.google.protobuf")
+                if media
+                    .get_param("proto")
+                    .is_some_and(|p| p == "io.prometheus.client.MetricFamily")
+                    && media
+                        .get_param("encoding")
+                        .is_some_and(|e| e == "delimited") =>
+            {
+                Format::Protobuf
+            }
             ("text", "*") | ("*", "*") => Format::Text,
             _ => continue,
         };

@@ -227,6 +227,10 @@ pub enum EncodeError {
     /// A collector panicked during the collection (answer `500`).
     #[error("error collecting metrics: a collector panicked: {0}")]
     CollectorPanicked(String),
+    /// A value the negotiated format cannot carry (answer `500`), e.g. a
+    /// fractional summary count in protobuf.
+    #[error("error encoding metrics: {0}")]
+    Encode(#[from] promscribe::MetricError),
     /// Compressing the body failed (answer `500`).
     #[error("error compressing metrics: {0}")]
     Compress(#[from] std::io::Error),
@@ -258,11 +262,10 @@ pub fn encode(
     let format = crate::negotiate(accept.unwrap_or(""));
     let coding = crate::layers::negotiate_coding(accept_encoding, true)
         .ok_or_else(|| EncodeError::NotAcceptable(accept_encoding.unwrap_or("").to_owned()))?;
-    let text = catch_unwind(AssertUnwindSafe(|| {
-        let mut out = String::with_capacity(4096);
-        // Writing into a `String` cannot fail.
-        let _ = promscribe::encode(&mut out, registry, format, &EncodeOptions::default());
-        out
+    let encoded = catch_unwind(AssertUnwindSafe(|| {
+        let mut out = Vec::with_capacity(4096);
+        promscribe::encode_bytes(&mut out, registry, format, &EncodeOptions::default())
+            .map(|()| out)
     }))
     .map_err(|payload| {
         let message = payload
@@ -272,10 +275,11 @@ pub fn encode(
             .unwrap_or_else(|| "(no message)".to_owned());
         EncodeError::CollectorPanicked(message)
     })?;
+    let bytes = encoded?;
     let body = if coding == Coding::Identity {
-        text.into_bytes()
+        bytes
     } else {
-        compress(coding, text.as_bytes())?
+        compress(coding, &bytes)?
     };
     Ok(Encoded {
         content_type: format.content_type(),

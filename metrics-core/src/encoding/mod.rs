@@ -5,12 +5,18 @@
 
 use std::fmt;
 
+use crate::error::MetricError;
 use crate::model::MetricFamily;
 use crate::registry::Registry;
 
 pub(crate) mod float;
 pub(crate) mod openmetrics;
+#[cfg(feature = "protobuf")]
+pub(crate) mod protobuf;
 pub(crate) mod text;
+
+#[cfg(feature = "protobuf")]
+pub use protobuf::PROTOBUF_CONTENT_TYPE;
 
 /// An exposition format.
 ///
@@ -26,6 +32,18 @@ pub enum Format {
     Text,
     /// OpenMetrics 1.0.0 text.
     OpenMetrics,
+    /// The Prometheus protobuf format: length-delimited
+    /// `io.prometheus.client.MetricFamily` messages (feature `protobuf`).
+    /// Binary: write it with [`encode_bytes`]; [`encode`] into text
+    /// refuses it.
+    ///
+    /// ```
+    /// assert_eq!(promscribe::Format::Protobuf.content_type(),
+    ///            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited");
+    /// ```
+    #[cfg(feature = "protobuf")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
+    Protobuf,
 }
 
 impl Format {
@@ -39,6 +57,22 @@ impl Format {
         match self {
             Format::Text => crate::encoding::TEXT_CONTENT_TYPE,
             Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+            #[cfg(feature = "protobuf")]
+            Format::Protobuf => PROTOBUF_CONTENT_TYPE,
+        }
+    }
+
+    /// Whether bodies in this format are text (else binary: write them
+    /// with [`encode_bytes`]).
+    ///
+    /// ```
+    /// assert!(promscribe::Format::OpenMetrics.is_text());
+    /// ```
+    pub const fn is_text(self) -> bool {
+        match self {
+            Format::Text | Format::OpenMetrics => true,
+            #[cfg(feature = "protobuf")]
+            Format::Protobuf => false,
         }
     }
 }
@@ -93,7 +127,9 @@ impl EncodeOptions {
 }
 
 /// Encodes everything in `registry` in `format` into `out`: the one entry
-/// point of every exporter.
+/// point of every exporter of text. A binary format
+/// ([`Format::is_text`] false) cannot be written into text: it fails with
+/// [`fmt::Error`] before anything is written; use [`encode_bytes`].
 ///
 /// ```
 /// use promscribe::{encode, EncodeOptions, Format, Registry};
@@ -133,6 +169,70 @@ pub fn encode_families<W: fmt::Write + ?Sized>(
     match format {
         Format::Text => text::encode(out, families, options),
         Format::OpenMetrics => openmetrics::encode(out, families, options),
+        #[cfg(feature = "protobuf")]
+        Format::Protobuf => Err(fmt::Error),
+    }
+}
+
+/// Appends everything in `registry` in `format` to `out`, as bytes: the
+/// entry point for every format, binary ones included (text formats as
+/// UTF-8). An error names the family and the value the format cannot
+/// carry (e.g. a summary count that is not a whole number, in protobuf);
+/// then nothing is appended.
+///
+/// ```
+/// use promscribe::{encode_bytes, EncodeOptions, Format, Registry};
+/// let r = Registry::new();
+/// let g = promscribe::Gauge::new("up", "Up").unwrap();
+/// r.register(g.clone()).unwrap();
+/// let mut out = Vec::new();
+/// encode_bytes(&mut out, &r, Format::Text, &EncodeOptions::default()).unwrap();
+/// assert_eq!(out, b"# HELP up Up\n# TYPE up gauge\nup 0.0\n");
+/// ```
+pub fn encode_bytes(
+    out: &mut Vec<u8>,
+    registry: &Registry,
+    format: Format,
+    options: &EncodeOptions,
+) -> Result<(), MetricError> {
+    encode_families_bytes(out, &registry.gather(), format, options)
+}
+
+/// Appends `families` in `format` to `out`, as bytes (see [`encode_bytes`]).
+///
+/// ```
+/// use promscribe::{encode_families_bytes, EncodeOptions, Format, MetricFamily, MetricType};
+/// let mut f = MetricFamily::new("up", "Up", MetricType::Gauge);
+/// f.push("", vec![], 1.0).unwrap();
+/// let mut out = Vec::new();
+/// encode_families_bytes(&mut out, &[f], Format::OpenMetrics, &EncodeOptions::default()).unwrap();
+/// assert!(out.ends_with(b"up 1.0\n# EOF\n"));
+/// ```
+pub fn encode_families_bytes(
+    out: &mut Vec<u8>,
+    families: &[MetricFamily],
+    format: Format,
+    options: &EncodeOptions,
+) -> Result<(), MetricError> {
+    match format {
+        #[cfg(feature = "protobuf")]
+        Format::Protobuf => protobuf::encode(out, families, options),
+        Format::Text | Format::OpenMetrics => {
+            let mut text = Utf8Writer(out);
+            // Writing into a `Vec` cannot fail.
+            let _ = encode_families(&mut text, families, format, options);
+            Ok(())
+        }
+    }
+}
+
+/// `fmt::Write` into a byte vector.
+struct Utf8Writer<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Utf8Writer<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 

@@ -1,0 +1,660 @@
+//! The Prometheus protobuf exposition: a stream of
+//! `io.prometheus.client.MetricFamily` messages, each preceded by its
+//! length as a varint (`encoding=delimited`), as Prometheus asks for it
+//! when native histograms are enabled.
+//!
+//! The messages are written straight from the typed snapshot with prost's
+//! wire primitives, without building message structs: nothing is
+//! allocated per sample. Field numbers follow `metrics.proto` of
+//! `prometheus/client_model`:
+//!
+//! ```text
+//! MetricFamily { 1 name, 2 help, 3 type, 4 metric*, 5 unit }
+//! Metric       { 1 label*, 2 gauge, 3 counter, 4 summary, 5 untyped, 7 histogram, 6 timestamp_ms }
+//! LabelPair    { 1 name, 2 value }
+//! Gauge, Untyped { 1 value }
+//! Counter      { 1 value, 2 exemplar, 3 created_timestamp }
+//! Summary      { 1 sample_count, 2 sample_sum, 3 quantile*, 4 created_timestamp }
+//! Quantile     { 1 quantile, 2 value }
+//! Histogram    { 1 sample_count, 4 sample_count_float, 2 sample_sum, 3 bucket*,
+//!                15 created_timestamp, 5..14 and 16: native histogram fields }
+//! Bucket       { 1 cumulative_count, 4 cumulative_count_float, 2 upper_bound, 3 exemplar }
+//! Exemplar     { 1 label*, 2 value, 3 timestamp }
+//! Timestamp    { 1 seconds, 2 nanos }          (google.protobuf.Timestamp)
+//! ```
+//!
+//! Mapping of the model: a counter family is named with `_total`, an info
+//! family with `_info` (a gauge of value 1), a state set is a gauge with
+//! one metric per state (the state in the label named as the family),
+//! unknown is `UNTYPED`. `_created` travels as `created_timestamp` (when
+//! [`EncodeOptions`] writes it), never as a series. Counts that are whole
+//! numbers go in the integer fields, others in the `_float` ones.
+//!
+//! Native histograms will add their fields (schema, zero bucket, spans,
+//! deltas; 5 to 14 and 16) to the `Histogram` message beside the classic
+//! buckets, from a new `Point` variant; nothing here needs reshaping.
+
+use prost::bytes::BufMut;
+use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
+
+use super::EncodeOptions;
+use crate::error::MetricError;
+use crate::model::{Exemplar, HistogramPoint, Metric, MetricFamily, MetricType, Point};
+
+/// `Content-Type` of the length-delimited protobuf exposition.
+///
+/// ```
+/// assert_eq!(promscribe::Format::Protobuf.content_type(), promscribe::PROTOBUF_CONTENT_TYPE);
+/// ```
+pub const PROTOBUF_CONTENT_TYPE: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+// `io.prometheus.client.MetricType`.
+const COUNTER: u64 = 0;
+const GAUGE: u64 = 1;
+const SUMMARY: u64 = 2;
+const UNTYPED: u64 = 3;
+const HISTOGRAM: u64 = 4;
+const GAUGE_HISTOGRAM: u64 = 5;
+
+/// Appends `families` to `out`. Every value is checked first: on an error
+/// (a number the format cannot carry) nothing is appended.
+pub(crate) fn encode(
+    out: &mut Vec<u8>,
+    families: &[MetricFamily],
+    options: &EncodeOptions,
+) -> Result<(), MetricError> {
+    for f in families {
+        check_family(f, options)?;
+    }
+    for f in families {
+        let msg = FamilyMsg { f, options };
+        let len = msg.len();
+        out.reserve(len + encoded_len_varint(len as u64));
+        encode_varint(len as u64, out);
+        msg.write(out);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- checks
+
+/// Refuses what the format cannot carry, naming the family and the value.
+fn check_family(f: &MetricFamily, options: &EncodeOptions) -> Result<(), MetricError> {
+    let bad = |reason: String| MetricError::InvalidSample {
+        metric: f.name.clone(),
+        reason,
+    };
+    let check_time = |t: Option<f64>, what: &str| match t {
+        Some(t) if timestamp(t).is_none() => Err(bad(format!(
+            "{what} {t} cannot be written as a protobuf timestamp"
+        ))),
+        _ => Ok(()),
+    };
+    let check_count = |c: f64, what: &str| {
+        if c.is_nan() || c < 0.0 || c == f64::INFINITY {
+            Err(bad(format!(
+                "{what} {c} is not a count (a non-negative finite number)"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    let check_exemplar =
+        |e: Option<&Exemplar>| check_time(e.and_then(|e| e.timestamp), "exemplar timestamp");
+    for m in &f.metrics {
+        match &m.point {
+            Point::Counter(c) => {
+                if options.created {
+                    check_time(c.created, "created time")?;
+                }
+                check_exemplar(c.exemplar.as_deref())?;
+            }
+            Point::Summary(s) => {
+                if let Some(c) = s.count {
+                    if whole(c).is_none() {
+                        return Err(bad(format!(
+                            "summary count {c} is not a whole number, as the protobuf format requires"
+                        )));
+                    }
+                }
+                if options.created {
+                    check_time(s.created, "created time")?;
+                }
+            }
+            Point::Histogram(h) | Point::GaugeHistogram(h) => {
+                for c in &h.counts {
+                    check_count(*c, "bucket count")?;
+                }
+                if let Some(c) = h.count {
+                    check_count(c, "count")?;
+                }
+                if options.created && matches!(m.point, Point::Histogram(_)) {
+                    check_time(h.created, "created time")?;
+                }
+                for i in 0..h.counts.len() {
+                    check_exemplar(h.exemplar(i))?;
+                }
+            }
+            Point::Gauge(_) | Point::Unknown(_) | Point::Info | Point::StateSet(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// `c` as an integer count, when it is one exactly.
+fn whole(c: f64) -> Option<u64> {
+    // 2^64 as f64; every integral f64 below it converts exactly.
+    ((0.0..18_446_744_073_709_551_616.0).contains(&c) && c.fract() == 0.0).then_some(c as u64)
+}
+
+/// Unix seconds as `google.protobuf.Timestamp` (seconds, nanos in
+/// `0..1e9`), when finite and in range.
+fn timestamp(t: f64) -> Option<(i64, i32)> {
+    // Seconds of years 1 to 9999, the range of `google.protobuf.Timestamp`.
+    const MIN: f64 = -62_135_596_800.0;
+    const MAX: f64 = 253_402_300_800.0;
+    if !(MIN..MAX).contains(&t) {
+        return None;
+    }
+    let mut secs = t.floor();
+    let mut nanos = ((t - secs) * 1e9).round();
+    if nanos >= 1e9 {
+        secs += 1.0;
+        nanos = 0.0;
+    }
+    Some((secs as i64, nanos as i32))
+}
+
+// ------------------------------------------------------ wire primitives
+
+fn len_delimited_len(tag: u32, len: usize) -> usize {
+    key_len(tag) + encoded_len_varint(len as u64) + len
+}
+
+fn double_len(tag: u32) -> usize {
+    key_len(tag) + 8
+}
+
+fn varint_len(tag: u32, v: u64) -> usize {
+    key_len(tag) + encoded_len_varint(v)
+}
+
+fn put_double(tag: u32, v: f64, out: &mut Vec<u8>) {
+    encode_key(tag, WireType::SixtyFourBit, out);
+    out.put_f64_le(v);
+}
+
+fn put_varint(tag: u32, v: u64, out: &mut Vec<u8>) {
+    encode_key(tag, WireType::Varint, out);
+    encode_varint(v, out);
+}
+
+fn put_str(tag: u32, s: &str, out: &mut Vec<u8>) {
+    encode_key(tag, WireType::LengthDelimited, out);
+    encode_varint(s.len() as u64, out);
+    out.put_slice(s.as_bytes());
+}
+
+/// A message written in place: its encoded length, then its fields.
+trait Msg {
+    fn len(&self) -> usize;
+    fn write(&self, out: &mut Vec<u8>);
+}
+
+fn msg_len<M: Msg>(tag: u32, m: &M) -> usize {
+    len_delimited_len(tag, m.len())
+}
+
+fn put_msg<M: Msg>(tag: u32, m: &M, out: &mut Vec<u8>) {
+    encode_key(tag, WireType::LengthDelimited, out);
+    encode_varint(m.len() as u64, out);
+    m.write(out);
+}
+
+// -------------------------------------------------------------- messages
+
+struct FamilyMsg<'a> {
+    f: &'a MetricFamily,
+    options: &'a EncodeOptions,
+}
+
+impl FamilyMsg<'_> {
+    fn suffix(&self) -> &'static str {
+        match self.f.kind {
+            MetricType::Counter => "_total",
+            MetricType::Info => "_info",
+            _ => "",
+        }
+    }
+
+    fn kind(&self) -> u64 {
+        match self.f.kind {
+            MetricType::Counter => COUNTER,
+            MetricType::Gauge | MetricType::Info | MetricType::StateSet => GAUGE,
+            MetricType::Histogram => HISTOGRAM,
+            MetricType::GaugeHistogram => GAUGE_HISTOGRAM,
+            MetricType::Summary => SUMMARY,
+            MetricType::Unknown => UNTYPED,
+        }
+    }
+
+    /// The messages of metric `m`: one, or one per state of a state set.
+    fn for_each_metric(&self, m: &Metric, mut each: impl FnMut(&MetricMsg<'_>)) {
+        let created = |t: Option<f64>| {
+            if !self.options.created {
+                return None;
+            }
+            t.and_then(timestamp)
+                .map(|(seconds, nanos)| TimestampMsg { seconds, nanos })
+        };
+        let value = match &m.point {
+            Point::Counter(c) => ValueMsg::Counter(CounterMsg {
+                value: c.value,
+                exemplar: c.exemplar.as_deref().map(ExemplarMsg),
+                created: created(c.created),
+            }),
+            Point::Gauge(v) => ValueMsg::Gauge(*v),
+            Point::Unknown(v) => ValueMsg::Untyped(*v),
+            Point::Info => ValueMsg::Gauge(1.0),
+            Point::Summary(s) => ValueMsg::Summary(SummaryMsg {
+                count: s.count.and_then(whole),
+                sum: s.sum,
+                quantiles: &s.quantiles,
+                created: created(s.created),
+            }),
+            Point::Histogram(h) => ValueMsg::Histogram(HistogramMsg {
+                h,
+                created: created(h.created),
+            }),
+            // A gauge histogram has no creation time.
+            Point::GaugeHistogram(h) => ValueMsg::Histogram(HistogramMsg { h, created: None }),
+            Point::StateSet(states) => {
+                for (state, on) in states {
+                    each(&MetricMsg {
+                        m,
+                        extra: Some((&self.f.name, state)),
+                        value: ValueMsg::Gauge(if *on { 1.0 } else { 0.0 }),
+                    });
+                }
+                return;
+            }
+        };
+        each(&MetricMsg {
+            m,
+            extra: None,
+            value,
+        });
+    }
+}
+
+impl Msg for FamilyMsg<'_> {
+    fn len(&self) -> usize {
+        let name = self.f.name.len() + self.suffix().len();
+        let mut n = len_delimited_len(1, name) + varint_len(3, self.kind());
+        if !self.f.help.is_empty() {
+            n += len_delimited_len(2, self.f.help.len());
+        }
+        if !self.f.unit.is_empty() {
+            n += len_delimited_len(5, self.f.unit.len());
+        }
+        for m in &self.f.metrics {
+            self.for_each_metric(m, |msg| n += msg_len(4, msg));
+        }
+        n
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let suffix = self.suffix();
+        encode_key(1, WireType::LengthDelimited, out);
+        encode_varint((self.f.name.len() + suffix.len()) as u64, out);
+        out.put_slice(self.f.name.as_bytes());
+        out.put_slice(suffix.as_bytes());
+        if !self.f.help.is_empty() {
+            put_str(2, &self.f.help, out);
+        }
+        put_varint(3, self.kind(), out);
+        for m in &self.f.metrics {
+            self.for_each_metric(m, |msg| put_msg(4, msg, out));
+        }
+        if !self.f.unit.is_empty() {
+            put_str(5, &self.f.unit, out);
+        }
+    }
+}
+
+struct MetricMsg<'a> {
+    m: &'a Metric,
+    /// A label the point adds (a state set's state).
+    extra: Option<(&'a str, &'a str)>,
+    value: ValueMsg<'a>,
+}
+
+impl MetricMsg<'_> {
+    fn labels(&self) -> impl Iterator<Item = LabelMsg<'_>> {
+        self.m
+            .labels
+            .pairs()
+            .chain(self.extra)
+            .map(|(name, value)| LabelMsg { name, value })
+    }
+}
+
+impl Msg for MetricMsg<'_> {
+    fn len(&self) -> usize {
+        let mut n: usize = self.labels().map(|l| msg_len(1, &l)).sum();
+        n += msg_len(self.value.tag(), &self.value);
+        if let Some(ts) = self.m.timestamp_ms {
+            n += varint_len(6, ts as u64);
+        }
+        n
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        for l in self.labels() {
+            put_msg(1, &l, out);
+        }
+        put_msg(self.value.tag(), &self.value, out);
+        if let Some(ts) = self.m.timestamp_ms {
+            // int64: two's complement, ten bytes when negative.
+            put_varint(6, ts as u64, out);
+        }
+    }
+}
+
+/// The value field of a `Metric`.
+enum ValueMsg<'a> {
+    Counter(CounterMsg<'a>),
+    Gauge(f64),
+    Untyped(f64),
+    Summary(SummaryMsg<'a>),
+    Histogram(HistogramMsg<'a>),
+}
+
+impl ValueMsg<'_> {
+    fn tag(&self) -> u32 {
+        match self {
+            ValueMsg::Gauge(_) => 2,
+            ValueMsg::Counter(_) => 3,
+            ValueMsg::Summary(_) => 4,
+            ValueMsg::Untyped(_) => 5,
+            ValueMsg::Histogram(_) => 7,
+        }
+    }
+}
+
+impl Msg for ValueMsg<'_> {
+    fn len(&self) -> usize {
+        match self {
+            // `Gauge` and `Untyped`: one double, field 1.
+            ValueMsg::Gauge(_) | ValueMsg::Untyped(_) => double_len(1),
+            ValueMsg::Counter(m) => m.len(),
+            ValueMsg::Summary(m) => m.len(),
+            ValueMsg::Histogram(m) => m.len(),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            ValueMsg::Gauge(v) | ValueMsg::Untyped(v) => put_double(1, *v, out),
+            ValueMsg::Counter(m) => m.write(out),
+            ValueMsg::Summary(m) => m.write(out),
+            ValueMsg::Histogram(m) => m.write(out),
+        }
+    }
+}
+
+struct LabelMsg<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+impl Msg for LabelMsg<'_> {
+    fn len(&self) -> usize {
+        len_delimited_len(1, self.name.len()) + len_delimited_len(2, self.value.len())
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_str(1, self.name, out);
+        put_str(2, self.value, out);
+    }
+}
+
+struct TimestampMsg {
+    seconds: i64,
+    nanos: i32,
+}
+
+impl Msg for TimestampMsg {
+    fn len(&self) -> usize {
+        varint_len(1, self.seconds as u64) + varint_len(2, i64::from(self.nanos) as u64)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_varint(1, self.seconds as u64, out);
+        put_varint(2, i64::from(self.nanos) as u64, out);
+    }
+}
+
+struct ExemplarMsg<'a>(&'a Exemplar);
+
+impl ExemplarMsg<'_> {
+    fn labels(&self) -> impl Iterator<Item = LabelMsg<'_>> {
+        self.0
+            .labels
+            .iter()
+            .map(|(name, value)| LabelMsg { name, value })
+    }
+
+    fn timestamp(&self) -> Option<TimestampMsg> {
+        self.0
+            .timestamp
+            .and_then(timestamp)
+            .map(|(seconds, nanos)| TimestampMsg { seconds, nanos })
+    }
+}
+
+impl Msg for ExemplarMsg<'_> {
+    fn len(&self) -> usize {
+        let mut n: usize = self.labels().map(|l| msg_len(1, &l)).sum();
+        n += double_len(2);
+        if let Some(t) = self.timestamp() {
+            n += msg_len(3, &t);
+        }
+        n
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        for l in self.labels() {
+            put_msg(1, &l, out);
+        }
+        put_double(2, self.0.value, out);
+        if let Some(t) = self.timestamp() {
+            put_msg(3, &t, out);
+        }
+    }
+}
+
+struct CounterMsg<'a> {
+    value: f64,
+    exemplar: Option<ExemplarMsg<'a>>,
+    created: Option<TimestampMsg>,
+}
+
+impl Msg for CounterMsg<'_> {
+    fn len(&self) -> usize {
+        let mut n = double_len(1);
+        if let Some(e) = &self.exemplar {
+            n += msg_len(2, e);
+        }
+        if let Some(t) = &self.created {
+            n += msg_len(3, t);
+        }
+        n
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_double(1, self.value, out);
+        if let Some(e) = &self.exemplar {
+            put_msg(2, e, out);
+        }
+        if let Some(t) = &self.created {
+            put_msg(3, t, out);
+        }
+    }
+}
+
+struct QuantileMsg(f64, f64);
+
+impl Msg for QuantileMsg {
+    fn len(&self) -> usize {
+        double_len(1) + double_len(2)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_double(1, self.0, out);
+        put_double(2, self.1, out);
+    }
+}
+
+struct SummaryMsg<'a> {
+    count: Option<u64>,
+    sum: Option<f64>,
+    quantiles: &'a [(f64, f64)],
+    created: Option<TimestampMsg>,
+}
+
+impl Msg for SummaryMsg<'_> {
+    fn len(&self) -> usize {
+        let mut n = 0;
+        if let Some(c) = self.count {
+            n += varint_len(1, c);
+        }
+        if self.sum.is_some() {
+            n += double_len(2);
+        }
+        n += self
+            .quantiles
+            .iter()
+            .map(|(q, v)| msg_len(3, &QuantileMsg(*q, *v)))
+            .sum::<usize>();
+        if let Some(t) = &self.created {
+            n += msg_len(4, t);
+        }
+        n
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        if let Some(c) = self.count {
+            put_varint(1, c, out);
+        }
+        if let Some(s) = self.sum {
+            put_double(2, s, out);
+        }
+        for (q, v) in self.quantiles {
+            put_msg(3, &QuantileMsg(*q, *v), out);
+        }
+        if let Some(t) = &self.created {
+            put_msg(4, t, out);
+        }
+    }
+}
+
+/// A count in the integer field when it is a whole number, else in the
+/// `_float` one (`int_tag`, `float_tag`).
+fn count_len(int_tag: u32, float_tag: u32, c: f64) -> usize {
+    match whole(c) {
+        Some(c) => varint_len(int_tag, c),
+        None => double_len(float_tag),
+    }
+}
+
+fn put_count(int_tag: u32, float_tag: u32, c: f64, out: &mut Vec<u8>) {
+    match whole(c) {
+        Some(c) => put_varint(int_tag, c, out),
+        None => put_double(float_tag, c, out),
+    }
+}
+
+/// A classic histogram; the native fields (5 to 14, 16) are left out.
+struct HistogramMsg<'a> {
+    h: &'a HistogramPoint,
+    created: Option<TimestampMsg>,
+}
+
+impl HistogramMsg<'_> {
+    /// `_count`, or the last cumulative count when the point has none.
+    fn count(&self) -> Option<f64> {
+        self.h.count.or_else(|| self.h.counts.last().copied())
+    }
+
+    fn buckets(&self) -> impl Iterator<Item = BucketMsg<'_>> {
+        self.h
+            .bounds
+            .as_slice()
+            .iter()
+            .zip(&self.h.counts)
+            .enumerate()
+            .map(|(i, (bound, count))| BucketMsg {
+                bound: *bound,
+                count: *count,
+                exemplar: self.h.exemplar(i).map(ExemplarMsg),
+            })
+    }
+}
+
+impl Msg for HistogramMsg<'_> {
+    fn len(&self) -> usize {
+        let mut n = 0;
+        if let Some(c) = self.count() {
+            n += count_len(1, 4, c);
+        }
+        if self.h.sum.is_some() {
+            n += double_len(2);
+        }
+        n += self.buckets().map(|b| msg_len(3, &b)).sum::<usize>();
+        if let Some(t) = &self.created {
+            n += msg_len(15, t);
+        }
+        n
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        if let Some(c) = self.count() {
+            put_count(1, 4, c, out);
+        }
+        if let Some(s) = self.h.sum {
+            put_double(2, s, out);
+        }
+        for b in self.buckets() {
+            put_msg(3, &b, out);
+        }
+        if let Some(t) = &self.created {
+            put_msg(15, t, out);
+        }
+    }
+}
+
+struct BucketMsg<'a> {
+    bound: f64,
+    count: f64,
+    exemplar: Option<ExemplarMsg<'a>>,
+}
+
+impl Msg for BucketMsg<'_> {
+    fn len(&self) -> usize {
+        let mut n = count_len(1, 4, self.count) + double_len(2);
+        if let Some(e) = &self.exemplar {
+            n += msg_len(3, e);
+        }
+        n
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_count(1, 4, self.count, out);
+        put_double(2, self.bound, out);
+        if let Some(e) = &self.exemplar {
+            put_msg(3, e, out);
+        }
+    }
+}
