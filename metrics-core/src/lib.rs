@@ -71,7 +71,7 @@ pub use metrics::family::{Family, FamilyMember};
 pub use metrics::gauge::Gauge;
 pub use metrics::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
 pub use metrics::info::Info;
-pub use metrics::labels::{LabelText, LabelValue, LabelValues};
+pub use metrics::labels::{LabelEnum, LabelText, LabelValue, LabelValues};
 pub use metrics::meta::{Opts, Site};
 pub use metrics::summary::Summary;
 pub use metrics::timer::{InProgress, Observe, Timer};
@@ -88,6 +88,9 @@ pub use registry::{
 };
 pub use support::Fallible;
 
+/// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
+/// [`LabelEnum`].
+pub use promscribe_macros::LabelValue;
 pub use promscribe_macros::{
     count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,
     track_inprogress,
