@@ -40,10 +40,22 @@ const BOUNDS: [f64; 11] = [
 ];
 const OBSERVED: f64 = 0.3;
 
-/// Runs `op` `iters` times on each of two threads started together; the
-/// slower thread's wall time.
+/// Runs `op` on each of two threads started together, at least
+/// `MIN_OPS` times (so that the threads overlap: with a few thousand
+/// operations, a sample could run one thread after the other and measure
+/// no contention at all); the slower thread's wall time, scaled to the
+/// `iters` criterion asked for.
 fn two_threads(b: &mut Bencher<'_>, op: impl Fn() + Sync) {
+    const MIN_OPS: u64 = 100_000;
     b.iter_custom(|iters| {
+        let ops = iters.max(MIN_OPS);
+        let elapsed = run_two_threads(ops, &op);
+        elapsed.mul_f64(iters as f64 / ops as f64)
+    });
+}
+
+fn run_two_threads(iters: u64, op: &(impl Fn() + Sync)) -> Duration {
+    {
         let start = Barrier::new(2);
         std::thread::scope(|s| {
             let threads: Vec<_> = (0..2)
@@ -64,7 +76,7 @@ fn two_threads(b: &mut Bencher<'_>, op: impl Fn() + Sync) {
                 .max()
                 .unwrap_or(Duration::ZERO)
         })
-    });
+    }
 }
 
 /// The two typed label values of `labels_2_enums_inc`, for us.
