@@ -9,22 +9,45 @@ use crate::metrics::gauge::Gauge;
 ///
 /// On x86-64 and AArch64 it is `quanta`'s: the CPU's time-stamp counter
 /// where `quanta` finds it reliable (an invariant TSC with `rdtscp`, or the
-/// ARM system counter), calibrated once against the OS monotonic clock,
-/// a few nanoseconds a read instead of a clock call; on a CPU without a
-/// reliable counter `quanta` reads the OS monotonic clock itself. On every
-/// other target it is [`std::time::Instant`].
+/// ARM system counter), calibrated against the OS monotonic clock, a few
+/// nanoseconds a read instead of a clock call; on a CPU without a reliable
+/// counter `quanta` reads the OS monotonic clock itself. The calibration
+/// takes milliseconds, so it runs once on a thread of its own, started by
+/// the first timer: timers started before it ends (and on every other
+/// target) read [`std::time::Instant`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Stopwatch {
+pub(crate) enum Stopwatch {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    raw: u64,
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    start: std::time::Instant,
+    Counter(u64),
+    Std(std::time::Instant),
 }
 
+/// The calibrated counter clock, once ready; the first call starts its
+/// calibration on a thread of its own (if no thread can be started, timers
+/// keep reading `Instant`).
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn clock() -> &'static quanta::Clock {
-    static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
-    CLOCK.get_or_init(quanta::Clock::new)
+#[inline]
+fn counter_clock() -> Option<&'static quanta::Clock> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::OnceLock;
+
+    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+    static CALIBRATING: AtomicBool = AtomicBool::new(false);
+
+    #[cold]
+    fn calibrate() {
+        if !CALIBRATING.swap(true, Ordering::Relaxed) {
+            let _ = std::thread::Builder::new()
+                .name("promscribe-clock".into())
+                .spawn(|| CLOCK.get_or_init(quanta::Clock::new));
+        }
+    }
+
+    let clock = CLOCK.get();
+    if clock.is_none() {
+        calibrate();
+    }
+    clock
 }
 
 impl Stopwatch {
@@ -32,24 +55,25 @@ impl Stopwatch {
     #[inline]
     pub(crate) fn start() -> Self {
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        return Stopwatch { raw: clock().raw() };
-        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-        return Stopwatch {
-            start: std::time::Instant::now(),
-        };
+        if let Some(clock) = counter_clock() {
+            return Stopwatch::Counter(clock.raw());
+        }
+        Stopwatch::Std(std::time::Instant::now())
     }
 
     /// Seconds since the start (zero if the counter reads earlier than
     /// the start, as a TSC read on another core may by a few cycles).
     #[inline]
     pub(crate) fn elapsed_seconds(&self) -> f64 {
-        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        {
-            let clock = clock();
-            clock.delta_as_nanos(self.raw, clock.raw()) as f64 * 1e-9
+        match *self {
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            Stopwatch::Counter(start) => match counter_clock() {
+                Some(clock) => clock.delta_as_nanos(start, clock.raw()) as f64 * 1e-9,
+                // A counter start implies the clock is ready.
+                None => 0.0,
+            },
+            Stopwatch::Std(start) => start.elapsed().as_secs_f64(),
         }
-        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-        self.start.elapsed_seconds()
     }
 }
 
@@ -190,6 +214,18 @@ mod tests {
     /// preemption between two reads cannot fail it.
     #[test]
     fn stopwatch_agrees_with_the_system_clock() {
+        // Wait for the calibration (bounded by a count of tries), so that
+        // the counter clock is the one compared where there is one.
+        for _ in 0..2_000 {
+            if matches!(Stopwatch::start(), Stopwatch::Counter(_))
+                || cfg!(not(any(target_arch = "x86_64", target_arch = "aarch64")))
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        assert!(matches!(Stopwatch::start(), Stopwatch::Counter(_)));
         let mut best = f64::INFINITY;
         let mut last = (0.0, 0.0);
         for _ in 0..5 {
