@@ -38,6 +38,8 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `process` | no | `ProcessCollector`, and process metrics (CPU, memory, file descriptors, start time) in the default registry, on Linux (procfs). Applications get it through `promscribe-export`'s defaults, so a library depending on `promscribe` alone does not build procfs. |
+//! | `tsc-clock` | no | timers read the CPU's time-stamp counter through `quanta` where it is reliable, instead of `Instant` |
+//! | `protobuf` | no | the Prometheus protobuf exposition (`Format::Protobuf`, `encode_bytes`; prost) |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -75,7 +77,7 @@ pub use metrics::family::{Family, FamilyMember};
 pub use metrics::gauge::Gauge;
 pub use metrics::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
 pub use metrics::info::Info;
-pub use metrics::labels::{LabelText, LabelValue, LabelValues};
+pub use metrics::labels::{LabelEnum, LabelText, LabelValue, LabelValues};
 pub use metrics::meta::{Opts, Site};
 pub use metrics::summary::Summary;
 pub use metrics::timer::{InProgress, Observe, Timer};
@@ -92,6 +94,9 @@ pub use registry::{
 };
 pub use support::Fallible;
 
+/// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
+/// [`LabelEnum`].
+pub use promscribe_macros::LabelValue;
 pub use promscribe_macros::{
     count_exceptions, counter, enumeration, gauge, histogram, info, summary, timed,
     track_inprogress,

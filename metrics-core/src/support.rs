@@ -5,7 +5,6 @@ use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::metrics::timer::Observe;
 
@@ -197,7 +196,7 @@ impl<M: ExceptionMetric + ?Sized> ExceptionMetric for Arc<M> {
 /// bound, so a wrong metric gives one error.
 pub struct Timing<H: Holder> {
     holder: H,
-    start: Instant,
+    start: crate::metrics::timer::Stopwatch,
     record: fn(&H::Metric, f64),
 }
 
@@ -209,14 +208,14 @@ where
 {
     Timing {
         holder,
-        start: Instant::now(),
+        start: crate::metrics::timer::Stopwatch::start(),
         record: <H::Metric as TimedMetric>::record_seconds,
     }
 }
 
 impl<H: Holder> Drop for Timing<H> {
     fn drop(&mut self) {
-        (self.record)(self.holder.metric(), self.start.elapsed().as_secs_f64());
+        (self.record)(self.holder.metric(), self.start.elapsed_seconds());
     }
 }
 

@@ -10,6 +10,7 @@ use proc_macro::TokenStream;
 
 mod attr;
 mod decl;
+mod derive;
 mod krate;
 mod names;
 
@@ -450,4 +451,41 @@ pub fn count_exceptions(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn track_inprogress(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attr::TrackInprogress, args.into(), item.into()).into()
+}
+
+/// Implements `LabelValue` (and `LabelEnum`) for an enum whose variants
+/// have no fields: each variant is one label value, its name in
+/// snake_case, or the text of `#[label(rename = "...")]`. Rendering it
+/// formats nothing and allocates nothing. `LabelEnum` gives the number of
+/// variants, their texts in declaration order and a variant's index.
+/// `#[label(crate = path)]` on the enum names the path promscribe is
+/// reached by, as for [`macro@timed`].
+///
+/// ```
+/// use promscribe::{LabelEnum, LabelValue};
+///
+/// #[derive(Clone, Copy, LabelValue)]
+/// enum Method {
+///     Get,
+///     NotModified,
+///     #[label(rename = "DELETE")]
+///     Delete,
+/// }
+///
+/// promscribe::counter!(CALLS, "calls_total", "Calls", labels = ["method"]);
+/// CALLS.labels([Method::NotModified]).inc();
+/// assert_eq!(CALLS.labels(["not_modified"]).get(), 1.0);
+/// assert_eq!(Method::Delete.label_text().as_str(), "DELETE");
+/// assert_eq!((Method::COUNT, Method::Get.index()), (3, 0));
+/// ```
+///
+/// A struct, or a variant with fields, is refused:
+///
+/// ```compile_fail
+/// #[derive(promscribe::LabelValue)]
+/// enum Shape { Circle(f64) }
+/// ```
+#[proc_macro_derive(LabelValue, attributes(label))]
+pub fn derive_label_value(input: TokenStream) -> TokenStream {
+    derive::label_value(input.into()).into()
 }

@@ -1,7 +1,7 @@
 //! [`Counter`]: a value that only goes up.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::MetricError;
 use crate::metrics::atomic::{AtomicF64, Created};
@@ -14,6 +14,12 @@ use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, P
 /// Declare one with [`counter!`](crate::counter!), or build one at run time
 /// with [`Counter::new`]. Integer increments are one atomic add; fractional
 /// ones go to a separate atomic `f64`, so [`inc`](Counter::inc) never loops.
+///
+/// A counter updated from one thread is that one atomic. Once threads are
+/// seen contending for it (checked now and then, on a tiny share of the
+/// increments), its whole increments spread over cache-padded stripes, one
+/// per thread where the stripes suffice, so that threads on different cores
+/// stop fighting over one cache line; [`get`](Counter::get) sums them.
 ///
 /// The integer part never wraps the counter back to zero: the increment
 /// that takes it past `u64::MAX` carries 2^64 into the `f64` part, so the
@@ -40,7 +46,65 @@ pub struct Counter {
     /// Whether `exemplar` may hold one: scrapes of counters that never had
     /// one take no lock.
     has_exemplar: AtomicBool,
+    /// Set once contention is seen: whole increments go here instead of
+    /// `whole`, each thread to its stripe.
+    stripes: OnceLock<Stripes>,
 }
+
+/// One stripe: an atomic alone on its cache line (128 bytes: adjacent-line
+/// prefetchers pull lines in pairs on x86).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Stripe(AtomicU64);
+
+/// The stripes of a contended counter: a power of two of them.
+#[derive(Debug)]
+struct Stripes(Box<[Stripe]>);
+
+impl Stripes {
+    /// Twice the available parallelism (so that threads numbered in turn
+    /// rarely share one), a power of two from 2 to 32.
+    fn new() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let n = (2 * cpus).next_power_of_two().clamp(2, 32);
+        Stripes((0..n).map(|_| Stripe::default()).collect())
+    }
+
+    /// The calling thread's stripe.
+    #[inline]
+    fn mine(&self) -> &AtomicU64 {
+        // Masked to the length, a power of two: always in range.
+        &self.0[thread_number() & (self.0.len() - 1)].0
+    }
+
+    /// The sum of the stripes, exact (no `u64` overflow).
+    fn sum(&self) -> u128 {
+        self.0
+            .iter()
+            .map(|s| u128::from(s.0.load(Ordering::Relaxed)))
+            .sum()
+    }
+
+    fn reset(&self) {
+        for s in self.0.iter() {
+            s.0.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A small number per thread, given in turn when a thread first increments
+/// a striped counter.
+fn thread_number() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    NUMBER.with(|n| *n)
+}
+
+/// Every increment that moves the integer part across a multiple of
+/// 2^SAMPLE_BITS checks for contention: 1 in 16,384 of `inc()`s.
+const SAMPLE_BITS: u32 = 14;
 
 /// Largest integer below which every `u64` converts to `f64` exactly.
 const EXACT: f64 = (1u64 << 53) as f64;
@@ -58,6 +122,7 @@ impl Counter {
             created: Created::unset(),
             exemplar: Mutex::new(None),
             has_exemplar: AtomicBool::new(false),
+            stripes: OnceLock::new(),
         }
     }
 
@@ -69,6 +134,7 @@ impl Counter {
             created: Created::now(),
             exemplar: Mutex::new(None),
             has_exemplar: AtomicBool::new(false),
+            stripes: OnceLock::new(),
         }
     }
 
@@ -131,14 +197,52 @@ impl Counter {
         self.add_whole(n);
     }
 
-    /// One `fetch_add`; the add that wraps the integer part (each wrap is
-    /// seen by exactly one caller) carries 2^64 into the float part.
+    /// One `fetch_add`, on `whole` or, once contention was seen, on the
+    /// thread's stripe. The add that wraps an integer part (each wrap is
+    /// seen by exactly one caller) carries 2^64 into the float part. An add
+    /// to `whole` that crosses a multiple of 2^SAMPLE_BITS checks for
+    /// contention.
     #[inline]
     fn add_whole(&self, n: u64) {
+        if let Some(stripes) = self.stripes.get() {
+            let before = stripes.mine().fetch_add(n, Ordering::Relaxed);
+            if before.checked_add(n).is_none() {
+                self.carry();
+            }
+            return;
+        }
         let before = self.whole.fetch_add(n, Ordering::Relaxed);
-        if before.checked_add(n).is_none() {
+        let after = before.wrapping_add(n);
+        if (before ^ after) >> SAMPLE_BITS != 0 || after < before {
+            self.sampled(after < before);
+        }
+    }
+
+    /// The rare path of `add_whole`: the carry of a wrap, and the check for
+    /// contention. The check reads `whole` and writes the same value back
+    /// with a compare-exchange: if another thread changed it in between,
+    /// threads are contending and the counter switches to stripes (for
+    /// good: what was added to `whole` stays there, and `get` adds both).
+    #[cold]
+    #[inline(never)]
+    fn sampled(&self, wrapped: bool) {
+        if wrapped {
             self.carry();
         }
+        let seen = self.whole.load(Ordering::Relaxed);
+        if self
+            .whole
+            .compare_exchange(seen, seen, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            self.stripe();
+        }
+    }
+
+    /// Switches to stripes (once; later calls do nothing).
+    #[cold]
+    fn stripe(&self) {
+        self.stripes.get_or_init(Stripes::new);
     }
 
     #[cold]
@@ -183,7 +287,13 @@ impl Counter {
     /// assert_eq!(C.get(), 0.0);
     /// ```
     pub fn get(&self) -> f64 {
-        self.whole.load(Ordering::Relaxed) as f64 + self.fraction.get()
+        self.whole_part() as f64 + self.fraction.get()
+    }
+
+    /// `whole` plus the stripes, exact.
+    fn whole_part(&self) -> u128 {
+        let whole = u128::from(self.whole.load(Ordering::Relaxed));
+        whole + self.stripes.get().map_or(0, Stripes::sum)
     }
 
     /// Resets to zero and restarts the `_created` timestamp.
@@ -196,6 +306,9 @@ impl Counter {
     /// ```
     pub fn reset(&self) {
         self.whole.store(0, Ordering::Relaxed);
+        if let Some(stripes) = self.stripes.get() {
+            stripes.reset();
+        }
         self.fraction.set(0.0);
         *self.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = None;
         self.created.reset();
@@ -384,7 +497,7 @@ mod tests {
     fn exact(c: &Counter) -> u128 {
         let fraction = c.fraction.get();
         assert_eq!(fraction % WRAP, 0.0, "float part holds only carries");
-        u128::from(c.whole.load(Ordering::Relaxed)) + fraction as u128
+        c.whole_part() + fraction as u128
     }
 
     #[test]
@@ -422,6 +535,94 @@ mod tests {
             }
         });
         assert_eq!(exact(&c), u128::from(u64::MAX) + 5);
+    }
+
+    /// Whole, fractional and wrapping increments from several threads on a
+    /// striped counter: every one is counted, exactly.
+    #[test]
+    fn striped_totals_are_exact() {
+        let c = Counter::new("s_total", "h").unwrap();
+        c.inc_by_u64(7); // before the switch: stays in `whole`
+        c.stripe();
+        assert!(c.stripes.get().is_some());
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..25_000 {
+                        c.inc();
+                        c.inc_by_u64(3);
+                        c.inc_by(2.0).unwrap();
+                        c.inc_by(0.5).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(c.whole_part(), 7 + 4 * 25_000 * 6);
+        assert_eq!(c.get(), 7.0 + 4.0 * 25_000.0 * 6.5);
+        c.reset();
+        assert_eq!(c.get(), 0.0);
+        c.inc();
+        assert_eq!(c.get(), 1.0);
+    }
+
+    #[test]
+    fn a_stripe_carries_instead_of_wrapping() {
+        let c = Counter::new("s_total", "h").unwrap();
+        c.stripe();
+        c.inc_by_u64(u64::MAX);
+        assert_eq!(exact(&c), u128::from(u64::MAX));
+        c.inc_by_u64(2);
+        assert_eq!(exact(&c), u128::from(u64::MAX) + 2);
+        c.inc_by_u64(u64::MAX);
+        assert_eq!(exact(&c), 2 * u128::from(u64::MAX) + 2);
+    }
+
+    /// One thread alone never leaves the single atomic, however many
+    /// increments (each sample's compare-exchange finds its own value).
+    #[test]
+    fn one_thread_stays_on_one_atomic() {
+        let c = Counter::new("s_total", "h").unwrap();
+        for _ in 0..(1u32 << 20) {
+            c.inc();
+        }
+        c.inc_by_u64(u64::MAX - 5);
+        assert!(c.stripes.get().is_none());
+        assert_eq!(exact(&c), u128::from(u64::MAX) - 5 + (1 << 20));
+    }
+
+    /// Two threads hammering one counter make it switch to stripes; the
+    /// total stays exact across the switch. Bounded by a count of
+    /// increments, not by time; needs two CPUs to contend.
+    #[test]
+    fn contention_switches_to_stripes_and_loses_nothing() {
+        if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+            return;
+        }
+        let c = Counter::new("s_total", "h").unwrap();
+        let done = |c: &Counter| c.stripes.get().is_some();
+        const CAP: u64 = 1 << 28;
+        let counts: Vec<u64> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut n = 0u64;
+                        // Keep going a while after the switch, on stripes.
+                        let mut after = 0u64;
+                        while after < 100_000 && n < CAP {
+                            c.inc();
+                            n += 1;
+                            if done(&c) {
+                                after += 1;
+                            }
+                        }
+                        n
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        assert!(done(&c), "no contention seen in {counts:?} increments");
+        assert_eq!(exact(&c), counts.iter().map(|&n| u128::from(n)).sum());
     }
 
     #[test]

@@ -114,6 +114,24 @@ impl<'a> LabelText<'a> {
         LabelText { repr }
     }
 
+    /// Copies `s` into the inline buffer; `s` longer than the buffer (never
+    /// the case for the callers: integers and `char`s) goes to the heap.
+    #[inline]
+    fn inline(s: &str) -> LabelText<'static> {
+        let mut buf = [0; INLINE];
+        match (buf.get_mut(..s.len()), u8::try_from(s.len())) {
+            (Some(dst), Ok(len)) => {
+                dst.copy_from_slice(s.as_bytes());
+                LabelText {
+                    repr: Repr::Inline { buf, len },
+                }
+            }
+            _ => LabelText {
+                repr: Repr::Heap(Box::from(s)),
+            },
+        }
+    }
+
     /// The text.
     ///
     /// ```
@@ -180,16 +198,50 @@ impl LabelValue for bool {
     }
 }
 
-macro_rules! display_label_value {
+/// Integers render with `itoa` straight into the inline buffer: no
+/// `core::fmt` machinery, no allocation.
+macro_rules! integer_label_value {
     ($($t:ty),*) => {$(
         impl LabelValue for $t {
+            #[inline]
             fn label_text(&self) -> LabelText<'_> {
-                LabelText::display(self)
+                LabelText::inline(itoa::Buffer::new().format(*self))
             }
         }
     )*};
 }
-display_label_value!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, char);
+integer_label_value!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+impl LabelValue for char {
+    #[inline]
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::inline(self.encode_utf8(&mut [0; 4]))
+    }
+}
+
+/// A fieldless enum used as a label value: a fixed, known set of values,
+/// each with an index in `0..COUNT`. `#[derive(LabelValue)]` implements it
+/// (with [`LabelValue`]); a family keyed by such values can index its
+/// children by position instead of hashing text.
+///
+/// ```
+/// use promscribe::{LabelEnum, LabelValue};
+/// #[derive(LabelValue)]
+/// enum Method { Get, Post, #[label(rename = "DELETE")] Delete }
+/// assert_eq!(Method::COUNT, 3);
+/// assert_eq!(Method::TEXTS, ["get", "post", "DELETE"]);
+/// assert_eq!(Method::Post.index(), 1);
+/// assert_eq!(Method::Delete.label_text().as_str(), "DELETE");
+/// ```
+pub trait LabelEnum: LabelValue {
+    /// How many variants (distinct label values) there are.
+    const COUNT: usize;
+    /// Each variant's label value, in declaration order: `TEXTS[v.index()]`
+    /// is `v`'s text.
+    const TEXTS: &'static [&'static str];
+    /// This variant's position in declaration order, below [`COUNT`](Self::COUNT).
+    fn index(&self) -> usize;
+}
 
 /// A fixed number `N` of label values: arrays `[V; N]` of one value type,
 /// or tuples of up to twelve values of mixed types (an array for more). The arity is part of the
@@ -255,6 +307,26 @@ mod tests {
         assert_eq!(u128::MAX.label_text().as_str(), u128::MAX.to_string());
         assert_eq!(false.label_text().as_str(), "false");
         assert_eq!('é'.label_text().as_str(), "é");
+    }
+
+    #[test]
+    fn integers_render_as_display_does() {
+        macro_rules! check {
+            ($($t:ty),*) => {$(
+                for v in [<$t>::MIN, <$t>::MAX, 0 as $t, 1 as $t, 9 as $t, 10 as $t, 99 as $t, 100 as $t, <$t>::MAX / 3] {
+                    let t = v.label_text();
+                    assert_eq!(t.as_str(), v.to_string(), "{}", stringify!($t));
+                    assert!(matches!(t.repr, Repr::Inline { .. }));
+                }
+            )*};
+        }
+        check!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+        for v in [-1i64, -10, -99, -100, i64::MIN + 1] {
+            assert_eq!(v.label_text().as_str(), v.to_string());
+        }
+        for c in ['a', 'é', '€', '😀', '\0'] {
+            assert_eq!(c.label_text().as_str(), c.to_string());
+        }
     }
 
     #[test]

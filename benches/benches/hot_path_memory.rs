@@ -1,0 +1,189 @@
+//! Heap bytes per labelled series, ours and the peers': each library
+//! builds a counter family of 100,000 series with two labels (`method`,
+//! one of four; `path`, `/api/v1/item/{i}`), each incremented once; a
+//! counting global allocator gives the bytes still allocated afterwards,
+//! divided by the number of series (the map's spare capacity included).
+//! Prints one `heap_per_series <library>: <bytes>` line per library:
+//! `cargo bench -p metrics-bench --bench hot_path_memory`.
+
+// The counting allocator is the one place that needs `unsafe`.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+fn size(layout: Layout) -> isize {
+    isize::try_from(layout.size()).unwrap_or(isize::MAX)
+}
+
+// SAFETY: forwards to the system allocator; only counts the live bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(size(layout), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(size(layout), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = isize::try_from(new_size).unwrap_or(isize::MAX);
+        LIVE.fetch_add(new - size(layout), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(size(layout), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const SERIES: usize = 100_000;
+const METHODS: [&str; 4] = ["get", "post", "put", "delete"];
+
+fn series() -> impl Iterator<Item = (&'static str, String)> {
+    (0..SERIES).map(|i| (METHODS[i % METHODS.len()], format!("/api/v1/item/{i}")))
+}
+
+/// Builds the family with `build` (which keeps it alive in what it
+/// returns), reports the live bytes it holds per series, then drops it.
+fn measure<T>(library: &str, build: impl FnOnce() -> T) {
+    let before = LIVE.load(Ordering::Relaxed);
+    let kept = black_box(build());
+    let after = LIVE.load(Ordering::Relaxed);
+    let per_series = (after - before) as f64 / SERIES as f64;
+    println!("heap_per_series {library}: {per_series:.1}");
+    drop(kept);
+}
+
+mod pc {
+    use prometheus_client::encoding::EncodeLabelSet;
+
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    pub(crate) struct Request {
+        pub(crate) method: &'static str,
+        pub(crate) path: String,
+    }
+}
+
+mod fm {
+    use fastmetrics::encoder::{EncodeLabelSet, LabelSetEncoder};
+    use fastmetrics::raw::LabelSetSchema;
+
+    #[derive(Clone, Debug, Hash, PartialEq, Eq)]
+    pub(crate) struct Request {
+        pub(crate) method: &'static str,
+        pub(crate) path: String,
+    }
+
+    impl LabelSetSchema for Request {
+        fn names() -> Option<&'static [&'static str]> {
+            Some(&["method", "path"])
+        }
+    }
+
+    impl EncodeLabelSet for Request {
+        fn encode(&self, encoder: &mut dyn LabelSetEncoder) -> fastmetrics::error::Result<()> {
+            encoder.encode(&("method", self.method))?;
+            encoder.encode(&("path", self.path.as_str()))
+        }
+    }
+}
+
+mod ms {
+    use measured::LabelGroup;
+    use paracord::ParaCord;
+
+    #[derive(LabelGroup)]
+    #[label(set = RequestSet)]
+    pub(crate) struct Request<'a> {
+        #[label(dynamic_with = ParaCord, default)]
+        pub(crate) method: &'a str,
+        #[label(dynamic_with = ParaCord, default)]
+        pub(crate) path: &'a str,
+    }
+}
+
+fn main() {
+    // Whatever the first use of each library sets up once (thread-locals,
+    // the global recorder) is outside the measurements.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).expect("no other recorder");
+    for (method, path) in series().take(1) {
+        metrics::counter!("warm_up_total", "method" => method, "path" => path).increment(1);
+    }
+
+    measure("promscribe", || {
+        let f = promscribe::Family::<promscribe::Counter, 2>::new(
+            promscribe::Opts::new("requests_total", "r").labels(["method", "path"]),
+        )
+        .expect("valid");
+        for (method, path) in series() {
+            f.labels([method, path.as_str()]).inc();
+        }
+        f
+    });
+    measure("prometheus", || {
+        let f = prometheus::IntCounterVec::new(
+            prometheus::Opts::new("requests_total", "r"),
+            &["method", "path"],
+        )
+        .expect("valid");
+        for (method, path) in series() {
+            f.with_label_values(&[method, path.as_str()]).inc();
+        }
+        f
+    });
+    measure("prometheus-client", || {
+        let f = prometheus_client::metrics::family::Family::<
+            pc::Request,
+            prometheus_client::metrics::counter::Counter,
+        >::default();
+        for (method, path) in series() {
+            f.get_or_create(&pc::Request { method, path }).inc();
+        }
+        f
+    });
+    measure("metrics", || {
+        for (method, path) in series() {
+            metrics::counter!("requests_total", "method" => method, "path" => path).increment(1);
+        }
+    });
+    measure("measured", || {
+        let f = measured::CounterVec::with_label_set(ms::RequestSet::default());
+        for (method, path) in series() {
+            f.inc(ms::Request {
+                method,
+                path: path.as_str(),
+            });
+        }
+        f
+    });
+    measure("fastmetrics", || {
+        let f = fastmetrics::metrics::family::Family::<
+            fm::Request,
+            fastmetrics::metrics::counter::Counter,
+        >::default();
+        for (method, path) in series() {
+            f.with_or_new(&fm::Request { method, path }, |c| c.inc());
+        }
+        f
+    });
+    // The recorder holds the `metrics` series: it must be alive above.
+    drop(handle);
+}
