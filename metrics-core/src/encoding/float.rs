@@ -1,6 +1,6 @@
 //! Number formatting and escaping shared by the encoders.
 
-use std::fmt::{self, Write};
+use std::fmt;
 
 /// Writes `v` as Python's client writes sample values, bucket bounds and
 /// quantiles (its `floatToGoString`): `+Inf`, `-Inf`, `NaN`, otherwise
@@ -25,46 +25,12 @@ pub fn write_float(out: &mut String, v: f64) {
 /// [`write_float`] into any [`fmt::Write`], without allocating: the
 /// encoders' number writer.
 pub(crate) fn fmt_float<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
-    if v.is_nan() {
-        out.write_str("NaN")
-    } else if v.is_infinite() {
-        out.write_str(if v > 0.0 { "+Inf" } else { "-Inf" })
-    } else if v.fract() == 0.0 && v < 1e6 && v > -1e15 && !(v == 0.0 && v.is_sign_negative()) {
-        // Whole numbers (counts, most values): Python writes `17.0`, and
-        // below 1e6 (positive) or 1e16 (negative) positionally.
-        write_int(out, v as i64)?;
-        out.write_str(".0")
-    } else {
-        let d = Decimal::of(v);
-        // Go switches to an exponent sooner than Python, for positive
-        // values only (Python's client cares about bucket bounds there).
-        let go_exponent = v > 0.0 && d.exp >= 6;
-        if d.positional() && !go_exponent {
-            d.write_positional(out)
-        } else {
-            d.write_scientific(out)
-        }
-    }
+    out.write_str(NumBuf::new().go(v))
 }
 
 /// An integer in decimal, without allocating.
 pub(crate) fn write_int<W: fmt::Write + ?Sized>(out: &mut W, n: i64) -> fmt::Result {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut u = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.write_char('-')?;
-    }
-    // Only ASCII digits were written.
-    out.write_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"))
+    out.write_str(itoa::Buffer::new().format(n))
 }
 
 /// A float as the text formats accept it: `+Inf`, `-Inf`, `NaN`, decimals
@@ -98,17 +64,86 @@ pub fn write_float_repr(out: &mut String, v: f64) {
 
 /// [`write_float_repr`] into any writer, without allocating.
 pub(crate) fn write_float_repr_to<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
-    if v.is_nan() {
-        out.write_str("nan")
-    } else if v.is_infinite() {
-        out.write_str(if v > 0.0 { "inf" } else { "-inf" })
-    } else {
+    out.write_str(NumBuf::new().repr(v))
+}
+
+/// A number's text, built on the stack and written in one piece. The
+/// longest text is 24 bytes (`-1.7976931348623157e+308`).
+pub(crate) struct NumBuf {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl NumBuf {
+    pub(crate) fn new() -> NumBuf {
+        NumBuf {
+            buf: [0; 40],
+            len: 0,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        // The texts written here are bounded (see above): nothing is cut.
+        if let Some(slot) = self.buf.get_mut(self.len..end) {
+            slot.copy_from_slice(bytes);
+            self.len = end;
+        }
+    }
+
+    fn zeros(&mut self, n: usize) {
+        for _ in 0..n {
+            self.put(b"0");
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII was written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("NaN")
+    }
+
+    /// [`write_float`]'s form (Python's `floatToGoString`).
+    pub(crate) fn go(&mut self, v: f64) -> &str {
+        if v.is_nan() {
+            return "NaN";
+        }
+        if v.is_infinite() {
+            return if v > 0.0 { "+Inf" } else { "-Inf" };
+        }
+        if v.fract() == 0.0 && v < 1e6 && v > -1e15 && !(v == 0.0 && v.is_sign_negative()) {
+            // Whole numbers (counts, most values): Python writes `17.0`, and
+            // below 1e6 (positive) or 1e16 (negative) positionally.
+            self.put(itoa::Buffer::new().format(v as i64).as_bytes());
+            self.put(b".0");
+            return self.as_str();
+        }
+        let d = Decimal::of(v);
+        // Go switches to an exponent sooner than Python, for positive
+        // values only (Python's client cares about bucket bounds there).
+        let go_exponent = v > 0.0 && d.exp >= 6;
+        if d.positional() && !go_exponent {
+            d.write_positional(self);
+        } else {
+            d.write_scientific(self);
+        }
+        self.as_str()
+    }
+
+    /// [`write_float_repr`]'s form (Python's `repr`).
+    fn repr(&mut self, v: f64) -> &str {
+        if v.is_nan() {
+            return "nan";
+        }
+        if v.is_infinite() {
+            return if v > 0.0 { "inf" } else { "-inf" };
+        }
         let d = Decimal::of(v);
         if d.positional() {
-            d.write_positional(out)
+            d.write_positional(self);
         } else {
-            d.write_scientific(out)
+            d.write_scientific(self);
         }
+        self.as_str()
     }
 }
 
@@ -122,51 +157,61 @@ struct Decimal {
     exp: i32,
 }
 
-/// A fixed buffer that `{:e}` writes into.
-struct StackBuf {
-    buf: [u8; 40],
-    len: usize,
-}
-
-impl fmt::Write for StackBuf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        slot.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 impl Decimal {
     fn of(v: f64) -> Decimal {
-        // Rust's `{:e}` writes the shortest digits that read back as `v`,
-        // as Python's `repr` does: `1.234567e6`, `-5e-324`, `0e0` (at most
-        // 17 digits and a 4-character exponent).
-        let mut sci = StackBuf {
-            buf: [0; 40],
-            len: 0,
+        // zmij writes the shortest digits that read back as `v`, as
+        // Python's `repr` does, positionally (`0.001234`, `12.5`,
+        // `1230000.0`) or with an exponent (`1.5e+16`, `5e-324`): only the
+        // digits and the exponent are kept, the layout is ours.
+        let mut z = zmij::Buffer::new();
+        let text = z.format_finite(v.abs()).as_bytes();
+        let (mantissa, exp) = match text.iter().position(|b| *b == b'e') {
+            Some(i) => (&text[..i], parse_exp(&text[i + 1..])),
+            None => (text, 0),
         };
-        let _ = write!(sci, "{:e}", v.abs());
-        let text = std::str::from_utf8(&sci.buf[..sci.len]).unwrap_or("0e0");
-        let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
         let mut d = Decimal {
             negative: v.is_sign_negative(),
             digits: [0; 24],
             len: 0,
-            exp: exp.parse().unwrap_or(0),
+            exp: 0,
         };
-        for b in mantissa.bytes().filter(u8::is_ascii_digit) {
-            if let Some(slot) = d.digits.get_mut(d.len) {
-                *slot = b;
-                d.len += 1;
+        // Position of the first significant digit, counted from the
+        // decimal point (digits before it: 1 for `1.5`, 0 for `0.01`).
+        let int_len = mantissa
+            .iter()
+            .position(|b| *b == b'.')
+            .unwrap_or(mantissa.len()) as i32;
+        let mut seen = 0i32; // digits read so far
+        let mut first = None;
+        for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
+            if first.is_none() && b != b'0' {
+                first = Some(seen);
+            }
+            if first.is_some() {
+                if let Some(slot) = d.digits.get_mut(d.len) {
+                    *slot = b;
+                    d.len += 1;
+                }
+            }
+            seen += 1;
+        }
+        match first {
+            None => {
+                d.digits[0] = b'0';
+                d.len = 1;
+            }
+            Some(lead) => {
+                while d.len > 1 && d.digits[d.len - 1] == b'0' {
+                    d.len -= 1;
+                }
+                d.exp = int_len - 1 - lead + exp;
             }
         }
         d
     }
 
-    fn digits(&self) -> &str {
-        std::str::from_utf8(&self.digits[..self.len]).unwrap_or("0")
+    fn digits(&self) -> &[u8] {
+        &self.digits[..self.len]
     }
 
     /// Python's `repr` rule: positional for exponents in [-4, 16).
@@ -175,47 +220,66 @@ impl Decimal {
     }
 
     /// `123.45`, `0.001`, `1000.0`.
-    fn write_positional<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+    fn write_positional(&self, out: &mut NumBuf) {
         if self.negative {
-            out.write_char('-')?;
+            out.put(b"-");
         }
         let digits = self.digits();
         if self.exp < 0 {
-            out.write_str("0.")?;
-            for _ in 0..(-self.exp - 1) {
-                out.write_char('0')?;
-            }
-            return out.write_str(digits);
+            out.put(b"0.");
+            out.zeros((-self.exp - 1) as usize);
+            out.put(digits);
+            return;
         }
         let int_len = self.exp.unsigned_abs() as usize + 1;
         if digits.len() <= int_len {
-            out.write_str(digits)?;
-            for _ in digits.len()..int_len {
-                out.write_char('0')?;
-            }
-            out.write_str(".0")
+            out.put(digits);
+            out.zeros(int_len - digits.len());
+            out.put(b".0");
         } else {
-            out.write_str(&digits[..int_len])?;
-            out.write_char('.')?;
-            out.write_str(&digits[int_len..])
+            out.put(&digits[..int_len]);
+            out.put(b".");
+            out.put(&digits[int_len..]);
         }
     }
 
     /// `1.5e+16`, `1e-05`: at least two exponent digits, as both Python and
     /// Go write them.
-    fn write_scientific<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+    fn write_scientific(&self, out: &mut NumBuf) {
         if self.negative {
-            out.write_char('-')?;
+            out.put(b"-");
         }
         let digits = self.digits();
         let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.write_str(first)?;
+        out.put(first);
         if !rest.is_empty() {
-            out.write_char('.')?;
-            out.write_str(rest)?;
+            out.put(b".");
+            out.put(rest);
         }
-        let sign = if self.exp < 0 { '-' } else { '+' };
-        write!(out, "e{sign}{:02}", self.exp.unsigned_abs())
+        out.put(if self.exp < 0 { b"e-" } else { b"e+" });
+        let e = self.exp.unsigned_abs();
+        if e < 10 {
+            out.put(b"0");
+        }
+        out.put(itoa::Buffer::new().format(e).as_bytes());
+    }
+}
+
+/// The exponent after an `e`: an optional sign, then digits.
+fn parse_exp(s: &[u8]) -> i32 {
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i32, |n, b| n * 10 + i32::from(b - b'0'));
+    if negative {
+        -n
+    } else {
+        n
     }
 }
 

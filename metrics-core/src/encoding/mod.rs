@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-use crate::model::MetricFamily;
+use crate::collector::StreamFamily;
+use crate::model::{LabelSet, Metric, MetricFamily, MetricType, Point};
 use crate::registry::Registry;
 
 pub(crate) mod float;
@@ -111,7 +112,15 @@ pub fn encode<W: fmt::Write + ?Sized>(
     format: Format,
     options: &EncodeOptions,
 ) -> fmt::Result {
-    encode_families(out, &registry.gather(), format, options)
+    let mut le = LeCache::default();
+    registry.for_each_family(&mut |f| match format {
+        Format::Text => text::family(out, &f, options, &mut le),
+        Format::OpenMetrics => openmetrics::family(out, &f, options, &mut le),
+    })?;
+    match format {
+        Format::Text => Ok(()),
+        Format::OpenMetrics => openmetrics::end(out),
+    }
 }
 
 /// Encodes `families` in `format` into `out`.
@@ -130,9 +139,115 @@ pub fn encode_families<W: fmt::Write + ?Sized>(
     format: Format,
     options: &EncodeOptions,
 ) -> fmt::Result {
+    let mut le = LeCache::default();
+    for f in families {
+        let f = FamilyRef::from(f);
+        match format {
+            Format::Text => text::family(out, &f, options, &mut le)?,
+            Format::OpenMetrics => openmetrics::family(out, &f, options, &mut le)?,
+        }
+    }
     match format {
-        Format::Text => text::encode(out, families, options),
-        Format::OpenMetrics => openmetrics::encode(out, families, options),
+        Format::Text => Ok(()),
+        Format::OpenMetrics => openmetrics::end(out),
+    }
+}
+
+/// A family as the encoders read it: its metadata, and its metrics either
+/// from a snapshot ([`MetricFamily`]) or read in place from a built-in
+/// metric type ([`StreamFamily`]).
+pub(crate) struct FamilyRef<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) help: &'a str,
+    pub(crate) unit: &'a str,
+    pub(crate) kind: MetricType,
+    metrics: Metrics<'a>,
+}
+
+enum Metrics<'a> {
+    Snapshot(&'a [Metric]),
+    Stream(&'a dyn StreamFamily),
+}
+
+impl<'a> From<&'a MetricFamily> for FamilyRef<'a> {
+    fn from(f: &'a MetricFamily) -> Self {
+        FamilyRef {
+            name: &f.name,
+            help: &f.help,
+            unit: &f.unit,
+            kind: f.kind,
+            metrics: Metrics::Snapshot(&f.metrics),
+        }
+    }
+}
+
+impl<'a> FamilyRef<'a> {
+    pub(crate) fn stream(s: &'a dyn StreamFamily) -> Self {
+        let meta = s.stream_meta();
+        FamilyRef {
+            name: &meta.name,
+            help: &meta.help,
+            unit: &meta.unit,
+            kind: meta.kind,
+            metrics: Metrics::Stream(s),
+        }
+    }
+
+    /// Calls `f` with each metric: labels, point, timestamp (ms).
+    pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
+    where
+        F: FnMut(&LabelSet, &Point, Option<i64>) -> fmt::Result,
+    {
+        match self.metrics {
+            Metrics::Snapshot(metrics) => {
+                for m in metrics {
+                    f(&m.labels, &m.point, m.timestamp_ms)?;
+                }
+                Ok(())
+            }
+            Metrics::Stream(s) => s.for_each_metric(&mut |labels, point| f(labels, point, None)),
+        }
+    }
+}
+
+/// The `le` values of the histogram bounds last seen, rendered once and
+/// reused for every series with the same bounds (all the children of a
+/// histogram family share theirs).
+#[derive(Default)]
+pub(crate) struct LeCache {
+    bounds: Vec<f64>,
+    text: String,
+    /// End of each bound's text in `text`.
+    ends: Vec<usize>,
+}
+
+impl LeCache {
+    /// The rendered bounds, in order.
+    pub(crate) fn get(&mut self, bounds: &[f64]) -> impl Iterator<Item = &str> + '_ {
+        let same = self.bounds.len() == bounds.len()
+            && self
+                .bounds
+                .iter()
+                .zip(bounds)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        if !same {
+            self.bounds.clear();
+            self.bounds.extend_from_slice(bounds);
+            self.text.clear();
+            self.ends.clear();
+            for b in bounds {
+                // Writing into a `String` cannot fail.
+                let _ = float::fmt_float(&mut self.text, *b);
+                self.ends.push(self.text.len());
+            }
+        }
+        let text = self.text.as_str();
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let s = text.get(start..end).unwrap_or("");
+            start = end;
+            s
+        })
     }
 }
 
@@ -156,6 +271,7 @@ pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
         match value {
             Extra::Float(v) => crate::encoding::float::fmt_float(out, v)?,
             Extra::Text(t) => crate::encoding::float::write_label_value(out, t)?,
+            Extra::Rendered(t) => out.write_str(t)?,
         }
         out.write_char('"')?;
     }
@@ -167,6 +283,8 @@ pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
 pub(crate) enum Extra<'a> {
     Float(f64),
     Text(&'a str),
+    /// Already escaped (a cached `le`).
+    Rendered(&'a str),
 }
 
 // The text format 0.0.4 in one call, as Python's `generate_latest`.

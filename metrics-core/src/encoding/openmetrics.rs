@@ -5,31 +5,26 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra};
+use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
-use crate::model::{Exemplar, MetricFamily, Point};
+use crate::model::{Exemplar, Point};
 
-pub(crate) fn encode<W: Write + ?Sized>(
-    out: &mut W,
-    families: &[MetricFamily],
-    options: &EncodeOptions,
-) -> fmt::Result {
-    for f in families {
-        family(out, f, options)?;
-    }
+/// The end of an exposition.
+pub(crate) fn end<W: Write + ?Sized>(out: &mut W) -> fmt::Result {
     out.write_str("# EOF\n")
 }
 
-fn family<W: Write + ?Sized>(
+pub(crate) fn family<W: Write + ?Sized>(
     out: &mut W,
-    f: &MetricFamily,
+    f: &FamilyRef<'_>,
     options: &EncodeOptions,
+    le: &mut LeCache,
 ) -> fmt::Result {
-    let name = f.name.as_str();
+    let name = f.name;
     out.write_str("# HELP ")?;
     out.write_str(name)?;
     out.write_char(' ')?;
-    escape_help(out, &f.help, true)?;
+    escape_help(out, f.help, true)?;
     out.write_str("\n# TYPE ")?;
     out.write_str(name)?;
     out.write_char(' ')?;
@@ -39,16 +34,16 @@ fn family<W: Write + ?Sized>(
         out.write_str("# UNIT ")?;
         out.write_str(name)?;
         out.write_char(' ')?;
-        out.write_str(&f.unit)?;
+        out.write_str(f.unit)?;
         out.write_char('\n')?;
     }
-    for m in &f.metrics {
+    f.for_each(|labels, point, timestamp_ms| {
         let s = Line {
             name,
-            labels: m.labels.rendered(),
-            timestamp_ms: m.timestamp_ms,
+            labels: labels.rendered(),
+            timestamp_ms,
         };
-        match &m.point {
+        match point {
             Point::Counter(c) => {
                 s.write(out, "_total", None, c.value, c.exemplar.as_deref())?;
                 if let (true, Some(t)) = (options.created, c.created) {
@@ -78,9 +73,9 @@ fn family<W: Write + ?Sized>(
                 }
             }
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
-                let gauge = matches!(m.point, Point::GaugeHistogram(_));
-                for (i, (b, c)) in h.bounds.as_slice().iter().zip(&h.counts).enumerate() {
-                    let le = Some(("le", Extra::Float(*b)));
+                let gauge = matches!(point, Point::GaugeHistogram(_));
+                for (i, (b, c)) in le.get(h.bounds.as_slice()).zip(&h.counts).enumerate() {
+                    let le = Some(("le", Extra::Rendered(b)));
                     s.write(out, "_bucket", le, *c, h.exemplar(i))?;
                 }
                 if let Some(count) = h.count {
@@ -100,8 +95,8 @@ fn family<W: Write + ?Sized>(
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 struct Line<'a> {

@@ -5,20 +5,9 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra};
+use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache};
 use crate::encoding::float::{escape_help, fmt_float, write_int};
-use crate::model::{MetricFamily, MetricType, Point};
-
-pub(crate) fn encode<W: Write + ?Sized>(
-    out: &mut W,
-    families: &[MetricFamily],
-    options: &EncodeOptions,
-) -> fmt::Result {
-    for f in families {
-        family(out, f, options)?;
-    }
-    Ok(())
-}
+use crate::model::{MetricType, Point};
 
 /// The separate gauge families written after a family, in this order.
 #[derive(Clone, Copy, PartialEq)]
@@ -28,10 +17,12 @@ enum Split {
     GSum,
 }
 
-fn family<W: Write + ?Sized>(
+/// Writes one family, then its split-off gauge families.
+pub(crate) fn family<W: Write + ?Sized>(
     out: &mut W,
-    f: &MetricFamily,
+    f: &FamilyRef<'_>,
     options: &EncodeOptions,
+    le: &mut LeCache,
 ) -> fmt::Result {
     let (suffix, kind) = match f.kind {
         MetricType::Counter => ("_total", "counter"),
@@ -43,13 +34,12 @@ fn family<W: Write + ?Sized>(
         MetricType::Histogram => ("", "histogram"),
         MetricType::Summary => ("", "summary"),
     };
-    header(out, &f.name, suffix, &f.help, kind)?;
-    let name = f.name.as_str();
+    header(out, f.name, suffix, f.help, kind)?;
+    let name = f.name;
     let mut splits = [false; 3];
-    for m in &f.metrics {
-        let labels = m.labels.rendered();
-        let ts = m.timestamp_ms;
-        match &m.point {
+    f.for_each(|labels, point, ts| {
+        let labels = labels.rendered();
+        match point {
             Point::Counter(c) => {
                 sample(out, name, "_total", labels, None, c.value, ts)?;
                 splits[0] |= options.created && c.created.is_some();
@@ -83,16 +73,9 @@ fn family<W: Write + ?Sized>(
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
-                for (b, c) in h.bounds.as_slice().iter().zip(&h.counts) {
-                    sample(
-                        out,
-                        name,
-                        "_bucket",
-                        labels,
-                        Some(("le", Extra::Float(*b))),
-                        *c,
-                        ts,
-                    )?;
+                for (b, c) in le.get(h.bounds.as_slice()).zip(&h.counts) {
+                    let le = Some(("le", Extra::Rendered(b)));
+                    sample(out, name, "_bucket", labels, le, *c, ts)?;
                 }
                 if let Some(count) = h.count {
                     sample(out, name, "_count", labels, None, count, ts)?;
@@ -103,22 +86,16 @@ fn family<W: Write + ?Sized>(
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
-                for (b, c) in h.bounds.as_slice().iter().zip(&h.counts) {
-                    sample(
-                        out,
-                        name,
-                        "_bucket",
-                        labels,
-                        Some(("le", Extra::Float(*b))),
-                        *c,
-                        ts,
-                    )?;
+                for (b, c) in le.get(h.bounds.as_slice()).zip(&h.counts) {
+                    let le = Some(("le", Extra::Rendered(b)));
+                    sample(out, name, "_bucket", labels, le, *c, ts)?;
                 }
                 splits[1] |= h.count.is_some();
                 splits[2] |= h.sum.is_some();
             }
         }
-    }
+        Ok(())
+    })?;
     for (split, on) in [Split::Created, Split::GCount, Split::GSum]
         .into_iter()
         .zip(splits)
@@ -131,9 +108,9 @@ fn family<W: Write + ?Sized>(
             Split::GCount => "_gcount",
             Split::GSum => "_gsum",
         };
-        header(out, name, suffix, &f.help, "gauge")?;
-        for m in &f.metrics {
-            let value = match (&m.point, split) {
+        header(out, name, suffix, f.help, "gauge")?;
+        f.for_each(|labels, point, ts| {
+            let value = match (point, split) {
                 (Point::Counter(c), Split::Created) => c.created,
                 (Point::Summary(p), Split::Created) => p.created,
                 (Point::Histogram(h), Split::Created) => h.created,
@@ -141,18 +118,11 @@ fn family<W: Write + ?Sized>(
                 (Point::GaugeHistogram(h), Split::GSum) => h.sum,
                 _ => None,
             };
-            if let Some(v) = value {
-                sample(
-                    out,
-                    name,
-                    suffix,
-                    m.labels.rendered(),
-                    None,
-                    v,
-                    m.timestamp_ms,
-                )?;
+            match value {
+                Some(v) => sample(out, name, suffix, labels.rendered(), None, v, ts),
+                None => Ok(()),
             }
-        }
+        })?;
     }
     Ok(())
 }

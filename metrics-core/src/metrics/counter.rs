@@ -320,6 +320,20 @@ impl FamilyMember for Counter {
         };
         push_metric(family, labels, Point::Counter(point));
     }
+
+    fn visit_metric(
+        &self,
+        labels: &LabelSet,
+        _scratch: &mut Point,
+        f: &mut dyn FnMut(&LabelSet, &Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        let point = CounterPoint {
+            value: self.get(),
+            created: Some(self.created()),
+            exemplar: self.shared_exemplar(),
+        };
+        f(labels, &Point::Counter(point))
+    }
 }
 
 crate::metrics::family::impl_collector!(Counter);

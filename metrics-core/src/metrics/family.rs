@@ -9,7 +9,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 type RandomState = foldhash::fast::RandomState;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::collector::Collector;
+use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
 use crate::metrics::histogram::Buckets;
 use crate::metrics::labels::LabelValues;
@@ -37,6 +37,28 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
     /// Appends this child's metric (with its pre-rendered labels).
     #[doc(hidden)]
     fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet);
+
+    /// Calls `f` with this child's metric (its labels and point), as
+    /// [`collect_metric`](Self::collect_metric) would append it. `scratch`
+    /// is a point the caller lends for reuse from one child to the next
+    /// (a histogram refills its counts in place), so that the scrape path
+    /// allocates nothing per child. The default goes through
+    /// `collect_metric`.
+    #[doc(hidden)]
+    fn visit_metric(
+        &self,
+        labels: &LabelSet,
+        scratch: &mut crate::Point,
+        f: &mut dyn FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        let _ = scratch;
+        let mut family = MetricFamily::new("", "", Self::TYPE);
+        self.collect_metric(&mut family, labels);
+        for m in &family.metrics {
+            f(&m.labels, &m.point)?;
+        }
+        Ok(())
+    }
 }
 
 /// Appends a metric of `labels` and `point` (the kinds agree by
@@ -72,9 +94,42 @@ macro_rules! impl_collector {
                     .into_iter()
                     .collect()
             }
+
+            fn as_stream(&self) -> Option<&dyn $crate::collector::StreamFamily> {
+                self.meta
+                    .get()
+                    .map(|_| self as &dyn $crate::collector::StreamFamily)
+            }
+        }
+
+        impl $crate::collector::StreamFamily for $t {
+            fn stream_meta(&self) -> &$crate::metrics::meta::Meta {
+                // `as_stream` offers a metric with metadata only.
+                self.meta.get().unwrap_or(&$crate::metrics::family::NO_META)
+            }
+
+            fn for_each_metric(
+                &self,
+                f: &mut dyn FnMut(
+                    &$crate::model::LabelSet,
+                    &$crate::model::Point,
+                ) -> std::fmt::Result,
+            ) -> std::fmt::Result {
+                let mut scratch = $crate::model::Point::Gauge(0.0);
+                $crate::metrics::family::FamilyMember::visit_metric(
+                    self,
+                    &$crate::model::LabelSet::EMPTY,
+                    &mut scratch,
+                    f,
+                )
+            }
         }
     };
 }
+
+/// Metadata of nothing, for the unreachable case of a metric without
+/// metadata asked for its stream metadata.
+pub(crate) static NO_META: Meta = Meta::new_static(MetricType::Unknown, "", "", "", &[]);
 pub(crate) use impl_collector;
 
 /// Collects an unlabelled metric as a one-sample family.
@@ -521,6 +576,34 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
 
     fn describe(&self) -> Vec<Descriptor> {
         self.meta.get().map(Meta::descriptor).into_iter().collect()
+    }
+
+    fn as_stream(&self) -> Option<&dyn StreamFamily> {
+        self.meta.get().map(|_| self as &dyn StreamFamily)
+    }
+}
+
+impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
+    fn stream_meta(&self) -> &Meta {
+        // `as_stream` offers a family with metadata only.
+        self.meta.get().unwrap_or(&NO_META)
+    }
+
+    /// The children in creation order, read under the family's read lock
+    /// (held for this family only: creating a child waits, updating one
+    /// does not).
+    fn for_each_metric(
+        &self,
+        f: &mut dyn FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        let mut scratch = crate::Point::Gauge(0.0);
+        let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
+        for child in &children.list {
+            child
+                .metric
+                .visit_metric(&child.labels, &mut scratch, &mut *f)?;
+        }
+        Ok(())
     }
 }
 

@@ -140,13 +140,27 @@ impl FamilyMember for Summary {
     }
 
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
-        let point = crate::SummaryPoint {
+        push_metric(family, labels, crate::Point::Summary(self.point()));
+    }
+
+    fn visit_metric(
+        &self,
+        labels: &crate::LabelSet,
+        _scratch: &mut crate::Point,
+        f: &mut dyn FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        f(labels, &crate::Point::Summary(self.point()))
+    }
+}
+
+impl Summary {
+    fn point(&self) -> crate::SummaryPoint {
+        crate::SummaryPoint {
             count: Some(self.get_count() as f64),
             sum: Some(self.get_sum()),
             quantiles: Vec::new(),
             created: Some(self.created.get()),
-        };
-        push_metric(family, labels, crate::Point::Summary(point));
+        }
     }
 }
 
