@@ -25,7 +25,7 @@ pub fn write_float(out: &mut String, v: f64) {
 /// [`write_float`] into any [`fmt::Write`], without allocating: the
 /// encoders' number writer.
 pub(crate) fn fmt_float<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
-    out.write_str(NumBuf::new().go(v))
+    write_go(out, v)
 }
 
 /// An integer in decimal, without allocating.
@@ -64,217 +64,106 @@ pub fn write_float_repr(out: &mut String, v: f64) {
 
 /// [`write_float_repr`] into any writer, without allocating.
 pub(crate) fn write_float_repr_to<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
-    out.write_str(NumBuf::new().repr(v))
+    write_repr(out, v)
 }
 
-/// A number's text, built on the stack and written in one piece. The
-/// longest text is 24 bytes (`-1.7976931348623157e+308`).
-pub(crate) struct NumBuf {
-    buf: [u8; 40],
-    len: usize,
+/// Writes a finite, non-zero-or-negative-zero float in Python's layout:
+/// positional (zmij's own text, which is Python's `repr` for exponents in
+/// [-4, 16)) when `positional`, else `d.ddde±XX`.
+fn write_finite<W: fmt::Write + ?Sized>(out: &mut W, v: f64, positional: bool) -> fmt::Result {
+    if v.is_sign_negative() {
+        out.write_char('-')?;
+    }
+    let mut z = zmij::Buffer::new();
+    // zmij writes the shortest digits that read back as `v`, as Python's
+    // `repr` does: positionally for exponents in [-5, 16) (`0.001234`,
+    // `12.5`, `1230000.0`), else as `1.5e+16`, `5e-324`.
+    let text = z.format_finite(v.abs());
+    if positional {
+        return out.write_str(text);
+    }
+    let (mantissa, exp) = match text.find('e') {
+        Some(i) => (&text[..i], parse_exp(&text[i + 1..])),
+        None => (text, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // The significant digits as two pieces, and the exponent of the first.
+    let (head, tail, exp) = if int != "0" {
+        (int, frac, int.len() as i32 - 1 + exp)
+    } else {
+        let zeros = frac.len() - frac.trim_start_matches('0').len();
+        (&frac[zeros..], "", exp - zeros as i32 - 1)
+    };
+    let tail = tail.trim_end_matches('0');
+    let head = if tail.is_empty() {
+        head.trim_end_matches('0')
+    } else {
+        head
+    };
+    let (first, rest) = head.split_at(1.min(head.len()));
+    out.write_str(if first.is_empty() { "0" } else { first })?;
+    if !rest.is_empty() || !tail.is_empty() {
+        out.write_char('.')?;
+        out.write_str(rest)?;
+        out.write_str(tail)?;
+    }
+    // At least two exponent digits, as both Python and Go write them.
+    out.write_str(if exp < 0 { "e-" } else { "e+" })?;
+    let e = exp.unsigned_abs();
+    if e < 10 {
+        out.write_char('0')?;
+    }
+    out.write_str(itoa::Buffer::new().format(e))
 }
 
-impl NumBuf {
-    pub(crate) fn new() -> NumBuf {
-        NumBuf {
-            buf: [0; 40],
-            len: 0,
-        }
-    }
-
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        // The texts written here are bounded (see above): nothing is cut.
-        if let Some(slot) = self.buf.get_mut(self.len..end) {
-            slot.copy_from_slice(bytes);
-            self.len = end;
-        }
-    }
-
-    fn zeros(&mut self, n: usize) {
-        for _ in 0..n {
-            self.put(b"0");
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        // Only ASCII was written.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("NaN")
-    }
-
-    /// [`write_float`]'s form (Python's `floatToGoString`).
-    pub(crate) fn go(&mut self, v: f64) -> &str {
-        if v.is_nan() {
-            return "NaN";
-        }
-        if v.is_infinite() {
-            return if v > 0.0 { "+Inf" } else { "-Inf" };
-        }
-        if v.fract() == 0.0 && v < 1e6 && v > -1e15 && !(v == 0.0 && v.is_sign_negative()) {
-            // Whole numbers (counts, most values): Python writes `17.0`, and
-            // below 1e6 (positive) or 1e16 (negative) positionally.
-            self.put(itoa::Buffer::new().format(v as i64).as_bytes());
-            self.put(b".0");
-            return self.as_str();
-        }
-        let d = Decimal::of(v);
-        // Go switches to an exponent sooner than Python, for positive
-        // values only (Python's client cares about bucket bounds there).
-        let go_exponent = v > 0.0 && d.exp >= 6;
-        if d.positional() && !go_exponent {
-            d.write_positional(self);
-        } else {
-            d.write_scientific(self);
-        }
-        self.as_str()
-    }
-
-    /// [`write_float_repr`]'s form (Python's `repr`).
-    fn repr(&mut self, v: f64) -> &str {
-        if v.is_nan() {
-            return "nan";
-        }
-        if v.is_infinite() {
-            return if v > 0.0 { "inf" } else { "-inf" };
-        }
-        let d = Decimal::of(v);
-        if d.positional() {
-            d.write_positional(self);
-        } else {
-            d.write_scientific(self);
-        }
-        self.as_str()
-    }
+/// Python's `repr` writes exponents below 1e-4 and from 1e16 on (compared
+/// by value: the shortest digits of a double never round across a power
+/// of ten).
+fn python_positional(a: f64) -> bool {
+    a == 0.0 || (1e-4..1e16).contains(&a)
 }
 
-/// A finite float as its shortest round-trip decimal digits `d1 d2 ...`
-/// and the exponent of `d1` (`v = ±d1.d2... × 10^exp`), on the stack.
-struct Decimal {
-    negative: bool,
-    /// ASCII digits, no leading or trailing zeros (`"0"` for zero).
-    digits: [u8; 24],
-    len: usize,
-    exp: i32,
+/// [`write_float`]'s form (Python's `floatToGoString`).
+fn write_go<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
+    if v.is_nan() {
+        return out.write_str("NaN");
+    }
+    if v.is_infinite() {
+        return out.write_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    }
+    if v.fract() == 0.0 && v < 1e6 && v > -1e15 && !(v == 0.0 && v.is_sign_negative()) {
+        // Whole numbers (counts, most values): Python writes `17.0`, and
+        // below 1e6 (positive) or 1e16 (negative) positionally.
+        out.write_str(itoa::Buffer::new().format(v as i64))?;
+        return out.write_str(".0");
+    }
+    // Go switches to an exponent sooner than Python, for positive values
+    // only (Python's client cares about bucket bounds there).
+    let go_exponent = v >= 1e6;
+    write_finite(out, v, python_positional(v.abs()) && !go_exponent)
 }
 
-impl Decimal {
-    fn of(v: f64) -> Decimal {
-        // zmij writes the shortest digits that read back as `v`, as
-        // Python's `repr` does, positionally (`0.001234`, `12.5`,
-        // `1230000.0`) or with an exponent (`1.5e+16`, `5e-324`): only the
-        // digits and the exponent are kept, the layout is ours.
-        let mut z = zmij::Buffer::new();
-        let text = z.format_finite(v.abs()).as_bytes();
-        let (mantissa, exp) = match text.iter().position(|b| *b == b'e') {
-            Some(i) => (&text[..i], parse_exp(&text[i + 1..])),
-            None => (text, 0),
-        };
-        let mut d = Decimal {
-            negative: v.is_sign_negative(),
-            digits: [0; 24],
-            len: 0,
-            exp: 0,
-        };
-        // Position of the first significant digit, counted from the
-        // decimal point (digits before it: 1 for `1.5`, 0 for `0.01`).
-        let int_len = mantissa
-            .iter()
-            .position(|b| *b == b'.')
-            .unwrap_or(mantissa.len()) as i32;
-        let mut seen = 0i32; // digits read so far
-        let mut first = None;
-        for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
-            if first.is_none() && b != b'0' {
-                first = Some(seen);
-            }
-            if first.is_some() {
-                if let Some(slot) = d.digits.get_mut(d.len) {
-                    *slot = b;
-                    d.len += 1;
-                }
-            }
-            seen += 1;
-        }
-        match first {
-            None => {
-                d.digits[0] = b'0';
-                d.len = 1;
-            }
-            Some(lead) => {
-                while d.len > 1 && d.digits[d.len - 1] == b'0' {
-                    d.len -= 1;
-                }
-                d.exp = int_len - 1 - lead + exp;
-            }
-        }
-        d
+/// [`write_float_repr`]'s form (Python's `repr`).
+fn write_repr<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
+    if v.is_nan() {
+        return out.write_str("nan");
     }
-
-    fn digits(&self) -> &[u8] {
-        &self.digits[..self.len]
+    if v.is_infinite() {
+        return out.write_str(if v > 0.0 { "inf" } else { "-inf" });
     }
-
-    /// Python's `repr` rule: positional for exponents in [-4, 16).
-    fn positional(&self) -> bool {
-        (-4..16).contains(&self.exp)
-    }
-
-    /// `123.45`, `0.001`, `1000.0`.
-    fn write_positional(&self, out: &mut NumBuf) {
-        if self.negative {
-            out.put(b"-");
-        }
-        let digits = self.digits();
-        if self.exp < 0 {
-            out.put(b"0.");
-            out.zeros((-self.exp - 1) as usize);
-            out.put(digits);
-            return;
-        }
-        let int_len = self.exp.unsigned_abs() as usize + 1;
-        if digits.len() <= int_len {
-            out.put(digits);
-            out.zeros(int_len - digits.len());
-            out.put(b".0");
-        } else {
-            out.put(&digits[..int_len]);
-            out.put(b".");
-            out.put(&digits[int_len..]);
-        }
-    }
-
-    /// `1.5e+16`, `1e-05`: at least two exponent digits, as both Python and
-    /// Go write them.
-    fn write_scientific(&self, out: &mut NumBuf) {
-        if self.negative {
-            out.put(b"-");
-        }
-        let digits = self.digits();
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.put(first);
-        if !rest.is_empty() {
-            out.put(b".");
-            out.put(rest);
-        }
-        out.put(if self.exp < 0 { b"e-" } else { b"e+" });
-        let e = self.exp.unsigned_abs();
-        if e < 10 {
-            out.put(b"0");
-        }
-        out.put(itoa::Buffer::new().format(e).as_bytes());
-    }
+    write_finite(out, v, python_positional(v.abs()))
 }
 
 /// The exponent after an `e`: an optional sign, then digits.
-fn parse_exp(s: &[u8]) -> i32 {
-    let (negative, digits) = match s.first() {
+fn parse_exp(s: &str) -> i32 {
+    let (negative, digits) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
     let n = digits
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
+        .bytes()
+        .take_while(u8::is_ascii_digit)
         .fold(0i32, |n, b| n * 10 + i32::from(b - b'0'));
     if negative {
         -n
@@ -423,6 +312,13 @@ mod tests {
             "-1.7976931348623157e+308",
             "-1.7976931348623157e+308",
         ),
+        // Exactly halfway between two 17-digit decimals: Python rounds
+        // to even.
+        (
+            222507385850720.12,
+            "2.2250738585072012e+14",
+            "222507385850720.12",
+        ),
         (f64::INFINITY, "+Inf", "inf"),
         (f64::NEG_INFINITY, "-Inf", "-inf"),
         (f64::NAN, "NaN", "nan"),
@@ -459,6 +355,97 @@ mod tests {
             let mut s = String::new();
             super::write_float_repr(&mut s, v);
             assert_eq!(s.parse::<f64>().unwrap(), v);
+        }
+    }
+
+    /// The layout rules written out plainly over Rust's own shortest
+    /// digits (`{:e}`): the reference the fast writers are checked against.
+    fn reference(v: f64, go: bool) -> String {
+        if v.is_nan() {
+            return if go { "NaN" } else { "nan" }.into();
+        }
+        if v.is_infinite() {
+            return match (go, v > 0.0) {
+                (true, true) => "+Inf",
+                (true, false) => "-Inf",
+                (false, true) => "inf",
+                (false, false) => "-inf",
+            }
+            .into();
+        }
+        let sci = format!("{:e}", v.abs());
+        let (mantissa, exp) = sci.split_once('e').unwrap();
+        let exp: i32 = exp.parse().unwrap();
+        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        let sign = if v.is_sign_negative() { "-" } else { "" };
+        let positional = (-4..16).contains(&exp) && !(go && v > 0.0 && exp >= 6);
+        if !positional {
+            let (first, rest) = digits.split_at(1);
+            let dot = if rest.is_empty() { "" } else { "." };
+            let esign = if exp < 0 { '-' } else { '+' };
+            return format!("{sign}{first}{dot}{rest}e{esign}{:02}", exp.abs());
+        }
+        if exp < 0 {
+            let zeros = "0".repeat((-exp - 1) as usize);
+            return format!("{sign}0.{zeros}{digits}");
+        }
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            let zeros = "0".repeat(int_len - digits.len());
+            format!("{sign}{digits}{zeros}.0")
+        } else {
+            format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
+        }
+    }
+
+    #[test]
+    fn fast_writers_agree_with_the_reference_layout() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1e-4,
+            1e6,
+            1e16,
+            -1e16,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+        ];
+        for e in -325..310 {
+            for m in [1.0, 1.5, 9.999999999999999, 2.2250738585072014, 7.0] {
+                let v: f64 = format!("{m}e{e}").parse().unwrap();
+                values.extend([v, -v, v.next_up(), v.next_down()]);
+            }
+        }
+        // Random bit patterns (xorshift), all exponents.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+        }
+        // Unix times with sub-second digits, as `_created` holds them.
+        for i in 0..10_000 {
+            values.push(1.7e9 + f64::from(i) * 0.123_456_7);
+        }
+        // Rust's `{:e}` breaks a tie at 17 digits upwards, Python (and
+        // zmij) to even: then only that last digit may differ.
+        let agree = |ours: &str, reference: &str, v: f64| {
+            ours == reference
+                || (ours.len() == reference.len()
+                    && ours.parse::<f64>().ok() == Some(v)
+                    && ours
+                        .bytes()
+                        .zip(reference.bytes())
+                        .all(|(a, b)| a == b || (a.is_ascii_digit() && b.is_ascii_digit())))
+        };
+        for v in values {
+            let go = f(v);
+            assert!(agree(&go, &reference(v, true), v), "go form of {v:e}: {go}");
+            let mut s = String::new();
+            super::write_float_repr(&mut s, v);
+            assert!(agree(&s, &reference(v, false), v), "repr of {v:e}: {s}");
         }
     }
 
