@@ -82,21 +82,25 @@ fn write_finite<W: fmt::Write + ?Sized>(out: &mut W, v: f64, positional: bool) -
     if positional {
         return out.write_str(text);
     }
-    let (mantissa, exp) = match text.find('e') {
+    let bytes = text.as_bytes();
+    let (mantissa, exp) = match bytes.iter().position(|b| *b == b'e') {
         Some(i) => (&text[..i], parse_exp(&text[i + 1..])),
         None => (text, 0),
     };
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let (int, frac) = match mantissa.bytes().position(|b| b == b'.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
     // The significant digits as two pieces, and the exponent of the first.
-    let (head, tail, exp) = if int != "0" {
+    let (head, tail, exp) = if int.as_bytes().first() != Some(&b'0') {
         (int, frac, int.len() as i32 - 1 + exp)
     } else {
-        let zeros = frac.len() - frac.trim_start_matches('0').len();
+        let zeros = frac.bytes().take_while(|b| *b == b'0').count();
         (&frac[zeros..], "", exp - zeros as i32 - 1)
     };
-    let tail = tail.trim_end_matches('0');
+    let tail = trim_zeros(tail);
     let head = if tail.is_empty() {
-        head.trim_end_matches('0')
+        trim_zeros(head)
     } else {
         head
     };
@@ -109,11 +113,24 @@ fn write_finite<W: fmt::Write + ?Sized>(out: &mut W, v: f64, positional: bool) -
     }
     // At least two exponent digits, as both Python and Go write them.
     out.write_str(if exp < 0 { "e-" } else { "e+" })?;
-    let e = exp.unsigned_abs();
-    if e < 10 {
-        out.write_char('0')?;
+    let e = exp.unsigned_abs() as usize;
+    match TWO_DIGITS.get(2 * e..2 * e + 2) {
+        Some(digits) => out.write_str(digits),
+        None => out.write_str(itoa::Buffer::new().format(e)),
     }
-    out.write_str(itoa::Buffer::new().format(e))
+}
+
+/// `00` to `99`.
+const TWO_DIGITS: &str = "0001020304050607080910111213141516171819\
+                          2021222324252627282930313233343536373839\
+                          4041424344454647484950515253545556575859\
+                          6061626364656667686970717273747576777879\
+                          8081828384858687888990919293949596979899";
+
+/// `s` without its trailing `0`s.
+fn trim_zeros(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|b| *b == b'0').count();
+    &s[..s.len() - n]
 }
 
 /// Python's `repr` writes exponents below 1e-4 and from 1e16 on (compared
@@ -131,10 +148,12 @@ fn write_go<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
     if v.is_infinite() {
         return out.write_str(if v > 0.0 { "+Inf" } else { "-Inf" });
     }
-    if v.fract() == 0.0 && v < 1e6 && v > -1e15 && !(v == 0.0 && v.is_sign_negative()) {
-        // Whole numbers (counts, most values): Python writes `17.0`, and
-        // below 1e6 (positive) or 1e16 (negative) positionally.
-        out.write_str(itoa::Buffer::new().format(v as i64))?;
+    // Whole numbers (counts, most values): Python writes `17.0`, and below
+    // 1e6 (positive) or 1e16 (negative) positionally. (`as` saturates, and
+    // in this range is exact for whole numbers.)
+    let whole = v as i64;
+    if v < 1e6 && v > -1e15 && whole as f64 == v && !(v == 0.0 && v.is_sign_negative()) {
+        out.write_str(itoa::Buffer::new().format(whole))?;
         return out.write_str(".0");
     }
     // Go switches to an exponent sooner than Python, for positive values
