@@ -88,7 +88,7 @@ fn peer_workload() {
     let mut out = String::new();
     for (what, format, created) in cases {
         let options = EncodeOptions::default().created(created);
-        let mut run = |out: &mut String| {
+        let run = |out: &mut String| {
             out.clear();
             encode(out, &r, format, &options).expect("a String never fails");
         };

@@ -5,6 +5,7 @@ pub(crate) mod process;
 
 use std::fmt;
 
+use crate::encoding::float::RenderedFloat;
 use crate::metrics::meta::Meta;
 use crate::model::{Descriptor, LabelSet, MetricFamily, Point};
 
@@ -58,9 +59,13 @@ pub trait StreamFamily: Send + Sync {
     /// The family's metadata.
     fn stream_meta(&self) -> &Meta;
 
-    /// Calls `f` with each metric's labels and point, in order. The point
-    /// lent to `f` is only valid during the call (it may be reused).
-    fn for_each_metric(&self, f: &mut dyn FnMut(&LabelSet, &Point) -> fmt::Result) -> fmt::Result;
+    /// Calls `f` with each metric's labels and point, in order, and the
+    /// point's `created` rendered in advance when the metric keeps it. The
+    /// point lent to `f` is only valid during the call (it may be reused).
+    fn for_each_metric(
+        &self,
+        f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat>) -> fmt::Result,
+    ) -> fmt::Result;
 }
 
 impl<C: Collector + ?Sized> Collector for std::sync::Arc<C> {

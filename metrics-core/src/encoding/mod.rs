@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::collector::StreamFamily;
+use crate::encoding::float::RenderedFloat;
 use crate::model::{LabelSet, Metric, MetricFamily, MetricType, Point};
 use crate::registry::Registry;
 
@@ -193,19 +194,52 @@ impl<'a> FamilyRef<'a> {
         }
     }
 
-    /// Calls `f` with each metric: labels, point, timestamp (ms).
+    /// Calls `f` with each metric: labels, point, timestamp (ms), and the
+    /// point's `created` rendered in advance, when the metric keeps it.
     pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
     where
-        F: FnMut(&LabelSet, &Point, Option<i64>) -> fmt::Result,
+        F: FnMut(&LabelSet, &Point, Option<i64>, Option<&RenderedFloat>) -> fmt::Result,
     {
         match self.metrics {
             Metrics::Snapshot(metrics) => {
                 for m in metrics {
-                    f(&m.labels, &m.point, m.timestamp_ms)?;
+                    f(&m.labels, &m.point, m.timestamp_ms, None)?;
                 }
                 Ok(())
             }
-            Metrics::Stream(s) => s.for_each_metric(&mut |labels, point| f(labels, point, None)),
+            Metrics::Stream(s) => {
+                s.for_each_metric(&mut |labels, point, created| f(labels, point, None, created))
+            }
+        }
+    }
+}
+
+/// A sample value, with its text when rendered in advance.
+#[derive(Clone, Copy)]
+pub(crate) struct Value<'a> {
+    v: f64,
+    text: Option<&'a str>,
+}
+
+impl From<f64> for Value<'_> {
+    fn from(v: f64) -> Self {
+        Value { v, text: None }
+    }
+}
+
+impl<'a> Value<'a> {
+    /// `v`, written from `cache` when that holds it.
+    pub(crate) fn cached(v: f64, cache: Option<&'a RenderedFloat>) -> Self {
+        Value {
+            v,
+            text: cache.and_then(|c| c.get(v)),
+        }
+    }
+
+    pub(crate) fn write<W: fmt::Write + ?Sized>(self, out: &mut W) -> fmt::Result {
+        match self.text {
+            Some(t) => out.write_str(t),
+            None => float::fmt_float(out, self.v),
         }
     }
 }

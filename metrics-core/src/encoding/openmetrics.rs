@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache};
+use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache, Value};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
 
@@ -37,7 +37,7 @@ pub(crate) fn family<W: Write + ?Sized>(
         out.write_str(f.unit)?;
         out.write_char('\n')?;
     }
-    f.for_each(|labels, point, timestamp_ms| {
+    f.for_each(|labels, point, timestamp_ms, created| {
         let s = Line {
             name,
             labels: labels.rendered(),
@@ -47,7 +47,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             Point::Counter(c) => {
                 s.write(out, "_total", None, c.value, c.exemplar.as_deref())?;
                 if let (true, Some(t)) = (options.created, c.created) {
-                    s.write(out, "_created", None, t, None)?;
+                    s.write(out, "_created", None, Value::cached(t, created), None)?;
                 }
             }
             Point::Gauge(v) | Point::Unknown(v) => s.write(out, "", None, *v, None)?,
@@ -69,7 +69,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                     s.write(out, "_sum", None, sum, None)?;
                 }
                 if let (true, Some(t)) = (options.created, p.created) {
-                    s.write(out, "_created", None, t, None)?;
+                    s.write(out, "_created", None, Value::cached(t, created), None)?;
                 }
             }
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
@@ -91,7 +91,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                     s.write(out, if gauge { "_gsum" } else { "_sum" }, None, sum, None)?;
                 }
                 if let (true, false, Some(t)) = (options.created, gauge, h.created) {
-                    s.write(out, "_created", None, t, None)?;
+                    s.write(out, "_created", None, Value::cached(t, created), None)?;
                 }
             }
         }
@@ -106,19 +106,19 @@ struct Line<'a> {
 }
 
 impl Line<'_> {
-    fn write<W: Write + ?Sized>(
+    fn write<'v, W: Write + ?Sized>(
         &self,
         out: &mut W,
         suffix: &str,
         extra: Option<(&str, Extra<'_>)>,
-        value: f64,
+        value: impl Into<Value<'v>>,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
         out.write_str(self.name)?;
         out.write_str(suffix)?;
         write_labels(out, self.labels, extra)?;
         out.write_char(' ')?;
-        fmt_float(out, value)?;
+        value.into().write(out)?;
         if let Some(ms) = self.timestamp_ms {
             out.write_char(' ')?;
             write_float_repr_to(out, ms as f64 / 1000.0)?;

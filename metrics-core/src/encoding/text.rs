@@ -5,8 +5,8 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache};
-use crate::encoding::float::{escape_help, fmt_float, write_int};
+use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache, Value};
+use crate::encoding::float::{escape_help, write_int};
 use crate::model::{MetricType, Point};
 
 /// The separate gauge families written after a family, in this order.
@@ -37,7 +37,7 @@ pub(crate) fn family<W: Write + ?Sized>(
     header(out, f.name, suffix, f.help, kind)?;
     let name = f.name;
     let mut splits = [false; 3];
-    f.for_each(|labels, point, ts| {
+    f.for_each(|labels, point, ts, _| {
         let labels = labels.rendered();
         match point {
             Point::Counter(c) => {
@@ -109,7 +109,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             Split::GSum => "_gsum",
         };
         header(out, name, suffix, f.help, "gauge")?;
-        f.for_each(|labels, point, ts| {
+        f.for_each(|labels, point, ts, created| {
             let value = match (point, split) {
                 (Point::Counter(c), Split::Created) => c.created,
                 (Point::Summary(p), Split::Created) => p.created,
@@ -119,7 +119,10 @@ pub(crate) fn family<W: Write + ?Sized>(
                 _ => None,
             };
             match value {
-                Some(v) => sample(out, name, suffix, labels.rendered(), None, v, ts),
+                Some(v) => {
+                    let v = Value::cached(v, created);
+                    sample(out, name, suffix, labels.rendered(), None, v, ts)
+                }
                 None => Ok(()),
             }
         })?;
@@ -147,20 +150,20 @@ fn header<W: Write + ?Sized>(
     out.write_char('\n')
 }
 
-fn sample<W: Write + ?Sized>(
+fn sample<'a, W: Write + ?Sized>(
     out: &mut W,
     name: &str,
     suffix: &str,
     labels: &str,
     extra: Option<(&str, Extra<'_>)>,
-    value: f64,
+    value: impl Into<Value<'a>>,
     timestamp_ms: Option<i64>,
 ) -> fmt::Result {
     out.write_str(name)?;
     out.write_str(suffix)?;
     write_labels(out, labels, extra)?;
     out.write_char(' ')?;
-    fmt_float(out, value)?;
+    value.into().write(out)?;
     if let Some(ts) = timestamp_ms {
         out.write_char(' ')?;
         write_int(out, ts)?;

@@ -10,6 +10,7 @@ type RandomState = foldhash::fast::RandomState;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::collector::{Collector, StreamFamily};
+use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
 use crate::metrics::histogram::Buckets;
 use crate::metrics::labels::LabelValues;
@@ -34,6 +35,13 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
         let _ = family;
         Self::new_child(config)
     }
+    /// When this metric was created (Unix seconds), for a type that
+    /// exposes it: a family renders it once per child.
+    #[doc(hidden)]
+    fn created_time(&self) -> Option<f64> {
+        None
+    }
+
     /// Appends this child's metric (with its pre-rendered labels).
     #[doc(hidden)]
     fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet);
@@ -113,6 +121,7 @@ macro_rules! impl_collector {
                 f: &mut dyn FnMut(
                     &$crate::model::LabelSet,
                     &$crate::model::Point,
+                    Option<&$crate::encoding::float::RenderedFloat>,
                 ) -> std::fmt::Result,
             ) -> std::fmt::Result {
                 let mut scratch = $crate::model::Point::Gauge(0.0);
@@ -120,7 +129,7 @@ macro_rules! impl_collector {
                     self,
                     &$crate::model::LabelSet::EMPTY,
                     &mut scratch,
-                    f,
+                    &mut |labels, point| f(labels, point, None),
                 )
             }
         }
@@ -151,6 +160,9 @@ struct Child<M> {
     values: Box<[Box<str>]>,
     /// Names and values, rendered once when the child is created.
     labels: LabelSet,
+    /// Its `_created` value, rendered once too (after a reset the value
+    /// differs, and the encoders format the new one).
+    created: Option<RenderedFloat>,
     metric: Arc<M>,
     hash: u64,
 }
@@ -213,7 +225,13 @@ impl<M> Children<M> {
             .map(|c| &c.metric)
     }
 
-    fn insert(&mut self, values: &[&str], names: &LabelNames, metric: Arc<M>) {
+    fn insert(
+        &mut self,
+        values: &[&str],
+        names: &LabelNames,
+        metric: Arc<M>,
+        created: Option<RenderedFloat>,
+    ) {
         let hasher = self.hasher.get_or_insert_with(RandomState::default);
         let mut h = hasher.build_hasher();
         for v in values {
@@ -225,6 +243,7 @@ impl<M> Children<M> {
         self.list.push(Child {
             values: values.iter().map(|v| Box::from(*v)).collect(),
             labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
+            created,
             metric,
             hash,
         });
@@ -357,9 +376,10 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         }
         let parent = Parent { meta: &self.meta };
         let m = Arc::new(M::new_child_of(&self.config, &parent));
+        let created = m.created_time().map(RenderedFloat::new);
         match self.meta.get() {
-            Some(meta) => children.insert(&strs, &meta.labels, Arc::clone(&m)),
-            None => children.insert(&strs, &LabelNames::Static(&[]), Arc::clone(&m)),
+            Some(meta) => children.insert(&strs, &meta.labels, Arc::clone(&m), created),
+            None => children.insert(&strs, &LabelNames::Static(&[]), Arc::clone(&m), created),
         }
         m
     }
@@ -594,14 +614,17 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
     /// does not).
     fn for_each_metric(
         &self,
-        f: &mut dyn FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
+        f: &mut dyn FnMut(&LabelSet, &crate::Point, Option<&RenderedFloat>) -> std::fmt::Result,
     ) -> std::fmt::Result {
         let mut scratch = crate::Point::Gauge(0.0);
         let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
         for child in &children.list {
+            let created = child.created.as_ref();
             child
                 .metric
-                .visit_metric(&child.labels, &mut scratch, &mut *f)?;
+                .visit_metric(&child.labels, &mut scratch, &mut |labels, point| {
+                    f(labels, point, created)
+                })?;
         }
         Ok(())
     }
@@ -640,6 +663,37 @@ mod tests {
         assert_eq!(f.labels([99]).get(), 99.0);
         assert_eq!(f.labels([50]).get(), 0.0);
         assert_eq!(f.len(), 100);
+    }
+
+    #[test]
+    fn created_is_written_from_its_rendering_and_after_a_reset_anew() {
+        let f = Family::<Counter, 1>::new(Opts::new("r_total", "r").labels(["a"])).unwrap();
+        let r = crate::Registry::new();
+        r.register(f.clone()).unwrap();
+        let child = f.labels(["x"]);
+        let line = |t: f64| {
+            let mut v = String::new();
+            crate::write_float(&mut v, t);
+            format!("r_created{{a=\"x\"}} {v}\n")
+        };
+        let created = |format| {
+            let mut out = String::new();
+            let options = crate::EncodeOptions::default().created(true);
+            crate::encode(&mut out, &r, format, &options).unwrap();
+            out
+        };
+        let before = child.created();
+        for format in [crate::Format::Text, crate::Format::OpenMetrics] {
+            assert!(created(format).contains(&line(before)), "{format:?}");
+        }
+        while child.created() == before {
+            child.reset();
+        }
+        for format in [crate::Format::Text, crate::Format::OpenMetrics] {
+            let text = created(format);
+            assert!(text.contains(&line(child.created())), "{format:?}: {text}");
+            assert!(!text.contains(&line(before)), "{format:?}: {text}");
+        }
     }
 
     #[test]
