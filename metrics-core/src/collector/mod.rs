@@ -66,6 +66,14 @@ pub trait StreamFamily: Send + Sync {
         &self,
         f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat>) -> fmt::Result,
     ) -> fmt::Result;
+
+    /// Calls `f` with the labels and `created` time of each metric that
+    /// has one (and its rendering, when kept), in order: the text format's
+    /// separate `_created` family, without reading the points again.
+    fn for_each_created(
+        &self,
+        f: &mut dyn FnMut(&LabelSet, f64, Option<&RenderedFloat>) -> fmt::Result,
+    ) -> fmt::Result;
 }
 
 impl<C: Collector + ?Sized> Collector for std::sync::Arc<C> {

@@ -113,10 +113,10 @@ pub fn encode<W: fmt::Write + ?Sized>(
     format: Format,
     options: &EncodeOptions,
 ) -> fmt::Result {
-    let mut le = LeCache::default();
+    let mut scratch = Scratch::default();
     registry.for_each_family(&mut |f| match format {
-        Format::Text => text::family(out, &f, options, &mut le),
-        Format::OpenMetrics => openmetrics::family(out, &f, options, &mut le),
+        Format::Text => text::family(out, &f, options, &mut scratch),
+        Format::OpenMetrics => openmetrics::family(out, &f, options, &mut scratch),
     })?;
     match format {
         Format::Text => Ok(()),
@@ -140,12 +140,12 @@ pub fn encode_families<W: fmt::Write + ?Sized>(
     format: Format,
     options: &EncodeOptions,
 ) -> fmt::Result {
-    let mut le = LeCache::default();
+    let mut scratch = Scratch::default();
     for f in families {
         let f = FamilyRef::from(f);
         match format {
-            Format::Text => text::family(out, &f, options, &mut le)?,
-            Format::OpenMetrics => openmetrics::family(out, &f, options, &mut le)?,
+            Format::Text => text::family(out, &f, options, &mut scratch)?,
+            Format::OpenMetrics => openmetrics::family(out, &f, options, &mut scratch)?,
         }
     }
     match format {
@@ -214,6 +214,36 @@ impl<'a> FamilyRef<'a> {
     }
 }
 
+impl FamilyRef<'_> {
+    /// Calls `f` with the labels, `created` time, timestamp and kept
+    /// rendering of each metric that has a `created` (counters, summaries,
+    /// histograms).
+    pub(crate) fn for_each_created<F>(&self, mut f: F) -> fmt::Result
+    where
+        F: FnMut(&LabelSet, f64, Option<i64>, Option<&RenderedFloat>) -> fmt::Result,
+    {
+        match self.metrics {
+            Metrics::Snapshot(metrics) => {
+                for m in metrics {
+                    let created = match &m.point {
+                        Point::Counter(c) => c.created,
+                        Point::Summary(p) => p.created,
+                        Point::Histogram(h) => h.created,
+                        _ => None,
+                    };
+                    if let Some(t) = created {
+                        f(&m.labels, t, m.timestamp_ms, None)?;
+                    }
+                }
+                Ok(())
+            }
+            Metrics::Stream(s) => {
+                s.for_each_created(&mut |labels, t, rendered| f(labels, t, None, rendered))
+            }
+        }
+    }
+}
+
 /// A sample value, with its text when rendered in advance.
 #[derive(Clone, Copy)]
 pub(crate) struct Value<'a> {
@@ -244,9 +274,65 @@ impl<'a> Value<'a> {
     }
 }
 
-/// The `le` values of the histogram bounds last seen, rendered once and
-/// reused for every series with the same bounds (all the children of a
-/// histogram family share theirs).
+/// What an encoder keeps from one family to the next so that it does not
+/// allocate per family: the family's sample names, its rendered bounds.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub(crate) names: Names,
+    pub(crate) le: LeCache,
+}
+
+/// A sample name suffix, an index into [`Names`].
+#[derive(Clone, Copy)]
+pub(crate) enum Suffix {
+    None,
+    Total,
+    Created,
+    Bucket,
+    Count,
+    Sum,
+    GCount,
+    GSum,
+    Info,
+}
+
+const SUFFIXES: [&str; 9] = [
+    "", "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info",
+];
+
+/// A family's sample names (`name_total`, `name_bucket`, ...), written
+/// once per family and copied into each line in one piece.
+#[derive(Default)]
+pub(crate) struct Names {
+    text: String,
+    ends: [usize; SUFFIXES.len()],
+}
+
+impl Names {
+    pub(crate) fn set(&mut self, name: &str) {
+        self.text.clear();
+        for (end, suffix) in self.ends.iter_mut().zip(SUFFIXES) {
+            self.text.push_str(name);
+            self.text.push_str(suffix);
+            *end = self.text.len();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, suffix: Suffix) -> &str {
+        let i = suffix as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).copied().unwrap_or(0),
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or("")
+    }
+}
+
+/// The `le="..."` pairs of the histogram bounds last seen, rendered once
+/// and reused for every series with the same bounds (all the children of
+/// a histogram family share theirs).
 #[derive(Default)]
 pub(crate) struct LeCache {
     bounds: Vec<f64>,
@@ -270,8 +356,10 @@ impl LeCache {
             self.text.clear();
             self.ends.clear();
             for b in bounds {
+                self.text.push_str("le=\"");
                 // Writing into a `String` cannot fail.
                 let _ = float::fmt_float(&mut self.text, *b);
+                self.text.push('"');
                 self.ends.push(self.text.len());
             }
         }
@@ -300,12 +388,16 @@ pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
         if !rendered.is_empty() {
             out.write_char(',')?;
         }
+        if let Extra::Pair(pair) = value {
+            out.write_str(pair)?;
+            return out.write_char('}');
+        }
         out.write_str(name)?;
         out.write_str("=\"")?;
         match value {
             Extra::Float(v) => crate::encoding::float::fmt_float(out, v)?,
             Extra::Text(t) => crate::encoding::float::write_label_value(out, t)?,
-            Extra::Rendered(t) => out.write_str(t)?,
+            Extra::Pair(_) => {}
         }
         out.write_char('"')?;
     }
@@ -317,8 +409,8 @@ pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
 pub(crate) enum Extra<'a> {
     Float(f64),
     Text(&'a str),
-    /// Already escaped (a cached `le`).
-    Rendered(&'a str),
+    /// The whole pair, already rendered (a cached `le="0.5"`).
+    Pair(&'a str),
 }
 
 // The text format 0.0.4 in one call, as Python's `generate_latest`.

@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache, Value};
+use super::{write_labels, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
 
@@ -18,9 +18,12 @@ pub(crate) fn family<W: Write + ?Sized>(
     out: &mut W,
     f: &FamilyRef<'_>,
     options: &EncodeOptions,
-    le: &mut LeCache,
+    scratch: &mut Scratch,
 ) -> fmt::Result {
     let name = f.name;
+    let Scratch { names, le } = scratch;
+    names.set(name);
+    let names = &*names;
     out.write_str("# HELP ")?;
     out.write_str(name)?;
     out.write_char(' ')?;
@@ -39,59 +42,71 @@ pub(crate) fn family<W: Write + ?Sized>(
     }
     f.for_each(|labels, point, timestamp_ms, created| {
         let s = Line {
-            name,
+            names,
             labels: labels.rendered(),
             timestamp_ms,
         };
         match point {
             Point::Counter(c) => {
-                s.write(out, "_total", None, c.value, c.exemplar.as_deref())?;
+                s.write(out, Suffix::Total, None, c.value, c.exemplar.as_deref())?;
                 if let (true, Some(t)) = (options.created, c.created) {
-                    s.write(out, "_created", None, Value::cached(t, created), None)?;
+                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
                 }
             }
-            Point::Gauge(v) | Point::Unknown(v) => s.write(out, "", None, *v, None)?,
-            Point::Info => s.write(out, "_info", None, 1.0, None)?,
+            Point::Gauge(v) | Point::Unknown(v) => s.write(out, Suffix::None, None, *v, None)?,
+            Point::Info => s.write(out, Suffix::Info, None, 1.0, None)?,
             Point::StateSet(states) => {
                 for (state, on) in states {
                     let v = if *on { 1.0 } else { 0.0 };
-                    s.write(out, "", Some((name, Extra::Text(state))), v, None)?;
+                    s.write(out, Suffix::None, Some((name, Extra::Text(state))), v, None)?;
                 }
             }
             Point::Summary(p) => {
                 for (q, v) in &p.quantiles {
-                    s.write(out, "", Some(("quantile", Extra::Float(*q))), *v, None)?;
+                    s.write(
+                        out,
+                        Suffix::None,
+                        Some(("quantile", Extra::Float(*q))),
+                        *v,
+                        None,
+                    )?;
                 }
                 if let Some(count) = p.count {
-                    s.write(out, "_count", None, count, None)?;
+                    s.write(out, Suffix::Count, None, count, None)?;
                 }
                 if let Some(sum) = p.sum {
-                    s.write(out, "_sum", None, sum, None)?;
+                    s.write(out, Suffix::Sum, None, sum, None)?;
                 }
                 if let (true, Some(t)) = (options.created, p.created) {
-                    s.write(out, "_created", None, Value::cached(t, created), None)?;
+                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
                 }
             }
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
                 let gauge = matches!(point, Point::GaugeHistogram(_));
                 for (i, (b, c)) in le.get(h.bounds.as_slice()).zip(&h.counts).enumerate() {
-                    let le = Some(("le", Extra::Rendered(b)));
-                    s.write(out, "_bucket", le, *c, h.exemplar(i))?;
+                    let le = Some(("le", Extra::Pair(b)));
+                    s.write(out, Suffix::Bucket, le, *c, h.exemplar(i))?;
                 }
                 if let Some(count) = h.count {
                     s.write(
                         out,
-                        if gauge { "_gcount" } else { "_count" },
+                        if gauge { Suffix::GCount } else { Suffix::Count },
                         None,
                         count,
                         None,
                     )?;
                 }
                 if let Some(sum) = h.sum {
-                    s.write(out, if gauge { "_gsum" } else { "_sum" }, None, sum, None)?;
+                    s.write(
+                        out,
+                        if gauge { Suffix::GSum } else { Suffix::Sum },
+                        None,
+                        sum,
+                        None,
+                    )?;
                 }
                 if let (true, false, Some(t)) = (options.created, gauge, h.created) {
-                    s.write(out, "_created", None, Value::cached(t, created), None)?;
+                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
                 }
             }
         }
@@ -100,7 +115,7 @@ pub(crate) fn family<W: Write + ?Sized>(
 }
 
 struct Line<'a> {
-    name: &'a str,
+    names: &'a Names,
     labels: &'a str,
     timestamp_ms: Option<i64>,
 }
@@ -109,13 +124,12 @@ impl Line<'_> {
     fn write<'v, W: Write + ?Sized>(
         &self,
         out: &mut W,
-        suffix: &str,
+        suffix: Suffix,
         extra: Option<(&str, Extra<'_>)>,
         value: impl Into<Value<'v>>,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
-        out.write_str(self.name)?;
-        out.write_str(suffix)?;
+        out.write_str(self.names.get(suffix))?;
         write_labels(out, self.labels, extra)?;
         out.write_char(' ')?;
         value.into().write(out)?;

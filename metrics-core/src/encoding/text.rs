@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra, FamilyRef, LeCache, Value};
+use super::{write_labels, EncodeOptions, Extra, FamilyRef, Scratch, Suffix, Value};
 use crate::encoding::float::{escape_help, write_int};
 use crate::model::{MetricType, Point};
 
@@ -22,8 +22,10 @@ pub(crate) fn family<W: Write + ?Sized>(
     out: &mut W,
     f: &FamilyRef<'_>,
     options: &EncodeOptions,
-    le: &mut LeCache,
+    scratch: &mut Scratch,
 ) -> fmt::Result {
+    let Scratch { names, le } = scratch;
+    names.set(f.name);
     let (suffix, kind) = match f.kind {
         MetricType::Counter => ("_total", "counter"),
         MetricType::Info => ("_info", "gauge"),
@@ -41,23 +43,31 @@ pub(crate) fn family<W: Write + ?Sized>(
         let labels = labels.rendered();
         match point {
             Point::Counter(c) => {
-                sample(out, name, "_total", labels, None, c.value, ts)?;
+                sample(out, names.get(Suffix::Total), labels, None, c.value, ts)?;
                 splits[0] |= options.created && c.created.is_some();
             }
-            Point::Gauge(v) | Point::Unknown(v) => sample(out, name, "", labels, None, *v, ts)?,
-            Point::Info => sample(out, name, "_info", labels, None, 1.0, ts)?,
+            Point::Gauge(v) | Point::Unknown(v) => {
+                sample(out, names.get(Suffix::None), labels, None, *v, ts)?
+            }
+            Point::Info => sample(out, names.get(Suffix::Info), labels, None, 1.0, ts)?,
             Point::StateSet(states) => {
                 for (s, on) in states {
                     let v = if *on { 1.0 } else { 0.0 };
-                    sample(out, name, "", labels, Some((name, Extra::Text(s))), v, ts)?;
+                    sample(
+                        out,
+                        names.get(Suffix::None),
+                        labels,
+                        Some((name, Extra::Text(s))),
+                        v,
+                        ts,
+                    )?;
                 }
             }
             Point::Summary(p) => {
                 for (q, v) in &p.quantiles {
                     sample(
                         out,
-                        name,
-                        "",
+                        names.get(Suffix::None),
                         labels,
                         Some(("quantile", Extra::Float(*q))),
                         *v,
@@ -65,30 +75,30 @@ pub(crate) fn family<W: Write + ?Sized>(
                     )?;
                 }
                 if let Some(count) = p.count {
-                    sample(out, name, "_count", labels, None, count, ts)?;
+                    sample(out, names.get(Suffix::Count), labels, None, count, ts)?;
                 }
                 if let Some(sum) = p.sum {
-                    sample(out, name, "_sum", labels, None, sum, ts)?;
+                    sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
                 }
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
                 for (b, c) in le.get(h.bounds.as_slice()).zip(&h.counts) {
-                    let le = Some(("le", Extra::Rendered(b)));
-                    sample(out, name, "_bucket", labels, le, *c, ts)?;
+                    let le = Some(("le", Extra::Pair(b)));
+                    sample(out, names.get(Suffix::Bucket), labels, le, *c, ts)?;
                 }
                 if let Some(count) = h.count {
-                    sample(out, name, "_count", labels, None, count, ts)?;
+                    sample(out, names.get(Suffix::Count), labels, None, count, ts)?;
                 }
                 if let Some(sum) = h.sum {
-                    sample(out, name, "_sum", labels, None, sum, ts)?;
+                    sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
                 }
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
                 for (b, c) in le.get(h.bounds.as_slice()).zip(&h.counts) {
-                    let le = Some(("le", Extra::Rendered(b)));
-                    sample(out, name, "_bucket", labels, le, *c, ts)?;
+                    let le = Some(("le", Extra::Pair(b)));
+                    sample(out, names.get(Suffix::Bucket), labels, le, *c, ts)?;
                 }
                 splits[1] |= h.count.is_some();
                 splits[2] |= h.sum.is_some();
@@ -103,26 +113,28 @@ pub(crate) fn family<W: Write + ?Sized>(
         if !on {
             continue;
         }
-        let suffix = match split {
-            Split::Created => "_created",
-            Split::GCount => "_gcount",
-            Split::GSum => "_gsum",
+        let (suffix, split_name) = match split {
+            Split::Created => ("_created", Suffix::Created),
+            Split::GCount => ("_gcount", Suffix::GCount),
+            Split::GSum => ("_gsum", Suffix::GSum),
         };
+        let split_name = names.get(split_name);
         header(out, name, suffix, f.help, "gauge")?;
-        f.for_each(|labels, point, ts, created| {
+        if split == Split::Created {
+            f.for_each_created(|labels, t, ts, rendered| {
+                let v = Value::cached(t, rendered);
+                sample(out, split_name, labels.rendered(), None, v, ts)
+            })?;
+            continue;
+        }
+        f.for_each(|labels, point, ts, _| {
             let value = match (point, split) {
-                (Point::Counter(c), Split::Created) => c.created,
-                (Point::Summary(p), Split::Created) => p.created,
-                (Point::Histogram(h), Split::Created) => h.created,
                 (Point::GaugeHistogram(h), Split::GCount) => h.count,
                 (Point::GaugeHistogram(h), Split::GSum) => h.sum,
                 _ => None,
             };
             match value {
-                Some(v) => {
-                    let v = Value::cached(v, created);
-                    sample(out, name, suffix, labels.rendered(), None, v, ts)
-                }
+                Some(v) => sample(out, split_name, labels.rendered(), None, v, ts),
                 None => Ok(()),
             }
         })?;
@@ -153,14 +165,12 @@ fn header<W: Write + ?Sized>(
 fn sample<'a, W: Write + ?Sized>(
     out: &mut W,
     name: &str,
-    suffix: &str,
     labels: &str,
     extra: Option<(&str, Extra<'_>)>,
     value: impl Into<Value<'a>>,
     timestamp_ms: Option<i64>,
 ) -> fmt::Result {
     out.write_str(name)?;
-    out.write_str(suffix)?;
     write_labels(out, labels, extra)?;
     out.write_char(' ')?;
     value.into().write(out)?;

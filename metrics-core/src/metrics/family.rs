@@ -132,6 +132,20 @@ macro_rules! impl_collector {
                     &mut |labels, point| f(labels, point, None),
                 )
             }
+
+            fn for_each_created(
+                &self,
+                f: &mut dyn FnMut(
+                    &$crate::model::LabelSet,
+                    f64,
+                    Option<&$crate::encoding::float::RenderedFloat>,
+                ) -> std::fmt::Result,
+            ) -> std::fmt::Result {
+                match $crate::metrics::family::FamilyMember::created_time(self) {
+                    Some(t) => f(&$crate::model::LabelSet::EMPTY, t, None),
+                    None => Ok(()),
+                }
+            }
         }
     };
 }
@@ -625,6 +639,19 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
                 .visit_metric(&child.labels, &mut scratch, &mut |labels, point| {
                     f(labels, point, created)
                 })?;
+        }
+        Ok(())
+    }
+
+    fn for_each_created(
+        &self,
+        f: &mut dyn FnMut(&LabelSet, f64, Option<&RenderedFloat>) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
+        for child in &children.list {
+            if let Some(t) = child.metric.created_time() {
+                f(&child.labels, t, child.created.as_ref())?;
+            }
         }
         Ok(())
     }
