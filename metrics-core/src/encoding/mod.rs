@@ -1,7 +1,12 @@
 //! Encoders: one file per exposition format, behind one entry point,
-//! [`encode`]. They read the typed snapshot ([`MetricFamily`]) and write
-//! straight into the output: label sets come pre-rendered, numbers are
-//! formatted on the stack, nothing is allocated per sample.
+//! [`encode`]. They read a family either from the typed snapshot
+//! ([`MetricFamily`], what custom collectors produce and
+//! [`encode_families`] takes) or in place from a built-in metric type
+//! ([`Collector::as_stream`](crate::Collector)), and write straight into
+//! the output: label sets and a child's `_created` come pre-rendered,
+//! sample names and `le` pairs are rendered once per family, numbers are
+//! formatted on the stack (`itoa`, `zmij`), nothing is allocated per
+//! sample or per series.
 
 use std::fmt;
 

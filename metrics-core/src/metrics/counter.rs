@@ -329,7 +329,7 @@ impl FamilyMember for Counter {
         &self,
         labels: &LabelSet,
         _scratch: &mut Point,
-        f: &mut dyn FnMut(&LabelSet, &Point) -> std::fmt::Result,
+        f: &mut impl FnMut(&LabelSet, &Point) -> std::fmt::Result,
     ) -> std::fmt::Result {
         let point = CounterPoint {
             value: self.get(),

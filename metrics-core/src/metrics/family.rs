@@ -57,7 +57,7 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
         &self,
         labels: &LabelSet,
         scratch: &mut crate::Point,
-        f: &mut dyn FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
+        f: &mut impl FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
     ) -> std::fmt::Result {
         let _ = scratch;
         let mut family = MetricFamily::new("", "", Self::TYPE);

@@ -430,7 +430,7 @@ impl FamilyMember for Histogram {
         &self,
         labels: &crate::LabelSet,
         scratch: &mut crate::Point,
-        f: &mut dyn FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
+        f: &mut impl FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
     ) -> std::fmt::Result {
         match &mut *scratch {
             crate::Point::Histogram(point) => {

@@ -151,7 +151,7 @@ impl FamilyMember for Summary {
         &self,
         labels: &crate::LabelSet,
         _scratch: &mut crate::Point,
-        f: &mut dyn FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
+        f: &mut impl FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
     ) -> std::fmt::Result {
         f(labels, &crate::Point::Summary(self.point()))
     }
