@@ -12,7 +12,7 @@ use std::fmt;
 
 use crate::collector::StreamFamily;
 use crate::encoding::float::RenderedFloat;
-use crate::model::{LabelSet, Metric, MetricFamily, MetricType, Point};
+use crate::model::{HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
 use crate::registry::Registry;
 
 pub(crate) mod float;
@@ -285,6 +285,43 @@ impl<'a> Value<'a> {
 pub(crate) struct Scratch {
     pub(crate) names: Names,
     pub(crate) le: LeCache,
+    /// The start of a histogram series' bucket lines.
+    pub(crate) line: String,
+}
+
+/// Writes a histogram's bucket lines, `name_bucket{labels,le="b"} count`,
+/// each followed by `tail(out, bucket index)` (timestamp, exemplar) and a
+/// newline. The start of the line is rendered once per series, the `le`
+/// pairs once per family.
+pub(crate) fn bucket_lines<W, T>(
+    out: &mut W,
+    line: &mut String,
+    le: &mut LeCache,
+    name: &str,
+    labels: &str,
+    h: &HistogramPoint,
+    mut tail: T,
+) -> fmt::Result
+where
+    W: fmt::Write + ?Sized,
+    T: FnMut(&mut W, usize) -> fmt::Result,
+{
+    line.clear();
+    line.reserve(name.len() + labels.len() + 2);
+    line.push_str(name);
+    line.push('{');
+    if !labels.is_empty() {
+        line.push_str(labels);
+        line.push(',');
+    }
+    for (i, (pair, count)) in le.get(h.bounds.as_slice()).zip(&h.counts).enumerate() {
+        out.write_str(line)?;
+        out.write_str(pair)?;
+        Value::from(*count).write(out)?;
+        tail(out, i)?;
+        out.write_char('\n')?;
+    }
+    Ok(())
 }
 
 /// A sample name suffix, an index into [`Names`].
@@ -316,6 +353,8 @@ pub(crate) struct Names {
 impl Names {
     pub(crate) fn set(&mut self, name: &str) {
         self.text.clear();
+        self.text
+            .reserve(SUFFIXES.len() * name.len() + SUFFIXES.iter().map(|s| s.len()).sum::<usize>());
         for (end, suffix) in self.ends.iter_mut().zip(SUFFIXES) {
             self.text.push_str(name);
             self.text.push_str(suffix);
@@ -335,7 +374,7 @@ impl Names {
     }
 }
 
-/// The `le="..."` pairs of the histogram bounds last seen, rendered once
+/// The `le="..."} ` ends of bucket lines for the histogram bounds last seen, rendered once
 /// and reused for every series with the same bounds (all the children of
 /// a histogram family share theirs).
 #[derive(Default)]
@@ -359,12 +398,15 @@ impl LeCache {
             self.bounds.clear();
             self.bounds.extend_from_slice(bounds);
             self.text.clear();
+            // `le="` and `"} ` around at most 24 characters each.
+            self.text.reserve(bounds.len() * 32);
             self.ends.clear();
+            self.ends.reserve(bounds.len());
             for b in bounds {
                 self.text.push_str("le=\"");
                 // Writing into a `String` cannot fail.
                 let _ = float::fmt_float(&mut self.text, *b);
-                self.text.push('"');
+                self.text.push_str("\"} ");
                 self.ends.push(self.text.len());
             }
         }
@@ -393,16 +435,11 @@ pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
         if !rendered.is_empty() {
             out.write_char(',')?;
         }
-        if let Extra::Pair(pair) = value {
-            out.write_str(pair)?;
-            return out.write_char('}');
-        }
         out.write_str(name)?;
         out.write_str("=\"")?;
         match value {
             Extra::Float(v) => crate::encoding::float::fmt_float(out, v)?,
             Extra::Text(t) => crate::encoding::float::write_label_value(out, t)?,
-            Extra::Pair(_) => {}
         }
         out.write_char('"')?;
     }
@@ -414,8 +451,6 @@ pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
 pub(crate) enum Extra<'a> {
     Float(f64),
     Text(&'a str),
-    /// The whole pair, already rendered (a cached `le="0.5"`).
-    Pair(&'a str),
 }
 
 // The text format 0.0.4 in one call, as Python's `generate_latest`.

@@ -5,7 +5,9 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value};
+use super::{
+    bucket_lines, write_labels, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
+};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
 
@@ -21,7 +23,7 @@ pub(crate) fn family<W: Write + ?Sized>(
     scratch: &mut Scratch,
 ) -> fmt::Result {
     let name = f.name;
-    let Scratch { names, le } = scratch;
+    let Scratch { names, le, line } = scratch;
     names.set(name);
     let names = &*names;
     out.write_str("# HELP ")?;
@@ -83,10 +85,10 @@ pub(crate) fn family<W: Write + ?Sized>(
             }
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
                 let gauge = matches!(point, Point::GaugeHistogram(_));
-                for (i, (b, c)) in le.get(h.bounds.as_slice()).zip(&h.counts).enumerate() {
-                    let le = Some(("le", Extra::Pair(b)));
-                    s.write(out, Suffix::Bucket, le, *c, h.exemplar(i))?;
-                }
+                let bucket = names.get(Suffix::Bucket);
+                bucket_lines(out, line, le, bucket, s.labels, h, |out, i| {
+                    s.tail(out, h.exemplar(i))
+                })?;
                 if let Some(count) = h.count {
                     s.write(
                         out,
@@ -133,14 +135,20 @@ impl Line<'_> {
         write_labels(out, self.labels, extra)?;
         out.write_char(' ')?;
         value.into().write(out)?;
+        self.tail(out, exemplar)?;
+        out.write_char('\n')
+    }
+
+    /// What follows a value: the timestamp (in seconds), the exemplar.
+    fn tail<W: Write + ?Sized>(&self, out: &mut W, exemplar: Option<&Exemplar>) -> fmt::Result {
         if let Some(ms) = self.timestamp_ms {
             out.write_char(' ')?;
             write_float_repr_to(out, ms as f64 / 1000.0)?;
         }
-        if let Some(e) = exemplar {
-            write_exemplar(out, e)?;
+        match exemplar {
+            Some(e) => write_exemplar(out, e),
+            None => Ok(()),
         }
-        out.write_char('\n')
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra, FamilyRef, Scratch, Suffix, Value};
+use super::{bucket_lines, write_labels, EncodeOptions, Extra, FamilyRef, Scratch, Suffix, Value};
 use crate::encoding::float::{escape_help, write_int};
 use crate::model::{MetricType, Point};
 
@@ -24,7 +24,7 @@ pub(crate) fn family<W: Write + ?Sized>(
     options: &EncodeOptions,
     scratch: &mut Scratch,
 ) -> fmt::Result {
-    let Scratch { names, le } = scratch;
+    let Scratch { names, le, line } = scratch;
     names.set(f.name);
     let (suffix, kind) = match f.kind {
         MetricType::Counter => ("_total", "counter"),
@@ -83,10 +83,10 @@ pub(crate) fn family<W: Write + ?Sized>(
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
-                for (b, c) in le.get(h.bounds.as_slice()).zip(&h.counts) {
-                    let le = Some(("le", Extra::Pair(b)));
-                    sample(out, names.get(Suffix::Bucket), labels, le, *c, ts)?;
-                }
+                let bucket = names.get(Suffix::Bucket);
+                bucket_lines(out, line, le, bucket, labels, h, |out, _| {
+                    timestamp(out, ts)
+                })?;
                 if let Some(count) = h.count {
                     sample(out, names.get(Suffix::Count), labels, None, count, ts)?;
                 }
@@ -96,10 +96,10 @@ pub(crate) fn family<W: Write + ?Sized>(
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
-                for (b, c) in le.get(h.bounds.as_slice()).zip(&h.counts) {
-                    let le = Some(("le", Extra::Pair(b)));
-                    sample(out, names.get(Suffix::Bucket), labels, le, *c, ts)?;
-                }
+                let bucket = names.get(Suffix::Bucket);
+                bucket_lines(out, line, le, bucket, labels, h, |out, _| {
+                    timestamp(out, ts)
+                })?;
                 splits[1] |= h.count.is_some();
                 splits[2] |= h.sum.is_some();
             }
@@ -174,9 +174,17 @@ fn sample<'a, W: Write + ?Sized>(
     write_labels(out, labels, extra)?;
     out.write_char(' ')?;
     value.into().write(out)?;
-    if let Some(ts) = timestamp_ms {
-        out.write_char(' ')?;
-        write_int(out, ts)?;
-    }
+    timestamp(out, timestamp_ms)?;
     out.write_char('\n')
+}
+
+/// ` 1234` after a value, when there is a timestamp.
+fn timestamp<W: Write + ?Sized>(out: &mut W, timestamp_ms: Option<i64>) -> fmt::Result {
+    match timestamp_ms {
+        Some(ts) => {
+            out.write_char(' ')?;
+            write_int(out, ts)
+        }
+        None => Ok(()),
+    }
 }
