@@ -59,20 +59,15 @@ pub trait StreamFamily: Send + Sync {
     /// The family's metadata.
     fn stream_meta(&self) -> &Meta;
 
+    /// Number of metrics (now: a family may grow meanwhile).
+    fn metric_count(&self) -> usize;
+
     /// Calls `f` with each metric's labels and point, in order, and the
     /// point's `created` rendered in advance when the metric keeps it. The
     /// point lent to `f` is only valid during the call (it may be reused).
     fn for_each_metric(
         &self,
         f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat>) -> fmt::Result,
-    ) -> fmt::Result;
-
-    /// Calls `f` with the labels and `created` time of each metric that
-    /// has one (and its rendering, when kept), in order: the text format's
-    /// separate `_created` family, without reading the points again.
-    fn for_each_created(
-        &self,
-        f: &mut dyn FnMut(&LabelSet, f64, Option<&RenderedFloat>) -> fmt::Result,
     ) -> fmt::Result;
 }
 

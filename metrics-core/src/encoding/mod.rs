@@ -118,10 +118,12 @@ pub fn encode<W: fmt::Write + ?Sized>(
     format: Format,
     options: &EncodeOptions,
 ) -> fmt::Result {
-    let mut scratch = Scratch::default();
+    let mut kept = registry.scratch();
+    let mut own = Scratch::default();
+    let scratch = kept.as_deref_mut().unwrap_or(&mut own);
     registry.for_each_family(&mut |f| match format {
-        Format::Text => text::family(out, &f, options, &mut scratch),
-        Format::OpenMetrics => openmetrics::family(out, &f, options, &mut scratch),
+        Format::Text => text::family(out, &f, options, scratch),
+        Format::OpenMetrics => openmetrics::family(out, &f, options, scratch),
     })?;
     match format {
         Format::Text => Ok(()),
@@ -199,6 +201,14 @@ impl<'a> FamilyRef<'a> {
         }
     }
 
+    /// Number of metrics.
+    pub(crate) fn len(&self) -> usize {
+        match self.metrics {
+            Metrics::Snapshot(metrics) => metrics.len(),
+            Metrics::Stream(s) => s.metric_count(),
+        }
+    }
+
     /// Calls `f` with each metric: labels, point, timestamp (ms), and the
     /// point's `created` rendered in advance, when the metric keeps it.
     pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
@@ -214,36 +224,6 @@ impl<'a> FamilyRef<'a> {
             }
             Metrics::Stream(s) => {
                 s.for_each_metric(&mut |labels, point, created| f(labels, point, None, created))
-            }
-        }
-    }
-}
-
-impl FamilyRef<'_> {
-    /// Calls `f` with the labels, `created` time, timestamp and kept
-    /// rendering of each metric that has a `created` (counters, summaries,
-    /// histograms).
-    pub(crate) fn for_each_created<F>(&self, mut f: F) -> fmt::Result
-    where
-        F: FnMut(&LabelSet, f64, Option<i64>, Option<&RenderedFloat>) -> fmt::Result,
-    {
-        match self.metrics {
-            Metrics::Snapshot(metrics) => {
-                for m in metrics {
-                    let created = match &m.point {
-                        Point::Counter(c) => c.created,
-                        Point::Summary(p) => p.created,
-                        Point::Histogram(h) => h.created,
-                        _ => None,
-                    };
-                    if let Some(t) = created {
-                        f(&m.labels, t, m.timestamp_ms, None)?;
-                    }
-                }
-                Ok(())
-            }
-            Metrics::Stream(s) => {
-                s.for_each_created(&mut |labels, t, rendered| f(labels, t, None, rendered))
             }
         }
     }
@@ -287,6 +267,8 @@ pub(crate) struct Scratch {
     pub(crate) le: LeCache,
     /// The start of a histogram series' bucket lines.
     pub(crate) line: String,
+    /// The text format's `_created` lines of the family being written.
+    pub(crate) created: String,
 }
 
 /// Writes a histogram's bucket lines, `name_bucket{labels,le="b"} count`,
@@ -470,9 +452,12 @@ pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 ///     "# HELP raid_status 1 if raid array is okay\n# TYPE raid_status gauge\nraid_status 1.0\n");
 /// ```
 pub fn encode_text(registry: &Registry) -> String {
-    let mut out = String::with_capacity(4096);
+    // Sized after the previous scrape: the text is written without
+    // growing (and copying) the buffer.
+    let mut out = String::with_capacity(registry.text_capacity());
     // Writing into a `String` cannot fail.
     let _ = encode(&mut out, registry, Format::Text, &EncodeOptions::default());
+    registry.set_text_len(out.len());
     out
 }
 

@@ -23,7 +23,9 @@ pub(crate) fn family<W: Write + ?Sized>(
     scratch: &mut Scratch,
 ) -> fmt::Result {
     let name = f.name;
-    let Scratch { names, le, line } = scratch;
+    let Scratch {
+        names, le, line, ..
+    } = scratch;
     names.set(name);
     let names = &*names;
     out.write_str("# HELP ")?;

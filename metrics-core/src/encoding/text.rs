@@ -6,7 +6,7 @@
 use std::fmt::{self, Write};
 
 use super::{bucket_lines, write_labels, EncodeOptions, Extra, FamilyRef, Scratch, Suffix, Value};
-use crate::encoding::float::{escape_help, write_int};
+use crate::encoding::float::{escape_help, write_int, RenderedFloat};
 use crate::model::{MetricType, Point};
 
 /// The separate gauge families written after a family, in this order.
@@ -24,7 +24,13 @@ pub(crate) fn family<W: Write + ?Sized>(
     options: &EncodeOptions,
     scratch: &mut Scratch,
 ) -> fmt::Result {
-    let Scratch { names, le, line } = scratch;
+    let Scratch {
+        names,
+        le,
+        line,
+        created: created_lines,
+    } = scratch;
+    created_lines.clear();
     names.set(f.name);
     let (suffix, kind) = match f.kind {
         MetricType::Counter => ("_total", "counter"),
@@ -39,11 +45,32 @@ pub(crate) fn family<W: Write + ?Sized>(
     header(out, f.name, suffix, f.help, kind)?;
     let name = f.name;
     let mut splits = [false; 3];
-    f.for_each(|labels, point, ts, _| {
+    // The `_created` lines are gathered on the way, for their family after
+    // this one: the metrics are read once.
+    let created_name = names.get(Suffix::Created);
+    let mut created_line =
+        |labels: &str, t: Option<f64>, ts: Option<i64>, rendered: Option<&RenderedFloat>| match t {
+            Some(t) if options.created => {
+                let first = created_lines.is_empty();
+                let v = Value::cached(t, rendered);
+                sample(created_lines, created_name, labels, None, v, ts)?;
+                if first {
+                    // Room for the family's other lines, sized after the
+                    // first (a line or two of slack per series): the buffer
+                    // is kept between scrapes, this sizes it at once.
+                    let lines = f.len().saturating_sub(1);
+                    created_lines.reserve(lines * (created_lines.len() + 8));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    f.for_each(|labels, point, ts, rendered| {
         let labels = labels.rendered();
         match point {
             Point::Counter(c) => {
                 sample(out, names.get(Suffix::Total), labels, None, c.value, ts)?;
+                created_line(labels, c.created, ts, rendered)?;
                 splits[0] |= options.created && c.created.is_some();
             }
             Point::Gauge(v) | Point::Unknown(v) => {
@@ -80,6 +107,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 if let Some(sum) = p.sum {
                     sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
                 }
+                created_line(labels, p.created, ts, rendered)?;
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
@@ -93,6 +121,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 if let Some(sum) = h.sum {
                     sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
                 }
+                created_line(labels, h.created, ts, rendered)?;
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
@@ -121,10 +150,7 @@ pub(crate) fn family<W: Write + ?Sized>(
         let split_name = names.get(split_name);
         header(out, name, suffix, f.help, "gauge")?;
         if split == Split::Created {
-            f.for_each_created(|labels, t, ts, rendered| {
-                let v = Value::cached(t, rendered);
-                sample(out, split_name, labels.rendered(), None, v, ts)
-            })?;
+            out.write_str(created_lines)?;
             continue;
         }
         f.for_each(|labels, point, ts, _| {

@@ -116,6 +116,10 @@ macro_rules! impl_collector {
                 self.meta.get().unwrap_or(&$crate::metrics::family::NO_META)
             }
 
+            fn metric_count(&self) -> usize {
+                1
+            }
+
             fn for_each_metric(
                 &self,
                 f: &mut dyn FnMut(
@@ -131,20 +135,6 @@ macro_rules! impl_collector {
                     &mut scratch,
                     &mut |labels, point| f(labels, point, None),
                 )
-            }
-
-            fn for_each_created(
-                &self,
-                f: &mut dyn FnMut(
-                    &$crate::model::LabelSet,
-                    f64,
-                    Option<&$crate::encoding::float::RenderedFloat>,
-                ) -> std::fmt::Result,
-            ) -> std::fmt::Result {
-                match $crate::metrics::family::FamilyMember::created_time(self) {
-                    Some(t) => f(&$crate::model::LabelSet::EMPTY, t, None),
-                    None => Ok(()),
-                }
             }
         }
     };
@@ -623,6 +613,10 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
         self.meta.get().unwrap_or(&NO_META)
     }
 
+    fn metric_count(&self) -> usize {
+        self.len()
+    }
+
     /// The children in creation order, read under the family's read lock
     /// (held for this family only: creating a child waits, updating one
     /// does not).
@@ -639,19 +633,6 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
                 .visit_metric(&child.labels, &mut scratch, &mut |labels, point| {
                     f(labels, point, created)
                 })?;
-        }
-        Ok(())
-    }
-
-    fn for_each_created(
-        &self,
-        f: &mut dyn FnMut(&LabelSet, f64, Option<&RenderedFloat>) -> std::fmt::Result,
-    ) -> std::fmt::Result {
-        let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
-        for child in &children.list {
-            if let Some(t) = child.metric.created_time() {
-                f(&child.labels, t, child.created.as_ref())?;
-            }
         }
         Ok(())
     }

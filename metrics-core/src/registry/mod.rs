@@ -2,11 +2,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, TryLockError};
 
 use crate::collector::{Collector, StreamFamily};
-use crate::encoding::FamilyRef;
+use crate::encoding::{FamilyRef, Scratch};
 use crate::error::MetricError;
 use crate::metrics::meta::Site;
 use crate::model::{Descriptor, LabelSet, MetricFamily, MetricType, Point, Sample};
@@ -188,6 +188,11 @@ pub struct Registry {
     statics: bool,
     auto_describe: bool,
     inner: RwLock<Inner>,
+    /// The encoders' buffers, kept from one scrape to the next (taken
+    /// only when free: a concurrent scrape uses buffers of its own).
+    scratch: Mutex<Scratch>,
+    /// Length of the last text written by `encode_text`, to size the next.
+    text_len: AtomicUsize,
 }
 
 impl fmt::Debug for Registry {
@@ -228,6 +233,8 @@ pub fn default_registry() -> &'static Registry {
             statics: true,
             auto_describe: true,
             inner: Registry::empty(),
+            scratch: Mutex::default(),
+            text_len: AtomicUsize::new(0),
         };
         #[cfg(all(target_os = "linux", feature = "process"))]
         {
@@ -268,6 +275,8 @@ impl Registry {
             statics: false,
             auto_describe: true,
             inner: Registry::empty(),
+            scratch: Mutex::default(),
+            text_len: AtomicUsize::new(0),
         }
     }
 
@@ -295,6 +304,8 @@ impl Registry {
             statics: false,
             auto_describe: false,
             inner: Registry::empty(),
+            scratch: Mutex::default(),
+            text_len: AtomicUsize::new(0),
         }
     }
 
@@ -303,6 +314,30 @@ impl Registry {
             entries: Vec::new(),
             target_info: None,
         })
+    }
+
+    /// The encoders' buffers, when no other scrape holds them.
+    pub(crate) fn scratch(&self) -> Option<MutexGuard<'_, Scratch>> {
+        match self.scratch.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::WouldBlock) => None,
+            // A collector panicked during an encode: start afresh.
+            Err(TryLockError::Poisoned(e)) => {
+                let mut guard = e.into_inner();
+                *guard = Scratch::default();
+                Some(guard)
+            }
+        }
+    }
+
+    /// A capacity for the next `encode_text` output.
+    pub(crate) fn text_capacity(&self) -> usize {
+        let last = self.text_len.load(Ordering::Relaxed);
+        last + last / 16 + 4096
+    }
+
+    pub(crate) fn set_text_len(&self, len: usize) {
+        self.text_len.store(len, Ordering::Relaxed);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
