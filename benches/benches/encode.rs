@@ -20,9 +20,14 @@
 //!
 //! Ours is measured three ways: `promscribe` is `encode_text` as a handler
 //! calls it (a new `String` per scrape, `_created` series on, as in Python's
-//! client); `promscribe_reused_buffer` writes the gathered families into a
-//! reused buffer; `promscribe_no_created` turns `_created` series off, which
-//! gives the same series as the peers write.
+//! client); `promscribe_reused_buffer` is `encode` into a reused buffer;
+//! `promscribe_no_created` turns `_created` series off, which gives the
+//! same series as the peers write.
+//!
+//! A second group encodes the same workload in OpenMetrics 1.0.0 against
+//! the peers that write it (`prometheus-client`, whose text encoder is
+//! OpenMetrics, and `fastmetrics`' OpenMetrics profile): ours with and
+//! without `_created`, into a reused buffer.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
@@ -359,15 +364,16 @@ fn encode(c: &mut Criterion) {
     g.bench_function("promscribe", |b| {
         b.iter(|| black_box(promscribe::encode_text(black_box(&ours))))
     });
-    // The same encoder, writing into a reused buffer (no public one-call API
-    // does that yet).
+    // The same encoder, writing into a reused buffer.
+    let text = promscribe::EncodeOptions::default();
     let mut buf = String::new();
-    promscribe::encode_text_families(&mut buf, &ours.gather());
+    promscribe::encode(&mut buf, &ours, promscribe::Format::Text, &text).expect("encoded");
     check_and_report("promscribe_reused_buffer", buf.as_bytes());
     g.bench_function("promscribe_reused_buffer", |b| {
         b.iter(|| {
             buf.clear();
-            promscribe::encode_text_families(&mut buf, &black_box(&ours).gather());
+            promscribe::encode(&mut buf, black_box(&ours), promscribe::Format::Text, &text)
+                .expect("encoded");
             black_box(&buf);
         })
     });
@@ -452,5 +458,57 @@ fn encode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, encode);
+fn encode_openmetrics(c: &mut Criterion) {
+    let mut g = c.benchmark_group("encode_openmetrics_10k_counters_1k_histograms");
+
+    let ours = ours::registry();
+    for (id, created) in [("promscribe", true), ("promscribe_no_created", false)] {
+        let options = promscribe::EncodeOptions::default().created(created);
+        let format = promscribe::Format::OpenMetrics;
+        let mut buf = String::new();
+        promscribe::encode(&mut buf, &ours, format, &options).expect("encoded");
+        check_and_report(&format!("openmetrics:{id}"), buf.as_bytes());
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                buf.clear();
+                promscribe::encode(&mut buf, black_box(&ours), format, &options).expect("encoded");
+                black_box(&buf);
+            })
+        });
+    }
+    drop(ours);
+
+    let pc = prometheus_client_crate::registry();
+    let mut buf = String::new();
+    prometheus_client::encoding::text::encode(&mut buf, &pc).expect("encoded");
+    check_and_report("openmetrics:prometheus-client", buf.as_bytes());
+    g.bench_function("prometheus-client", |b| {
+        b.iter(|| {
+            buf.clear();
+            prometheus_client::encoding::text::encode(&mut buf, black_box(&pc)).expect("encoded");
+            black_box(&buf);
+        })
+    });
+    drop(pc);
+
+    let fm = fastmetrics_crate::registry();
+    let profile = fastmetrics::format::text::TextProfile::OpenMetricsV1_0_0 {
+        escaping_scheme: fastmetrics::format::text::EscapingScheme::Underscores,
+    };
+    let mut buf = String::new();
+    fastmetrics::format::text::encode(&mut buf, &fm, profile).expect("encoded");
+    check_and_report("openmetrics:fastmetrics", buf.as_bytes());
+    g.bench_function("fastmetrics", |b| {
+        b.iter(|| {
+            buf.clear();
+            fastmetrics::format::text::encode(&mut buf, black_box(&fm), profile).expect("encoded");
+            black_box(&buf);
+        })
+    });
+    drop(fm);
+
+    g.finish();
+}
+
+criterion_group!(benches, encode, encode_openmetrics);
 criterion_main!(benches);

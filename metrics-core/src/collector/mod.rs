@@ -3,7 +3,11 @@
 pub(crate) mod families;
 pub(crate) mod process;
 
-use crate::model::{Descriptor, MetricFamily};
+use std::fmt;
+
+use crate::encoding::float::RenderedFloat;
+use crate::metrics::meta::Meta;
+use crate::model::{Descriptor, LabelSet, MetricFamily, Point};
 
 /// Produces metric families at scrape time. Every metric type implements
 /// it; implement it yourself to export values you read from elsewhere
@@ -36,6 +40,35 @@ pub trait Collector: Send + Sync {
     fn describe(&self) -> Vec<Descriptor> {
         Vec::new()
     }
+
+    /// The scrape path's shortcut for the built-in metric types: one
+    /// family of known metadata whose metrics an encoder reads in place,
+    /// without a snapshot. `None` (the default) means "use
+    /// [`collect`](Collector::collect)".
+    #[doc(hidden)]
+    fn as_stream(&self) -> Option<&dyn StreamFamily> {
+        None
+    }
+}
+
+/// A collector that is exactly one family, read in place by the encoders
+/// (see [`Collector::as_stream`]). Implemented by the built-in metric
+/// types only.
+#[doc(hidden)]
+pub trait StreamFamily: Send + Sync {
+    /// The family's metadata.
+    fn stream_meta(&self) -> &Meta;
+
+    /// Number of metrics (now: a family may grow meanwhile).
+    fn metric_count(&self) -> usize;
+
+    /// Calls `f` with each metric's labels and point, in order, and the
+    /// point's `created` rendered in advance when the metric keeps it. The
+    /// point lent to `f` is only valid during the call (it may be reused).
+    fn for_each_metric(
+        &self,
+        f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat>) -> fmt::Result,
+    ) -> fmt::Result;
 }
 
 impl<C: Collector + ?Sized> Collector for std::sync::Arc<C> {
@@ -45,5 +78,9 @@ impl<C: Collector + ?Sized> Collector for std::sync::Arc<C> {
 
     fn describe(&self) -> Vec<Descriptor> {
         (**self).describe()
+    }
+
+    fn as_stream(&self) -> Option<&dyn StreamFamily> {
+        (**self).as_stream()
     }
 }

@@ -1,6 +1,6 @@
 //! Number formatting and escaping shared by the encoders.
 
-use std::fmt::{self, Write};
+use std::fmt;
 
 /// Writes `v` as Python's client writes sample values, bucket bounds and
 /// quantiles (its `floatToGoString`): `+Inf`, `-Inf`, `NaN`, otherwise
@@ -25,46 +25,38 @@ pub fn write_float(out: &mut String, v: f64) {
 /// [`write_float`] into any [`fmt::Write`], without allocating: the
 /// encoders' number writer.
 pub(crate) fn fmt_float<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
-    if v.is_nan() {
-        out.write_str("NaN")
-    } else if v.is_infinite() {
-        out.write_str(if v > 0.0 { "+Inf" } else { "-Inf" })
-    } else if v.fract() == 0.0 && v < 1e6 && v > -1e15 && !(v == 0.0 && v.is_sign_negative()) {
-        // Whole numbers (counts, most values): Python writes `17.0`, and
-        // below 1e6 (positive) or 1e16 (negative) positionally.
-        write_int(out, v as i64)?;
-        out.write_str(".0")
-    } else {
-        let d = Decimal::of(v);
-        // Go switches to an exponent sooner than Python, for positive
-        // values only (Python's client cares about bucket bounds there).
-        let go_exponent = v > 0.0 && d.exp >= 6;
-        if d.positional() && !go_exponent {
-            d.write_positional(out)
-        } else {
-            d.write_scientific(out)
+    write_go(out, v)
+}
+
+/// A float rendered once in [`write_float`]'s form, for a value read at
+/// every scrape but set once (a child's `_created`): valid while the value
+/// has the same bits.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RenderedFloat {
+    bits: u64,
+    text: Box<str>,
+}
+
+impl RenderedFloat {
+    pub(crate) fn new(v: f64) -> RenderedFloat {
+        let mut text = String::new();
+        write_float(&mut text, v);
+        RenderedFloat {
+            bits: v.to_bits(),
+            text: text.into_boxed_str(),
         }
+    }
+
+    /// The text of `v`, when it is the value rendered.
+    pub(crate) fn get(&self, v: f64) -> Option<&str> {
+        (self.bits == v.to_bits()).then_some(&*self.text)
     }
 }
 
 /// An integer in decimal, without allocating.
 pub(crate) fn write_int<W: fmt::Write + ?Sized>(out: &mut W, n: i64) -> fmt::Result {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut u = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.write_char('-')?;
-    }
-    // Only ASCII digits were written.
-    out.write_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"))
+    out.write_str(itoa::Buffer::new().format(n))
 }
 
 /// A float as the text formats accept it: `+Inf`, `-Inf`, `NaN`, decimals
@@ -98,124 +90,132 @@ pub fn write_float_repr(out: &mut String, v: f64) {
 
 /// [`write_float_repr`] into any writer, without allocating.
 pub(crate) fn write_float_repr_to<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
-    if v.is_nan() {
-        out.write_str("nan")
-    } else if v.is_infinite() {
-        out.write_str(if v > 0.0 { "inf" } else { "-inf" })
+    write_repr(out, v)
+}
+
+/// Writes a finite, non-zero-or-negative-zero float in Python's layout:
+/// positional (zmij's own text, which is Python's `repr` for exponents in
+/// [-4, 16)) when `positional`, else `d.ddde±XX`.
+fn write_finite<W: fmt::Write + ?Sized>(out: &mut W, v: f64, positional: bool) -> fmt::Result {
+    if v.is_sign_negative() {
+        out.write_char('-')?;
+    }
+    let mut z = zmij::Buffer::new();
+    // zmij writes the shortest digits that read back as `v`, as Python's
+    // `repr` does: positionally for exponents in [-5, 16) (`0.001234`,
+    // `12.5`, `1230000.0`), else as `1.5e+16`, `5e-324`.
+    let text = z.format_finite(v.abs());
+    if positional {
+        return out.write_str(text);
+    }
+    let bytes = text.as_bytes();
+    let (mantissa, exp) = match bytes.iter().position(|b| *b == b'e') {
+        Some(i) => (&text[..i], parse_exp(&text[i + 1..])),
+        None => (text, 0),
+    };
+    let (int, frac) = match mantissa.bytes().position(|b| b == b'.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
+    // The significant digits as two pieces, and the exponent of the first.
+    let (head, tail, exp) = if int.as_bytes().first() != Some(&b'0') {
+        (int, frac, int.len() as i32 - 1 + exp)
     } else {
-        let d = Decimal::of(v);
-        if d.positional() {
-            d.write_positional(out)
-        } else {
-            d.write_scientific(out)
-        }
+        let zeros = frac.bytes().take_while(|b| *b == b'0').count();
+        (&frac[zeros..], "", exp - zeros as i32 - 1)
+    };
+    let tail = trim_zeros(tail);
+    let head = if tail.is_empty() {
+        trim_zeros(head)
+    } else {
+        head
+    };
+    let (first, rest) = head.split_at(1.min(head.len()));
+    out.write_str(if first.is_empty() { "0" } else { first })?;
+    if !rest.is_empty() || !tail.is_empty() {
+        out.write_char('.')?;
+        out.write_str(rest)?;
+        out.write_str(tail)?;
+    }
+    // At least two exponent digits, as both Python and Go write them.
+    out.write_str(if exp < 0 { "e-" } else { "e+" })?;
+    let e = exp.unsigned_abs() as usize;
+    match TWO_DIGITS.get(2 * e..2 * e + 2) {
+        Some(digits) => out.write_str(digits),
+        None => out.write_str(itoa::Buffer::new().format(e)),
     }
 }
 
-/// A finite float as its shortest round-trip decimal digits `d1 d2 ...`
-/// and the exponent of `d1` (`v = ±d1.d2... × 10^exp`), on the stack.
-struct Decimal {
-    negative: bool,
-    /// ASCII digits, no leading or trailing zeros (`"0"` for zero).
-    digits: [u8; 24],
-    len: usize,
-    exp: i32,
+/// `00` to `99`.
+const TWO_DIGITS: &str = "0001020304050607080910111213141516171819\
+                          2021222324252627282930313233343536373839\
+                          4041424344454647484950515253545556575859\
+                          6061626364656667686970717273747576777879\
+                          8081828384858687888990919293949596979899";
+
+/// `s` without its trailing `0`s.
+fn trim_zeros(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|b| *b == b'0').count();
+    &s[..s.len() - n]
 }
 
-/// A fixed buffer that `{:e}` writes into.
-struct StackBuf {
-    buf: [u8; 40],
-    len: usize,
+/// Python's `repr` writes exponents below 1e-4 and from 1e16 on (compared
+/// by value: the shortest digits of a double never round across a power
+/// of ten).
+fn python_positional(a: f64) -> bool {
+    a == 0.0 || (1e-4..1e16).contains(&a)
 }
 
-impl fmt::Write for StackBuf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        slot.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+/// [`write_float`]'s form (Python's `floatToGoString`).
+fn write_go<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
+    if v.is_nan() {
+        return out.write_str("NaN");
     }
+    if v.is_infinite() {
+        return out.write_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    }
+    // Whole numbers (counts, most values): Python writes `17.0`, and below
+    // 1e6 (positive) or 1e16 (negative) positionally. (`as` saturates, and
+    // in this range is exact for whole numbers.)
+    let whole = v as i64;
+    if v < 1e6 && v > -1e15 && whole as f64 == v && !(v == 0.0 && v.is_sign_negative()) {
+        out.write_str(itoa::Buffer::new().format(whole))?;
+        // Two pushes cost less than a copy.
+        out.write_char('.')?;
+        return out.write_char('0');
+    }
+    // Go switches to an exponent sooner than Python, for positive values
+    // only (Python's client cares about bucket bounds there).
+    let go_exponent = v >= 1e6;
+    write_finite(out, v, python_positional(v.abs()) && !go_exponent)
 }
 
-impl Decimal {
-    fn of(v: f64) -> Decimal {
-        // Rust's `{:e}` writes the shortest digits that read back as `v`,
-        // as Python's `repr` does: `1.234567e6`, `-5e-324`, `0e0` (at most
-        // 17 digits and a 4-character exponent).
-        let mut sci = StackBuf {
-            buf: [0; 40],
-            len: 0,
-        };
-        let _ = write!(sci, "{:e}", v.abs());
-        let text = std::str::from_utf8(&sci.buf[..sci.len]).unwrap_or("0e0");
-        let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
-        let mut d = Decimal {
-            negative: v.is_sign_negative(),
-            digits: [0; 24],
-            len: 0,
-            exp: exp.parse().unwrap_or(0),
-        };
-        for b in mantissa.bytes().filter(u8::is_ascii_digit) {
-            if let Some(slot) = d.digits.get_mut(d.len) {
-                *slot = b;
-                d.len += 1;
-            }
-        }
-        d
+/// [`write_float_repr`]'s form (Python's `repr`).
+fn write_repr<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
+    if v.is_nan() {
+        return out.write_str("nan");
     }
-
-    fn digits(&self) -> &str {
-        std::str::from_utf8(&self.digits[..self.len]).unwrap_or("0")
+    if v.is_infinite() {
+        return out.write_str(if v > 0.0 { "inf" } else { "-inf" });
     }
+    write_finite(out, v, python_positional(v.abs()))
+}
 
-    /// Python's `repr` rule: positional for exponents in [-4, 16).
-    fn positional(&self) -> bool {
-        (-4..16).contains(&self.exp)
-    }
-
-    /// `123.45`, `0.001`, `1000.0`.
-    fn write_positional<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
-        if self.negative {
-            out.write_char('-')?;
-        }
-        let digits = self.digits();
-        if self.exp < 0 {
-            out.write_str("0.")?;
-            for _ in 0..(-self.exp - 1) {
-                out.write_char('0')?;
-            }
-            return out.write_str(digits);
-        }
-        let int_len = self.exp.unsigned_abs() as usize + 1;
-        if digits.len() <= int_len {
-            out.write_str(digits)?;
-            for _ in digits.len()..int_len {
-                out.write_char('0')?;
-            }
-            out.write_str(".0")
-        } else {
-            out.write_str(&digits[..int_len])?;
-            out.write_char('.')?;
-            out.write_str(&digits[int_len..])
-        }
-    }
-
-    /// `1.5e+16`, `1e-05`: at least two exponent digits, as both Python and
-    /// Go write them.
-    fn write_scientific<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
-        if self.negative {
-            out.write_char('-')?;
-        }
-        let digits = self.digits();
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.write_str(first)?;
-        if !rest.is_empty() {
-            out.write_char('.')?;
-            out.write_str(rest)?;
-        }
-        let sign = if self.exp < 0 { '-' } else { '+' };
-        write!(out, "e{sign}{:02}", self.exp.unsigned_abs())
+/// The exponent after an `e`: an optional sign, then digits.
+fn parse_exp(s: &str) -> i32 {
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i32, |n, b| n * 10 + i32::from(b - b'0'));
+    if negative {
+        -n
+    } else {
+        n
     }
 }
 
@@ -359,6 +359,13 @@ mod tests {
             "-1.7976931348623157e+308",
             "-1.7976931348623157e+308",
         ),
+        // Exactly halfway between two 17-digit decimals: Python rounds
+        // to even.
+        (
+            222507385850720.12,
+            "2.2250738585072012e+14",
+            "222507385850720.12",
+        ),
         (f64::INFINITY, "+Inf", "inf"),
         (f64::NEG_INFINITY, "-Inf", "-inf"),
         (f64::NAN, "NaN", "nan"),
@@ -395,6 +402,97 @@ mod tests {
             let mut s = String::new();
             super::write_float_repr(&mut s, v);
             assert_eq!(s.parse::<f64>().unwrap(), v);
+        }
+    }
+
+    /// The layout rules written out plainly over Rust's own shortest
+    /// digits (`{:e}`): the reference the fast writers are checked against.
+    fn reference(v: f64, go: bool) -> String {
+        if v.is_nan() {
+            return if go { "NaN" } else { "nan" }.into();
+        }
+        if v.is_infinite() {
+            return match (go, v > 0.0) {
+                (true, true) => "+Inf",
+                (true, false) => "-Inf",
+                (false, true) => "inf",
+                (false, false) => "-inf",
+            }
+            .into();
+        }
+        let sci = format!("{:e}", v.abs());
+        let (mantissa, exp) = sci.split_once('e').unwrap();
+        let exp: i32 = exp.parse().unwrap();
+        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        let sign = if v.is_sign_negative() { "-" } else { "" };
+        let positional = (-4..16).contains(&exp) && !(go && v > 0.0 && exp >= 6);
+        if !positional {
+            let (first, rest) = digits.split_at(1);
+            let dot = if rest.is_empty() { "" } else { "." };
+            let esign = if exp < 0 { '-' } else { '+' };
+            return format!("{sign}{first}{dot}{rest}e{esign}{:02}", exp.abs());
+        }
+        if exp < 0 {
+            let zeros = "0".repeat((-exp - 1) as usize);
+            return format!("{sign}0.{zeros}{digits}");
+        }
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            let zeros = "0".repeat(int_len - digits.len());
+            format!("{sign}{digits}{zeros}.0")
+        } else {
+            format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
+        }
+    }
+
+    #[test]
+    fn fast_writers_agree_with_the_reference_layout() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1e-4,
+            1e6,
+            1e16,
+            -1e16,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+        ];
+        for e in -325..310 {
+            for m in [1.0, 1.5, 9.999999999999999, 2.2250738585072014, 7.0] {
+                let v: f64 = format!("{m}e{e}").parse().unwrap();
+                values.extend([v, -v, v.next_up(), v.next_down()]);
+            }
+        }
+        // Random bit patterns (xorshift), all exponents.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+        }
+        // Unix times with sub-second digits, as `_created` holds them.
+        for i in 0..10_000 {
+            values.push(1.7e9 + f64::from(i) * 0.123_456_7);
+        }
+        // Rust's `{:e}` breaks a tie at 17 digits upwards, Python (and
+        // zmij) to even: then only that last digit may differ.
+        let agree = |ours: &str, reference: &str, v: f64| {
+            ours == reference
+                || (ours.len() == reference.len()
+                    && ours.parse::<f64>().ok() == Some(v)
+                    && ours
+                        .bytes()
+                        .zip(reference.bytes())
+                        .all(|(a, b)| a == b || (a.is_ascii_digit() && b.is_ascii_digit())))
+        };
+        for v in values {
+            let go = f(v);
+            assert!(agree(&go, &reference(v, true), v), "go form of {v:e}: {go}");
+            let mut s = String::new();
+            super::write_float_repr(&mut s, v);
+            assert!(agree(&s, &reference(v, false), v), "repr of {v:e}: {s}");
         }
     }
 

@@ -1,12 +1,19 @@
 //! Encoders: one file per exposition format, behind one entry point,
-//! [`encode`]. They read the typed snapshot ([`MetricFamily`]) and write
-//! straight into the output: label sets come pre-rendered, numbers are
-//! formatted on the stack, nothing is allocated per sample.
+//! [`encode`]. They read a family either from the typed snapshot
+//! ([`MetricFamily`], what custom collectors produce and
+//! [`encode_families`] takes) or in place from a built-in metric type
+//! ([`Collector::as_stream`](crate::Collector)), and write straight into
+//! the output: label sets and a child's `_created` come pre-rendered,
+//! sample names and `le` pairs are rendered once per family, numbers are
+//! formatted on the stack (`itoa`, `zmij`), nothing is allocated per
+//! sample or per series.
 
 use std::fmt;
 
+use crate::collector::StreamFamily;
+use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
-use crate::model::MetricFamily;
+use crate::model::{HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
 use crate::registry::Registry;
 
 pub(crate) mod float;
@@ -147,7 +154,20 @@ pub fn encode<W: fmt::Write + ?Sized>(
     format: Format,
     options: &EncodeOptions,
 ) -> fmt::Result {
-    encode_families(out, &registry.gather(), format, options)
+    if !format.is_text() {
+        return Err(fmt::Error);
+    }
+    let mut kept = registry.scratch();
+    let mut own = Scratch::default();
+    let scratch = kept.as_deref_mut().unwrap_or(&mut own);
+    registry.for_each_family(&mut |f| match format {
+        Format::OpenMetrics => openmetrics::family(out, &f, options, scratch),
+        _ => text::family(out, &f, options, scratch),
+    })?;
+    match format {
+        Format::OpenMetrics => openmetrics::end(out),
+        _ => Ok(()),
+    }
 }
 
 /// Encodes `families` in `format` into `out`.
@@ -166,11 +186,20 @@ pub fn encode_families<W: fmt::Write + ?Sized>(
     format: Format,
     options: &EncodeOptions,
 ) -> fmt::Result {
+    if !format.is_text() {
+        return Err(fmt::Error);
+    }
+    let mut scratch = Scratch::default();
+    for f in families {
+        let f = FamilyRef::from(f);
+        match format {
+            Format::OpenMetrics => openmetrics::family(out, &f, options, &mut scratch)?,
+            _ => text::family(out, &f, options, &mut scratch)?,
+        }
+    }
     match format {
-        Format::Text => text::encode(out, families, options),
-        Format::OpenMetrics => openmetrics::encode(out, families, options),
-        #[cfg(feature = "protobuf")]
-        Format::Protobuf => Err(fmt::Error),
+        Format::OpenMetrics => openmetrics::end(out),
+        _ => Ok(()),
     }
 }
 
@@ -236,6 +265,247 @@ impl fmt::Write for Utf8Writer<'_> {
     }
 }
 
+/// A family as the encoders read it: its metadata, and its metrics either
+/// from a snapshot ([`MetricFamily`]) or read in place from a built-in
+/// metric type ([`StreamFamily`]).
+pub(crate) struct FamilyRef<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) help: &'a str,
+    pub(crate) unit: &'a str,
+    pub(crate) kind: MetricType,
+    metrics: Metrics<'a>,
+}
+
+enum Metrics<'a> {
+    Snapshot(&'a [Metric]),
+    Stream(&'a dyn StreamFamily),
+}
+
+impl<'a> From<&'a MetricFamily> for FamilyRef<'a> {
+    fn from(f: &'a MetricFamily) -> Self {
+        FamilyRef {
+            name: &f.name,
+            help: &f.help,
+            unit: &f.unit,
+            kind: f.kind,
+            metrics: Metrics::Snapshot(&f.metrics),
+        }
+    }
+}
+
+impl<'a> FamilyRef<'a> {
+    pub(crate) fn stream(s: &'a dyn StreamFamily) -> Self {
+        let meta = s.stream_meta();
+        FamilyRef {
+            name: &meta.name,
+            help: &meta.help,
+            unit: &meta.unit,
+            kind: meta.kind,
+            metrics: Metrics::Stream(s),
+        }
+    }
+
+    /// Number of metrics.
+    pub(crate) fn len(&self) -> usize {
+        match self.metrics {
+            Metrics::Snapshot(metrics) => metrics.len(),
+            Metrics::Stream(s) => s.metric_count(),
+        }
+    }
+
+    /// Calls `f` with each metric: labels, point, timestamp (ms), and the
+    /// point's `created` rendered in advance, when the metric keeps it.
+    pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
+    where
+        F: FnMut(&LabelSet, &Point, Option<i64>, Option<&RenderedFloat>) -> fmt::Result,
+    {
+        match self.metrics {
+            Metrics::Snapshot(metrics) => {
+                for m in metrics {
+                    f(&m.labels, &m.point, m.timestamp_ms, None)?;
+                }
+                Ok(())
+            }
+            Metrics::Stream(s) => {
+                s.for_each_metric(&mut |labels, point, created| f(labels, point, None, created))
+            }
+        }
+    }
+}
+
+/// A sample value, with its text when rendered in advance.
+#[derive(Clone, Copy)]
+pub(crate) struct Value<'a> {
+    v: f64,
+    text: Option<&'a str>,
+}
+
+impl From<f64> for Value<'_> {
+    fn from(v: f64) -> Self {
+        Value { v, text: None }
+    }
+}
+
+impl<'a> Value<'a> {
+    /// `v`, written from `cache` when that holds it.
+    pub(crate) fn cached(v: f64, cache: Option<&'a RenderedFloat>) -> Self {
+        Value {
+            v,
+            text: cache.and_then(|c| c.get(v)),
+        }
+    }
+
+    pub(crate) fn write<W: fmt::Write + ?Sized>(self, out: &mut W) -> fmt::Result {
+        match self.text {
+            Some(t) => out.write_str(t),
+            None => float::fmt_float(out, self.v),
+        }
+    }
+}
+
+/// What an encoder keeps from one family to the next so that it does not
+/// allocate per family: the family's sample names, its rendered bounds.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub(crate) names: Names,
+    pub(crate) le: LeCache,
+    /// The start of a histogram series' bucket lines.
+    pub(crate) line: String,
+    /// The text format's `_created` lines of the family being written.
+    pub(crate) created: String,
+}
+
+/// Writes a histogram's bucket lines, `name_bucket{labels,le="b"} count`,
+/// each followed by `tail(out, bucket index)` (timestamp, exemplar) and a
+/// newline. The start of the line is rendered once per series, the `le`
+/// pairs once per family.
+pub(crate) fn bucket_lines<W, T>(
+    out: &mut W,
+    line: &mut String,
+    le: &mut LeCache,
+    name: &str,
+    labels: &str,
+    h: &HistogramPoint,
+    mut tail: T,
+) -> fmt::Result
+where
+    W: fmt::Write + ?Sized,
+    T: FnMut(&mut W, usize) -> fmt::Result,
+{
+    line.clear();
+    line.reserve(name.len() + labels.len() + 2);
+    line.push_str(name);
+    line.push('{');
+    if !labels.is_empty() {
+        line.push_str(labels);
+        line.push(',');
+    }
+    for (i, (pair, count)) in le.get(h.bounds.as_slice()).zip(&h.counts).enumerate() {
+        out.write_str(line)?;
+        out.write_str(pair)?;
+        Value::from(*count).write(out)?;
+        tail(out, i)?;
+        out.write_char('\n')?;
+    }
+    Ok(())
+}
+
+/// A sample name suffix, an index into [`Names`].
+#[derive(Clone, Copy)]
+pub(crate) enum Suffix {
+    None,
+    Total,
+    Created,
+    Bucket,
+    Count,
+    Sum,
+    GCount,
+    GSum,
+    Info,
+}
+
+const SUFFIXES: [&str; 9] = [
+    "", "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info",
+];
+
+/// A family's sample names (`name_total`, `name_bucket`, ...), written
+/// once per family and copied into each line in one piece.
+#[derive(Default)]
+pub(crate) struct Names {
+    text: String,
+    ends: [usize; SUFFIXES.len()],
+}
+
+impl Names {
+    pub(crate) fn set(&mut self, name: &str) {
+        self.text.clear();
+        self.text
+            .reserve(SUFFIXES.len() * name.len() + SUFFIXES.iter().map(|s| s.len()).sum::<usize>());
+        for (end, suffix) in self.ends.iter_mut().zip(SUFFIXES) {
+            self.text.push_str(name);
+            self.text.push_str(suffix);
+            *end = self.text.len();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, suffix: Suffix) -> &str {
+        let i = suffix as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).copied().unwrap_or(0),
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or("")
+    }
+}
+
+/// The `le="..."} ` ends of bucket lines for the histogram bounds last seen, rendered once
+/// and reused for every series with the same bounds (all the children of
+/// a histogram family share theirs).
+#[derive(Default)]
+pub(crate) struct LeCache {
+    bounds: Vec<f64>,
+    text: String,
+    /// End of each bound's text in `text`.
+    ends: Vec<usize>,
+}
+
+impl LeCache {
+    /// The rendered bounds, in order.
+    pub(crate) fn get(&mut self, bounds: &[f64]) -> impl Iterator<Item = &str> + '_ {
+        let same = self.bounds.len() == bounds.len()
+            && self
+                .bounds
+                .iter()
+                .zip(bounds)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        if !same {
+            self.bounds.clear();
+            self.bounds.extend_from_slice(bounds);
+            self.text.clear();
+            // `le="` and `"} ` around at most 24 characters each.
+            self.text.reserve(bounds.len() * 32);
+            self.ends.clear();
+            self.ends.reserve(bounds.len());
+            for b in bounds {
+                self.text.push_str("le=\"");
+                // Writing into a `String` cannot fail.
+                let _ = float::fmt_float(&mut self.text, *b);
+                self.text.push_str("\"} ");
+                self.ends.push(self.text.len());
+            }
+        }
+        let text = self.text.as_str();
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let s = text.get(start..end).unwrap_or("");
+            start = end;
+            s
+        })
+    }
+}
+
 /// Writes `{labels,extra="value"}` (nothing for no labels at all).
 pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
     out: &mut W,
@@ -286,9 +556,12 @@ pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 ///     "# HELP raid_status 1 if raid array is okay\n# TYPE raid_status gauge\nraid_status 1.0\n");
 /// ```
 pub fn encode_text(registry: &Registry) -> String {
-    let mut out = String::with_capacity(4096);
+    // Sized after the previous scrape: the text is written without
+    // growing (and copying) the buffer.
+    let mut out = String::with_capacity(registry.text_capacity());
     // Writing into a `String` cannot fail.
     let _ = encode(&mut out, registry, Format::Text, &EncodeOptions::default());
+    registry.set_text_len(out.len());
     out
 }
 

@@ -5,31 +5,33 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra};
+use super::{
+    bucket_lines, write_labels, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
+};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
-use crate::model::{Exemplar, MetricFamily, Point};
+use crate::model::{Exemplar, Point};
 
-pub(crate) fn encode<W: Write + ?Sized>(
-    out: &mut W,
-    families: &[MetricFamily],
-    options: &EncodeOptions,
-) -> fmt::Result {
-    for f in families {
-        family(out, f, options)?;
-    }
+/// The end of an exposition.
+pub(crate) fn end<W: Write + ?Sized>(out: &mut W) -> fmt::Result {
     out.write_str("# EOF\n")
 }
 
-fn family<W: Write + ?Sized>(
+pub(crate) fn family<W: Write + ?Sized>(
     out: &mut W,
-    f: &MetricFamily,
+    f: &FamilyRef<'_>,
     options: &EncodeOptions,
+    scratch: &mut Scratch,
 ) -> fmt::Result {
-    let name = f.name.as_str();
+    let name = f.name;
+    let Scratch {
+        names, le, line, ..
+    } = scratch;
+    names.set(name);
+    let names = &*names;
     out.write_str("# HELP ")?;
     out.write_str(name)?;
     out.write_char(' ')?;
-    escape_help(out, &f.help, true)?;
+    escape_help(out, f.help, true)?;
     out.write_str("\n# TYPE ")?;
     out.write_str(name)?;
     out.write_char(' ')?;
@@ -39,99 +41,116 @@ fn family<W: Write + ?Sized>(
         out.write_str("# UNIT ")?;
         out.write_str(name)?;
         out.write_char(' ')?;
-        out.write_str(&f.unit)?;
+        out.write_str(f.unit)?;
         out.write_char('\n')?;
     }
-    for m in &f.metrics {
+    f.for_each(|labels, point, timestamp_ms, created| {
         let s = Line {
-            name,
-            labels: m.labels.rendered(),
-            timestamp_ms: m.timestamp_ms,
+            names,
+            labels: labels.rendered(),
+            timestamp_ms,
         };
-        match &m.point {
+        match point {
             Point::Counter(c) => {
-                s.write(out, "_total", None, c.value, c.exemplar.as_deref())?;
+                s.write(out, Suffix::Total, None, c.value, c.exemplar.as_deref())?;
                 if let (true, Some(t)) = (options.created, c.created) {
-                    s.write(out, "_created", None, t, None)?;
+                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
                 }
             }
-            Point::Gauge(v) | Point::Unknown(v) => s.write(out, "", None, *v, None)?,
-            Point::Info => s.write(out, "_info", None, 1.0, None)?,
+            Point::Gauge(v) | Point::Unknown(v) => s.write(out, Suffix::None, None, *v, None)?,
+            Point::Info => s.write(out, Suffix::Info, None, 1.0, None)?,
             Point::StateSet(states) => {
                 for (state, on) in states {
                     let v = if *on { 1.0 } else { 0.0 };
-                    s.write(out, "", Some((name, Extra::Text(state))), v, None)?;
+                    s.write(out, Suffix::None, Some((name, Extra::Text(state))), v, None)?;
                 }
             }
             Point::Summary(p) => {
                 for (q, v) in &p.quantiles {
-                    s.write(out, "", Some(("quantile", Extra::Float(*q))), *v, None)?;
+                    s.write(
+                        out,
+                        Suffix::None,
+                        Some(("quantile", Extra::Float(*q))),
+                        *v,
+                        None,
+                    )?;
                 }
                 if let Some(count) = p.count {
-                    s.write(out, "_count", None, count, None)?;
+                    s.write(out, Suffix::Count, None, count, None)?;
                 }
                 if let Some(sum) = p.sum {
-                    s.write(out, "_sum", None, sum, None)?;
+                    s.write(out, Suffix::Sum, None, sum, None)?;
                 }
                 if let (true, Some(t)) = (options.created, p.created) {
-                    s.write(out, "_created", None, t, None)?;
+                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
                 }
             }
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
-                let gauge = matches!(m.point, Point::GaugeHistogram(_));
-                for (i, (b, c)) in h.bounds.as_slice().iter().zip(&h.counts).enumerate() {
-                    let le = Some(("le", Extra::Float(*b)));
-                    s.write(out, "_bucket", le, *c, h.exemplar(i))?;
-                }
+                let gauge = matches!(point, Point::GaugeHistogram(_));
+                let bucket = names.get(Suffix::Bucket);
+                bucket_lines(out, line, le, bucket, s.labels, h, |out, i| {
+                    s.tail(out, h.exemplar(i))
+                })?;
                 if let Some(count) = h.count {
                     s.write(
                         out,
-                        if gauge { "_gcount" } else { "_count" },
+                        if gauge { Suffix::GCount } else { Suffix::Count },
                         None,
                         count,
                         None,
                     )?;
                 }
                 if let Some(sum) = h.sum {
-                    s.write(out, if gauge { "_gsum" } else { "_sum" }, None, sum, None)?;
+                    s.write(
+                        out,
+                        if gauge { Suffix::GSum } else { Suffix::Sum },
+                        None,
+                        sum,
+                        None,
+                    )?;
                 }
                 if let (true, false, Some(t)) = (options.created, gauge, h.created) {
-                    s.write(out, "_created", None, t, None)?;
+                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 struct Line<'a> {
-    name: &'a str,
+    names: &'a Names,
     labels: &'a str,
     timestamp_ms: Option<i64>,
 }
 
 impl Line<'_> {
-    fn write<W: Write + ?Sized>(
+    fn write<'v, W: Write + ?Sized>(
         &self,
         out: &mut W,
-        suffix: &str,
+        suffix: Suffix,
         extra: Option<(&str, Extra<'_>)>,
-        value: f64,
+        value: impl Into<Value<'v>>,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
-        out.write_str(self.name)?;
-        out.write_str(suffix)?;
+        out.write_str(self.names.get(suffix))?;
         write_labels(out, self.labels, extra)?;
         out.write_char(' ')?;
-        fmt_float(out, value)?;
+        value.into().write(out)?;
+        self.tail(out, exemplar)?;
+        out.write_char('\n')
+    }
+
+    /// What follows a value: the timestamp (in seconds), the exemplar.
+    fn tail<W: Write + ?Sized>(&self, out: &mut W, exemplar: Option<&Exemplar>) -> fmt::Result {
         if let Some(ms) = self.timestamp_ms {
             out.write_char(' ')?;
             write_float_repr_to(out, ms as f64 / 1000.0)?;
         }
-        if let Some(e) = exemplar {
-            write_exemplar(out, e)?;
+        match exemplar {
+            Some(e) => write_exemplar(out, e),
+            None => Ok(()),
         }
-        out.write_char('\n')
     }
 }
 

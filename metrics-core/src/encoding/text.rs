@@ -5,20 +5,9 @@
 
 use std::fmt::{self, Write};
 
-use super::{write_labels, EncodeOptions, Extra};
-use crate::encoding::float::{escape_help, fmt_float, write_int};
-use crate::model::{MetricFamily, MetricType, Point};
-
-pub(crate) fn encode<W: Write + ?Sized>(
-    out: &mut W,
-    families: &[MetricFamily],
-    options: &EncodeOptions,
-) -> fmt::Result {
-    for f in families {
-        family(out, f, options)?;
-    }
-    Ok(())
-}
+use super::{bucket_lines, write_labels, EncodeOptions, Extra, FamilyRef, Scratch, Suffix, Value};
+use crate::encoding::float::{escape_help, write_int, RenderedFloat};
+use crate::model::{MetricType, Point};
 
 /// The separate gauge families written after a family, in this order.
 #[derive(Clone, Copy, PartialEq)]
@@ -28,11 +17,21 @@ enum Split {
     GSum,
 }
 
-fn family<W: Write + ?Sized>(
+/// Writes one family, then its split-off gauge families.
+pub(crate) fn family<W: Write + ?Sized>(
     out: &mut W,
-    f: &MetricFamily,
+    f: &FamilyRef<'_>,
     options: &EncodeOptions,
+    scratch: &mut Scratch,
 ) -> fmt::Result {
+    let Scratch {
+        names,
+        le,
+        line,
+        created: created_lines,
+    } = scratch;
+    created_lines.clear();
+    names.set(f.name);
     let (suffix, kind) = match f.kind {
         MetricType::Counter => ("_total", "counter"),
         MetricType::Info => ("_info", "gauge"),
@@ -43,31 +42,59 @@ fn family<W: Write + ?Sized>(
         MetricType::Histogram => ("", "histogram"),
         MetricType::Summary => ("", "summary"),
     };
-    header(out, &f.name, suffix, &f.help, kind)?;
-    let name = f.name.as_str();
+    header(out, f.name, suffix, f.help, kind)?;
+    let name = f.name;
     let mut splits = [false; 3];
-    for m in &f.metrics {
-        let labels = m.labels.rendered();
-        let ts = m.timestamp_ms;
-        match &m.point {
+    // The `_created` lines are gathered on the way, for their family after
+    // this one: the metrics are read once.
+    let created_name = names.get(Suffix::Created);
+    let mut created_line =
+        |labels: &str, t: Option<f64>, ts: Option<i64>, rendered: Option<&RenderedFloat>| match t {
+            Some(t) if options.created => {
+                let first = created_lines.is_empty();
+                let v = Value::cached(t, rendered);
+                sample(created_lines, created_name, labels, None, v, ts)?;
+                if first {
+                    // Room for the family's other lines, sized after the
+                    // first (a line or two of slack per series): the buffer
+                    // is kept between scrapes, this sizes it at once.
+                    let lines = f.len().saturating_sub(1);
+                    created_lines.reserve(lines * (created_lines.len() + 8));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    f.for_each(|labels, point, ts, rendered| {
+        let labels = labels.rendered();
+        match point {
             Point::Counter(c) => {
-                sample(out, name, "_total", labels, None, c.value, ts)?;
+                sample(out, names.get(Suffix::Total), labels, None, c.value, ts)?;
+                created_line(labels, c.created, ts, rendered)?;
                 splits[0] |= options.created && c.created.is_some();
             }
-            Point::Gauge(v) | Point::Unknown(v) => sample(out, name, "", labels, None, *v, ts)?,
-            Point::Info => sample(out, name, "_info", labels, None, 1.0, ts)?,
+            Point::Gauge(v) | Point::Unknown(v) => {
+                sample(out, names.get(Suffix::None), labels, None, *v, ts)?
+            }
+            Point::Info => sample(out, names.get(Suffix::Info), labels, None, 1.0, ts)?,
             Point::StateSet(states) => {
                 for (s, on) in states {
                     let v = if *on { 1.0 } else { 0.0 };
-                    sample(out, name, "", labels, Some((name, Extra::Text(s))), v, ts)?;
+                    sample(
+                        out,
+                        names.get(Suffix::None),
+                        labels,
+                        Some((name, Extra::Text(s))),
+                        v,
+                        ts,
+                    )?;
                 }
             }
             Point::Summary(p) => {
                 for (q, v) in &p.quantiles {
                     sample(
                         out,
-                        name,
-                        "",
+                        names.get(Suffix::None),
                         labels,
                         Some(("quantile", Extra::Float(*q))),
                         *v,
@@ -75,50 +102,39 @@ fn family<W: Write + ?Sized>(
                     )?;
                 }
                 if let Some(count) = p.count {
-                    sample(out, name, "_count", labels, None, count, ts)?;
+                    sample(out, names.get(Suffix::Count), labels, None, count, ts)?;
                 }
                 if let Some(sum) = p.sum {
-                    sample(out, name, "_sum", labels, None, sum, ts)?;
+                    sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
                 }
+                created_line(labels, p.created, ts, rendered)?;
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
-                for (b, c) in h.bounds.as_slice().iter().zip(&h.counts) {
-                    sample(
-                        out,
-                        name,
-                        "_bucket",
-                        labels,
-                        Some(("le", Extra::Float(*b))),
-                        *c,
-                        ts,
-                    )?;
-                }
+                let bucket = names.get(Suffix::Bucket);
+                bucket_lines(out, line, le, bucket, labels, h, |out, _| {
+                    timestamp(out, ts)
+                })?;
                 if let Some(count) = h.count {
-                    sample(out, name, "_count", labels, None, count, ts)?;
+                    sample(out, names.get(Suffix::Count), labels, None, count, ts)?;
                 }
                 if let Some(sum) = h.sum {
-                    sample(out, name, "_sum", labels, None, sum, ts)?;
+                    sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
                 }
+                created_line(labels, h.created, ts, rendered)?;
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
-                for (b, c) in h.bounds.as_slice().iter().zip(&h.counts) {
-                    sample(
-                        out,
-                        name,
-                        "_bucket",
-                        labels,
-                        Some(("le", Extra::Float(*b))),
-                        *c,
-                        ts,
-                    )?;
-                }
+                let bucket = names.get(Suffix::Bucket);
+                bucket_lines(out, line, le, bucket, labels, h, |out, _| {
+                    timestamp(out, ts)
+                })?;
                 splits[1] |= h.count.is_some();
                 splits[2] |= h.sum.is_some();
             }
         }
-    }
+        Ok(())
+    })?;
     for (split, on) in [Split::Created, Split::GCount, Split::GSum]
         .into_iter()
         .zip(splits)
@@ -126,33 +142,28 @@ fn family<W: Write + ?Sized>(
         if !on {
             continue;
         }
-        let suffix = match split {
-            Split::Created => "_created",
-            Split::GCount => "_gcount",
-            Split::GSum => "_gsum",
+        let (suffix, split_name) = match split {
+            Split::Created => ("_created", Suffix::Created),
+            Split::GCount => ("_gcount", Suffix::GCount),
+            Split::GSum => ("_gsum", Suffix::GSum),
         };
-        header(out, name, suffix, &f.help, "gauge")?;
-        for m in &f.metrics {
-            let value = match (&m.point, split) {
-                (Point::Counter(c), Split::Created) => c.created,
-                (Point::Summary(p), Split::Created) => p.created,
-                (Point::Histogram(h), Split::Created) => h.created,
+        let split_name = names.get(split_name);
+        header(out, name, suffix, f.help, "gauge")?;
+        if split == Split::Created {
+            out.write_str(created_lines)?;
+            continue;
+        }
+        f.for_each(|labels, point, ts, _| {
+            let value = match (point, split) {
                 (Point::GaugeHistogram(h), Split::GCount) => h.count,
                 (Point::GaugeHistogram(h), Split::GSum) => h.sum,
                 _ => None,
             };
-            if let Some(v) = value {
-                sample(
-                    out,
-                    name,
-                    suffix,
-                    m.labels.rendered(),
-                    None,
-                    v,
-                    m.timestamp_ms,
-                )?;
+            match value {
+                Some(v) => sample(out, split_name, labels.rendered(), None, v, ts),
+                None => Ok(()),
             }
-        }
+        })?;
     }
     Ok(())
 }
@@ -177,23 +188,29 @@ fn header<W: Write + ?Sized>(
     out.write_char('\n')
 }
 
-fn sample<W: Write + ?Sized>(
+fn sample<'a, W: Write + ?Sized>(
     out: &mut W,
     name: &str,
-    suffix: &str,
     labels: &str,
     extra: Option<(&str, Extra<'_>)>,
-    value: f64,
+    value: impl Into<Value<'a>>,
     timestamp_ms: Option<i64>,
 ) -> fmt::Result {
     out.write_str(name)?;
-    out.write_str(suffix)?;
     write_labels(out, labels, extra)?;
     out.write_char(' ')?;
-    fmt_float(out, value)?;
-    if let Some(ts) = timestamp_ms {
-        out.write_char(' ')?;
-        write_int(out, ts)?;
-    }
+    value.into().write(out)?;
+    timestamp(out, timestamp_ms)?;
     out.write_char('\n')
+}
+
+/// ` 1234` after a value, when there is a timestamp.
+fn timestamp<W: Write + ?Sized>(out: &mut W, timestamp_ms: Option<i64>) -> fmt::Result {
+    match timestamp_ms {
+        Some(ts) => {
+            out.write_char(' ')?;
+            write_int(out, ts)
+        }
+        None => Ok(()),
+    }
 }

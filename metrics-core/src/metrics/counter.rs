@@ -425,6 +425,10 @@ impl FamilyMember for Counter {
         Self::from_meta(MetaRef::None)
     }
 
+    fn created_time(&self) -> Option<f64> {
+        Some(self.created())
+    }
+
     fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet) {
         let point = CounterPoint {
             value: self.get(),
@@ -432,6 +436,20 @@ impl FamilyMember for Counter {
             exemplar: self.shared_exemplar(),
         };
         push_metric(family, labels, Point::Counter(point));
+    }
+
+    fn visit_metric(
+        &self,
+        labels: &LabelSet,
+        _scratch: &mut Point,
+        f: &mut impl FnMut(&LabelSet, &Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        let point = CounterPoint {
+            value: self.get(),
+            created: Some(self.created()),
+            exemplar: self.shared_exemplar(),
+        };
+        f(labels, &Point::Counter(point))
     }
 }
 

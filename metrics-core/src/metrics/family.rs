@@ -9,7 +9,8 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 type RandomState = foldhash::fast::RandomState;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::collector::Collector;
+use crate::collector::{Collector, StreamFamily};
+use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
 use crate::metrics::histogram::Buckets;
 use crate::metrics::labels::LabelValues;
@@ -34,9 +35,38 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
         let _ = family;
         Self::new_child(config)
     }
+    /// When this metric was created (Unix seconds), for a type that
+    /// exposes it: a family renders it once per child.
+    #[doc(hidden)]
+    fn created_time(&self) -> Option<f64> {
+        None
+    }
+
     /// Appends this child's metric (with its pre-rendered labels).
     #[doc(hidden)]
     fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet);
+
+    /// Calls `f` with this child's metric (its labels and point), as
+    /// [`collect_metric`](Self::collect_metric) would append it. `scratch`
+    /// is a point the caller lends for reuse from one child to the next
+    /// (a histogram refills its counts in place), so that the scrape path
+    /// allocates nothing per child. The default goes through
+    /// `collect_metric`.
+    #[doc(hidden)]
+    fn visit_metric(
+        &self,
+        labels: &LabelSet,
+        scratch: &mut crate::Point,
+        f: &mut impl FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        let _ = scratch;
+        let mut family = MetricFamily::new("", "", Self::TYPE);
+        self.collect_metric(&mut family, labels);
+        for m in &family.metrics {
+            f(&m.labels, &m.point)?;
+        }
+        Ok(())
+    }
 }
 
 /// Appends a metric of `labels` and `point` (the kinds agree by
@@ -72,9 +102,47 @@ macro_rules! impl_collector {
                     .into_iter()
                     .collect()
             }
+
+            fn as_stream(&self) -> Option<&dyn $crate::collector::StreamFamily> {
+                self.meta
+                    .get()
+                    .map(|_| self as &dyn $crate::collector::StreamFamily)
+            }
+        }
+
+        impl $crate::collector::StreamFamily for $t {
+            fn stream_meta(&self) -> &$crate::metrics::meta::Meta {
+                // `as_stream` offers a metric with metadata only.
+                self.meta.get().unwrap_or(&$crate::metrics::family::NO_META)
+            }
+
+            fn metric_count(&self) -> usize {
+                1
+            }
+
+            fn for_each_metric(
+                &self,
+                f: &mut dyn FnMut(
+                    &$crate::model::LabelSet,
+                    &$crate::model::Point,
+                    Option<&$crate::encoding::float::RenderedFloat>,
+                ) -> std::fmt::Result,
+            ) -> std::fmt::Result {
+                let mut scratch = $crate::model::Point::Gauge(0.0);
+                $crate::metrics::family::FamilyMember::visit_metric(
+                    self,
+                    &$crate::model::LabelSet::EMPTY,
+                    &mut scratch,
+                    &mut |labels, point| f(labels, point, None),
+                )
+            }
         }
     };
 }
+
+/// Metadata of nothing, for the unreachable case of a metric without
+/// metadata asked for its stream metadata.
+pub(crate) static NO_META: Meta = Meta::new_static(MetricType::Unknown, "", "", "", &[]);
 pub(crate) use impl_collector;
 
 /// Collects an unlabelled metric as a one-sample family.
@@ -96,6 +164,9 @@ struct Child<M> {
     values: Box<[Box<str>]>,
     /// Names and values, rendered once when the child is created.
     labels: LabelSet,
+    /// Its `_created` value, rendered once too (after a reset the value
+    /// differs, and the encoders format the new one).
+    created: Option<RenderedFloat>,
     metric: Arc<M>,
     hash: u64,
 }
@@ -158,7 +229,13 @@ impl<M> Children<M> {
             .map(|c| &c.metric)
     }
 
-    fn insert(&mut self, values: &[&str], names: &LabelNames, metric: Arc<M>) {
+    fn insert(
+        &mut self,
+        values: &[&str],
+        names: &LabelNames,
+        metric: Arc<M>,
+        created: Option<RenderedFloat>,
+    ) {
         let hasher = self.hasher.get_or_insert_with(RandomState::default);
         let mut h = hasher.build_hasher();
         for v in values {
@@ -170,6 +247,7 @@ impl<M> Children<M> {
         self.list.push(Child {
             values: values.iter().map(|v| Box::from(*v)).collect(),
             labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
+            created,
             metric,
             hash,
         });
@@ -302,9 +380,10 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         }
         let parent = Parent { meta: &self.meta };
         let m = Arc::new(M::new_child_of(&self.config, &parent));
+        let created = m.created_time().map(RenderedFloat::new);
         match self.meta.get() {
-            Some(meta) => children.insert(&strs, &meta.labels, Arc::clone(&m)),
-            None => children.insert(&strs, &LabelNames::Static(&[]), Arc::clone(&m)),
+            Some(meta) => children.insert(&strs, &meta.labels, Arc::clone(&m), created),
+            None => children.insert(&strs, &LabelNames::Static(&[]), Arc::clone(&m), created),
         }
         m
     }
@@ -522,6 +601,41 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
     fn describe(&self) -> Vec<Descriptor> {
         self.meta.get().map(Meta::descriptor).into_iter().collect()
     }
+
+    fn as_stream(&self) -> Option<&dyn StreamFamily> {
+        self.meta.get().map(|_| self as &dyn StreamFamily)
+    }
+}
+
+impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
+    fn stream_meta(&self) -> &Meta {
+        // `as_stream` offers a family with metadata only.
+        self.meta.get().unwrap_or(&NO_META)
+    }
+
+    fn metric_count(&self) -> usize {
+        self.len()
+    }
+
+    /// The children in creation order, read under the family's read lock
+    /// (held for this family only: creating a child waits, updating one
+    /// does not).
+    fn for_each_metric(
+        &self,
+        f: &mut dyn FnMut(&LabelSet, &crate::Point, Option<&RenderedFloat>) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        let mut scratch = crate::Point::Gauge(0.0);
+        let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
+        for child in &children.list {
+            let created = child.created.as_ref();
+            child
+                .metric
+                .visit_metric(&child.labels, &mut scratch, &mut |labels, point| {
+                    f(labels, point, created)
+                })?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -557,6 +671,37 @@ mod tests {
         assert_eq!(f.labels([99]).get(), 99.0);
         assert_eq!(f.labels([50]).get(), 0.0);
         assert_eq!(f.len(), 100);
+    }
+
+    #[test]
+    fn created_is_written_from_its_rendering_and_after_a_reset_anew() {
+        let f = Family::<Counter, 1>::new(Opts::new("r_total", "r").labels(["a"])).unwrap();
+        let r = crate::Registry::new();
+        r.register(f.clone()).unwrap();
+        let child = f.labels(["x"]);
+        let line = |t: f64| {
+            let mut v = String::new();
+            crate::write_float(&mut v, t);
+            format!("r_created{{a=\"x\"}} {v}\n")
+        };
+        let created = |format| {
+            let mut out = String::new();
+            let options = crate::EncodeOptions::default().created(true);
+            crate::encode(&mut out, &r, format, &options).unwrap();
+            out
+        };
+        let before = child.created();
+        for format in [crate::Format::Text, crate::Format::OpenMetrics] {
+            assert!(created(format).contains(&line(before)), "{format:?}");
+        }
+        while child.created() == before {
+            child.reset();
+        }
+        for format in [crate::Format::Text, crate::Format::OpenMetrics] {
+            let text = created(format);
+            assert!(text.contains(&line(child.created())), "{format:?}: {text}");
+            assert!(!text.contains(&line(before)), "{format:?}: {text}");
+        }
     }
 
     #[test]

@@ -232,6 +232,15 @@ impl FamilyMember for Gauge {
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
         push_metric(family, labels, crate::Point::Gauge(self.get()));
     }
+
+    fn visit_metric(
+        &self,
+        labels: &crate::LabelSet,
+        _scratch: &mut crate::Point,
+        f: &mut impl FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        f(labels, &crate::Point::Gauge(self.get()))
+    }
 }
 
 crate::metrics::family::impl_collector!(Gauge);

@@ -315,13 +315,33 @@ impl Histogram {
     }
 
     /// The latest exemplar of each bucket (empty when there never was one).
-    fn exemplars_snapshot(&self) -> Vec<Option<Arc<Exemplar>>> {
-        match self.exemplars.get() {
-            None => Vec::new(),
-            Some(slots) => slots
-                .iter()
-                .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).clone())
-                .collect(),
+    /// Fills everything of `point` but its bounds (which the caller has
+    /// set to this histogram's): cumulative counts, count, sum, created,
+    /// exemplars, reusing the vectors' capacity.
+    fn fill_point(&self, point: &mut crate::HistogramPoint) {
+        let mut acc = 0u64;
+        point.counts.clear();
+        point.counts.extend(self.counts.get().iter().map(|c| {
+            acc += c.load(Ordering::Relaxed);
+            acc as f64
+        }));
+        point.count = Some(acc as f64);
+        // Python's rule: with a negative bucket the sum is not monotonic,
+        // so it is not exposed.
+        point.sum = self
+            .buckets
+            .bounds()
+            .first()
+            .is_some_and(|b| *b >= 0.0)
+            .then(|| self.sum.get());
+        point.created = Some(self.created.get());
+        point.exemplars.clear();
+        if let Some(slots) = self.exemplars.get() {
+            point.exemplars.extend(
+                slots
+                    .iter()
+                    .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).clone()),
+            );
         }
     }
 
@@ -386,32 +406,56 @@ impl FamilyMember for Histogram {
         Self::with_buckets_meta(MetaRef::None, buckets.clone())
     }
 
+    fn created_time(&self) -> Option<f64> {
+        Some(self.created.get())
+    }
+
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
-        let bounds = self.buckets.bounds();
-        let mut acc = 0u64;
-        let counts: Vec<f64> = self
-            .counts
-            .get()
-            .iter()
-            .map(|c| {
-                acc += c.load(Ordering::Relaxed);
-                acc as f64
-            })
-            .collect();
-        let point = crate::HistogramPoint {
+        let mut point = crate::HistogramPoint {
             bounds: crate::Bounds::from(self.buckets.clone()),
-            counts,
-            count: Some(acc as f64),
-            // Python's rule: with a negative bucket the sum is not
-            // monotonic, so it is not exposed.
-            sum: bounds
-                .first()
-                .is_some_and(|b| *b >= 0.0)
-                .then(|| self.sum.get()),
-            created: Some(self.created.get()),
-            exemplars: self.exemplars_snapshot(),
+            counts: Vec::new(),
+            count: None,
+            sum: None,
+            created: None,
+            exemplars: Vec::new(),
         };
+        self.fill_point(&mut point);
         push_metric(family, labels, crate::Point::Histogram(point));
+    }
+
+    /// Refills `scratch` in place when it is already a histogram point
+    /// (the counts and exemplars keep their capacity, the bounds are
+    /// shared), so that consecutive children allocate nothing.
+    fn visit_metric(
+        &self,
+        labels: &crate::LabelSet,
+        scratch: &mut crate::Point,
+        f: &mut impl FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        match &mut *scratch {
+            crate::Point::Histogram(point) => {
+                let bounds = self.buckets.bounds();
+                let same = point.bounds.as_slice().as_ptr() == bounds.as_ptr()
+                    && point.bounds.as_slice().len() == bounds.len();
+                if !same {
+                    point.bounds = crate::Bounds::from(self.buckets.clone());
+                }
+                self.fill_point(point);
+            }
+            other => {
+                let mut point = crate::HistogramPoint {
+                    bounds: crate::Bounds::from(self.buckets.clone()),
+                    counts: Vec::new(),
+                    count: None,
+                    sum: None,
+                    created: None,
+                    exemplars: Vec::new(),
+                };
+                self.fill_point(&mut point);
+                *other = crate::Point::Histogram(point);
+            }
+        }
+        f(labels, scratch)
     }
 }
 

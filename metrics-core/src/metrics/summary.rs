@@ -139,14 +139,32 @@ impl FamilyMember for Summary {
         Self::from_meta(MetaRef::None)
     }
 
+    fn created_time(&self) -> Option<f64> {
+        Some(self.created.get())
+    }
+
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
-        let point = crate::SummaryPoint {
+        push_metric(family, labels, crate::Point::Summary(self.point()));
+    }
+
+    fn visit_metric(
+        &self,
+        labels: &crate::LabelSet,
+        _scratch: &mut crate::Point,
+        f: &mut impl FnMut(&crate::LabelSet, &crate::Point) -> std::fmt::Result,
+    ) -> std::fmt::Result {
+        f(labels, &crate::Point::Summary(self.point()))
+    }
+}
+
+impl Summary {
+    fn point(&self) -> crate::SummaryPoint {
+        crate::SummaryPoint {
             count: Some(self.get_count() as f64),
             sum: Some(self.get_sum()),
             quantiles: Vec::new(),
             created: Some(self.created.get()),
-        };
-        push_metric(family, labels, crate::Point::Summary(point));
+        }
     }
 }
 

@@ -2,10 +2,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, TryLockError};
 
-use crate::collector::Collector;
+use crate::collector::{Collector, StreamFamily};
+use crate::encoding::{FamilyRef, Scratch};
 use crate::error::MetricError;
 use crate::metrics::meta::Site;
 use crate::model::{Descriptor, LabelSet, MetricFamily, MetricType, Point, Sample};
@@ -187,6 +188,11 @@ pub struct Registry {
     statics: bool,
     auto_describe: bool,
     inner: RwLock<Inner>,
+    /// The encoders' buffers, kept from one scrape to the next (taken
+    /// only when free: a concurrent scrape uses buffers of its own).
+    scratch: Mutex<Scratch>,
+    /// Length of the last text written by `encode_text`, to size the next.
+    text_len: AtomicUsize,
 }
 
 impl fmt::Debug for Registry {
@@ -227,6 +233,8 @@ pub fn default_registry() -> &'static Registry {
             statics: true,
             auto_describe: true,
             inner: Registry::empty(),
+            scratch: Mutex::default(),
+            text_len: AtomicUsize::new(0),
         };
         #[cfg(all(target_os = "linux", feature = "process"))]
         {
@@ -267,6 +275,8 @@ impl Registry {
             statics: false,
             auto_describe: true,
             inner: Registry::empty(),
+            scratch: Mutex::default(),
+            text_len: AtomicUsize::new(0),
         }
     }
 
@@ -294,6 +304,8 @@ impl Registry {
             statics: false,
             auto_describe: false,
             inner: Registry::empty(),
+            scratch: Mutex::default(),
+            text_len: AtomicUsize::new(0),
         }
     }
 
@@ -302,6 +314,30 @@ impl Registry {
             entries: Vec::new(),
             target_info: None,
         })
+    }
+
+    /// The encoders' buffers, when no other scrape holds them.
+    pub(crate) fn scratch(&self) -> Option<MutexGuard<'_, Scratch>> {
+        match self.scratch.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::WouldBlock) => None,
+            // A collector panicked during an encode: start afresh.
+            Err(TryLockError::Poisoned(e)) => {
+                let mut guard = e.into_inner();
+                *guard = Scratch::default();
+                Some(guard)
+            }
+        }
+    }
+
+    /// A capacity for the next `encode_text` output.
+    pub(crate) fn text_capacity(&self) -> usize {
+        let last = self.text_len.load(Ordering::Relaxed);
+        last + last / 16 + 4096
+    }
+
+    pub(crate) fn set_text_len(&self, len: usize) {
+        self.text_len.store(len, Ordering::Relaxed);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -561,6 +597,88 @@ impl Registry {
             out.insert(0, f);
         }
         out
+    }
+
+    /// Calls `f` with every family, in [`gather`](Registry::gather)'s
+    /// order and with its deduplication, without materialising the
+    /// built-in metric types: their families are read in place by the
+    /// encoder (see [`Collector::as_stream`]); other collectors are
+    /// collected as usual. The registry's lock is released before any
+    /// collector runs; a family's own lock is held only while `f` reads it.
+    pub(crate) fn for_each_family(
+        &self,
+        f: &mut dyn FnMut(FamilyRef<'_>) -> fmt::Result,
+    ) -> fmt::Result {
+        let (target_info, collectors): (_, Vec<Arc<dyn Collector>>) = {
+            let inner = self.read();
+            let collectors = inner
+                .entries
+                .iter()
+                .map(|e| Arc::clone(&e.collector))
+                .collect();
+            (inner.target_info.clone(), collectors)
+        };
+        enum Source<'a> {
+            Owned(MetricFamily),
+            Stream(&'a dyn StreamFamily),
+        }
+        impl Source<'_> {
+            fn name(&self) -> &str {
+                match self {
+                    Source::Owned(f) => &f.name,
+                    Source::Stream(s) => &s.stream_meta().name,
+                }
+            }
+        }
+        let mut sources: Vec<Source<'_>> = Vec::new();
+        let statics: &[StaticMetric] = if self.statics { statics() } else { &[] };
+        let mut owned = Vec::new();
+        for c in statics
+            .iter()
+            .map(|s| s.collector)
+            .chain(collectors.iter().map(|c| &**c as &dyn Collector))
+        {
+            match c.as_stream() {
+                Some(s) => sources.push(Source::Stream(s)),
+                None => {
+                    c.collect(&mut owned);
+                    sources.extend(owned.drain(..).map(Source::Owned));
+                }
+            }
+        }
+        sources.sort_by(|a, b| a.name().cmp(b.name()));
+        let mut seen: HashSet<String> = HashSet::new();
+        if target_info.is_some() {
+            seen.insert(TARGET_SAMPLE.to_owned());
+        }
+        sources.retain(|source| {
+            let d = match source {
+                Source::Owned(f) => Descriptor {
+                    name: f.name.clone(),
+                    kind: f.kind,
+                },
+                Source::Stream(s) => s.stream_meta().descriptor(),
+            };
+            let names = d.sample_names();
+            if names.iter().any(|n| seen.contains(n)) {
+                return false;
+            }
+            seen.extend(names);
+            true
+        });
+        if let Some(labels) = target_info {
+            let mut t = MetricFamily::new(TARGET, TARGET_HELP, MetricType::Info);
+            // An info point in an info family: cannot be refused.
+            let _ = t.add(LabelSet::new(labels), Point::Info);
+            f(FamilyRef::from(&t))?;
+        }
+        for source in &sources {
+            match source {
+                Source::Owned(family) => f(FamilyRef::from(family))?,
+                Source::Stream(s) => f(FamilyRef::stream(*s))?,
+            }
+        }
+        Ok(())
     }
 
     /// The families for `/metrics?name[]=...`, as Python's
