@@ -1,54 +1,19 @@
-#![allow(unsafe_code)] // a counting global allocator needs it; test only
 //! The scrape path allocates per family and per histogram series (its
 //! cumulative counts), never per sample: label sets are rendered when a
 //! child is created, numbers are formatted on the stack. Counted with a
 //! counting global allocator, on the peer workload's shape (10,000 counter
 //! series with 2 labels, 1,000 histograms with 11 buckets).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use promscribe::{
     encode, Buckets, Counter, EncodeOptions, Family, Format, Histogram, Opts, Registry,
 };
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use promscribe_test_support::{allocations_in as allocations, CountingAlloc};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: CountingAlloc = CountingAlloc;
 
 const COUNTERS: usize = 10_000;
 const HISTOGRAMS: usize = 1_000;
-
-/// Allocations made by `f`. The test is the only one of this binary, so
-/// no other thread allocates meanwhile.
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    f();
-    ALLOCATIONS.load(Ordering::Relaxed) - before
-}
 
 #[test]
 fn no_allocation_per_sample_on_the_scrape_path() {

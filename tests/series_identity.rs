@@ -3,60 +3,18 @@
 //! down. Also the cases of the Python client's `tests/test_core.py` about
 //! labels, `remove`, `remove_by_labels`, `clear`, `Info` and `Counter`.
 
-// The counting allocator below is the one place that needs `unsafe`.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
 use promscribe::{
     encode_text, Counter, Family, Gauge, Info, LabelText, LabelValue, MetricError, Opts, Registry,
 };
+use promscribe_test_support::{allocations_in, CountingAlloc};
 
 /// Counts the allocations made by the current thread, so a test can assert
 /// that a piece of code allocates nothing (tests run on parallel threads).
-struct CountingAlloc;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        System.alloc(layout)
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        System.alloc_zeroed(layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        System.realloc(ptr, layout, new_size)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-    }
-}
-
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
-
-/// How many allocations `f` makes on this thread.
-fn allocations_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 fn registry_with(collector: Arc<dyn promscribe::Collector>) -> Registry {
     let r = Registry::new();

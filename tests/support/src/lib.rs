@@ -2,6 +2,9 @@
 //! and external binaries, and running child processes that are stopped by
 //! their process id when the test ends. Not published.
 
+mod alloc;
+pub use alloc::{allocations_in, CountingAlloc};
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
