@@ -14,9 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use promscribe_test_support::{
-    example_path, free_port, http_get, require_program, wait_until, Process,
-};
+use promscribe_test_support::{example_path, http_get, start_prometheus, wait_until, Process};
 
 fn encode_query(q: &str) -> String {
     q.replace('{', "%7B")
@@ -44,7 +42,6 @@ fn api(prom: u16, path: &str, q: &str) -> Vec<serde_json::Value> {
 /// Starts `example`, then a Prometheus scraping it every second; both
 /// stopped at the end of the returned guard's life.
 fn scrape(example: &str, features: &[&str], dir: &Path) -> (Process, Process, u16) {
-    let prometheus = require_program("prometheus");
     let mut target = Process::spawn(
         example,
         Command::new(example_path(example)).args(["--listen", "127.0.0.1:0"]),
@@ -55,26 +52,15 @@ fn scrape(example: &str, features: &[&str], dir: &Path) -> (Process, Process, u1
             .map(str::to_owned)
     });
     // The body Prometheus will get: OpenMetrics for its default Accept.
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: {example}\n    static_configs:\n      - targets: ['{addr}']\n"
-        ),
-    )
-    .expect("write prometheus.yml");
-    let port = free_port();
-    let mut args = vec![
-        format!("--config.file={}", config.display()),
-        format!("--storage.tsdb.path={}", dir.join("data").display()),
-        format!("--web.listen-address=127.0.0.1:{port}"),
-    ];
-    args.extend(features.iter().map(|f| format!("--enable-feature={f}")));
-    let server = Process::spawn_logged(
-        "prometheus",
-        Command::new(prometheus).args(&args),
-        &dir.join("prometheus.log"),
+    let flags: Vec<String> = features
+        .iter()
+        .map(|f| format!("--enable-feature={f}"))
+        .collect();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let (server, port) = start_prometheus(
+        dir,
+        &format!("  - job_name: {example}\n    static_configs:\n      - targets: ['{addr}']\n"),
+        &flags,
     );
     (target, server, port)
 }

@@ -7,27 +7,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use promscribe_test_support::{
-    example_path, free_port, http_get, promtool_check, require_program, wait_until, Process,
+    example_path, http_get, prometheus_query, promtool_check, require_program, start_prometheus,
+    wait_until, Process,
 };
-
-fn query(prom: u16, q: &str) -> Vec<serde_json::Value> {
-    let url = format!(
-        "http://127.0.0.1:{prom}/api/v1/query?query={}",
-        q.replace('{', "%7B")
-            .replace('}', "%7D")
-            .replace('"', "%22")
-            .replace('=', "%3D")
-    );
-    let Ok((200, _, body)) = http_get(&url) else {
-        return Vec::new();
-    };
-    let v: serde_json::Value = serde_json::from_str(&body).expect("Prometheus answers JSON");
-    v["data"]["result"].as_array().cloned().unwrap_or_default()
-}
 
 #[test]
 fn demo_is_scraped_by_a_real_prometheus() {
-    let prometheus = require_program("prometheus");
     require_program("promtool");
 
     // 1. The demo, on an ephemeral port.
@@ -77,24 +62,10 @@ fn demo_is_scraped_by_a_real_prometheus() {
 
     // 3. A real Prometheus scraping it every second.
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{addr}']\n"
-        ),
-    )
-    .expect("write prometheus.yml");
-    let prom_port = free_port();
-    let mut server = Process::spawn_logged(
-        "prometheus",
-        Command::new(prometheus).args([
-            &format!("--config.file={}", config.display()),
-            &format!("--storage.tsdb.path={}", dir.path().join("data").display()),
-            &format!("--web.listen-address=127.0.0.1:{prom_port}"),
-        ]),
-        &dir.path().join("prometheus.log"),
+    let (mut server, prom_port) = start_prometheus(
+        dir.path(),
+        &format!("  - job_name: demo\n    static_configs:\n      - targets: ['{addr}']\n"),
+        &[],
     );
 
     let up = wait_until(
@@ -102,7 +73,7 @@ fn demo_is_scraped_by_a_real_prometheus() {
         "Prometheus to scrape the demo",
         || {
             assert!(server.is_running(), "prometheus exited; see its log");
-            let r = query(prom_port, r#"up{job="demo"}"#);
+            let r = prometheus_query(prom_port, r#"up{job="demo"}"#);
             let v = r.first()?["value"][1].as_str()?.to_owned();
             (v == "1").then_some(v)
         },
@@ -124,12 +95,12 @@ fn demo_is_scraped_by_a_real_prometheus() {
         "process_cpu_seconds_total",
     ] {
         let r = wait_until(Duration::from_secs(30), series, || {
-            let r = query(prom_port, series);
+            let r = prometheus_query(prom_port, series);
             (!r.is_empty()).then_some(r)
         });
         assert_eq!(r[0]["metric"]["job"], "demo", "{series}: {r:?}");
     }
-    let count: f64 = query(prom_port, "request_processing_seconds_count")[0]["value"][1]
+    let count: f64 = prometheus_query(prom_port, "request_processing_seconds_count")[0]["value"][1]
         .as_str()
         .and_then(|v| v.parse().ok())
         .expect("a sample value");

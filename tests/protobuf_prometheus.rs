@@ -14,50 +14,15 @@ use std::process::Command;
 use std::time::Duration;
 
 use promscribe_test_support::{
-    example_path, free_port, http_get, require_program, wait_until, Process,
+    example_path, http_get, prometheus_query, start_prometheus, wait_until, Process,
 };
 
-fn query(prom: u16, q: &str) -> Vec<serde_json::Value> {
-    let url = format!(
-        "http://127.0.0.1:{prom}/api/v1/query?query={}",
-        q.replace('{', "%7B")
-            .replace('}', "%7D")
-            .replace('"', "%22")
-            .replace('=', "%3D")
-            .replace('~', "%7E")
-            .replace('*', "%2A")
-            .replace('+', "%2B")
-    );
-    let Ok((200, _, body)) = http_get(&url) else {
-        return Vec::new();
-    };
-    let v: serde_json::Value = serde_json::from_str(&body).expect("Prometheus answers JSON");
-    v["data"]["result"].as_array().cloned().unwrap_or_default()
-}
-
-fn start_prometheus(addr: &str, dir: &Path) -> (Process, u16) {
-    let prometheus = require_program("prometheus");
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{addr}']\n"
-        ),
+fn start_demo_scraper(addr: &str, dir: &Path) -> (Process, u16) {
+    start_prometheus(
+        dir,
+        &format!("  - job_name: demo\n    static_configs:\n      - targets: ['{addr}']\n"),
+        &["--enable-feature=native-histograms"],
     )
-    .expect("write prometheus.yml");
-    let port = free_port();
-    let server = Process::spawn_logged(
-        "prometheus",
-        Command::new(prometheus).args([
-            format!("--config.file={}", config.display()),
-            format!("--storage.tsdb.path={}", dir.join("data").display()),
-            format!("--web.listen-address=127.0.0.1:{port}"),
-            "--enable-feature=native-histograms".to_owned(),
-        ]),
-        &dir.join("prometheus.log"),
-    );
-    (server, port)
 }
 
 #[test]
@@ -80,13 +45,13 @@ fn prometheus_with_native_histograms_scrapes_the_demo_in_protobuf() {
     );
 
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (mut server, port) = start_prometheus(&addr, dir.path());
+    let (mut server, port) = start_demo_scraper(&addr, dir.path());
     wait_until(
         Duration::from_secs(60),
         "Prometheus to scrape the demo",
         || {
             assert!(server.is_running(), "prometheus exited; see its log");
-            let r = query(port, "up{job=\"demo\"}");
+            let r = prometheus_query(port, "up{job=\"demo\"}");
             (r.first()?["value"][1].as_str()? == "1").then_some(())
         },
     );
@@ -99,27 +64,27 @@ fn prometheus_with_native_histograms_scrapes_the_demo_in_protobuf() {
 
     // The summary and a counter are stored, with values.
     let count = wait_until(Duration::from_secs(30), "the demo's summary", || {
-        let r = query(port, "request_processing_seconds_count{job=\"demo\"}");
+        let r = prometheus_query(port, "request_processing_seconds_count{job=\"demo\"}");
         let v: f64 = r.first()?["value"][1].as_str()?.parse().ok()?;
         (v >= 1.0).then_some(v)
     });
     assert!(count >= 1.0);
     let cpu = wait_until(Duration::from_secs(30), "a counter of the demo", || {
-        let r = query(port, "process_cpu_seconds_total{job=\"demo\"}");
+        let r = prometheus_query(port, "process_cpu_seconds_total{job=\"demo\"}");
         r.first()?["value"][1].as_str()?.parse::<f64>().ok()
     });
     assert!(cpu >= 0.0, "{cpu}");
-    let sum = query(port, "request_processing_seconds_sum{job=\"demo\"}");
+    let sum = prometheus_query(port, "request_processing_seconds_sum{job=\"demo\"}");
     assert_eq!(sum.len(), 1, "{sum:?}");
 
     // Several scrapes later, still no `_created` series: the creation
     // times came as protobuf fields.
     wait_until(Duration::from_secs(30), "three more scrapes", || {
-        let r = query(port, "count_over_time(up{job=\"demo\"}[1m])");
+        let r = prometheus_query(port, "count_over_time(up{job=\"demo\"}[1m])");
         let n: f64 = r.first()?["value"][1].as_str()?.parse().ok()?;
         (n >= 4.0).then_some(())
     });
-    let created = query(port, "{job=\"demo\",__name__=~\".+_created\"}");
+    let created = prometheus_query(port, "{job=\"demo\",__name__=~\".+_created\"}");
     assert!(
         created.is_empty(),
         "`_created` stored as series: {created:?}"

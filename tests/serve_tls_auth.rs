@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use promscribe_test_support::{
-    example_path, free_port, http_get, require_program, wait_until, Process,
+    example_path, prometheus_query, require_program, start_prometheus, wait_until, Process,
 };
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -118,24 +118,8 @@ fn curl(dir: &Path, url: &str, extra: &[&str]) -> (String, String) {
     (code, text)
 }
 
-fn query(prom: u16, q: &str) -> Vec<serde_json::Value> {
-    let url = format!(
-        "http://127.0.0.1:{prom}/api/v1/query?query={}",
-        q.replace('{', "%7B")
-            .replace('}', "%7D")
-            .replace('"', "%22")
-            .replace('=', "%3D")
-    );
-    let Ok((200, _, body)) = http_get(&url) else {
-        return Vec::new();
-    };
-    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-    v["data"]["result"].as_array().cloned().unwrap_or_default()
-}
-
 #[test]
 fn prometheus_scrapes_the_tls_auth_example_and_strangers_are_refused() {
-    let prometheus = require_program("prometheus");
     require_program("openssl");
     require_program("curl");
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -196,42 +180,30 @@ fn prometheus_scrapes_the_tls_auth_example_and_strangers_are_refused() {
     assert_eq!(curl(d, &url, &args).0, "200");
 
     // A real Prometheus with basic_auth and tls_config.
-    let config = d.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: tls_auth\n    scheme: https\n\
+    let (mut server, prom_port) = start_prometheus(
+        d,
+        &format!(
+            "  - job_name: tls_auth\n    scheme: https\n\
              \x20   basic_auth:\n      username: prometheus\n      password: scrape-secret\n\
              \x20   tls_config:\n      ca_file: {d}/ca.crt\n      cert_file: {d}/client.crt\n      key_file: {d}/client.key\n\
              \x20   static_configs:\n      - targets: ['{addr}']\n",
             d = d.display()
         ),
-    )
-    .expect("prometheus.yml");
-    let prom_port = free_port();
-    let mut server = Process::spawn_logged(
-        "prometheus",
-        Command::new(prometheus).args([
-            &format!("--config.file={}", config.display()),
-            &format!("--storage.tsdb.path={}", d.join("data").display()),
-            &format!("--web.listen-address=127.0.0.1:{prom_port}"),
-        ]),
-        &d.join("prometheus.log"),
+        &[],
     );
     let up = wait_until(
         Duration::from_secs(60),
         "Prometheus to scrape tls_auth",
         || {
             assert!(server.is_running(), "prometheus exited; see its log");
-            let r = query(prom_port, r#"up{job="tls_auth"}"#);
+            let r = prometheus_query(prom_port, r#"up{job="tls_auth"}"#);
             let v = r.first()?["value"][1].as_str()?.to_owned();
             (v == "1").then_some(v)
         },
     );
     assert_eq!(up, "1");
     let ticks = wait_until(Duration::from_secs(30), "the example's counter", || {
-        let r = query(prom_port, "tls_auth_ticks_total");
+        let r = prometheus_query(prom_port, "tls_auth_ticks_total");
         (!r.is_empty()).then_some(r)
     });
     assert_eq!(ticks[0]["metric"]["job"], "tls_auth");

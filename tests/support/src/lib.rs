@@ -7,7 +7,7 @@ pub use alloc::{allocations_in, CountingAlloc};
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -220,4 +220,47 @@ pub fn exposition_of(keep: impl Fn(&str) -> bool) -> String {
     let mut out = String::new();
     promscribe::encode_text_families(&mut out, &families);
     out
+}
+
+/// A real Prometheus server on a free port of 127.0.0.1, scraping every
+/// second, with its configuration, data and log in `dir`; stopped by pid
+/// when the returned [`Process`] is dropped. `scrape_configs` is the YAML
+/// of the `scrape_configs:` list (its items, indented by two spaces);
+/// `flags` are further command-line flags (e.g.
+/// `--enable-feature=exemplar-storage`).
+pub fn start_prometheus(dir: &Path, scrape_configs: &str, flags: &[&str]) -> (Process, u16) {
+    let prometheus = require_program("prometheus");
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{scrape_configs}"
+        ),
+    )
+    .expect("write prometheus.yml");
+    let port = free_port();
+    let mut args = vec![
+        format!("--config.file={}", config.display()),
+        format!("--storage.tsdb.path={}", dir.join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+    ];
+    args.extend(flags.iter().map(|f| (*f).to_owned()));
+    let server = Process::spawn_logged(
+        "prometheus",
+        Command::new(prometheus).args(&args),
+        &dir.join("prometheus.log"),
+    );
+    (server, port)
+}
+
+/// The result of an instant query against the Prometheus on `port`;
+/// empty while it cannot answer (for polling with [`wait_until`]).
+pub fn prometheus_query(port: u16, query: &str) -> Vec<serde_json::Value> {
+    let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let Ok((200, _, body)) = http_get(&format!("http://127.0.0.1:{port}/api/v1/query?query={q}"))
+    else {
+        return Vec::new();
+    };
+    let v: serde_json::Value = serde_json::from_str(&body).expect("Prometheus answers JSON");
+    v["data"]["result"].as_array().cloned().unwrap_or_default()
 }
