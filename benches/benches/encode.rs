@@ -35,42 +35,10 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
-const PATHS: usize = 2_500;
-const HISTOGRAM_SERIES: usize = 1_000;
-const OBSERVATIONS_PER_SERIES: usize = 3;
-const BOUNDS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-/// Observed values, spread over all buckets including `+Inf`.
-const VALUES: [f64; 7] = [0.003, 0.02, 0.07, 0.3, 0.8, 4.0, 12.0];
-
-const COUNTER_NAME: &str = "http_requests_total";
-const COUNTER_HELP: &str = "Total HTTP requests.";
-const HISTOGRAM_NAME: &str = "http_request_duration_seconds";
-const HISTOGRAM_HELP: &str = "HTTP request latency.";
-
-fn path(i: usize) -> String {
-    format!("/api/v1/item/{i}")
-}
-
-/// The counter series: `(method, path, increments)`.
-fn counter_series() -> impl Iterator<Item = (&'static str, String, usize)> {
-    (0..PATHS).flat_map(|p| {
-        METHODS
-            .iter()
-            .enumerate()
-            .map(move |(m, method)| (*method, path(p), (p + m) % 3 + 1))
-    })
-}
-
-/// The histogram series: `(path, observed values)`.
-fn histogram_series() -> impl Iterator<Item = (String, [f64; OBSERVATIONS_PER_SERIES])> {
-    (0..HISTOGRAM_SERIES).map(|i| {
-        let values = std::array::from_fn(|j| VALUES[(i + 2 * j) % VALUES.len()]);
-        (path(i), values)
-    })
-}
+use metrics_bench::workload::{
+    counter_series, histogram_series, BOUNDS, COUNTER_HELP, COUNTER_NAME, HISTOGRAM_HELP,
+    HISTOGRAM_NAME, HISTOGRAM_SERIES, METHODS, PATHS,
+};
 
 /// Checks that `text` holds every series of the workload, then prints its size.
 fn check_and_report(library: &str, text: &[u8]) {
@@ -90,41 +58,7 @@ fn check_and_report(library: &str, text: &[u8]) {
 }
 
 mod ours {
-    use std::sync::Arc;
-
-    use promscribe::{Buckets, Counter, Family, Histogram, Opts, Registry};
-
-    pub(crate) fn registry() -> Registry {
-        let registry = Registry::new();
-        let requests = Family::<Counter, 2>::new(
-            Opts::new(super::COUNTER_NAME, super::COUNTER_HELP).labels(["method", "path"]),
-        )
-        .expect("valid counter family");
-        let latency = Family::<Histogram, 1>::with_buckets(
-            Opts::new(super::HISTOGRAM_NAME, super::HISTOGRAM_HELP).labels(["path"]),
-            Buckets::new(super::BOUNDS).expect("valid buckets"),
-        )
-        .expect("valid histogram family");
-        registry
-            .register(Arc::clone(&requests) as _)
-            .expect("registered");
-        registry
-            .register(Arc::clone(&latency) as _)
-            .expect("registered");
-        for (method, path, n) in super::counter_series() {
-            let child = requests.labels([method, path.as_str()]);
-            for _ in 0..n {
-                child.inc();
-            }
-        }
-        for (path, values) in super::histogram_series() {
-            let child = latency.labels([path.as_str()]);
-            for v in values {
-                child.observe(v);
-            }
-        }
-        registry
-    }
+    pub(crate) use metrics_bench::workload::promscribe_registry as registry;
 }
 
 mod prometheus_crate {
