@@ -1,9 +1,11 @@
-//! Every serving example scraped by one real Prometheus (started here on
-//! 127.0.0.1, stopped by pid), in OpenMetrics and in the text format: each
-//! example is two jobs, each going through a forwarding proxy
-//! (`proxy_url:`) that records the `Content-Type` it passed on. Prometheus
-//! picks its parser by that header, so the record tells which format it
-//! parsed.
+//! Every serving example scraped by a real Prometheus (started here on
+//! 127.0.0.1, stopped by pid) in OpenMetrics and in the text format, and
+//! by a second one started with `--enable-feature=native-histograms` in
+//! protobuf: each example is one job per format, each going through a
+//! forwarding proxy (`proxy_url:`) that records the `Content-Type` it
+//! passed on. Prometheus picks its parser by that header, so the record
+//! tells which format it parsed. Each job: `up == 1`, a series of the
+//! example's own, and no scrape error (`lastError` of `/api/v1/targets`).
 //!
 //! Prometheus 2.42 asks for OpenMetrics first and cannot be told otherwise
 //! (`scrape_protocols` came in 2.49); the text jobs' proxy rewrites
@@ -28,6 +30,8 @@ use promscribe_test_support::{
 const TEXT_ACCEPT: &str = "text/plain;version=0.0.4";
 const TEXT_TYPE: &str = "text/plain; version=0.0.4";
 const OPENMETRICS_TYPE: &str = "application/openmetrics-text; version=1.0.0";
+const PROTOBUF_TYPE: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 /// A serving example: its name, extra arguments, and one series of its own.
 struct Example {
@@ -53,6 +57,19 @@ fn start(example: &Example, dir: &std::path::Path) -> (Process, String) {
         Some(rest.split('/').next()?.to_owned())
     });
     (p, addr)
+}
+
+/// The proxy `ex` is scraped through: the TLS one for the TLS example.
+fn proxy_of<'a>(
+    run_plain: &'a ScrapeProxy,
+    run_tls: &'a ScrapeProxy,
+    ex: &Example,
+) -> &'a ScrapeProxy {
+    if ex.tls {
+        run_tls
+    } else {
+        run_plain
+    }
 }
 
 fn job_config(job: &str, proxy: &ScrapeProxy, addr: &str, tls: bool) -> String {
@@ -190,90 +207,135 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
             )
             .expect("the test PKI")
     };
-    let om = ScrapeProxy::start(ProxyOptions::new()).expect("proxy");
-    let text = ScrapeProxy::start(ProxyOptions::new().accept(TEXT_ACCEPT)).expect("proxy");
-    let om_tls = ScrapeProxy::start(upstream_tls()).expect("proxy");
-    let text_tls = ScrapeProxy::start(upstream_tls().accept(TEXT_ACCEPT)).expect("proxy");
+    // One run per format: its job suffix, the Content-Type Prometheus must
+    // have got, and a proxy for the plain examples and one for tls_auth.
+    struct Run {
+        suffix: &'static str,
+        content_type: &'static str,
+        accept_prefix: &'static str,
+        native_histograms: bool,
+        plain: ScrapeProxy,
+        tls: ScrapeProxy,
+    }
+    let proxy = |o: ProxyOptions| ScrapeProxy::start(o).expect("proxy");
+    let runs = [
+        Run {
+            suffix: "om",
+            content_type: OPENMETRICS_TYPE,
+            accept_prefix: "application/openmetrics-text;version=1.0.0,",
+            native_histograms: false,
+            plain: proxy(ProxyOptions::new()),
+            tls: proxy(upstream_tls()),
+        },
+        Run {
+            suffix: "text",
+            content_type: TEXT_TYPE,
+            accept_prefix: TEXT_ACCEPT,
+            native_histograms: false,
+            plain: proxy(ProxyOptions::new().accept(TEXT_ACCEPT)),
+            tls: proxy(upstream_tls().accept(TEXT_ACCEPT)),
+        },
+        // `--enable-feature=native-histograms` makes Prometheus ask for
+        // protobuf first: a second Prometheus.
+        Run {
+            suffix: "protobuf",
+            content_type: PROTOBUF_TYPE,
+            accept_prefix: "application/vnd.google.protobuf;",
+            native_histograms: true,
+            plain: proxy(ProxyOptions::new()),
+            tls: proxy(upstream_tls()),
+        },
+    ];
 
     let mut running = Vec::new();
-    let mut config = String::new();
     for ex in &examples {
-        let (process, addr) = start(ex, d);
-        let (om, text) = if ex.tls {
-            (&om_tls, &text_tls)
-        } else {
-            (&om, &text)
-        };
-        config.push_str(&job_config(&format!("{}_om", ex.name), om, &addr, ex.tls));
-        config.push_str(&job_config(
-            &format!("{}_text", ex.name),
-            text,
-            &addr,
-            ex.tls,
-        ));
-        running.push((process, addr));
+        running.push(start(ex, d));
     }
-    let (mut server, port) = start_prometheus(d, &config, &[]);
-
-    // Every job up, with its own series, and no target with an error.
-    for ex in &examples {
-        for format in ["om", "text"] {
-            let job = format!("{}_{format}", ex.name);
-            wait_until(
-                Duration::from_secs(60),
-                &format!("{job}: up == 1 and {}", ex.series),
-                || {
-                    assert!(server.is_running(), "prometheus exited; see its log");
-                    let up = prometheus_query(port, &format!("up{{job=\"{job}\"}}"));
-                    (up.first()?["value"][1].as_str()? == "1").then_some(())?;
-                    let own = prometheus_query(port, &format!("{}{{job=\"{job}\"}}", ex.series));
-                    (!own.is_empty()).then_some(())
-                },
-            );
+    let mut servers = Vec::new();
+    for native in [false, true] {
+        let mut config = String::new();
+        for run in runs.iter().filter(|r| r.native_histograms == native) {
+            for (ex, (_, addr)) in examples.iter().zip(&running) {
+                let job = format!("{}_{}", ex.name, run.suffix);
+                config.push_str(&job_config(
+                    &job,
+                    proxy_of(&run.plain, &run.tls, ex),
+                    addr,
+                    ex.tls,
+                ));
+            }
         }
+        let dir = d.join(if native { "native" } else { "classic" });
+        std::fs::create_dir_all(&dir).expect("a directory for Prometheus");
+        let flags: &[&str] = if native {
+            &["--enable-feature=native-histograms"]
+        } else {
+            &[]
+        };
+        let (server, port) = start_prometheus(&dir, &config, flags);
+        servers.push((server, port, native));
     }
-    let targets = wait_until(
-        Duration::from_secs(30),
-        "every target healthy, without a scrape error",
-        || {
-            let (_, _, body) = http_get(&format!("http://127.0.0.1:{port}/api/v1/targets")).ok()?;
-            let v: serde_json::Value = serde_json::from_str(&body).ok()?;
-            let active = v["data"]["activeTargets"].as_array()?.clone();
-            (active.len() == 2 * examples.len()
-                && active
-                    .iter()
-                    .all(|t| t["health"] == "up" && t["lastError"] == ""))
-            .then_some(active)
-        },
-    );
-    assert_eq!(targets.len(), 14, "seven examples, two formats");
+
+    for (server, port, native) in &mut servers {
+        let port = *port;
+        let mine: Vec<&Run> = runs
+            .iter()
+            .filter(|r| r.native_histograms == *native)
+            .collect();
+        // Every job up, with its own series, ...
+        for run in &mine {
+            for ex in &examples {
+                let job = format!("{}_{}", ex.name, run.suffix);
+                wait_until(
+                    Duration::from_secs(60),
+                    &format!("{job}: up == 1 and {}", ex.series),
+                    || {
+                        assert!(server.is_running(), "prometheus exited; see its log");
+                        let up = prometheus_query(port, &format!("up{{job=\"{job}\"}}"));
+                        (up.first()?["value"][1].as_str()? == "1").then_some(())?;
+                        let own =
+                            prometheus_query(port, &format!("{}{{job=\"{job}\"}}", ex.series));
+                        (!own.is_empty()).then_some(())
+                    },
+                );
+            }
+        }
+        // ... and no target with an error.
+        let targets = wait_until(
+            Duration::from_secs(30),
+            "every target healthy, without a scrape error",
+            || {
+                let (_, _, body) =
+                    http_get(&format!("http://127.0.0.1:{port}/api/v1/targets")).ok()?;
+                let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+                let active = v["data"]["activeTargets"].as_array()?.clone();
+                (active.len() == mine.len() * examples.len()
+                    && active
+                        .iter()
+                        .all(|t| t["health"] == "up" && t["lastError"] == ""))
+                .then_some(active)
+            },
+        );
+        assert_eq!(targets.len(), mine.len() * 7, "seven examples per format");
+    }
 
     // What Prometheus parsed: OpenMetrics for the `_om` jobs, text for the
-    // `_text` jobs, every body gzip.
+    // `_text` jobs, protobuf for the `_protobuf` jobs; every body gzip;
+    // the TLS example over HTTPS.
     for (ex, (process, addr)) in examples.iter().zip(&mut running) {
         assert!(process.is_running(), "{} exited", ex.name);
-        let (om, text) = if ex.tls {
-            (&om_tls, &text_tls)
-        } else {
-            (&om, &text)
-        };
-        check_forwarded(om, addr, OPENMETRICS_TYPE, &format!("{}_om", ex.name));
-        check_forwarded(text, addr, TEXT_TYPE, &format!("{}_text", ex.name));
-        if ex.tls {
-            assert!(
-                text.forwarded()
-                    .iter()
-                    .all(|f| f.url.starts_with("https://")),
-                "the TLS jobs went over HTTPS"
-            );
+        for run in &runs {
+            let proxy = proxy_of(&run.plain, &run.tls, ex);
+            let job = format!("{}_{}", ex.name, run.suffix);
+            check_forwarded(proxy, addr, run.content_type, &job);
+            for f in proxy.forwarded() {
+                assert!(f.accept.starts_with(run.accept_prefix), "{job}: {f:?}");
+                let scheme = if ex.tls { "https://" } else { "http://" };
+                assert!(f.url.starts_with(scheme), "{job}: {f:?}");
+            }
         }
     }
-    // The text jobs really asked for text; the OpenMetrics jobs kept
-    // Prometheus's own Accept, OpenMetrics first.
-    assert!(text.forwarded().iter().all(|f| f.accept == TEXT_ACCEPT));
-    assert!(om
-        .forwarded()
-        .iter()
-        .all(|f| f.accept.starts_with("application/openmetrics-text")));
-    server.stop();
+    for (server, _, _) in &mut servers {
+        server.stop();
+    }
 }
