@@ -200,6 +200,7 @@ impl<'a, W: io::Write + ?Sized> Chunks<'a, W> {
 mod tests {
     use super::*;
     use crate::{Buckets, Counter, Family, Gauge, Histogram, Opts};
+    use std::sync::Arc;
 
     /// A registry with a counter, a gauge and a histogram, labelled and not.
     fn registry() -> Registry {
@@ -337,6 +338,58 @@ mod tests {
                 .expect_err("the writer fails midway");
             assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{format:?}: {err}");
         }
+    }
+
+    /// The writer may use the registry's metrics, creating children: no
+    /// family's lock is held while it runs (else this deadlocks).
+    #[test]
+    fn the_writer_runs_without_a_family_lock() {
+        struct Creating {
+            families: Vec<Arc<Family<Gauge, 1>>>,
+            writes: usize,
+            out: Vec<u8>,
+        }
+        impl io::Write for Creating {
+            fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+                self.writes += 1;
+                for f in &self.families {
+                    f.labels([format!("new_{}", self.writes).as_str()]).set(1.0);
+                }
+                self.out.extend_from_slice(data);
+                Ok(data.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let r = Registry::new();
+            let mut families = Vec::new();
+            for i in 0..40 {
+                let f = Family::<Gauge, 1>::new(
+                    Opts::new(format!("g_{i:02}"), "A gauge").labels(["shard"]),
+                )
+                .expect("family");
+                for shard in 0..100 {
+                    f.labels([shard.to_string().as_str()]).set(1.0);
+                }
+                r.register(f.clone()).expect("register");
+                families.push(f);
+            }
+            let mut w = Creating {
+                families,
+                writes: 0,
+                out: Vec::new(),
+            };
+            let result = encode_to(&mut w, &r, Format::OpenMetrics, &EncodeOptions::default());
+            let _ = done.send((result.map_err(|e| e.to_string()), w.writes));
+        });
+        let (result, writes) = wait
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("encode_to finished: no lock held while writing");
+        assert_eq!(result, Ok(()));
+        assert!(writes >= 3, "{writes} writes");
     }
 
     #[test]
