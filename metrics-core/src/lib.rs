@@ -69,6 +69,7 @@ pub use encoding::float::{write_float, write_float_repr};
 pub use encoding::PROTOBUF_CONTENT_TYPE;
 pub use encoding::{encode, encode_families, EncodeOptions, Format, OPENMETRICS_CONTENT_TYPE};
 pub use encoding::{encode_bytes, encode_families_bytes};
+pub use encoding::{encode_families_to, encode_to};
 pub use encoding::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
 pub use error::MetricError;
 pub use metrics::counter::Counter;

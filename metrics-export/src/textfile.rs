@@ -1,10 +1,10 @@
 //! Writing the node_exporter textfile collector's `*.prom` files.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use promscribe::{encode_text, Registry};
+use promscribe::{encode_to, EncodeOptions, Format, Registry};
 
 /// Writes `registry` in the text format to `path`, atomically, as Python's
 /// `write_to_textfile`: the text goes to a temporary file in the same
@@ -35,11 +35,18 @@ use promscribe::{encode_text, Registry};
 /// ```
 pub fn write_to_textfile(path: impl AsRef<Path>, registry: &Registry) -> io::Result<()> {
     let path = path.as_ref();
-    let text = encode_text(registry);
-    write_atomically(path, text.as_bytes())
+    // Straight into the file, in chunks, as the registry is read.
+    write_atomically(path, |file| {
+        encode_to(file, registry, Format::Text, &EncodeOptions::default())
+    })
 }
 
-fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+/// Creates a temporary file beside `path`, lets `write` fill it, syncs it
+/// and renames it over `path`.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
     if path.file_name().is_none() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -64,7 +71,7 @@ fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         })?;
     let cannot_write =
         |e: io::Error| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()));
-    tmp.write_all(contents)
+    write(tmp.as_file_mut())
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(cannot_write)?;
     // On failure the temporary file comes back in the error and is
@@ -83,6 +90,28 @@ fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::fs;
+    use std::io::Write;
+
+    fn write_bytes(path: &Path, contents: &[u8]) -> io::Result<()> {
+        write_atomically(path, |f| f.write_all(contents))
+    }
+
+    #[test]
+    fn the_file_holds_the_text_exposition() {
+        let dir = scratch("exposition");
+        let registry = Registry::new();
+        for i in 0..2_000 {
+            let g = promscribe::Gauge::new(&format!("gauge_{i}"), "A gauge").expect("gauge");
+            registry.register(g.clone()).expect("register");
+            g.set(f64::from(i));
+        }
+        let path = dir.join("many.prom");
+        write_to_textfile(&path, &registry).expect("written");
+        let text = promscribe::encode_text(&registry);
+        assert!(text.len() > 64 * 1024, "several chunks: {}", text.len());
+        assert_eq!(fs::read_to_string(&path).expect("read"), text);
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -98,8 +127,8 @@ mod tests {
     fn replaces_and_leaves_no_temp_file() {
         let dir = scratch("replace");
         let path = dir.join("a.prom");
-        write_atomically(&path, b"one\n").expect("written");
-        write_atomically(&path, b"two\n").expect("rewritten");
+        write_bytes(&path, b"one\n").expect("written");
+        write_bytes(&path, b"two\n").expect("rewritten");
         assert_eq!(fs::read_to_string(&path).expect("read"), "two\n");
         let names: Vec<_> = fs::read_dir(&dir)
             .expect("list")
@@ -115,7 +144,7 @@ mod tests {
         // Renaming a file over a non-empty directory fails.
         let path = dir.join("busy.prom");
         fs::create_dir_all(path.join("inside")).expect("blocking dir");
-        let err = write_atomically(&path, b"x\n").expect_err("rename fails");
+        let err = write_bytes(&path, b"x\n").expect_err("rename fails");
         assert!(err.to_string().contains("busy.prom"), "{err}");
         let names: Vec<_> = fs::read_dir(&dir)
             .expect("list")
@@ -135,7 +164,7 @@ mod tests {
             assert_eq!(name.len(), len);
             let path = dir.join(&name);
             for text in ["long 1.0\n", "long 2.0\n"] {
-                write_atomically(&path, text.as_bytes())
+                write_bytes(&path, text.as_bytes())
                     .unwrap_or_else(|e| panic!("{len}-byte name: {e}"));
             }
             assert_eq!(fs::read_to_string(&path).expect("read"), "long 2.0\n");
@@ -145,16 +174,16 @@ mod tests {
         let name = format!("{}.prom", "é".repeat(125));
         assert_eq!(name.len(), 255);
         let path = dir.join(&name);
-        write_atomically(&path, b"x 1.0\n").expect("multi-byte name");
+        write_bytes(&path, b"x 1.0\n").expect("multi-byte name");
         assert_eq!(fs::read_dir(&dir).expect("list").count(), 1);
         fs::remove_dir_all(&dir).expect("cleanup");
     }
 
     #[test]
     fn missing_directory_is_an_error() {
-        let err = write_atomically(Path::new("/nonexistent-dir-xyz/a.prom"), b"x")
+        let err = write_bytes(Path::new("/nonexistent-dir-xyz/a.prom"), b"x")
             .expect_err("no such directory");
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
-        assert!(write_atomically(Path::new("/"), b"x").is_err());
+        assert!(write_bytes(Path::new("/"), b"x").is_err());
     }
 }

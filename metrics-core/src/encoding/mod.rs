@@ -17,11 +17,13 @@ use crate::model::{HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, P
 use crate::registry::Registry;
 
 pub(crate) mod float;
+pub(crate) mod io;
 pub(crate) mod openmetrics;
 #[cfg(feature = "protobuf")]
 pub(crate) mod protobuf;
 pub(crate) mod text;
 
+pub use io::{encode_families_to, encode_to};
 #[cfg(feature = "protobuf")]
 pub use protobuf::PROTOBUF_CONTENT_TYPE;
 

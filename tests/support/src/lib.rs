@@ -4,6 +4,8 @@
 
 mod alloc;
 pub use alloc::{allocations_in, CountingAlloc};
+mod proxy;
+pub use proxy::{Forwarded, ProxyOptions, ScrapeProxy};
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -263,4 +265,87 @@ pub fn prometheus_query(port: u16, query: &str) -> Vec<serde_json::Value> {
     };
     let v: serde_json::Value = serde_json::from_str(&body).expect("Prometheus answers JSON");
     v["data"]["result"].as_array().cloned().unwrap_or_default()
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Makes, with `openssl`, a test PKI in `dir`: a CA (`ca.crt`, `ca.key`),
+/// a server certificate for 127.0.0.1 (`server.crt`, `server.key`) and a
+/// client certificate (`client.crt`, `client.key`), all signed by the CA,
+/// valid for two days.
+pub fn make_pki(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=promscribe test CA",
+    ]);
+    openssl(dir, &ca);
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext");
+    std::fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    )
+    .expect("ext");
+    for who in ["server", "client"] {
+        let (key, csr, crt, ext) = (
+            format!("{who}.key"),
+            format!("{who}.csr"),
+            format!("{who}.crt"),
+            format!("{who}.ext"),
+        );
+        let subject = format!("/CN={who}");
+        let mut req = vec!["req"];
+        req.extend(ec);
+        req.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
+        openssl(dir, &req);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+            ],
+        );
+    }
 }
