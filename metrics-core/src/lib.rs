@@ -125,8 +125,9 @@ pub mod __private {
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
     pub use crate::support::{
-        call, exceptions, inprogress, inprogress_future, timed, timed_future, typed, CountingAny,
-        ExceptionMetric, FinishAny, Holder, InProgressMetric, TimedMetric,
+        call, exceptions, inprogress, inprogress_future, inprogress_later, timed, timed_future,
+        timed_later, typed, CountingAny, ExceptionMetric, FinishAny, Holder, InProgressMetric,
+        TimedMetric,
     };
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;
