@@ -103,12 +103,24 @@ impl<M: ?Sized> Holder for Arc<M> {
 pub trait TimedMetric<N> {
     /// Records a duration.
     fn record_seconds(&self, seconds: f64);
+
+    /// Records a duration with the current trace as its exemplar, where
+    /// the kind keeps exemplars (a histogram's bucket; feature `otel`).
+    #[cfg(feature = "otel")]
+    fn record_seconds_traced(&self, seconds: f64) {
+        self.record_seconds(seconds);
+    }
 }
 
 impl<N> TimedMetric<N> for crate::Histogram {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
         self.observe_seconds(seconds);
+    }
+
+    #[cfg(feature = "otel")]
+    fn record_seconds_traced(&self, seconds: f64) {
+        self.observe_traced(seconds);
     }
 }
 
@@ -130,6 +142,11 @@ impl<N, M: TimedMetric<N> + ?Sized> TimedMetric<N> for Arc<M> {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
         TimedMetric::<N>::record_seconds(&**self, seconds);
+    }
+
+    #[cfg(feature = "otel")]
+    fn record_seconds_traced(&self, seconds: f64) {
+        TimedMetric::<N>::record_seconds_traced(&**self, seconds);
     }
 }
 
@@ -241,6 +258,63 @@ where
         holder,
         record: <H::Metric as TimedMetric<N>>::record_seconds,
     }
+}
+
+/// `#[timed(METRIC, exemplar)]`: as [`timed`], with the trace current
+/// when the call ends as the exemplar.
+#[cfg(feature = "otel")]
+#[inline]
+pub fn timed_traced<N, H: Holder>(holder: H) -> Timing<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    Timing {
+        holder,
+        start: crate::metrics::timer::Stopwatch::start(),
+        record: <H::Metric as TimedMetric<N>>::record_seconds_traced,
+    }
+}
+
+/// `#[timed(METRIC, exemplar)]` on a future: as [`timed_later`].
+#[cfg(feature = "otel")]
+#[inline]
+pub fn timed_traced_later<N, H: Holder>(holder: H) -> TimedLater<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    TimedLater {
+        holder,
+        record: <H::Metric as TimedMetric<N>>::record_seconds_traced,
+    }
+}
+
+/// What `#[timed(METRIC, exemplar)]` needs without the feature: nothing
+/// implements it, so the option is one clear error.
+#[cfg(not(feature = "otel"))]
+#[diagnostic::on_unimplemented(
+    message = "`#[timed(.., exemplar)]` needs promscribe's `otel` feature",
+    label = "exemplars from the current trace need the `otel` feature",
+    note = "enable it: `promscribe = { version = \"..\", features = [\"otel\"] }` (or `promscribe-export`'s `otel`)"
+)]
+pub trait OtelFeature {}
+
+/// `#[timed(METRIC, exemplar)]` without the `otel` feature: refused.
+#[cfg(not(feature = "otel"))]
+pub fn timed_traced<N, H: Holder + OtelFeature>(holder: H) -> Timing<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    timed::<N, H>(holder)
+}
+
+/// `#[timed(METRIC, exemplar)]` on a future without the `otel` feature:
+/// refused.
+#[cfg(not(feature = "otel"))]
+pub fn timed_traced_later<N, H: Holder + OtelFeature>(holder: H) -> TimedLater<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    timed_later::<N, H>(holder)
 }
 
 /// Times a future from its first poll to its completion (or its drop).

@@ -1,6 +1,6 @@
 //! The attribute's arguments: `METRIC`, then `labels = [...]`,
-//! `crate = path` and, for `#[count_exceptions]`, `err = pattern` or
-//! `err_type = Type`.
+//! `crate = path`, for `#[timed]` the flag `exemplar`, and for
+//! `#[count_exceptions]` `err = pattern` or `err_type = Type`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
@@ -22,6 +22,9 @@ pub(super) struct Args {
     pub(super) filter: ErrFilter,
     /// The path promscribe is reached by (`crate = path`).
     pub(super) krate: Krate,
+    /// `exemplar` (`#[timed]`): the current trace goes with the
+    /// observation.
+    pub(super) exemplar: bool,
 }
 
 fn metric_kind(attr: Attr) -> &'static str {
@@ -37,7 +40,8 @@ fn options(attr: Attr) -> &'static str {
         Attr::CountExceptions => {
             "`labels = [...]`, `crate = path`, `err = pattern` or `err_type = Type`"
         }
-        _ => "`labels = [...]` or `crate = path`",
+        Attr::Timed => "`labels = [...]`, `crate = path` or `exemplar`",
+        Attr::TrackInprogress => "`labels = [...]` or `crate = path`",
     }
 }
 
@@ -66,6 +70,7 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
     let mut labels = None;
     let mut filter = ErrFilter::Any;
     let mut krate = Krate::default();
+    let mut exemplar = false;
     let mut seen: Vec<String> = Vec::new();
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
@@ -78,7 +83,8 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
             Attr::CountExceptions => {
                 matches!(k.as_str(), "labels" | "crate" | "err" | "err_type")
             }
-            _ => matches!(k.as_str(), "labels" | "crate"),
+            Attr::Timed => matches!(k.as_str(), "labels" | "crate" | "exemplar"),
+            Attr::TrackInprogress => matches!(k.as_str(), "labels" | "crate"),
         };
         if !allowed {
             return Err(syn::Error::new_spanned(
@@ -98,6 +104,10 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
             ));
         }
         seen.push(k.clone());
+        if k == "exemplar" {
+            exemplar = true;
+            continue;
+        }
         input.parse::<Token![=]>()?;
         match k.as_str() {
             "labels" => match ungroup(input.parse::<Expr>()?) {
@@ -119,5 +129,6 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
         labels,
         filter,
         krate,
+        exemplar,
     })
 }

@@ -171,7 +171,9 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
     };
     let new_body = match attr {
         Attr::Timed | Attr::TrackInprogress => {
-            let (start, around, future) = if attr == Attr::Timed {
+            let (start, around, future) = if attr == Attr::Timed && args.exemplar {
+                ("timed_traced", "timed_traced_later", quote!(timed_future))
+            } else if attr == Attr::Timed {
                 ("timed", "timed_later", quote!(timed_future))
             } else {
                 ("inprogress", "inprogress_later", quote!(inprogress_future))
