@@ -12,12 +12,36 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 counter!(TRACED_JOBS, "otel_jobs_total", "Jobs, traced");
-counter!(UNTRACED_JOBS, "otel_untraced_jobs_total", "Jobs, outside any span");
-histogram!(TRACED_SIZES, "otel_sizes_bytes", "Sizes", buckets = [10.0, 100.0]);
+counter!(
+    UNTRACED_JOBS,
+    "otel_untraced_jobs_total",
+    "Jobs, outside any span"
+);
+histogram!(
+    TRACED_SIZES,
+    "otel_sizes_bytes",
+    "Sizes",
+    buckets = [10.0, 100.0]
+);
 histogram!(TRACED_WORK, "otel_work_seconds", "Work", buckets = [1000.0]);
-histogram!(TRACED_FUTURE, "otel_future_seconds", "Futures", buckets = [1000.0]);
-histogram!(UNTRACED_WORK, "otel_untraced_work_seconds", "Work", buckets = [1000.0]);
-histogram!(PLAIN_WORK, "otel_plain_work_seconds", "Work", buckets = [1000.0]);
+histogram!(
+    TRACED_FUTURE,
+    "otel_future_seconds",
+    "Futures",
+    buckets = [1000.0]
+);
+histogram!(
+    UNTRACED_WORK,
+    "otel_untraced_work_seconds",
+    "Work",
+    buckets = [1000.0]
+);
+histogram!(
+    PLAIN_WORK,
+    "otel_plain_work_seconds",
+    "Work",
+    buckets = [1000.0]
+);
 
 #[timed(TRACED_WORK, exemplar)]
 fn work() -> u8 {
@@ -78,7 +102,10 @@ fn exemplars_carry_the_current_span_ids_and_nothing_outside_a_span() {
             .build()
             .expect("runtime");
         assert_eq!(rt.block_on(work_later()), 2);
-        (format!("{:032x}", sc.trace_id()), format!("{:016x}", sc.span_id()))
+        (
+            format!("{:032x}", sc.trace_id()),
+            format!("{:016x}", sc.span_id()),
+        )
     });
     assert_eq!(trace_id.len(), 32);
     // The encoder writes exemplar labels in name order.
@@ -87,14 +114,26 @@ fn exemplars_carry_the_current_span_ids_and_nothing_outside_a_span() {
 
     let jobs = lines(&text, "otel_jobs_total ");
     assert_eq!(jobs.len(), 1, "{text}");
-    assert!(jobs[0].starts_with(&format!("otel_jobs_total 1.0 {exemplar} 1.0 ")), "{}", jobs[0]);
+    assert!(
+        jobs[0].starts_with(&format!("otel_jobs_total 1.0 {exemplar} 1.0 ")),
+        "{}",
+        jobs[0]
+    );
 
     // The observation's bucket (le="100.0") carries it, the others not.
     let sizes = lines(&text, "otel_sizes_bytes_bucket");
     assert_eq!(sizes.len(), 3, "{text}");
     assert!(!sizes[0].contains('#'), "{}", sizes[0]);
-    assert!(sizes[1].starts_with(r#"otel_sizes_bytes_bucket{le="100.0"} 1.0 "#), "{}", sizes[1]);
-    assert!(sizes[1].contains(&format!("{exemplar} 42.0 ")), "{}", sizes[1]);
+    assert!(
+        sizes[1].starts_with(r#"otel_sizes_bytes_bucket{le="100.0"} 1.0 "#),
+        "{}",
+        sizes[1]
+    );
+    assert!(
+        sizes[1].contains(&format!("{exemplar} 42.0 ")),
+        "{}",
+        sizes[1]
+    );
 
     for name in ["otel_work_seconds", "otel_future_seconds"] {
         let bucket = lines(&text, &format!(r#"{name}_bucket{{le="1000.0"}}"#));

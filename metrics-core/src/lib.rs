@@ -130,8 +130,8 @@ pub mod __private {
     pub use crate::registry::StaticMetric;
     pub use crate::support::{
         call, exceptions, inprogress, inprogress_future, inprogress_later, timed, timed_future,
-        timed_later, timed_traced, timed_traced_later, typed, CountingAny, ExceptionMetric, FinishAny, Holder, InProgressMetric,
-        TimedMetric,
+        timed_later, timed_traced, timed_traced_later, typed, CountingAny, ExceptionMetric,
+        FinishAny, Holder, InProgressMetric, TimedMetric,
     };
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;

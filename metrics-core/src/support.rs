@@ -294,7 +294,7 @@ where
 #[diagnostic::on_unimplemented(
     message = "`#[timed(.., exemplar)]` needs promscribe's `otel` feature",
     label = "exemplars from the current trace need the `otel` feature",
-    note = "enable it: `promscribe = { version = \"..\", features = [\"otel\"] }` (or `promscribe-export`'s `otel`)"
+    note = "enable the `otel` feature of `promscribe` (or of `promscribe-export`)"
 )]
 pub trait OtelFeature {}
 

@@ -334,6 +334,13 @@ pub fn enumeration(input: TokenStream) -> TokenStream {
 ///
 /// `const fn` and functions returning `!` are refused with a message.
 ///
+/// `#[timed(METRIC, exemplar)]` (promscribe's `otel` feature) attaches the
+/// trace and span ids of the span current when the call ends (a `tracing`
+/// span with the OpenTelemetry layer, or OpenTelemetry's current context)
+/// to a Histogram's observation as its bucket's exemplar; outside a sampled
+/// span nothing is attached. Without the feature the option is a compile
+/// error that names it. Without the option nothing looks for a span.
+///
 /// ```
 /// use promscribe::{histogram, timed};
 ///

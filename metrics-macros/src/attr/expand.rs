@@ -86,7 +86,7 @@ fn checked(func: &str, args: &Args) -> TokenStream {
     let callee = located_at(quote!(#p::#func::<#m, _>), span);
     quote_spanned! {span=>
         ({
-            #[allow(non_camel_case_types, dead_code)]
+            #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
             struct #m {}
             #callee
         })(#holder)
