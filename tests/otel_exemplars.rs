@@ -25,6 +25,12 @@ histogram!(
 );
 histogram!(TRACED_WORK, "otel_work_seconds", "Work", buckets = [1000.0]);
 histogram!(
+    TRACED_ASYNC,
+    "otel_async_seconds",
+    "Async work",
+    buckets = [1000.0]
+);
+histogram!(
     TRACED_FUTURE,
     "otel_future_seconds",
     "Futures",
@@ -51,6 +57,11 @@ fn work() -> u8 {
 #[timed(TRACED_FUTURE, exemplar)]
 fn work_later() -> impl Future<Output = u8> {
     async { 2 }
+}
+
+#[timed(TRACED_ASYNC, exemplar)]
+async fn work_async() -> u8 {
+    3
 }
 
 #[timed(UNTRACED_WORK, exemplar)]
@@ -102,6 +113,7 @@ fn exemplars_carry_the_current_span_ids_and_nothing_outside_a_span() {
             .build()
             .expect("runtime");
         assert_eq!(rt.block_on(work_later()), 2);
+        assert_eq!(rt.block_on(work_async()), 3);
         (
             format!("{:032x}", sc.trace_id()),
             format!("{:016x}", sc.span_id()),
@@ -135,7 +147,11 @@ fn exemplars_carry_the_current_span_ids_and_nothing_outside_a_span() {
         sizes[1]
     );
 
-    for name in ["otel_work_seconds", "otel_future_seconds"] {
+    for name in [
+        "otel_work_seconds",
+        "otel_future_seconds",
+        "otel_async_seconds",
+    ] {
         let bucket = lines(&text, &format!(r#"{name}_bucket{{le="1000.0"}}"#));
         assert_eq!(bucket.len(), 1, "{text}");
         assert!(bucket[0].contains(&exemplar), "{}", bucket[0]);
