@@ -7,11 +7,12 @@
 use std::future::Future;
 
 use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
-use promscribe::{counter, histogram, timed, EncodeOptions, Format};
+use promscribe::{count_exceptions, counter, histogram, timed, EncodeOptions, Format};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 counter!(TRACED_JOBS, "otel_jobs_total", "Jobs, traced");
+counter!(TRACED_FAILURES, "otel_failures_total", "Failures, traced");
 counter!(
     UNTRACED_JOBS,
     "otel_untraced_jobs_total",
@@ -64,6 +65,11 @@ async fn work_async() -> u8 {
     3
 }
 
+#[count_exceptions(TRACED_FAILURES, exemplar)]
+fn fail() -> Result<(), String> {
+    Err("no".to_owned())
+}
+
 #[timed(UNTRACED_WORK, exemplar)]
 fn work_outside() {}
 
@@ -106,6 +112,7 @@ fn exemplars_carry_the_current_span_ids_and_nothing_outside_a_span() {
         assert!(sc.is_valid() && sc.is_sampled(), "a sampled span");
 
         TRACED_JOBS.inc_traced();
+        assert!(fail().is_err());
         TRACED_SIZES.observe_traced(42.0);
         assert_eq!(work(), 1);
         work_plain();
@@ -131,6 +138,10 @@ fn exemplars_carry_the_current_span_ids_and_nothing_outside_a_span() {
         "{}",
         jobs[0]
     );
+
+    let failures = lines(&text, "otel_failures_total ");
+    assert_eq!(failures.len(), 1, "{text}");
+    assert!(failures[0].contains(&exemplar), "{}", failures[0]);
 
     // The observation's bucket (le="100.0") carries it, the others not.
     let sizes = lines(&text, "otel_sizes_bytes_bucket");

@@ -196,6 +196,10 @@ impl<N, M: InProgressMetric<N> + ?Sized> InProgressMetric<N> for Arc<M> {
 pub trait ExceptionMetric<N> {
     /// Adds one.
     fn count_one(&self);
+
+    /// Adds one with the current trace as the exemplar (feature `otel`).
+    #[cfg(feature = "otel")]
+    fn count_one_traced(&self);
 }
 
 impl<N> ExceptionMetric<N> for Counter {
@@ -203,12 +207,22 @@ impl<N> ExceptionMetric<N> for Counter {
     fn count_one(&self) {
         self.inc();
     }
+
+    #[cfg(feature = "otel")]
+    fn count_one_traced(&self) {
+        self.inc_traced();
+    }
 }
 
 impl<N, M: ExceptionMetric<N> + ?Sized> ExceptionMetric<N> for Arc<M> {
     #[inline]
     fn count_one(&self) {
         ExceptionMetric::<N>::count_one(&**self);
+    }
+
+    #[cfg(feature = "otel")]
+    fn count_one_traced(&self) {
+        ExceptionMetric::<N>::count_one_traced(&**self);
     }
 }
 
@@ -288,11 +302,11 @@ where
     }
 }
 
-/// What `#[timed(METRIC, exemplar)]` needs without the feature: nothing
+/// What the `exemplar` option needs without the feature: nothing
 /// implements it, so the option is one clear error.
 #[cfg(not(feature = "otel"))]
 #[diagnostic::on_unimplemented(
-    message = "`#[timed(.., exemplar)]` needs promscribe's `otel` feature",
+    message = "the `exemplar` option needs promscribe's `otel` feature",
     label = "exemplars from the current trace need the `otel` feature",
     note = "enable the `otel` feature of `promscribe` (or of `promscribe-export`)"
 )]
@@ -424,6 +438,33 @@ where
         }),
         was_panicking: std::thread::panicking(),
     }
+}
+
+/// `#[count_exceptions(COUNTER, exemplar)]`: as [`exceptions`], each
+/// exception counted with the current trace as the exemplar.
+#[cfg(feature = "otel")]
+#[inline]
+pub fn exceptions_traced<N, H: Holder>(holder: H) -> Exceptions<H>
+where
+    H::Metric: ExceptionMetric<N>,
+{
+    Exceptions {
+        counter: Some(Counting {
+            holder,
+            count: <H::Metric as ExceptionMetric<N>>::count_one_traced,
+        }),
+        was_panicking: std::thread::panicking(),
+    }
+}
+
+/// `#[count_exceptions(COUNTER, exemplar)]` without the `otel` feature:
+/// refused.
+#[cfg(not(feature = "otel"))]
+pub fn exceptions_traced<N, H: Holder + OtelFeature>(holder: H) -> Exceptions<H>
+where
+    H::Metric: ExceptionMetric<N>,
+{
+    exceptions::<N, H>(holder)
 }
 
 impl<H: Holder> Drop for Exceptions<H> {

@@ -446,6 +446,10 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
 /// fn f() {}
 /// ```
 ///
+/// `#[count_exceptions(COUNTER, exemplar)]` (promscribe's `otel` feature)
+/// counts each exception with the current span's trace and span ids as the
+/// exemplar, as `#[timed(METRIC, exemplar)]` does.
+///
 /// `crate = path` names the path promscribe is reached by, as for
 /// [`macro@timed`].
 #[proc_macro_attribute]

@@ -1,6 +1,7 @@
 //! The attribute's arguments: `METRIC`, then `labels = [...]`,
-//! `crate = path`, for `#[timed]` the flag `exemplar`, and for
-//! `#[count_exceptions]` `err = pattern` or `err_type = Type`.
+//! `crate = path`, for `#[timed]` and `#[count_exceptions]` the flag
+//! `exemplar`, and for `#[count_exceptions]` `err = pattern` or
+//! `err_type = Type`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
@@ -22,8 +23,8 @@ pub(super) struct Args {
     pub(super) filter: ErrFilter,
     /// The path promscribe is reached by (`crate = path`).
     pub(super) krate: Krate,
-    /// `exemplar` (`#[timed]`): the current trace goes with the
-    /// observation.
+    /// `exemplar` (`#[timed]`, `#[count_exceptions]`): the current trace
+    /// goes with the observation or the count.
     pub(super) exemplar: bool,
 }
 
@@ -38,7 +39,7 @@ fn metric_kind(attr: Attr) -> &'static str {
 fn options(attr: Attr) -> &'static str {
     match attr {
         Attr::CountExceptions => {
-            "`labels = [...]`, `crate = path`, `err = pattern` or `err_type = Type`"
+            "`labels = [...]`, `crate = path`, `err = pattern`, `err_type = Type` or `exemplar`"
         }
         Attr::Timed => "`labels = [...]`, `crate = path` or `exemplar`",
         Attr::TrackInprogress => "`labels = [...]` or `crate = path`",
@@ -81,7 +82,10 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
         let k = key.to_string();
         let allowed = match attr {
             Attr::CountExceptions => {
-                matches!(k.as_str(), "labels" | "crate" | "err" | "err_type")
+                matches!(
+                    k.as_str(),
+                    "labels" | "crate" | "err" | "err_type" | "exemplar"
+                )
             }
             Attr::Timed => matches!(k.as_str(), "labels" | "crate" | "exemplar"),
             Attr::TrackInprogress => matches!(k.as_str(), "labels" | "crate"),

@@ -215,7 +215,11 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                     quote_spanned!(ty.span()=> counting_err_type::<#ty>()),
                 ),
             };
-            let start = checked("exceptions", args);
+            let start = if args.exemplar {
+                checked("exceptions_traced", args)
+            } else {
+                checked("exceptions", args)
+            };
             let uses = quote! {
                 #[allow(unused_imports)]
                 use #p::{CountingAny as _, FinishAny as _};
