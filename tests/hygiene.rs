@@ -2,7 +2,7 @@
 //! that shadows `std`, `core`, `Result`, `Ok`, `Err`, `Option`, `Some`,
 //! `None`, `Box` and `promscribe`.
 #![no_implicit_prelude]
-#![allow(dead_code, non_camel_case_types, clippy::all)]
+#![allow(dead_code, non_camel_case_types, non_upper_case_globals, clippy::all)]
 
 // Shadows of everything an expansion could reach for by a relative path.
 mod std {}
@@ -97,4 +97,39 @@ fn expansions_compile_and_work_with_everything_shadowed() {
     ::promscribe::default_registry()
         .check()
         .expect("no clashing names");
+}
+
+// Items of the user's named like the parameter of the closure that tests
+// `err = pattern`, used in the pattern or merely in scope: an identifier
+// pattern naming a const or a static is not a binding, so the expansion
+// must not bind a name the user's scope may hold.
+const __metrics_err: i32 = 7;
+const __metrics_err0: i32 = 8;
+static __metrics_err1: i32 = 9;
+static __metrics_err2: i32 = 10;
+
+counter!(H_MATCHED, "hyg_matched_total", "c");
+
+#[count_exceptions(H_MATCHED, err = &__metrics_err | &__metrics_err0)]
+fn matched(x: i32) -> ::core::result::Result<(), i32> {
+    ::core::result::Result::Err(x + __metrics_err1 - __metrics_err2 + 1)
+}
+
+#[count_exceptions(H_MATCHED, err = 100)]
+async fn matched_async(x: i32) -> ::core::result::Result<(), i32> {
+    ::core::result::Result::Err(x)
+}
+
+#[test]
+fn err_pattern_with_user_items_named_like_the_expansion_binding() {
+    ::std::assert!(matched(7).is_err());
+    ::std::assert!(matched(8).is_err());
+    ::std::assert!(matched(9).is_err());
+    ::std::assert_eq!(H_MATCHED.get(), 2.0);
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    ::std::assert!(rt.block_on(matched_async(100)).is_err());
+    ::std::assert!(rt.block_on(matched_async(1)).is_err());
+    ::std::assert_eq!(H_MATCHED.get(), 3.0);
 }

@@ -40,6 +40,7 @@
 //! | `process` | no | `ProcessCollector`, and process metrics (CPU, memory, file descriptors, start time) in the default registry, on Linux (procfs). Applications get it through `promscribe-export`'s defaults, so a library depending on `promscribe` alone does not build procfs. |
 //! | `tsc-clock` | no | timers read the CPU's time-stamp counter through `quanta` where it is reliable, instead of `Instant` |
 //! | `protobuf` | no | the Prometheus protobuf exposition (`Format::Protobuf`, `encode_bytes`; prost) |
+//! | `otel` | no | exemplars from the current trace (the `trace` module): `Counter::inc_traced`, `Histogram::observe_traced`, `#[timed(METRIC, exemplar)]`, `#[count_exceptions(COUNTER, exemplar)]` (`tracing`, `tracing-opentelemetry`, `opentelemetry`) |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -54,6 +55,9 @@ mod names;
 mod parse;
 mod registry;
 mod support;
+#[cfg(feature = "otel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+pub mod trace;
 
 pub use collector::families::{
     CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
@@ -126,7 +130,8 @@ pub mod __private {
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
     pub use crate::support::{
-        call, exceptions, inprogress, inprogress_future, timed, timed_future, typed, CountingAny,
+        call, exceptions, exceptions_traced, inprogress, inprogress_future, inprogress_later,
+        timed, timed_future, timed_later, timed_traced, timed_traced_later, typed, CountingAny,
         ExceptionMetric, FinishAny, Holder, InProgressMetric, TimedMetric,
     };
     pub use core::sync::atomic::AtomicU64;

@@ -92,59 +92,79 @@ impl<M: ?Sized> Holder for Arc<M> {
     }
 }
 
-/// A metric `#[timed]` can record into.
+/// A metric `#[timed]` can record into. `N` is a marker type the expansion
+/// names after the metric (`struct REQUESTS {}`), only so that the error
+/// on the wrong kind of metric names it.
 #[diagnostic::on_unimplemented(
-    message = "`#[timed]` needs a Histogram, Summary or Gauge, not a `{Self}`",
-    label = "not a Histogram, Summary or Gauge",
+    message = "`#[timed]` needs a Histogram, Summary or Gauge; `{N}` is a `{Self}`",
+    label = "`{N}` is not a Histogram, Summary or Gauge",
     note = "#[timed] observes the elapsed seconds into a Histogram or Summary, or sets a Gauge to them; a family picks its child with `labels = [...]`"
 )]
-pub trait TimedMetric {
+pub trait TimedMetric<N> {
     /// Records a duration.
     fn record_seconds(&self, seconds: f64);
+
+    /// Records a duration with the current trace as its exemplar, where
+    /// the kind keeps exemplars (a histogram's bucket; feature `otel`).
+    #[cfg(feature = "otel")]
+    fn record_seconds_traced(&self, seconds: f64) {
+        self.record_seconds(seconds);
+    }
 }
 
-impl TimedMetric for crate::Histogram {
+impl<N> TimedMetric<N> for crate::Histogram {
+    #[inline]
+    fn record_seconds(&self, seconds: f64) {
+        self.observe_seconds(seconds);
+    }
+
+    #[cfg(feature = "otel")]
+    fn record_seconds_traced(&self, seconds: f64) {
+        self.observe_traced(seconds);
+    }
+}
+
+impl<N> TimedMetric<N> for crate::Summary {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
         self.observe_seconds(seconds);
     }
 }
 
-impl TimedMetric for crate::Summary {
+impl<N> TimedMetric<N> for Gauge {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
         self.observe_seconds(seconds);
     }
 }
 
-impl TimedMetric for Gauge {
+impl<N, M: TimedMetric<N> + ?Sized> TimedMetric<N> for Arc<M> {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
-        self.observe_seconds(seconds);
+        TimedMetric::<N>::record_seconds(&**self, seconds);
+    }
+
+    #[cfg(feature = "otel")]
+    fn record_seconds_traced(&self, seconds: f64) {
+        TimedMetric::<N>::record_seconds_traced(&**self, seconds);
     }
 }
 
-impl<M: TimedMetric + ?Sized> TimedMetric for Arc<M> {
-    #[inline]
-    fn record_seconds(&self, seconds: f64) {
-        (**self).record_seconds(seconds);
-    }
-}
-
-/// A metric `#[track_inprogress]` can track with.
+/// A metric `#[track_inprogress]` can track with (`N`: as for
+/// [`TimedMetric`]).
 #[diagnostic::on_unimplemented(
-    message = "`#[track_inprogress]` needs a Gauge, not a `{Self}`",
-    label = "not a Gauge",
+    message = "`#[track_inprogress]` needs a Gauge; `{N}` is a `{Self}`",
+    label = "`{N}` is not a Gauge",
     note = "#[track_inprogress] raises a Gauge on entry and lowers it on exit; a family picks its child with `labels = [...]`"
 )]
-pub trait InProgressMetric {
+pub trait InProgressMetric<N> {
     /// Adds one.
     fn enter(&self);
     /// Subtracts one.
     fn leave(&self);
 }
 
-impl InProgressMetric for Gauge {
+impl<N> InProgressMetric<N> for Gauge {
     #[inline]
     fn enter(&self) {
         self.inc();
@@ -155,39 +175,54 @@ impl InProgressMetric for Gauge {
     }
 }
 
-impl<M: InProgressMetric + ?Sized> InProgressMetric for Arc<M> {
+impl<N, M: InProgressMetric<N> + ?Sized> InProgressMetric<N> for Arc<M> {
     #[inline]
     fn enter(&self) {
-        (**self).enter();
+        InProgressMetric::<N>::enter(&**self);
     }
     #[inline]
     fn leave(&self) {
-        (**self).leave();
+        InProgressMetric::<N>::leave(&**self);
     }
 }
 
-/// A metric `#[count_exceptions]` can count into.
+/// A metric `#[count_exceptions]` can count into (`N`: as for
+/// [`TimedMetric`]).
 #[diagnostic::on_unimplemented(
-    message = "`#[count_exceptions]` needs a Counter, not a `{Self}`",
-    label = "not a Counter",
+    message = "`#[count_exceptions]` needs a Counter; `{N}` is a `{Self}`",
+    label = "`{N}` is not a Counter",
     note = "#[count_exceptions] increments a Counter; a family picks its child with `labels = [...]`"
 )]
-pub trait ExceptionMetric {
+pub trait ExceptionMetric<N> {
     /// Adds one.
     fn count_one(&self);
+
+    /// Adds one with the current trace as the exemplar (feature `otel`).
+    #[cfg(feature = "otel")]
+    fn count_one_traced(&self);
 }
 
-impl ExceptionMetric for Counter {
+impl<N> ExceptionMetric<N> for Counter {
     #[inline]
     fn count_one(&self) {
         self.inc();
     }
+
+    #[cfg(feature = "otel")]
+    fn count_one_traced(&self) {
+        self.inc_traced();
+    }
 }
 
-impl<M: ExceptionMetric + ?Sized> ExceptionMetric for Arc<M> {
+impl<N, M: ExceptionMetric<N> + ?Sized> ExceptionMetric<N> for Arc<M> {
     #[inline]
     fn count_one(&self) {
-        (**self).count_one();
+        ExceptionMetric::<N>::count_one(&**self);
+    }
+
+    #[cfg(feature = "otel")]
+    fn count_one_traced(&self) {
+        ExceptionMetric::<N>::count_one_traced(&**self);
     }
 }
 
@@ -202,14 +237,14 @@ pub struct Timing<H: Holder> {
 
 /// Starts timing into the held metric.
 #[inline]
-pub fn timed<H: Holder>(holder: H) -> Timing<H>
+pub fn timed<N, H: Holder>(holder: H) -> Timing<H>
 where
-    H::Metric: TimedMetric,
+    H::Metric: TimedMetric<N>,
 {
     Timing {
         holder,
         start: crate::metrics::timer::Stopwatch::start(),
-        record: <H::Metric as TimedMetric>::record_seconds,
+        record: <H::Metric as TimedMetric<N>>::record_seconds,
     }
 }
 
@@ -219,12 +254,90 @@ impl<H: Holder> Drop for Timing<H> {
     }
 }
 
-/// Times a future from its first poll to its completion (or its drop).
-pub async fn timed_future<H: Holder, F: Future>(holder: H, fut: F) -> F::Output
+/// A metric checked for `#[timed]`, to time a future with: the check
+/// happens where the function is named, so the future's type carries no
+/// bound (a returned `impl Future` would repeat the error otherwise).
+pub struct TimedLater<H: Holder> {
+    holder: H,
+    record: fn(&H::Metric, f64),
+}
+
+/// Checks the held metric for `#[timed]`; [`timed_future`] times with it.
+#[inline]
+pub fn timed_later<N, H: Holder>(holder: H) -> TimedLater<H>
 where
-    H::Metric: TimedMetric,
+    H::Metric: TimedMetric<N>,
 {
-    let _timing = timed(holder);
+    TimedLater {
+        holder,
+        record: <H::Metric as TimedMetric<N>>::record_seconds,
+    }
+}
+
+/// `#[timed(METRIC, exemplar)]`: as [`timed`], with the trace current
+/// when the call ends as the exemplar.
+#[cfg(feature = "otel")]
+#[inline]
+pub fn timed_traced<N, H: Holder>(holder: H) -> Timing<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    Timing {
+        holder,
+        start: crate::metrics::timer::Stopwatch::start(),
+        record: <H::Metric as TimedMetric<N>>::record_seconds_traced,
+    }
+}
+
+/// `#[timed(METRIC, exemplar)]` on a future: as [`timed_later`].
+#[cfg(feature = "otel")]
+#[inline]
+pub fn timed_traced_later<N, H: Holder>(holder: H) -> TimedLater<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    TimedLater {
+        holder,
+        record: <H::Metric as TimedMetric<N>>::record_seconds_traced,
+    }
+}
+
+/// What the `exemplar` option needs without the feature: nothing
+/// implements it, so the option is one clear error.
+#[cfg(not(feature = "otel"))]
+#[diagnostic::on_unimplemented(
+    message = "the `exemplar` option needs promscribe's `otel` feature",
+    label = "exemplars from the current trace need the `otel` feature",
+    note = "enable the `otel` feature of `promscribe` (or of `promscribe-export`)"
+)]
+pub trait OtelFeature {}
+
+/// `#[timed(METRIC, exemplar)]` without the `otel` feature: refused.
+#[cfg(not(feature = "otel"))]
+pub fn timed_traced<N, H: Holder + OtelFeature>(holder: H) -> Timing<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    timed::<N, H>(holder)
+}
+
+/// `#[timed(METRIC, exemplar)]` on a future without the `otel` feature:
+/// refused.
+#[cfg(not(feature = "otel"))]
+pub fn timed_traced_later<N, H: Holder + OtelFeature>(holder: H) -> TimedLater<H>
+where
+    H::Metric: TimedMetric<N>,
+{
+    timed_later::<N, H>(holder)
+}
+
+/// Times a future from its first poll to its completion (or its drop).
+pub async fn timed_future<H: Holder, F: Future>(later: TimedLater<H>, fut: F) -> F::Output {
+    let _timing = Timing {
+        holder: later.holder,
+        start: crate::metrics::timer::Stopwatch::start(),
+        record: later.record,
+    };
     fut.await
 }
 
@@ -236,14 +349,14 @@ pub struct InProgressCall<H: Holder> {
 
 /// Raises the held gauge; the guard lowers it when dropped.
 #[inline]
-pub fn inprogress<H: Holder>(holder: H) -> InProgressCall<H>
+pub fn inprogress<N, H: Holder>(holder: H) -> InProgressCall<H>
 where
-    H::Metric: InProgressMetric,
+    H::Metric: InProgressMetric<N>,
 {
-    holder.metric().enter();
+    InProgressMetric::<N>::enter(holder.metric());
     InProgressCall {
         holder,
-        leave: <H::Metric as InProgressMetric>::leave,
+        leave: <H::Metric as InProgressMetric<N>>::leave,
     }
 }
 
@@ -253,13 +366,39 @@ impl<H: Holder> Drop for InProgressCall<H> {
     }
 }
 
+/// A gauge checked for `#[track_inprogress]`, to track a future with (as
+/// [`TimedLater`]).
+pub struct InProgressLater<H: Holder> {
+    holder: H,
+    enter: fn(&H::Metric),
+    leave: fn(&H::Metric),
+}
+
+/// Checks the held metric for `#[track_inprogress]`; [`inprogress_future`]
+/// tracks with it.
+#[inline]
+pub fn inprogress_later<N, H: Holder>(holder: H) -> InProgressLater<H>
+where
+    H::Metric: InProgressMetric<N>,
+{
+    InProgressLater {
+        holder,
+        enter: <H::Metric as InProgressMetric<N>>::enter,
+        leave: <H::Metric as InProgressMetric<N>>::leave,
+    }
+}
+
 /// Tracks a future in progress from its first poll to its completion (or
 /// its drop).
-pub async fn inprogress_future<H: Holder, F: Future>(holder: H, fut: F) -> F::Output
-where
-    H::Metric: InProgressMetric,
-{
-    let _call = inprogress(holder);
+pub async fn inprogress_future<H: Holder, F: Future>(
+    later: InProgressLater<H>,
+    fut: F,
+) -> F::Output {
+    (later.enter)(later.holder.metric());
+    let _call = InProgressCall {
+        holder: later.holder,
+        leave: later.leave,
+    };
     fut.await
 }
 
@@ -288,17 +427,44 @@ impl<H: Holder> Counting<H> {
 
 /// Starts watching a call for exceptions.
 #[inline]
-pub fn exceptions<H: Holder>(holder: H) -> Exceptions<H>
+pub fn exceptions<N, H: Holder>(holder: H) -> Exceptions<H>
 where
-    H::Metric: ExceptionMetric,
+    H::Metric: ExceptionMetric<N>,
 {
     Exceptions {
         counter: Some(Counting {
             holder,
-            count: <H::Metric as ExceptionMetric>::count_one,
+            count: <H::Metric as ExceptionMetric<N>>::count_one,
         }),
         was_panicking: std::thread::panicking(),
     }
+}
+
+/// `#[count_exceptions(COUNTER, exemplar)]`: as [`exceptions`], each
+/// exception counted with the current trace as the exemplar.
+#[cfg(feature = "otel")]
+#[inline]
+pub fn exceptions_traced<N, H: Holder>(holder: H) -> Exceptions<H>
+where
+    H::Metric: ExceptionMetric<N>,
+{
+    Exceptions {
+        counter: Some(Counting {
+            holder,
+            count: <H::Metric as ExceptionMetric<N>>::count_one_traced,
+        }),
+        was_panicking: std::thread::panicking(),
+    }
+}
+
+/// `#[count_exceptions(COUNTER, exemplar)]` without the `otel` feature:
+/// refused.
+#[cfg(not(feature = "otel"))]
+pub fn exceptions_traced<N, H: Holder + OtelFeature>(holder: H) -> Exceptions<H>
+where
+    H::Metric: ExceptionMetric<N>,
+{
+    exceptions::<N, H>(holder)
 }
 
 impl<H: Holder> Drop for Exceptions<H> {

@@ -35,6 +35,7 @@
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
+//! | `otel` | no | exemplars from the current trace: `inc_traced`, `observe_traced`, `#[timed(METRIC, exemplar)]` (`promscribe/otel`: tracing, tracing-opentelemetry, opentelemetry) |
 //!
 //! A batch job that only pushes builds neither axum nor hyper:
 //! `promscribe-export = { version = "0.1", default-features = false, features = ["push"] }`.

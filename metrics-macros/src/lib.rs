@@ -90,6 +90,35 @@ use decl::Kind;
 ///     );
 /// }
 /// ```
+///
+/// # Where a declaration can go
+///
+/// Anywhere a `static` can: a module or a function body. Not in an `impl`
+/// or `trait` block, where Rust has no `static` items. There the compiler
+/// gives two errors, its own (`associated static items are not allowed`,
+/// the real problem) and a follow-on (`cannot find value NAME in this
+/// scope`), and this cannot be brought down to one: a procedural macro
+/// does not see where it is called, so the expansion is the same static
+/// in both places; rustc's parser rejects a `static` in an `impl` and
+/// recovers it as an associated `const`, and the static's link-time
+/// registration, inside its initializer (so that the static's `#[cfg]`
+/// covers it), names the static, which an associated item cannot be
+/// named without `Self::` (and nested items cannot use `Self`, while a
+/// module has none). Declare the metric at module level, beside the
+/// `impl`:
+///
+/// ```
+/// promscribe::counter!(REQUESTS, "server_requests_total", "Requests served");
+///
+/// struct Server;
+///
+/// impl Server {
+///     fn handle(&self) {
+///         REQUESTS.inc();
+///     }
+/// }
+/// # Server.handle();
+/// ```
 #[proc_macro]
 pub fn counter(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Counter, input.into()).into()
@@ -305,6 +334,13 @@ pub fn enumeration(input: TokenStream) -> TokenStream {
 ///
 /// `const fn` and functions returning `!` are refused with a message.
 ///
+/// `#[timed(METRIC, exemplar)]` (promscribe's `otel` feature) attaches the
+/// trace and span ids of the span current when the call ends (a `tracing`
+/// span with the OpenTelemetry layer, or OpenTelemetry's current context)
+/// to a Histogram's observation as its bucket's exemplar; outside a sampled
+/// span nothing is attached. Without the feature the option is a compile
+/// error that names it. Without the option nothing looks for a span.
+///
 /// ```
 /// use promscribe::{histogram, timed};
 ///
@@ -409,6 +445,10 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[promscribe::count_exceptions]
 /// fn f() {}
 /// ```
+///
+/// `#[count_exceptions(COUNTER, exemplar)]` (promscribe's `otel` feature)
+/// counts each exception with the current span's trace and span ids as the
+/// exemplar, as `#[timed(METRIC, exemplar)]` does.
 ///
 /// `crate = path` names the path promscribe is reached by, as for
 /// [`macro@timed`].

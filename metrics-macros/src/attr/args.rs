@@ -1,5 +1,6 @@
 //! The attribute's arguments: `METRIC`, then `labels = [...]`,
-//! `crate = path` and, for `#[count_exceptions]`, `err = pattern` or
+//! `crate = path`, for `#[timed]` and `#[count_exceptions]` the flag
+//! `exemplar`, and for `#[count_exceptions]` `err = pattern` or
 //! `err_type = Type`.
 
 use proc_macro2::{Span, TokenStream};
@@ -22,6 +23,9 @@ pub(super) struct Args {
     pub(super) filter: ErrFilter,
     /// The path promscribe is reached by (`crate = path`).
     pub(super) krate: Krate,
+    /// `exemplar` (`#[timed]`, `#[count_exceptions]`): the current trace
+    /// goes with the observation or the count.
+    pub(super) exemplar: bool,
 }
 
 fn metric_kind(attr: Attr) -> &'static str {
@@ -35,9 +39,10 @@ fn metric_kind(attr: Attr) -> &'static str {
 fn options(attr: Attr) -> &'static str {
     match attr {
         Attr::CountExceptions => {
-            "`labels = [...]`, `crate = path`, `err = pattern` or `err_type = Type`"
+            "`labels = [...]`, `crate = path`, `err = pattern`, `err_type = Type` or `exemplar`"
         }
-        _ => "`labels = [...]` or `crate = path`",
+        Attr::Timed => "`labels = [...]`, `crate = path` or `exemplar`",
+        Attr::TrackInprogress => "`labels = [...]` or `crate = path`",
     }
 }
 
@@ -66,6 +71,7 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
     let mut labels = None;
     let mut filter = ErrFilter::Any;
     let mut krate = Krate::default();
+    let mut exemplar = false;
     let mut seen: Vec<String> = Vec::new();
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
@@ -76,9 +82,13 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
         let k = key.to_string();
         let allowed = match attr {
             Attr::CountExceptions => {
-                matches!(k.as_str(), "labels" | "crate" | "err" | "err_type")
+                matches!(
+                    k.as_str(),
+                    "labels" | "crate" | "err" | "err_type" | "exemplar"
+                )
             }
-            _ => matches!(k.as_str(), "labels" | "crate"),
+            Attr::Timed => matches!(k.as_str(), "labels" | "crate" | "exemplar"),
+            Attr::TrackInprogress => matches!(k.as_str(), "labels" | "crate"),
         };
         if !allowed {
             return Err(syn::Error::new_spanned(
@@ -98,6 +108,10 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
             ));
         }
         seen.push(k.clone());
+        if k == "exemplar" {
+            exemplar = true;
+            continue;
+        }
         input.parse::<Token![=]>()?;
         match k.as_str() {
             "labels" => match ungroup(input.parse::<Expr>()?) {
@@ -119,5 +133,6 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
         labels,
         filter,
         krate,
+        exemplar,
     })
 }

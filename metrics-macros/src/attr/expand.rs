@@ -3,10 +3,10 @@
 //! introduces can meet a user's item: guards live as `match` scrutinee
 //! temporaries, and results flow through method calls.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, Type};
+use syn::{Expr, Ident, Member, Type};
 
 use super::args::{Args, ErrFilter};
 use super::item::{self, Func};
@@ -34,6 +34,104 @@ fn holder(args: &Args) -> TokenStream {
     }
 }
 
+/// Every identifier in `tokens`, groups included.
+fn idents(tokens: TokenStream, out: &mut Vec<Ident>) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => out.push(i),
+            TokenTree::Group(g) => idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// The marker type that carries the metric's name into the error on the
+/// wrong kind of metric (`{N}` of the support traits'
+/// `#[diagnostic::on_unimplemented]`): the last identifier of the metric
+/// path or field (`REQUESTS`, `self.latency` -> `latency`). It is declared
+/// in a block of its own around the guard's constructor, so the body never
+/// sees it; if the holder expression uses that identifier anywhere else
+/// (a label expression naming a type of that name), a neutral name is
+/// used instead.
+fn marker(args: &Args, holder: &TokenStream) -> Ident {
+    let last = match &args.metric {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
+        Expr::Field(f) => match &f.member {
+            Member::Named(i) => Some(i.clone()),
+            Member::Unnamed(_) => None,
+        },
+        _ => None,
+    };
+    let mut all = Vec::new();
+    idents(holder.clone(), &mut all);
+    match last {
+        Some(mut name) if all.iter().filter(|i| **i == name).count() == 1 => {
+            name.set_span(Span::mixed_site().located_at(name.span()));
+            name
+        }
+        _ => Ident::new("__metric", Span::mixed_site()),
+    }
+}
+
+/// A guard constructor of `__private` called with the holder, its metric
+/// kind checked against the marker type: `({ struct M {} f::<M, ..> })(holder)`.
+fn checked(func: &str, args: &Args) -> TokenStream {
+    let p = args.krate.private();
+    let holder = holder(args);
+    let span = args.metric.span();
+    let m = marker(args, &holder);
+    let func = Ident::new(func, span);
+    // The bound is checked where the function is named: that whole path
+    // is placed on the metric, so the error points there.
+    let callee = located_at(quote!(#p::#func::<#m, _>), span);
+    quote_spanned! {span=>
+        ({
+            #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
+            struct #m {}
+            #callee
+        })(#holder)
+    }
+}
+
+/// `tokens`, resolved as before but shown at `span`.
+fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let TokenTree::Group(g) = &t {
+                let mut n = proc_macro2::Group::new(g.delimiter(), located_at(g.stream(), span));
+                n.set_span(g.span().located_at(span));
+                t = TokenTree::Group(n);
+            } else {
+                t.set_span(t.span().located_at(span));
+            }
+            t
+        })
+        .collect()
+}
+
+/// The closure that tests an error against the `err = pattern` of
+/// `#[count_exceptions]`: `|e| matches!(e, pattern)`. Its parameter must
+/// bind whatever the user's scope holds: an identifier pattern naming a
+/// `const`, a `static` or a unit struct in scope is not a binding (hygiene
+/// does not cover items). So the parameter's name is one the pattern does
+/// not use, and a local `fn` of that name, declared in a block around the
+/// closure only, hides any item of the user's of that name from it.
+fn err_test(pat: &syn::Pat) -> TokenStream {
+    let mut used = Vec::new();
+    idents(quote!(#pat), &mut used);
+    let name = (0..)
+        .map(|i| format!("__metrics_err{i}"))
+        .find(|n| !used.iter().any(|u| u == n.as_str()))
+        .unwrap_or_default();
+    let err = Ident::new(&name, Span::mixed_site());
+    quote! {{
+        #[allow(dead_code, non_snake_case)]
+        fn #err() {}
+        |#err| ::core::matches!(#err, #pat)
+    }}
+}
+
 /// A never-taken `return` that gives a wrapped body the function's type,
 /// so that `?` and `return` inside it keep their meaning.
 fn typed_return(ty: Option<&Type>, p: &TokenStream) -> TokenStream {
@@ -54,8 +152,6 @@ fn typed_return(ty: Option<&Type>, p: &TokenStream) -> TokenStream {
 
 pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> TokenStream {
     let p = args.krate.private();
-    let holder = holder(args);
-    let span = args.metric.span();
     let Func {
         attrs,
         vis,
@@ -75,17 +171,14 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
     };
     let new_body = match attr {
         Attr::Timed | Attr::TrackInprogress => {
-            let (start, around) = if attr == Attr::Timed {
-                (
-                    quote_spanned!(span=> #p::timed(#holder)),
-                    quote_spanned!(span=> #p::timed_future),
-                )
+            let (start, around, future) = if attr == Attr::Timed && args.exemplar {
+                ("timed_traced", "timed_traced_later", quote!(timed_future))
+            } else if attr == Attr::Timed {
+                ("timed", "timed_later", quote!(timed_future))
             } else {
-                (
-                    quote_spanned!(span=> #p::inprogress(#holder)),
-                    quote_spanned!(span=> #p::inprogress_future),
-                )
+                ("inprogress", "inprogress_later", quote!(inprogress_future))
             };
+            let start = checked(start, args);
             match shape.kind {
                 Kind::Sync { .. } | Kind::Async => quote! {
                     match #start { _ => { #body } }
@@ -101,27 +194,32 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                 }
                 Kind::Future { boxed } => {
                     let fake = typed_return(declared.as_ref(), &p);
-                    wrap(
-                        boxed,
-                        quote!(#around(#holder, #p::call(move || { #fake #body }))),
-                    )
+                    let later = checked(around, args);
+                    let fut = quote!(#p::#future(#later, #p::call(move || { #fake #body })));
+                    wrap(boxed, fut)
                 }
             }
         }
         Attr::CountExceptions => {
-            let err = Ident::new("__metrics_err", Span::mixed_site());
             let (finish, counting) = match &args.filter {
                 ErrFilter::Any => (quote!(finish()), quote!(counting())),
-                ErrFilter::Pattern(_, pat) => (
-                    quote_spanned!(pat.span()=> finish_if(|#err| ::core::matches!(#err, #pat))),
-                    quote_spanned!(pat.span()=> counting_if(|#err| ::core::matches!(#err, #pat))),
-                ),
+                ErrFilter::Pattern(_, pat) => {
+                    let test = err_test(pat);
+                    (
+                        quote_spanned!(pat.span()=> finish_if(#test)),
+                        quote_spanned!(pat.span()=> counting_if(#test)),
+                    )
+                }
                 ErrFilter::Type(_, ty) => (
                     quote_spanned!(ty.span()=> finish_err_type::<#ty>()),
                     quote_spanned!(ty.span()=> counting_err_type::<#ty>()),
                 ),
             };
-            let start = quote_spanned!(span=> #p::exceptions(#holder));
+            let start = if args.exemplar {
+                checked("exceptions_traced", args)
+            } else {
+                checked("exceptions", args)
+            };
             let uses = quote! {
                 #[allow(unused_imports)]
                 use #p::{CountingAny as _, FinishAny as _};
