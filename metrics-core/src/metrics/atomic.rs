@@ -2,7 +2,7 @@
 //! consistently read observations of histograms and summaries.
 
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// An atomic `f64` (bits in an `AtomicU64`).
@@ -89,25 +89,26 @@ impl Created {
 /// Observations a scrape reads consistently: per-bucket counts and their
 /// sum, kept in shards, each a seqlock (a sequence number, odd while an
 /// observation is written into the shard, then the sum, then the counts).
+/// A scrape reads a shard between two equal even sequence numbers,
+/// retrying otherwise, so every shard it reads holds whole observations:
+/// the sum and the counts of the same set, a set that only grows from one
+/// scrape to the next. An observation never waits for a scrape.
 ///
-/// An observation takes a shard with one compare-exchange of its sequence
-/// (even to odd), writes its count and the sum with plain loads and stores
-/// (it holds the shard alone) and releases it (odd to even). A scrape reads
-/// a shard between two equal even sequence numbers, retrying otherwise, so
-/// every shard it reads holds whole observations: the sum and the counts of
-/// the same set, and the set only grows from one scrape to the next.
-///
-/// The first shard is the metric's own (`seq`, `sum`, and the counts the
-/// caller keeps, a static's array for a static). An observation that finds
-/// it taken by another thread (the compare-exchange fails) is contention:
-/// from then on observations go to cache-padded stripes, one per thread
-/// where there are enough, each a shard of its own. An observation whose
-/// stripe is taken (two threads numbered alike) takes the next free one; it
-/// waits only if every stripe is in the middle of an observation (more
-/// threads preempted within their few instructions of an observation than
-/// twice the CPUs). An observation never waits for a scrape.
+/// Most shards have one writer, which writes them with plain loads and
+/// stores (no atomic read-modify-write at all):
+/// - the first shard (the metric's own `seq` and `sum`, and the counts the
+///   caller keeps, a static's array for a static) belongs to the first
+///   thread that observes (`owner`, by its [`thread_slot`]);
+/// - once another thread observes, the metric gets cache-padded stripes,
+///   one per thread slot below their number (twice the CPUs, from 2 to 32),
+///   each written by the thread holding that slot alone;
+/// - threads with a higher slot share one more shard, which they take with
+///   a compare-exchange of its sequence (even to odd): one of them waits
+///   only while another is within its few instructions of an observation.
 #[derive(Debug)]
 pub(crate) struct Observations {
+    /// 1 + the slot of the thread that writes the first shard; 0: none yet.
+    owner: AtomicUsize,
     seq: AtomicU64,
     /// The first shard's sum, as `f64` bits.
     sum: AtomicU64,
@@ -121,8 +122,9 @@ struct Line([AtomicU64; WORDS]);
 
 const WORDS: usize = 16;
 
-/// The stripes of a contended metric: a power of two of shards, each
-/// `stride` lines: word 0 the sequence, word 1 the sum, then the counts.
+/// The stripes of a metric observed from several threads: `mask + 1`
+/// single-writer shards then the shared one, each `stride` lines: word 0
+/// the sequence, word 1 the sum, then the counts.
 #[derive(Debug)]
 struct Stripes {
     lines: Box<[Line]>,
@@ -132,21 +134,21 @@ struct Stripes {
 
 impl Stripes {
     fn new(buckets: usize) -> Self {
-        let shards = (2 * cpus()).next_power_of_two().clamp(2, 32);
+        let owned = (2 * cpus()).next_power_of_two().clamp(2, 32);
         let stride = (2 + buckets).div_ceil(WORDS);
         Stripes {
-            lines: (0..shards * stride)
+            lines: (0..(owned + 1) * stride)
                 .map(|_| Line(std::array::from_fn(|_| AtomicU64::new(0))))
                 .collect(),
             stride,
-            mask: shards - 1,
+            mask: owned - 1,
         }
     }
 
-    /// Word `w` of shard `k` (masked: always a shard).
+    /// Word `w` of shard `k` (`None` past the last shard).
     #[inline]
     fn word(&self, k: usize, w: usize) -> Option<&AtomicU64> {
-        let g = (k & self.mask) * self.stride * WORDS + w;
+        let g = k.checked_mul(self.stride * WORDS)?.checked_add(w)?;
         self.lines.get(g / WORDS).map(|l| &l.0[g % WORDS])
     }
 
@@ -156,34 +158,59 @@ impl Stripes {
         Some((self.word(k, 0)?, self.word(k, 1)?, self.word(k, 2 + i)?))
     }
 
+    /// Every shard, the shared one included.
     fn shards(&self) -> usize {
-        self.mask + 1
+        self.mask + 2
     }
 
     #[inline]
-    fn observe(&self, i: usize, v: f64) {
-        let first = thread_number();
-        let mut tries = 0usize;
-        loop {
-            let Some((seq, sum, count)) = self.shard(first.wrapping_add(tries), i) else {
-                return; // `i` is past the buckets: the caller clamps it, never so
-            };
-            if write(seq, sum, count, v) {
-                return;
+    fn observe(&self, slot: usize, i: usize, v: f64) {
+        if slot <= self.mask {
+            if let Some((seq, sum, count)) = self.shard(slot, i) {
+                write_owned(seq, sum, count, v);
             }
-            tries = tries.wrapping_add(1);
-            if tries > self.mask {
-                // Every stripe was taken: wait for one.
-                backoff(tries - self.mask);
-            }
+            return;
+        }
+        self.observe_shared(i, v);
+    }
+
+    /// The shared shard, for threads whose slot has no stripe.
+    #[cold]
+    #[inline(never)]
+    fn observe_shared(&self, i: usize, v: f64) {
+        let Some((seq, sum, count)) = self.shard(self.mask + 1, i) else {
+            return; // `i` is past the buckets: the caller clamps it, never so
+        };
+        let mut tries = 0;
+        while !write_shared(seq, sum, count, v) {
+            tries += 1;
+            backoff(tries);
         }
     }
 }
 
-/// Writes one observation into a shard if it is free; false if another
-/// thread holds it.
+/// Writes one observation into a shard only this thread writes.
 #[inline]
-fn write(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) -> bool {
+fn write_owned(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) {
+    let s = seq.load(Ordering::Relaxed);
+    seq.store(s.wrapping_add(1), Ordering::Relaxed);
+    // The odd sequence is visible before any of the writes below.
+    fence(Ordering::Release);
+    count.store(
+        count.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+    sum.store(
+        (f64::from_bits(sum.load(Ordering::Relaxed)) + v).to_bits(),
+        Ordering::Relaxed,
+    );
+    seq.store(s.wrapping_add(2), Ordering::Release);
+}
+
+/// Writes one observation into a shard several threads write, if no other
+/// is writing it; false if one is.
+#[inline]
+fn write_shared(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) -> bool {
     let s = seq.load(Ordering::Relaxed);
     if s & 1 != 0
         || seq
@@ -192,7 +219,6 @@ fn write(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) -> bool {
     {
         return false;
     }
-    // The odd sequence is visible before any of the writes below.
     fence(Ordering::Release);
     count.store(
         count.load(Ordering::Relaxed).wrapping_add(1),
@@ -250,28 +276,55 @@ fn cpus() -> usize {
     *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
-/// A small number per thread, given in turn when a thread first records
-/// into stripes.
-#[inline]
-fn thread_number() -> usize {
-    use std::cell::Cell;
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static NUMBER: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    NUMBER.with(|n| match n.get() {
-        usize::MAX => {
-            let new = NEXT.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1);
-            n.set(new);
-            new
+/// A thread's slot: a small number no other living thread holds, taken
+/// when the thread first observes, given back when it ends (the lowest
+/// free ones are reused first, so slots stay below the number of threads
+/// alive at once).
+struct Slot(usize);
+
+/// Slots given back by ended threads.
+static FREE_SLOTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+impl Slot {
+    #[cold]
+    fn take() -> Slot {
+        let mut free = FREE_SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+        // The lowest free slot: the slice is kept sorted, highest first.
+        match free.pop() {
+            Some(s) => Slot(s),
+            None => Slot(NEXT_SLOT.fetch_add(1, Ordering::Relaxed)),
         }
-        mine => mine,
-    })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // Everything this thread wrote happens before the next holder of
+        // the slot takes it (the lock orders them).
+        let mut free = FREE_SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = free.partition_point(|s| *s > self.0);
+        free.insert(at, self.0);
+    }
+}
+
+/// A slot for a thread past its thread-local destructors: no shard of its
+/// own (it shares the shared one).
+const NO_SLOT: usize = usize::MAX >> 1;
+
+/// The calling thread's slot.
+#[inline]
+pub(crate) fn thread_slot() -> usize {
+    thread_local! {
+        static SLOT: Slot = Slot::take();
+    }
+    SLOT.try_with(|s| s.0).unwrap_or(NO_SLOT)
 }
 
 impl Observations {
     pub(crate) const fn new() -> Self {
         Observations {
+            owner: AtomicUsize::new(0),
             seq: AtomicU64::new(0),
             sum: AtomicU64::new(0),
             stripes: OnceLock::new(),
@@ -282,22 +335,37 @@ impl Observations {
     /// which the caller keeps and always passes alike).
     #[inline]
     pub(crate) fn observe(&self, counts: &[AtomicU64], i: usize, v: f64) {
-        if let Some(stripes) = self.stripes.get() {
-            stripes.observe(i, v);
-        } else if let Some(count) = counts.get(i) {
-            if !write(&self.seq, &self.sum, count, v) {
-                self.contended(counts.len(), i, v);
+        let slot = thread_slot();
+        let me = slot.wrapping_add(1);
+        if self.owner.load(Ordering::Relaxed) == me {
+            if let Some(count) = counts.get(i) {
+                write_owned(&self.seq, &self.sum, count, v);
             }
+        } else {
+            self.other(counts, slot, i, v);
         }
     }
 
-    /// Another thread held the first shard: switch to stripes (for good).
+    /// The first observation, or one from a thread that does not own the
+    /// first shard.
     #[cold]
     #[inline(never)]
-    fn contended(&self, buckets: usize, i: usize, v: f64) {
+    fn other(&self, counts: &[AtomicU64], slot: usize, i: usize, v: f64) {
+        let me = slot.wrapping_add(1);
+        if slot != NO_SLOT
+            && self
+                .owner
+                .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            if let Some(count) = counts.get(i) {
+                write_owned(&self.seq, &self.sum, count, v);
+            }
+            return;
+        }
         self.stripes
-            .get_or_init(|| Stripes::new(buckets))
-            .observe(i, v);
+            .get_or_init(|| Stripes::new(counts.len()))
+            .observe(slot, i, v);
     }
 
     /// Reads every shard: `out` is cleared and left with one count per
@@ -342,7 +410,7 @@ impl Observations {
         (acc[0], total)
     }
 
-    /// Whether observations go to stripes (contention was seen).
+    /// Whether observations go to stripes (another thread observed).
     #[cfg(test)]
     pub(crate) fn striped(&self) -> bool {
         self.stripes.get().is_some()
@@ -353,43 +421,57 @@ impl Observations {
 mod tests {
     use super::*;
 
-    /// An observation that finds the first shard held by another thread
-    /// (its sequence odd, as in the middle of an observation) goes to a
-    /// stripe instead of waiting, and so do the later ones; a read adds
-    /// every shard.
+    /// The first thread to observe owns the first shard; an observation
+    /// from another thread goes to that thread's stripe; a read adds every
+    /// shard.
     #[test]
-    fn a_held_first_shard_moves_observations_to_stripes() {
+    fn a_second_thread_observes_into_its_stripe() {
         let counts = [AtomicU64::new(0), AtomicU64::new(0)];
         let o = Observations::new();
         o.observe(&counts, 0, 1.0);
         assert!(!o.striped());
-        o.seq.store(3, Ordering::Relaxed);
-        o.observe(&counts, 1, 2.0);
+        assert_eq!(o.owner.load(Ordering::Relaxed), thread_slot() + 1);
+        std::thread::scope(|s| {
+            s.spawn(|| o.observe(&counts, 1, 2.0));
+        });
         assert!(o.striped());
-        o.seq.store(4, Ordering::Relaxed);
         o.observe(&counts, 1, 4.0);
         let mut out = Vec::new();
         assert_eq!(o.read(&counts, &mut out), 7.0);
         assert_eq!(out, [1.0, 2.0]);
-        // The first shard kept only the observation made before.
-        assert_eq!(counts[1].load(Ordering::Relaxed), 0);
+        // The first shard holds this thread's observations only.
+        assert_eq!(counts[1].load(Ordering::Relaxed), 1);
     }
 
-    /// A thread whose stripe is held takes another one.
+    /// Threads whose slot has no stripe share the last shard, taken with a
+    /// compare-exchange: a held one is waited out, nothing is lost.
     #[test]
-    fn a_held_stripe_is_skipped() {
+    fn the_shared_shard_waits_for_its_holder() {
         let counts = [AtomicU64::new(0)];
         let o = Observations::new();
-        o.seq.store(1, Ordering::Relaxed);
         o.observe(&counts, 0, 1.0);
-        let stripes = o.stripes.get().expect("striped");
-        let mine = thread_number();
-        let seq = stripes.word(mine, 0).expect("a shard");
-        let before = seq.load(Ordering::Relaxed);
-        seq.store(before | 1, Ordering::Relaxed);
-        o.observe(&counts, 0, 1.0);
-        seq.store((before | 1) + 1, Ordering::Relaxed);
-        o.seq.store(2, Ordering::Relaxed);
+        let stripes = o.stripes.get_or_init(|| Stripes::new(1));
+        let shared = stripes.mask + 1;
+        let seq = stripes.word(shared, 0).expect("a shard");
+        seq.store(1, Ordering::Relaxed);
+        std::thread::scope(|s| {
+            let t = s.spawn(|| stripes.observe(NO_SLOT, 0, 1.0));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(!t.is_finished(), "wrote into a held shard");
+            seq.store(2, Ordering::Relaxed);
+            t.join().expect("observes");
+        });
         assert_eq!(o.read_one(&counts[0]), (2.0, 2.0));
+    }
+
+    /// Slots are reused: a thread that ends gives its slot back.
+    #[test]
+    fn ended_threads_give_their_slots_back() {
+        let mut seen = Vec::new();
+        for _ in 0..50 {
+            seen.push(std::thread::spawn(thread_slot).join().expect("a slot"));
+        }
+        // Other tests run threads at the same time, but not 50 at once.
+        assert!(seen.iter().all(|s| *s < 50), "{seen:?}");
     }
 }
