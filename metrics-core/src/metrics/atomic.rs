@@ -341,6 +341,8 @@ impl Observations {
             if let Some(count) = counts.get(i) {
                 write_owned(&self.seq, &self.sum, count, v);
             }
+        } else if let Some(stripes) = self.stripes.get() {
+            stripes.observe(slot, i, v);
         } else {
             self.other(counts, slot, i, v);
         }
@@ -352,7 +354,10 @@ impl Observations {
     #[inline(never)]
     fn other(&self, counts: &[AtomicU64], slot: usize, i: usize, v: f64) {
         let me = slot.wrapping_add(1);
+        // Read first: a failed compare-exchange would still take the
+        // line from the threads reading it.
         if slot != NO_SLOT
+            && self.owner.load(Ordering::Relaxed) == 0
             && self
                 .owner
                 .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
