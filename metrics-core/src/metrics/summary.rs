@@ -14,9 +14,8 @@ use crate::model::{MetricFamily, MetricType};
 /// client, no quantiles yet).
 ///
 /// A scrape reads the count and the sum of the same observations, even
-/// while other threads observe; observed from several threads at once, a
-/// summary spreads its observations over cache-padded per-thread stripes,
-/// as a [`Histogram`](crate::Histogram) does.
+/// while other threads observe; an observation writes memory only its
+/// thread writes, as a [`Histogram`](crate::Histogram)'s does.
 ///
 /// ```
 /// promscribe::summary!(REQUEST_TIME, "request_processing_seconds",
