@@ -1,10 +1,10 @@
 //! [`Histogram`]: observations counted in buckets.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::MetricError;
-use crate::metrics::atomic::{AtomicF64, Created};
+use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::metrics::timer::{Observe, Timer};
@@ -160,7 +160,14 @@ type ExemplarSlot = Mutex<Option<Arc<Exemplar>>>;
 /// A histogram: counts observations in cumulative buckets and sums them.
 ///
 /// Only per-bucket counts are stored; `_count` is their total at scrape
-/// time, so `_count` always equals the `+Inf` bucket.
+/// time, so `_count` always equals the `+Inf` bucket. A scrape reads the
+/// counts and the sum of the same observations, even while other threads
+/// observe, and an observation never waits for a scrape. An observation
+/// is plain loads and stores into memory only its thread writes (no atomic
+/// read-modify-write): the histogram's own for the first thread to
+/// observe, a cache-padded stripe per thread once others do (up to twice
+/// the CPUs; threads beyond share one more, taken with a compare-exchange),
+/// which a scrape adds up.
 ///
 /// ```
 /// promscribe::histogram!(H, "request_size_bytes", "Description of histogram",
@@ -173,8 +180,10 @@ type ExemplarSlot = Mutex<Option<Arc<Exemplar>>>;
 pub struct Histogram {
     meta: MetaRef,
     buckets: Buckets,
+    /// The first shard's counts (a static's are the macro's array).
     counts: Counts,
-    sum: AtomicF64,
+    /// The sum, the stripes, and what keeps them consistent with `counts`.
+    observations: Observations,
     created: Created,
     /// The latest exemplar per bucket, allocated by the first
     /// `observe_with_exemplar`: a histogram without exemplars pays nothing.
@@ -192,7 +201,7 @@ impl Histogram {
             meta: MetaRef::Static(meta),
             buckets: Buckets::__from_static(bounds),
             counts: Counts::Static(counts),
-            sum: AtomicF64::zero(),
+            observations: Observations::new(),
             created: Created::unset(),
             exemplars: OnceLock::new(),
         }
@@ -204,7 +213,7 @@ impl Histogram {
             meta,
             buckets,
             counts: Counts::zeroed(n),
-            sum: AtomicF64::zero(),
+            observations: Observations::new(),
             created: Created::now(),
             exemplars: OnceLock::new(),
         }
@@ -272,10 +281,7 @@ impl Histogram {
         } else {
             i
         };
-        if let Some(c) = counts.get(i) {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
-        self.sum.add(v);
+        self.observations.observe(counts, i, v);
         i
     }
 
@@ -319,13 +325,15 @@ impl Histogram {
     /// set to this histogram's): cumulative counts, count, sum, created,
     /// exemplars, reusing the vectors' capacity.
     fn fill_point(&self, point: &mut crate::HistogramPoint) {
-        let mut acc = 0u64;
-        point.counts.clear();
-        point.counts.extend(self.counts.get().iter().map(|c| {
-            acc += c.load(Ordering::Relaxed);
-            acc as f64
-        }));
-        point.count = Some(acc as f64);
+        // Per-bucket counts and the sum of the same observations, then
+        // made cumulative in place.
+        let sum = self.observations.read(self.counts.get(), &mut point.counts);
+        let mut acc = 0.0;
+        for c in point.counts.iter_mut() {
+            acc += *c;
+            *c = acc;
+        }
+        point.count = Some(acc);
         // Python's rule: with a negative bucket the sum is not monotonic,
         // so it is not exposed.
         point.sum = self
@@ -333,7 +341,7 @@ impl Histogram {
             .bounds()
             .first()
             .is_some_and(|b| *b >= 0.0)
-            .then(|| self.sum.get());
+            .then_some(sum);
         point.created = Some(self.created.get());
         point.exemplars.clear();
         if let Some(slots) = self.exemplars.get() {
@@ -352,11 +360,9 @@ impl Histogram {
     /// assert_eq!(H.get_count(), 0);
     /// ```
     pub fn get_count(&self) -> u64 {
-        self.counts
-            .get()
-            .iter()
-            .map(|c| c.load(Ordering::Relaxed))
-            .sum()
+        let mut counts = Vec::new();
+        self.observations.read(self.counts.get(), &mut counts);
+        counts.iter().sum::<f64>() as u64
     }
 
     /// Sum of observations.
@@ -366,7 +372,7 @@ impl Histogram {
     /// assert_eq!(H.get_sum(), 0.0);
     /// ```
     pub fn get_sum(&self) -> f64 {
-        self.sum.get()
+        self.observations.read(self.counts.get(), &mut Vec::new())
     }
 
     /// The bucket bounds.
@@ -472,14 +478,41 @@ mod tests {
         for v in [0.5, 1.0, 1.5, 2.0, 3.0, f64::NAN] {
             h.observe(v);
         }
-        let c: Vec<u64> = h
-            .counts
-            .get()
-            .iter()
-            .map(|c| c.load(Ordering::Relaxed))
-            .collect();
-        assert_eq!(c, [2, 2, 2]);
+        let mut c = Vec::new();
+        let sum = h.observations.read(h.counts.get(), &mut c);
+        assert_eq!(c, [2.0, 2.0, 2.0]);
+        assert!(sum.is_nan());
         assert_eq!(h.get_count(), 6);
+    }
+
+    /// Two threads observing one histogram at once: one writes the first
+    /// shard, the other moves the histogram to stripes, and nothing
+    /// observed is lost on the way (before, during or after the switch).
+    #[test]
+    fn contention_moves_observations_to_stripes_and_loses_none() {
+        let h =
+            Histogram::with_opts(Opts::new("h", "h"), Buckets::new([1.0, 2.0]).unwrap()).unwrap();
+        const EACH: u64 = 200_000;
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for v in [0.5, 1.5] {
+                let (h, start) = (&h, &start);
+                s.spawn(move || {
+                    start.wait();
+                    for _ in 0..EACH {
+                        h.observe(v);
+                    }
+                });
+            }
+        });
+        let mut c = Vec::new();
+        let sum = h.observations.read(h.counts.get(), &mut c);
+        assert_eq!(c, [EACH as f64, EACH as f64, 0.0]);
+        assert_eq!(sum, EACH as f64 * 2.0);
+        assert_eq!(h.get_count(), 2 * EACH);
+        assert!(h.observations.striped());
+        h.observe(3.0);
+        assert_eq!(h.get_count(), 2 * EACH + 1);
     }
 
     #[test]

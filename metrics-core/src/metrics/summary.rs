@@ -1,10 +1,10 @@
 //! [`Summary`]: count and sum of observations.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::error::MetricError;
-use crate::metrics::atomic::{AtomicF64, Created};
+use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::metrics::timer::{Observe, Timer};
@@ -12,6 +12,10 @@ use crate::model::{MetricFamily, MetricType};
 
 /// A summary: the number and the sum of observations (like Python's
 /// client, no quantiles yet).
+///
+/// A scrape reads the count and the sum of the same observations, even
+/// while other threads observe; an observation writes memory only its
+/// thread writes, as a [`Histogram`](crate::Histogram)'s does.
 ///
 /// ```
 /// promscribe::summary!(REQUEST_TIME, "request_processing_seconds",
@@ -22,8 +26,10 @@ use crate::model::{MetricFamily, MetricType};
 #[derive(Debug)]
 pub struct Summary {
     meta: MetaRef,
+    /// The first shard's count.
     count: AtomicU64,
-    sum: AtomicF64,
+    /// The sum, the stripes, and what keeps them consistent with `count`.
+    observations: Observations,
     created: Created,
 }
 
@@ -33,7 +39,7 @@ impl Summary {
         Summary {
             meta: MetaRef::Static(meta),
             count: AtomicU64::new(0),
-            sum: AtomicF64::zero(),
+            observations: Observations::new(),
             created: Created::unset(),
         }
     }
@@ -42,7 +48,7 @@ impl Summary {
         Summary {
             meta,
             count: AtomicU64::new(0),
-            sum: AtomicF64::zero(),
+            observations: Observations::new(),
             created: Created::now(),
         }
     }
@@ -88,8 +94,8 @@ impl Summary {
     /// ```
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum.add(v);
+        self.observations
+            .observe(std::slice::from_ref(&self.count), 0, v);
     }
 
     /// Number of observations.
@@ -99,7 +105,7 @@ impl Summary {
     /// assert_eq!(S.get_count(), 0);
     /// ```
     pub fn get_count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
+        self.observations.read_one(&self.count).0 as u64
     }
 
     /// Sum of observations.
@@ -109,7 +115,7 @@ impl Summary {
     /// assert_eq!(S.get_sum(), 0.0);
     /// ```
     pub fn get_sum(&self) -> f64 {
-        self.sum.get()
+        self.observations.read_one(&self.count).1
     }
 
     /// Starts a timer that observes the elapsed seconds when dropped.
@@ -159,9 +165,10 @@ impl FamilyMember for Summary {
 
 impl Summary {
     fn point(&self) -> crate::SummaryPoint {
+        let (count, sum) = self.observations.read_one(&self.count);
         crate::SummaryPoint {
-            count: Some(self.get_count() as f64),
-            sum: Some(self.get_sum()),
+            count: Some(count),
+            sum: Some(sum),
             quantiles: Vec::new(),
             created: Some(self.created.get()),
         }
