@@ -67,7 +67,9 @@ pub use encoding::float::{write_float, write_float_repr};
 #[cfg(feature = "protobuf")]
 #[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use encoding::PROTOBUF_CONTENT_TYPE;
-pub use encoding::{encode, encode_families, EncodeOptions, Format, OPENMETRICS_CONTENT_TYPE};
+pub use encoding::{
+    encode, encode_families, EncodeOptions, EscapingScheme, Format, OPENMETRICS_CONTENT_TYPE,
+};
 pub use encoding::{encode_bytes, encode_families_bytes};
 pub use encoding::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
 pub use error::MetricError;
@@ -85,7 +87,10 @@ pub use model::{
     Bounds, CounterPoint, Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily,
     MetricType, Point, Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
-pub use names::{is_valid_label_name, is_valid_metric_name};
+pub use names::{
+    is_valid_label_name, is_valid_legacy_label_name, is_valid_legacy_metric_name,
+    is_valid_metric_name,
+};
 pub use parse::{parse_openmetrics, parse_text, ParseError};
 pub use registry::TargetInfoError;
 pub use registry::{
