@@ -825,10 +825,10 @@ fn metrics_endpoint_answers_protobuf_with_its_content_type() {
     for accept in [PROMETHEUS2_PROTOBUF, PROMETHEUS3_PROTOBUF] {
         let (status, ct, body) = get(&addr, accept);
         assert_eq!(status, 200);
-        assert_eq!(ct, PROTOBUF_CONTENT_TYPE);
+        assert_eq!(ct, format!("{PROTOBUF_CONTENT_TYPE}; escaping=underscores"));
         assert_eq!(
             ct,
-            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores"
         );
         let families = decode(&body);
         let hits = families
@@ -841,7 +841,10 @@ fn metrics_endpoint_answers_protobuf_with_its_content_type() {
     }
     // The text formats are still what other scrapers get.
     let (_, ct, body) = get(&addr, "text/plain");
-    assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(
+        ct,
+        "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
+    );
     assert!(String::from_utf8(body)
         .unwrap()
         .contains("pb_hits_total 7.0\n"));

@@ -163,7 +163,7 @@ impl Parser {
             return Ok(());
         }
         // Keyword, name and type end at any blank, `\r` included.
-        let (keyword, rest) = split_token(raw.trim_end());
+        let (keyword, _) = split_token(raw.trim_end());
         if keyword != "HELP" && keyword != "TYPE" {
             return Ok(());
         }
