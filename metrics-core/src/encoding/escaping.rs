@@ -164,6 +164,37 @@ pub(crate) fn write_label_name<W: Write + ?Sized>(
     write_escaped(out, name, scheme, false)
 }
 
+/// Writes the unit of a family whose name `scheme` escapes: each character
+/// as it is within the escaped name (no `U__` prefix, no leading-digit
+/// rule), so that the escaped unit stays a suffix of the escaped name, as
+/// OpenMetrics requires (`room.temperature_°C` with unit `°C` is
+/// `room_temperature__C` with unit `_C` with `underscores`).
+pub(crate) fn write_unit<W: Write + ?Sized>(
+    out: &mut W,
+    unit: &str,
+    scheme: EscapingScheme,
+) -> fmt::Result {
+    for c in unit.chars() {
+        let legacy = legacy_rune(c, 1, true);
+        match scheme {
+            EscapingScheme::AllowUtf8 => out.write_char(c)?,
+            EscapingScheme::Underscores => out.write_char(if legacy { c } else { '_' })?,
+            EscapingScheme::Dots => match c {
+                '_' => out.write_str("__")?,
+                '.' => out.write_str("_dot_")?,
+                c if legacy => out.write_char(c)?,
+                _ => out.write_str("__")?,
+            },
+            EscapingScheme::Values => match c {
+                '_' => out.write_str("__")?,
+                c if legacy => out.write_char(c)?,
+                c => write!(out, "_{:x}_", u32::from(c))?,
+            },
+        }
+    }
+    Ok(())
+}
+
 /// A name that is not legacy-valid, in `scheme`.
 fn write_escaped<W: Write + ?Sized>(
     out: &mut W,
@@ -307,6 +338,23 @@ mod tests {
         assert_eq!(Dots.label_name("a:b.c"), "a__b_dot_c");
         assert_eq!(Values.label_name("a:b"), "U__a_3a_b");
         assert_eq!(Underscores.label_name("a_b"), "a_b");
+    }
+
+    #[test]
+    fn escaped_units_stay_suffixes_of_escaped_names() {
+        for (name, unit) in [
+            ("room.temperature_°C", "°C"),
+            ("disk.io_kilo_bytes", "kilo_bytes"),
+            ("x.y_9s", "9s"),
+            ("a.b_seconds", "seconds"),
+        ] {
+            for scheme in [Underscores, Dots, Values] {
+                let mut u = String::new();
+                super::write_unit(&mut u, unit, scheme).unwrap();
+                let n = scheme.metric_name(name);
+                assert!(n.ends_with(&format!("_{u}")), "{scheme}: {n} / {u}");
+            }
+        }
     }
 
     #[test]

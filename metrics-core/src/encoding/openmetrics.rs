@@ -8,7 +8,7 @@ use std::fmt::{self, Write};
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::encoding::escaping::{write_label_name, EscapingScheme};
+use crate::encoding::escaping::{write_label_name, write_unit, EscapingScheme};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
 
@@ -53,7 +53,14 @@ pub(crate) fn family<W: Write + ?Sized>(
         out.write_str("# UNIT ")?;
         out.write_str(name)?;
         out.write_char(' ')?;
-        out.write_str(f.unit)?;
+        if scheme == EscapingScheme::AllowUtf8
+            || promscribe_rules::is_valid_legacy_metric_name(f.name)
+        {
+            out.write_str(f.unit)?;
+        } else {
+            // Escaped as the name is, so that it stays its suffix.
+            write_unit(out, f.unit, scheme)?;
+        }
         out.write_char('\n')?;
     }
     f.for_each(|labels, point, timestamp_ms, created| {
