@@ -25,6 +25,27 @@
 //! assert!(text.contains(r#"my_requests_total{method="get",endpoint="/"} 1.0"#));
 //! ```
 //!
+//! # Names
+//! Metric and label names may be any non-empty UTF-8 text (Prometheus 3);
+//! label names starting with `__` are reserved. A name outside the legacy
+//! character set is written as the [`EscapingScheme`] of the
+//! [`EncodeOptions`] says: quoted with `allow-utf-8` (what Prometheus 3
+//! asks for), or escaped into a legacy name (`underscores`, the default,
+//! `dots`, `values`). `promscribe-export` picks the scheme from the
+//! scraper's `Accept` header.
+//!
+//! ```
+//! use promscribe::{encode, EncodeOptions, EscapingScheme, Format};
+//! promscribe::counter!(JOBS, "jobs.done_total", "Jobs", labels = ["job.kind"]);
+//! JOBS.labels(["batch"]).inc();
+//! let text = promscribe::encode_text(promscribe::default_registry());
+//! assert!(text.contains(r#"jobs_done_total{job_kind="batch"} 1.0"#));
+//! let mut om = String::new();
+//! let utf8 = EncodeOptions::default().escaping(EscapingScheme::AllowUtf8);
+//! encode(&mut om, promscribe::default_registry(), Format::OpenMetrics, &utf8).unwrap();
+//! assert!(om.contains(r#"{"jobs.done_total","job.kind"="batch"} 1.0"#));
+//! ```
+//!
 //! # Hot path
 //! Updating a metric, or a child handle kept from [`Family::labels`], is a
 //! few relaxed atomic operations: no lock, no allocation, no hashing.
