@@ -141,7 +141,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             }
             Point::Histogram(h) => {
                 let bucket = names.get(Suffix::Bucket);
-                bucket_lines(out, line, le, bucket, quoted, labels, h, |out, _| {
+                bucket_lines(out, line, le, (bucket, quoted), labels, h, |out, _| {
                     timestamp(out, ts)
                 })?;
                 if let Some(count) = h.count {
@@ -163,7 +163,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             }
             Point::GaugeHistogram(h) => {
                 let bucket = names.get(Suffix::Bucket);
-                bucket_lines(out, line, le, bucket, quoted, labels, h, |out, _| {
+                bucket_lines(out, line, le, (bucket, quoted), labels, h, |out, _| {
                     timestamp(out, ts)
                 })?;
                 splits[1] |= h.count.is_some();

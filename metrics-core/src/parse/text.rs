@@ -617,8 +617,13 @@ fn parse_labels<'a>(
 
 /// A label name in the duplicate check of [`parse_labels`]; tests count
 /// its comparisons.
-#[derive(Hash)]
 struct LabelName(String);
+
+impl std::hash::Hash for LabelName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl PartialEq for LabelName {
     fn eq(&self, other: &Self) -> bool {
