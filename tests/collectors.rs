@@ -235,9 +235,11 @@ fn counter_family_with_created() {
 #[test]
 fn builders_refuse_bad_input() {
     assert!(matches!(
-        GaugeMetricFamily::new("my gauge", "h", &[]),
+        GaugeMetricFamily::new("", "h", &[]),
         Err(MetricError::InvalidMetricName(_))
     ));
+    // A UTF-8 name is valid (Prometheus 3).
+    assert!(GaugeMetricFamily::new("my gauge", "h", &[]).is_ok());
     assert!(matches!(
         HistogramMetricFamily::new("h", "h", &["le"]),
         Err(MetricError::ReservedLabelName { .. })
@@ -441,7 +443,7 @@ fn target_info_exact_exposition() {
 fn target_info_is_validated_and_clash_checked() {
     let r = Registry::new();
     assert!(matches!(
-        r.set_target_info([("bad-label", "x")]),
+        r.set_target_info([("", "x")]),
         Err(TargetInfoError::Label(MetricError::InvalidLabelName { .. }))
     ));
     assert!(matches!(

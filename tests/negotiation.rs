@@ -1,6 +1,8 @@
 //! Content negotiation on `/metrics`: the format follows `Accept` (q-values
 //! and order honoured, text 0.0.4 as the fallback, malformed headers never
-//! an error), and the answer carries the exact `Content-Type`.
+//! an error), the escaping scheme of names follows the chosen range's
+//! `escaping=` (`underscores` by default), and the answer carries the exact
+//! `Content-Type`, with `escaping=` as client_golang writes it.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -9,9 +11,17 @@ use std::time::Duration;
 use promscribe::counter;
 
 counter!(NEG_HITS, "neg_hits_total", "Hits");
+counter!(
+    NEG_DOTTED,
+    "neg.dotted_total",
+    "Hits",
+    labels = ["http.method"]
+);
 
-const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
+const OM_UTF8: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
 
 /// GET /metrics with these `Accept` headers: status, Content-Type, body.
 fn get(addr: &str, accept: &[&str]) -> (u16, String, String) {
@@ -58,7 +68,7 @@ fn format_follows_accept() {
         (&["*/*"], TEXT),
         (&["application/openmetrics-text"], OM),
         (&["application/openmetrics-text; version=1.0.0"], OM),
-        (&[prometheus3], OM),
+        (&[prometheus3], OM_UTF8),
         // q-values win over order; order breaks ties.
         (
             &["text/plain;q=0.5, application/openmetrics-text;q=0.9"],
@@ -87,13 +97,98 @@ fn format_follows_accept() {
         let (status, ct, body) = get(&addr, accept);
         assert_eq!(status, 200, "{accept:?}");
         assert_eq!(ct, *want, "Accept {accept:?}");
-        if *want == OM {
+        if want.starts_with("application/openmetrics-text") {
             assert!(body.ends_with("# EOF\n"), "{accept:?}: {body}");
             assert!(body.contains("# TYPE neg_hits counter\n"), "{body}");
         } else {
             assert!(!body.contains("# EOF"), "{accept:?}: {body}");
             assert!(body.contains("# TYPE neg_hits_total counter\n"), "{body}");
         }
+    }
+    server.stop().expect("stops");
+}
+
+#[test]
+fn escaping_follows_the_chosen_range() {
+    NEG_DOTTED.labels(["GET"]).inc();
+    let server = promscribe_export::start_http_server("127.0.0.1:0").expect("binds");
+    let addr = server.local_addr().to_string();
+    // (Accept, Content-Type, a line the body must hold)
+    let cases: &[(&str, &str, &str)] = &[
+        // No escaping asked for: underscores, the default (Prometheus 2).
+        ("", TEXT, "neg_dotted_total{http_method=\"GET\"} 1.0\n"),
+        (
+            "application/openmetrics-text;version=1.0.0",
+            OM,
+            "neg_dotted_total{http_method=\"GET\"} 1.0\n",
+        ),
+        // Each scheme, in both text formats.
+        (
+            "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8",
+            OM_UTF8,
+            "{\"neg.dotted_total\",\"http.method\"=\"GET\"} 1.0\n",
+        ),
+        (
+            "text/plain;version=0.0.4;escaping=allow-utf-8",
+            "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8",
+            "# TYPE \"neg.dotted_total\" counter\n",
+        ),
+        // Prometheus 3's text range (text 1.0.0) is answered as client_golang
+        // does: the text format 0.0.4 with the scheme asked for.
+        (
+            "text/plain;version=1.0.0;escaping=allow-utf-8",
+            "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8",
+            "{\"neg.dotted_total\",\"http.method\"=\"GET\"} 1.0\n",
+        ),
+        (
+            "text/plain;escaping=dots",
+            "text/plain; version=0.0.4; charset=utf-8; escaping=dots",
+            "neg_dot_dotted_total{http_dot_method=\"GET\"} 1.0\n",
+        ),
+        (
+            "application/openmetrics-text;escaping=values",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values",
+            "U__neg_2e_dotted_total{U__http_2e_method=\"GET\"} 1.0\n",
+        ),
+        (
+            "text/plain;escaping=underscores",
+            TEXT,
+            "# HELP neg_dotted_total Hits\n",
+        ),
+        // Unknown or malformed: the default, never an error.
+        (
+            "text/plain;escaping=utf8",
+            TEXT,
+            "neg_dotted_total{http_method",
+        ),
+        (
+            "text/plain;escaping=ALLOW-UTF-8",
+            TEXT,
+            "neg_dotted_total{http_method",
+        ),
+        ("text/plain;escaping=", TEXT, "neg_dotted_total{http_method"),
+        // The scheme of the range chosen, not of another one.
+        (
+            "application/openmetrics-text;escaping=allow-utf-8;q=0.1,text/plain;q=0.9",
+            TEXT,
+            "neg_dotted_total{http_method",
+        ),
+        (
+            "text/plain;q=0.1,application/openmetrics-text;escaping=dots;q=0.9",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots",
+            "neg_dot_dotted_total{http_dot_method",
+        ),
+    ];
+    for (accept, want_ct, want_line) in cases {
+        let (status, ct, body) = get(&addr, &[accept]);
+        assert_eq!(status, 200, "{accept:?}");
+        assert_eq!(ct, *want_ct, "Accept {accept:?}");
+        assert!(
+            body.contains(want_line),
+            "Accept {accept:?}: no {want_line:?} in\n{body}"
+        );
+        // Legacy-valid names are the same in every scheme.
+        assert!(body.contains("neg_hits"), "{accept:?}: {body}");
     }
     server.stop().expect("stops");
 }

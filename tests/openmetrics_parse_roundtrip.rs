@@ -1,15 +1,17 @@
 //! Round trips through both parsers: families of every type, generated
 //! deterministically with hostile label values, help texts and numbers,
+//! and hostile UTF-8 metric and label names (quoted with `allow-utf-8`),
 //! are encoded (OpenMetrics and text 0.0.4) and parsed back to the same
-//! typed model; and garbage or mutated bodies never make the parsers
-//! panic.
+//! typed model; the other escaping schemes give legacy names both parsers
+//! read; and garbage or mutated bodies never make the parsers panic.
 
 use std::sync::Arc;
 
 use fastrand::Rng;
 use promscribe::{
-    encode_families, parse_openmetrics, parse_text, Bounds, CounterPoint, EncodeOptions, Exemplar,
-    Format, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point, SummaryPoint,
+    encode_families, is_valid_legacy_label_name, is_valid_legacy_metric_name, parse_openmetrics,
+    parse_text, Bounds, CounterPoint, EncodeOptions, EscapingScheme, Exemplar, Format,
+    HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point, SummaryPoint,
 };
 
 /// Label values and help texts that break naive encoders and parsers.
@@ -45,6 +47,29 @@ const LABEL_NAMES: &[&str] = &[
     "path", "method", "code", "_x", "a1", "Le", "zone", "trace_id",
 ];
 
+/// UTF-8 label names (Prometheus 3) that break naive encoders and parsers.
+const UTF8_LABEL_NAMES: &[&str] = &[
+    "http.method",
+    "é",
+    "a b",
+    "x\"y",
+    "back\\slash",
+    "new\nline",
+    "🦀",
+    "{",
+    "=",
+    ",",
+    "#",
+    "9lives",
+    "a:b",
+    "le.x",
+];
+
+/// Pieces of UTF-8 metric names.
+const UTF8_NAME_PIECES: &[&str] = &[
+    ".", "é", " ", "\"", "\\", "\n", "🦀", "{", "}", ",", "=", "#", "-", "日本",
+];
+
 fn pick<'a>(rng: &mut Rng, from: &[&'a str]) -> &'a str {
     from[rng.usize(..from.len())]
 }
@@ -55,11 +80,11 @@ fn hostile(rng: &mut Rng) -> String {
 
 /// Distinct label names (in a random order), none of `reserved`.
 fn label_names(rng: &mut Rng, reserved: &str) -> Vec<&'static str> {
-    let mut names: Vec<&str> = LABEL_NAMES
-        .iter()
-        .copied()
-        .filter(|n| *n != reserved)
-        .collect();
+    label_names_from(rng, reserved, LABEL_NAMES)
+}
+
+fn label_names_from(rng: &mut Rng, reserved: &str, from: &[&'static str]) -> Vec<&'static str> {
+    let mut names: Vec<&str> = from.iter().copied().filter(|n| *n != reserved).collect();
     rng.shuffle(&mut names);
     names.truncate(rng.usize(0..4));
     names
@@ -250,6 +275,11 @@ const OM_KINDS: [MetricType; 8] = [
 /// Families of every kind (`text`: only what the text format 0.0.4
 /// carries: no info, state set, unit or exemplar; one point per metric).
 fn families(rng: &mut Rng, text: bool) -> Vec<MetricFamily> {
+    families_with(rng, text, false)
+}
+
+/// [`families`], with UTF-8 metric and label names when `utf8`.
+fn families_with(rng: &mut Rng, text: bool, utf8: bool) -> Vec<MetricFamily> {
     let kinds: &[MetricType] = if text { &OM_KINDS[..5] } else { &OM_KINDS };
     let mut out = Vec::new();
     for (i, kind) in kinds.iter().copied().enumerate() {
@@ -257,6 +287,16 @@ fn families(rng: &mut Rng, text: bool) -> Vec<MetricFamily> {
             continue;
         }
         let mut name = format!("f{i}_{}", kind.as_str());
+        if utf8 && rng.usize(0..4) != 0 {
+            let pieces: String = (0..rng.usize(1..4))
+                .map(|_| pick(rng, UTF8_NAME_PIECES))
+                .collect();
+            name = match rng.usize(0..3) {
+                0 => format!("{pieces}f{i}_{}", kind.as_str()),
+                1 => format!("f{i}{pieces}{}", kind.as_str()),
+                _ => format!("f{i}_{}{pieces}", kind.as_str()),
+            };
+        }
         let mut unit = String::new();
         if !text && !matches!(kind, MetricType::Info | MetricType::StateSet) && rng.bool() {
             name.push_str("_seconds");
@@ -274,7 +314,14 @@ fn families(rng: &mut Rng, text: bool) -> Vec<MetricFamily> {
         // format (nothing tells them apart).
         for m in 0..rng.usize(usize::from(text)..4) {
             let mut labels = vec![("id".to_owned(), m.to_string())];
-            for n in label_names(rng, &name) {
+            let names = if utf8 {
+                let mut all: Vec<&'static str> = LABEL_NAMES.to_vec();
+                all.extend_from_slice(UTF8_LABEL_NAMES);
+                label_names_from(rng, &name, &all)
+            } else {
+                label_names(rng, &name)
+            };
+            for n in names {
                 labels.push((n.to_owned(), hostile(rng)));
             }
             rng.shuffle(&mut labels);
@@ -299,12 +346,16 @@ fn families(rng: &mut Rng, text: bool) -> Vec<MetricFamily> {
 }
 
 fn encode(families: &[MetricFamily], format: Format) -> String {
+    encode_with(families, format, EscapingScheme::AllowUtf8)
+}
+
+fn encode_with(families: &[MetricFamily], format: Format, scheme: EscapingScheme) -> String {
     let mut out = String::new();
     encode_families(
         &mut out,
         families,
         format,
-        &EncodeOptions::default().created(true),
+        &EncodeOptions::default().created(true).escaping(scheme),
     )
     .expect("writes to a String");
     out
@@ -340,6 +391,104 @@ fn openmetrics_round_trips_every_type() {
         }
     }
     assert_eq!(seen.len(), 8, "{seen:?}");
+}
+
+#[test]
+fn openmetrics_round_trips_utf8_names() {
+    let mut rng = Rng::with_seed(0x0e4d_7f80);
+    let mut quoted = 0;
+    for case in 0..500 {
+        let families = families_with(&mut rng, false, true);
+        let body = encode(&families, Format::OpenMetrics);
+        quoted += usize::from(body.contains("{\""));
+        let parsed = parse_openmetrics(&body)
+            .unwrap_or_else(|e| panic!("case {case}: {e}\n{body}\n{families:#?}"));
+        if let Some(d) = difference(&parsed, &families) {
+            panic!("case {case}:\n{body}\n{d}");
+        }
+    }
+    assert!(quoted > 300, "{quoted} bodies with quoted names");
+}
+
+#[test]
+fn text_round_trips_utf8_names() {
+    let mut rng = Rng::with_seed(0x7e47_7f80);
+    let mut quoted = 0;
+    for case in 0..500 {
+        let families = families_with(&mut rng, true, true);
+        let body = encode(&families, Format::Text);
+        quoted += usize::from(body.contains("# TYPE \""));
+        let parsed =
+            parse_text(&body).unwrap_or_else(|e| panic!("case {case}: {e}\n{body}\n{families:#?}"));
+        if let Some(d) = difference(&parsed, &families) {
+            panic!("case {case}:\n{body}\n{d}");
+        }
+    }
+    assert!(quoted > 300, "{quoted} bodies with quoted names");
+}
+
+/// Whether escaping makes two label names of one series the same (`{` and
+/// `=` are both `_` with `underscores`) or a label name reserved (`9x` is
+/// `__x` with `dots`): the schemes are lossy, as in client_golang, and
+/// such a series has a label twice or one a strict parser refuses.
+fn escaping_collides(families: &[MetricFamily], scheme: EscapingScheme) -> bool {
+    families.iter().any(|f| {
+        f.metrics.iter().any(|m| {
+            let mut names: Vec<String> = m
+                .labels
+                .pairs()
+                .map(|(k, _)| scheme.label_name(k))
+                .collect();
+            if f.kind == MetricType::StateSet {
+                names.push(scheme.label_name(&f.name));
+            }
+            if names.iter().any(|n| n.starts_with("__")) {
+                return true;
+            }
+            let n = names.len();
+            names.sort();
+            names.dedup();
+            names.len() != n
+        })
+    })
+}
+
+/// With `underscores`, `dots` and `values`, UTF-8 names are escaped into
+/// legacy names that both parsers read, and nothing is quoted.
+#[test]
+fn escaped_names_are_legacy_names() {
+    let mut rng = Rng::with_seed(0xe5c4);
+    let mut checked = 0;
+    for case in 0..300 {
+        for scheme in [
+            EscapingScheme::Underscores,
+            EscapingScheme::Dots,
+            EscapingScheme::Values,
+        ] {
+            let om = families_with(&mut rng, false, true);
+            let text = families_with(&mut rng, true, true);
+            if escaping_collides(&om, scheme) || escaping_collides(&text, scheme) {
+                continue;
+            }
+            checked += 1;
+            let body = encode_with(&om, Format::OpenMetrics, scheme);
+            let parsed = parse_openmetrics(&body)
+                .unwrap_or_else(|e| panic!("case {case} {scheme}: {e}\n{body}"));
+            let text_body = encode_with(&text, Format::Text, scheme);
+            let text_parsed = parse_text(&text_body)
+                .unwrap_or_else(|e| panic!("case {case} {scheme}: {e}\n{text_body}"));
+            for f in parsed.iter().chain(&text_parsed) {
+                assert!(is_valid_legacy_metric_name(&f.name), "{scheme}: {}", f.name);
+                for m in &f.metrics {
+                    for (k, _) in m.labels.pairs() {
+                        assert!(is_valid_legacy_label_name(k), "{scheme}: {k}\n{body}");
+                    }
+                }
+            }
+            assert_eq!(parsed.len(), om.len(), "{scheme}\n{body}");
+        }
+    }
+    assert!(checked > 300, "{checked} cases without a collision");
 }
 
 #[test]

@@ -31,7 +31,10 @@ fn demo_is_scraped_by_a_real_prometheus() {
     let body = wait_until(Duration::from_secs(20), "a few demo requests", || {
         let (status, content_type, body) = http_get(&metrics_url).ok()?;
         assert_eq!(status, 200);
-        assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
+        assert_eq!(
+            content_type,
+            "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
+        );
         let count_line = body
             .lines()
             .find(|l| l.starts_with("request_processing_seconds_count "))?;

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use promscribe::{
     encode, encode_bytes, encode_families_bytes, Bounds, CounterPoint, EncodeOptions, Enum,
-    Exemplar, Family, Format, Gauge, Histogram, HistogramPoint, Info, LabelSet, MetricFamily,
-    MetricType, Opts, Point, Registry, States, Summary, SummaryPoint, PROTOBUF_CONTENT_TYPE,
+    EscapingScheme, Exemplar, Family, Format, Gauge, Histogram, HistogramPoint, Info, LabelSet,
+    MetricFamily, MetricType, Opts, Point, Registry, States, Summary, SummaryPoint,
+    PROTOBUF_CONTENT_TYPE,
 };
 use prost::Message;
 
@@ -825,10 +826,10 @@ fn metrics_endpoint_answers_protobuf_with_its_content_type() {
     for accept in [PROMETHEUS2_PROTOBUF, PROMETHEUS3_PROTOBUF] {
         let (status, ct, body) = get(&addr, accept);
         assert_eq!(status, 200);
-        assert_eq!(ct, PROTOBUF_CONTENT_TYPE);
+        assert_eq!(ct, format!("{PROTOBUF_CONTENT_TYPE}; escaping=underscores"));
         assert_eq!(
             ct,
-            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores"
         );
         let families = decode(&body);
         let hits = families
@@ -841,7 +842,10 @@ fn metrics_endpoint_answers_protobuf_with_its_content_type() {
     }
     // The text formats are still what other scrapers get.
     let (_, ct, body) = get(&addr, "text/plain");
-    assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(
+        ct,
+        "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
+    );
     assert!(String::from_utf8(body)
         .unwrap()
         .contains("pb_hits_total 7.0\n"));
@@ -873,4 +877,83 @@ fn times_are_whole_seconds_and_nanos_in_range() {
         assert_eq!(c.created_timestamp, want, "created {t}");
         assert_eq!(c.exemplar.unwrap().timestamp, want, "exemplar {t}");
     }
+}
+
+/// Names in the options' escaping scheme, as client_golang's
+/// `EscapeMetricFamily`: as given with `allow-utf-8`, escaped otherwise
+/// (family, label and exemplar label names; a state set's label escaped as
+/// a label name), legacy names untouched.
+#[test]
+fn names_follow_the_escaping_scheme() {
+    let mut c = MetricFamily::new("my.requests", "Requests", MetricType::Counter);
+    c.add(
+        LabelSet::new([("http.method", "GET"), ("code", "200")]),
+        Point::Counter(CounterPoint {
+            value: 1.0,
+            created: None,
+            exemplar: ex(&[("trace.id", "abc")], 1.0, None),
+        }),
+    )
+    .expect("fits");
+    let mut s = MetricFamily::new("ns:state", "State", MetricType::StateSet);
+    s.add(LabelSet::EMPTY, Point::StateSet(vec![("on".into(), true)]))
+        .expect("fits");
+    let mut g = MetricFamily::new("legacy", "Legacy", MetricType::Gauge);
+    g.add(LabelSet::new([("a", "1")]), Point::Gauge(2.0))
+        .expect("fits");
+    let families = [c, s, g];
+    let names = |scheme| {
+        let options = EncodeOptions::default().created(false).escaping(scheme);
+        encode_pb(&families, &options)
+            .into_iter()
+            .map(|f| {
+                let labels: Vec<String> = f
+                    .metric
+                    .iter()
+                    .flat_map(|m| {
+                        let ex = m
+                            .counter
+                            .iter()
+                            .flat_map(|c| c.exemplar.iter())
+                            .flat_map(|e| e.label.iter());
+                        m.label.iter().chain(ex)
+                    })
+                    .map(|l| l.name.clone().unwrap_or_default())
+                    .collect();
+                format!("{} {}", f.name.unwrap_or_default(), labels.join(","))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(EscapingScheme::AllowUtf8),
+        [
+            "my.requests_total http.method,code,trace.id",
+            "ns:state ns:state",
+            "legacy a"
+        ]
+    );
+    assert_eq!(
+        names(EscapingScheme::Underscores),
+        [
+            "my_requests_total http_method,code,trace_id",
+            "ns:state ns_state",
+            "legacy a"
+        ]
+    );
+    assert_eq!(
+        names(EscapingScheme::Dots),
+        [
+            "my_dot_requests_total http_dot_method,code,trace_dot_id",
+            "ns:state ns__state",
+            "legacy a"
+        ]
+    );
+    assert_eq!(
+        names(EscapingScheme::Values),
+        [
+            "U__my_2e_requests_total U__http_2e_method,code,U__trace_2e_id",
+            "ns:state U__ns_3a_state",
+            "legacy a"
+        ]
+    );
 }

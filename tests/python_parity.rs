@@ -307,7 +307,10 @@ fn start_http_server_serves_the_default_registry() {
     let url = format!("http://{}/metrics", server.local_addr());
     let (status, content_type, body) = promscribe_test_support::http_get(&url).expect("answers");
     assert_eq!(status, 200);
-    assert_eq!(content_type, promscribe::TEXT_CONTENT_TYPE);
+    assert_eq!(
+        content_type,
+        format!("{}; escaping=underscores", promscribe::TEXT_CONTENT_TYPE)
+    );
     assert!(body.contains("\nserved_total 1.0\n"), "{body}");
     server.stop().expect("clean stop");
     assert!(promscribe_test_support::http_get(&url).is_err(), "stopped");
@@ -333,7 +336,10 @@ fn router_merges_into_an_existing_app() {
     let (s, ct, body) =
         promscribe_test_support::http_get(&format!("http://{addr}/metrics")).expect("metrics");
     assert_eq!(s, 200);
-    assert_eq!(ct, promscribe::TEXT_CONTENT_TYPE);
+    assert_eq!(
+        ct,
+        format!("{}; escaping=underscores", promscribe::TEXT_CONTENT_TYPE)
+    );
     assert!(body.contains("# TYPE my_failures_total counter"), "{body}");
     let (s, _, _) = promscribe_test_support::http_get(&format!("http://{addr}/nope")).expect("404");
     assert_eq!(s, 404);

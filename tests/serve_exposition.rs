@@ -148,7 +148,7 @@ fn head_answers_headers_without_collecting() {
     assert_eq!(head.status, 200);
     assert_eq!(
         head.header("content-type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
+        Some("text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
     );
     assert!(head.body.is_empty());
     // HEAD negotiates the format as GET does.
@@ -160,7 +160,7 @@ fn head_answers_headers_without_collecting() {
     );
     assert_eq!(
         om.header("content-type"),
-        Some(promscribe::OPENMETRICS_CONTENT_TYPE)
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores")
     );
     assert!(om.body.is_empty());
     assert_eq!(probe.calls.load(Ordering::SeqCst), 0, "HEAD collected");

@@ -71,7 +71,7 @@ fn an_owned_registry_served_by_router_for_and_from_plain_hyper() {
         assert_eq!(answer.status, 200, "{path}");
         assert_eq!(
             answer.header("content-type"),
-            Some("text/plain; version=0.0.4; charset=utf-8")
+            Some("text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
         );
         assert!(
             answer.text().contains("mount_answer 42.0\n"),
@@ -104,7 +104,13 @@ fn encode_for_other_frameworks() {
     );
     // The format follows Accept, binary formats included.
     let om = encode(&registry, Some("application/openmetrics-text"), None).expect("encodes");
-    assert_eq!(om.content_type, promscribe::OPENMETRICS_CONTENT_TYPE);
+    assert_eq!(
+        om.content_type,
+        format!(
+            "{}; escaping=underscores",
+            promscribe::OPENMETRICS_CONTENT_TYPE
+        )
+    );
     let mut expected = String::new();
     promscribe::encode(
         &mut expected,
@@ -120,7 +126,13 @@ fn encode_for_other_frameworks() {
         None,
     )
     .expect("encodes");
-    assert_eq!(pb.content_type, promscribe::PROTOBUF_CONTENT_TYPE);
+    assert_eq!(
+        pb.content_type,
+        format!(
+            "{}; escaping=underscores",
+            promscribe::PROTOBUF_CONTENT_TYPE
+        )
+    );
     let mut expected = Vec::new();
     promscribe::encode_bytes(
         &mut expected,

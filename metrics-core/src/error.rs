@@ -10,11 +10,13 @@ use crate::model::MetricType;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum MetricError {
-    /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    /// The metric name is empty (any other UTF-8 name is valid).
     InvalidMetricName(String),
-    /// A component of a metric name (`"namespace"`, `"subsystem"`,
-    /// `"metric name"`, `"unit"`) holds a character a metric name cannot,
-    /// or a leading digit where it starts the full name.
+    /// By the legacy (pre-UTF-8) rules only, which promscribe's
+    /// constructors no longer apply: a component of a metric name
+    /// (`"namespace"`, `"subsystem"`, `"metric name"`, `"unit"`) holds a
+    /// character a legacy metric name cannot, or a leading digit where it
+    /// starts the full name.
     InvalidNamePart {
         /// Which component.
         part: &'static str,
@@ -37,7 +39,7 @@ pub enum MetricError {
         /// The metric.
         name: String,
     },
-    /// A label name does not match `[a-zA-Z_][a-zA-Z0-9_]*` or starts with `__`.
+    /// A label name is empty or starts with the reserved `__`.
     InvalidLabelName {
         /// The metric.
         metric: String,

@@ -25,6 +25,27 @@
 //! assert!(text.contains(r#"my_requests_total{method="get",endpoint="/"} 1.0"#));
 //! ```
 //!
+//! # Names
+//! Metric and label names may be any non-empty UTF-8 text (Prometheus 3);
+//! label names starting with `__` are reserved. A name outside the legacy
+//! character set is written as the [`EscapingScheme`] of the
+//! [`EncodeOptions`] says: quoted with `allow-utf-8` (what Prometheus 3
+//! asks for), or escaped into a legacy name (`underscores`, the default,
+//! `dots`, `values`). `promscribe-export` picks the scheme from the
+//! scraper's `Accept` header.
+//!
+//! ```
+//! use promscribe::{encode, EncodeOptions, EscapingScheme, Format};
+//! promscribe::counter!(JOBS, "jobs.done_total", "Jobs", labels = ["job.kind"]);
+//! JOBS.labels(["batch"]).inc();
+//! let text = promscribe::encode_text(promscribe::default_registry());
+//! assert!(text.contains(r#"jobs_done_total{job_kind="batch"} 1.0"#));
+//! let mut om = String::new();
+//! let utf8 = EncodeOptions::default().escaping(EscapingScheme::AllowUtf8);
+//! encode(&mut om, promscribe::default_registry(), Format::OpenMetrics, &utf8).unwrap();
+//! assert!(om.contains(r#"{"jobs.done_total","job.kind"="batch"} 1.0"#));
+//! ```
+//!
 //! # Hot path
 //! Updating a metric, or a child handle kept from [`Family::labels`], is a
 //! few relaxed atomic operations: no lock, no allocation, no hashing.
@@ -71,7 +92,9 @@ pub use encoding::float::{write_float, write_float_repr};
 #[cfg(feature = "protobuf")]
 #[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use encoding::PROTOBUF_CONTENT_TYPE;
-pub use encoding::{encode, encode_families, EncodeOptions, Format, OPENMETRICS_CONTENT_TYPE};
+pub use encoding::{
+    encode, encode_families, EncodeOptions, EscapingScheme, Format, OPENMETRICS_CONTENT_TYPE,
+};
 pub use encoding::{encode_bytes, encode_families_bytes};
 pub use encoding::{encode_families_to, encode_to};
 pub use encoding::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
@@ -90,7 +113,10 @@ pub use model::{
     Bounds, CounterPoint, Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily,
     MetricType, Point, Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
-pub use names::{is_valid_label_name, is_valid_metric_name};
+pub use names::{
+    is_valid_label_name, is_valid_legacy_label_name, is_valid_legacy_metric_name,
+    is_valid_metric_name,
+};
 pub use parse::{parse_openmetrics, parse_text, ParseError};
 pub use registry::TargetInfoError;
 pub use registry::{

@@ -11,9 +11,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::encoding::escaping::{write_label_name, EscapingScheme};
 use crate::encoding::float::{escape_label_value, float_string};
 use crate::error::MetricError;
 use crate::metrics::histogram::Buckets;
+use promscribe_rules::is_legacy_label_charset;
 
 /// The type of a metric family, as OpenMetrics names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,6 +87,12 @@ impl fmt::Display for MetricType {
 /// and every scrape writes the rendered text as it is. Cloning is a
 /// reference-count increment; the empty set allocates nothing.
 ///
+/// A label name outside the legacy character set (`[a-zA-Z_][a-zA-Z0-9_]*`)
+/// is written as the scrape's [`EscapingScheme`](crate::EscapingScheme)
+/// says: such a set keeps two renderings, quoted (`"my.label"="x"`, for
+/// `allow-utf-8`) and with underscores (`my_label="x"`, the default); the
+/// `dots` and `values` schemes render it at each scrape.
+///
 /// ```
 /// use promscribe::LabelSet;
 /// let l = LabelSet::new([("path", "/a\"b"), ("method", "get")]);
@@ -92,13 +100,32 @@ impl fmt::Display for MetricType {
 /// assert_eq!(l.get("method"), Some("get"));
 /// assert_eq!(l.len(), 2);
 /// assert!(LabelSet::EMPTY.is_empty());
+/// assert_eq!(LabelSet::new([("my.label", "x")]).rendered(), r#""my.label"="x""#);
 /// ```
 #[derive(Clone, Default)]
 pub struct LabelSet(Option<Arc<LabelSetInner>>);
 
 struct LabelSetInner {
     pairs: Box<[(Box<str>, Box<str>)]>,
+    /// With `allow-utf-8`: names outside the legacy set quoted.
     rendered: Box<str>,
+    /// With `underscores`, when a name is outside the legacy set (else
+    /// `rendered` serves every scheme).
+    underscores: Option<Box<str>>,
+}
+
+/// Writes `pairs` as `name="value",...` with the names in `scheme`.
+fn render_pairs(out: &mut String, pairs: &[(Box<str>, Box<str>)], scheme: EscapingScheme) {
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Writing into a `String` cannot fail.
+        let _ = write_label_name(out, k, scheme);
+        out.push_str("=\"");
+        escape_label_value(out, v);
+        out.push('"');
+    }
 }
 
 impl LabelSet {
@@ -130,19 +157,40 @@ impl LabelSet {
             return LabelSet::EMPTY;
         }
         let mut rendered = String::new();
-        for (i, (k, v)) in pairs.iter().enumerate() {
-            if i > 0 {
-                rendered.push(',');
-            }
-            rendered.push_str(k);
-            rendered.push_str("=\"");
-            escape_label_value(&mut rendered, v);
-            rendered.push('"');
-        }
+        render_pairs(&mut rendered, &pairs, EscapingScheme::AllowUtf8);
+        let legacy = pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
+        let underscores = (!legacy).then(|| {
+            let mut s = String::new();
+            render_pairs(&mut s, &pairs, EscapingScheme::Underscores);
+            s.into_boxed_str()
+        });
         LabelSet(Some(Arc::new(LabelSetInner {
             pairs,
             rendered: rendered.into_boxed_str(),
+            underscores,
         })))
+    }
+
+    /// The pairs as written with `scheme`: the kept rendering, or (`dots`
+    /// and `values` with a name outside the legacy set) rendered into
+    /// `buf`.
+    pub(crate) fn rendered_with<'a>(
+        &'a self,
+        scheme: EscapingScheme,
+        buf: &'a mut String,
+    ) -> &'a str {
+        let Some(inner) = self.0.as_deref() else {
+            return "";
+        };
+        match (&inner.underscores, scheme) {
+            (None, _) | (Some(_), EscapingScheme::AllowUtf8) => &inner.rendered,
+            (Some(u), EscapingScheme::Underscores) => u,
+            (Some(_), _) => {
+                buf.clear();
+                render_pairs(buf, &inner.pairs, scheme);
+                buf
+            }
+        }
     }
 
     /// The pairs, in order.
@@ -161,7 +209,8 @@ impl LabelSet {
     }
 
     /// The pairs as escaped text, `a="1",b="2"` (empty for no labels),
-    /// without braces.
+    /// without braces; a label name outside the legacy character set is
+    /// quoted (`"my.label"="x"`, as `allow-utf-8` writes it).
     ///
     /// ```
     /// assert_eq!(promscribe::LabelSet::new([("a", "x\ny")]).rendered(), "a=\"x\\ny\"");

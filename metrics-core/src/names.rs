@@ -7,25 +7,54 @@ use promscribe_rules::NameParts;
 use crate::error::{rule_kind, MetricError};
 use crate::model::MetricType;
 
-/// Whether `name` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// Whether `name` is a valid metric name: any non-empty string, as
+/// Prometheus 3 takes UTF-8 names (`http.server.duration`). A name outside
+/// the legacy character set is quoted or escaped when exposed, as the
+/// scraper asks (see [`EscapingScheme`](crate::EscapingScheme)).
 ///
 /// ```
 /// assert!(promscribe::is_valid_metric_name("http_requests_total"));
-/// assert!(!promscribe::is_valid_metric_name("0day"));
+/// assert!(promscribe::is_valid_metric_name("http.server.duration"));
+/// assert!(!promscribe::is_valid_metric_name(""));
 /// ```
 pub fn is_valid_metric_name(name: &str) -> bool {
     promscribe_rules::is_valid_metric_name(name)
 }
 
-/// Whether `name` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`, not
+/// Whether `name` is a valid label name: any non-empty string not
 /// starting with the reserved `__`.
 ///
 /// ```
 /// assert!(promscribe::is_valid_label_name("method"));
+/// assert!(promscribe::is_valid_label_name("http.method"));
 /// assert!(!promscribe::is_valid_label_name("__name__"));
 /// ```
 pub fn is_valid_label_name(name: &str) -> bool {
     promscribe_rules::is_valid_label_name(name)
+}
+
+/// Whether `name` is a valid metric name by the legacy (pre-UTF-8) rule,
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`, for a program that wants to keep to it
+/// (such a name is exposed as it is, whatever the scraper asks).
+///
+/// ```
+/// assert!(promscribe::is_valid_legacy_metric_name("http_requests_total"));
+/// assert!(!promscribe::is_valid_legacy_metric_name("http.server.duration"));
+/// assert!(!promscribe::is_valid_legacy_metric_name("0day"));
+/// ```
+pub fn is_valid_legacy_metric_name(name: &str) -> bool {
+    promscribe_rules::is_valid_legacy_metric_name(name)
+}
+
+/// Whether `name` is a valid label name by the legacy (pre-UTF-8) rule:
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with the reserved `__`.
+///
+/// ```
+/// assert!(promscribe::is_valid_legacy_label_name("method"));
+/// assert!(!promscribe::is_valid_legacy_label_name("a:b"));
+/// ```
+pub fn is_valid_legacy_label_name(name: &str) -> bool {
+    promscribe_rules::is_valid_legacy_label_name(name)
 }
 
 /// Builds the family name the way Python's client does:
@@ -75,16 +104,22 @@ mod tests {
         assert!(is_valid_metric_name("a:b_c9"));
         assert!(is_valid_metric_name(":colon"));
         assert!(!is_valid_metric_name(""));
-        assert!(!is_valid_metric_name("a-b"));
-        assert!(!is_valid_metric_name("é"));
+        assert!(is_valid_metric_name("a-b"));
+        assert!(is_valid_metric_name("é"));
+        assert!(!is_valid_legacy_metric_name("a-b"));
+        assert!(!is_valid_legacy_metric_name("é"));
+        assert!(is_valid_legacy_metric_name("a:b_c9"));
     }
 
     #[test]
     fn label_names() {
         assert!(is_valid_label_name("_x"));
-        assert!(!is_valid_label_name("a:b"));
+        assert!(is_valid_label_name("a:b"));
         assert!(!is_valid_label_name("__x"));
-        assert!(!is_valid_label_name("9"));
+        assert!(is_valid_label_name("9"));
+        assert!(!is_valid_label_name(""));
+        assert!(!is_valid_legacy_label_name("a:b"));
+        assert!(!is_valid_legacy_label_name("9"));
     }
 
     #[test]
@@ -104,9 +139,10 @@ mod tests {
             full_name(MetricType::Info, "build", "", "", "seconds"),
             Err(MetricError::UnitNotAllowed { .. })
         ));
+        assert_eq!(c("my.requests_total", "", "", "").unwrap(), "my.requests");
         assert!(matches!(
-            c("bad-name", "", "", ""),
-            Err(MetricError::InvalidNamePart { part: "metric name", value, .. }) if value == "bad-name"
+            c("", "", "", ""),
+            Err(MetricError::EmptyName { .. })
         ));
     }
 

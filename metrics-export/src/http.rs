@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use promscribe::{
-    default_registry, encode_bytes, encode_families_bytes, EncodeOptions, Format, Registry,
+    default_registry, encode_bytes, encode_families_bytes, EncodeOptions, EscapingScheme, Format,
+    Registry,
 };
 
 use crate::SharedRegistry;
@@ -100,7 +101,7 @@ const MAX_PANIC_MESSAGE_BYTES: usize = 200;
 /// The answer to one scrape: the whole exposition, or a 500 if a collector
 /// panicked while it was being made (the partial text is dropped) or a
 /// value cannot be written in the format asked for.
-fn scrape(registry: &Registry, query: Option<&str>, format: Format) -> Response {
+fn scrape(registry: &Registry, query: Option<&str>, format: Negotiated) -> Response {
     match catch_unwind(AssertUnwindSafe(|| exposition(registry, query, format))) {
         Ok(Ok(body)) => (
             [(CONTENT_TYPE, format.content_type()), (VARY, "Accept")],
@@ -156,8 +157,9 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 fn exposition(
     registry: &Registry,
     query: Option<&str>,
-    format: Format,
+    negotiated: Negotiated,
 ) -> Result<Vec<u8>, promscribe::MetricError> {
+    let format = negotiated.format;
     let names: Vec<String> = query
         .map(|q| {
             form_urlencoded::parse(q.as_bytes())
@@ -166,7 +168,7 @@ fn exposition(
                 .collect()
         })
         .unwrap_or_default();
-    let options = EncodeOptions::default();
+    let options = negotiated.options();
     let mut out = Vec::with_capacity(4096);
     if names.is_empty() {
         encode_bytes(&mut out, registry, format, &options)?;
@@ -178,29 +180,19 @@ fn exposition(
     Ok(out)
 }
 
-/// The format to answer a request with, from all its `Accept` headers
-/// (several headers are one list, RFC 9110).
-pub(crate) fn format_for(headers: &HeaderMap) -> Format {
+/// The format and escaping scheme to answer a request with, from all its
+/// `Accept` headers (several headers are one list, RFC 9110).
+pub(crate) fn format_for(headers: &HeaderMap) -> Negotiated {
     let accept: Vec<&str> = headers
         .get_all(ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    negotiate(&accept.join(","))
+    negotiate_scrape(&accept.join(","))
 }
 
-/// The format to answer a scrape with, from its `Accept` header: the
-/// acceptable media range with the highest `q` (the first of equal ones)
-/// that names a format served here. `application/openmetrics-text`
-/// (version `1.0.0`, `0.0.1` or none) gives OpenMetrics 1.0.0;
-/// `text/plain` (version `0.0.4` or none), `text/*` and `*/*` give the
-/// text format 0.0.4, which is also the answer when nothing matches. With
-/// the feature `protobuf`, `application/vnd.google.protobuf` with
-/// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` (what
-/// Prometheus asks for first when native histograms are enabled) gives
-/// [`Format::Protobuf`]; other encodings of it (`text`, `compact-text`) are
-/// not served. An empty, unknown or malformed header (or element) is never
-/// an error: what cannot be read is skipped.
+/// The format to answer a scrape with, from its `Accept` header (see
+/// [`negotiate_scrape`], which also gives the escaping scheme).
 ///
 /// ```
 /// use promscribe::Format;
@@ -221,7 +213,126 @@ pub(crate) fn format_for(headers: &HeaderMap) -> Format {
 /// );
 /// ```
 pub fn negotiate(accept: &str) -> Format {
-    let mut best: Option<(f32, Format)> = None;
+    negotiate_scrape(accept).format
+}
+
+/// What a scrape is answered with: a format and the escaping scheme of
+/// its names (see [`negotiate_scrape`]).
+///
+/// ```
+/// use promscribe::{EscapingScheme, Format};
+/// let n = promscribe_export::negotiate_scrape("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8");
+/// assert_eq!((n.format, n.escaping), (Format::OpenMetrics, EscapingScheme::AllowUtf8));
+/// assert_eq!(n.content_type(),
+///            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Negotiated {
+    /// The exposition format.
+    pub format: Format,
+    /// How names outside the legacy character set are written.
+    pub escaping: EscapingScheme,
+}
+
+/// The `Content-Type` of each format with each escaping scheme (in the
+/// order of [`EscapingScheme::ALL`]), as client_golang writes it: the
+/// format's own, then `; escaping=` and the scheme.
+const TEXT_TYPES: [&str; 4] = [
+    "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8",
+    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
+    "text/plain; version=0.0.4; charset=utf-8; escaping=dots",
+    "text/plain; version=0.0.4; charset=utf-8; escaping=values",
+];
+const OPENMETRICS_TYPES: [&str; 4] = [
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots",
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values",
+];
+#[cfg(feature = "protobuf")]
+const PROTOBUF_TYPES: [&str; 4] = [
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8",
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores",
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=dots",
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=values",
+];
+
+impl Negotiated {
+    /// The exact `Content-Type` of the answer: the format's, with the
+    /// escaping scheme (`...; escaping=underscores`), as client_golang
+    /// answers.
+    ///
+    /// ```
+    /// let n = promscribe_export::negotiate_scrape("");
+    /// assert_eq!(n.content_type(), "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    /// ```
+    pub fn content_type(&self) -> &'static str {
+        let i = EscapingScheme::ALL
+            .iter()
+            .position(|s| *s == self.escaping)
+            .unwrap_or(1);
+        let types = match self.format {
+            Format::OpenMetrics => &OPENMETRICS_TYPES,
+            #[cfg(feature = "protobuf")]
+            Format::Protobuf => &PROTOBUF_TYPES,
+            _ => &TEXT_TYPES,
+        };
+        types.get(i).copied().unwrap_or(TEXT_TYPES[1])
+    }
+
+    /// The encoder options of the answer: the defaults, with this escaping
+    /// scheme.
+    ///
+    /// ```
+    /// use promscribe::EscapingScheme;
+    /// let n = promscribe_export::negotiate_scrape("text/plain;escaping=dots");
+    /// assert_eq!(n.options().escaping_scheme(), EscapingScheme::Dots);
+    /// ```
+    pub fn options(&self) -> EncodeOptions {
+        EncodeOptions::default().escaping(self.escaping)
+    }
+}
+
+/// The format and escaping scheme to answer a scrape with, from its
+/// `Accept` header: the acceptable media range with the highest `q` (the
+/// first of equal ones) that names a format served here.
+/// `application/openmetrics-text` (version `1.0.0`, `0.0.1` or none) gives
+/// OpenMetrics 1.0.0; `text/plain` (version `0.0.4`, `1.0.0` or none),
+/// `text/*` and `*/*` give the text format 0.0.4, which is also the answer
+/// when nothing matches. With the feature `protobuf`,
+/// `application/vnd.google.protobuf` with
+/// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` (what
+/// Prometheus asks for first when native histograms are enabled) gives
+/// [`Format::Protobuf`]; other encodings of it (`text`, `compact-text`) are
+/// not served. An empty, unknown or malformed header (or element) is never
+/// an error: what cannot be read is skipped.
+///
+/// The escaping scheme is the `escaping=` parameter of the chosen range
+/// (`allow-utf-8`, `underscores`, `dots` or `values`, what Prometheus 3
+/// sends); without one, or with another value, it is
+/// [`EscapingScheme::Underscores`], so that a scraper that does not ask
+/// (Prometheus 2) reads legacy names only. (client_golang answers a
+/// `text/plain;version=1.0.0` range with the text format 0.0.4 and its
+/// `escaping=` too.)
+///
+/// ```
+/// use promscribe::{EscapingScheme, Format};
+/// use promscribe_export::negotiate_scrape;
+/// // What Prometheus 3 sends by default.
+/// let prom3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,\
+///              application/openmetrics-text;version=0.0.1;q=0.5,\
+///              text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,\
+///              text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+/// let n = negotiate_scrape(prom3);
+/// assert_eq!((n.format, n.escaping), (Format::OpenMetrics, EscapingScheme::AllowUtf8));
+/// let n = negotiate_scrape("text/plain;version=0.0.4");
+/// assert_eq!((n.format, n.escaping), (Format::Text, EscapingScheme::Underscores));
+/// let n = negotiate_scrape("text/plain;escaping=utf8");
+/// assert_eq!(n.escaping, EscapingScheme::Underscores);
+/// ```
+pub fn negotiate_scrape(accept: &str) -> Negotiated {
+    let mut best: Option<(f32, Negotiated)> = None;
     for element in split_outside_quotes(accept) {
         let Ok(media) = element.trim().parse::<mime::Mime>() else {
             continue;
@@ -244,7 +355,9 @@ pub fn negotiate(accept: &str) -> Format {
             {
                 Format::OpenMetrics
             }
-            ("text", "plain") if matches!(version, None | Some("0.0.4")) => Format::Text,
+            ("text", "plain") if matches!(version, None | Some("0.0.4") | Some("1.0.0")) => {
+                Format::Text
+            }
             #[cfg(feature = "protobuf")]
             ("application", "vnd.google.protobuf")
                 if media
@@ -259,11 +372,21 @@ pub fn negotiate(accept: &str) -> Format {
             ("text", "*") | ("*", "*") => Format::Text,
             _ => continue,
         };
+        let escaping = media
+            .get_param("escaping")
+            .and_then(|e| EscapingScheme::from_param(e.as_str()))
+            .unwrap_or_default();
         if best.is_none_or(|(best_q, _)| q > best_q) {
-            best = Some((q, format));
+            best = Some((q, Negotiated { format, escaping }));
         }
     }
-    best.map_or(Format::Text, |(_, f)| f)
+    best.map_or(
+        Negotiated {
+            format: Format::Text,
+            escaping: EscapingScheme::default(),
+        },
+        |(_, n)| n,
+    )
 }
 
 /// The comma-separated elements of a header, commas inside quoted strings
@@ -303,6 +426,51 @@ fn log_clashes_once(registry: &'static Registry) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_types_are_the_formats_with_their_scheme() {
+        let mut formats = vec![Format::Text, Format::OpenMetrics];
+        #[cfg(feature = "protobuf")]
+        formats.push(Format::Protobuf);
+        for format in formats {
+            for escaping in EscapingScheme::ALL {
+                let ct = Negotiated { format, escaping }.content_type();
+                assert_eq!(
+                    ct,
+                    format!("{}; escaping={}", format.content_type(), escaping.as_str())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn escaping_comes_from_the_chosen_range_only() {
+        let n = |a: &str| {
+            let n = negotiate_scrape(a);
+            (n.format, n.escaping)
+        };
+        assert_eq!(n(""), (Format::Text, EscapingScheme::Underscores));
+        assert_eq!(
+            n("*/*;escaping=values"),
+            (Format::Text, EscapingScheme::Values)
+        );
+        assert_eq!(
+            n("application/openmetrics-text;escaping=\"dots\""),
+            (Format::OpenMetrics, EscapingScheme::Dots)
+        );
+        assert_eq!(
+            n("text/plain;escaping=allow-utf-8;q=0.2,application/openmetrics-text;q=0.3"),
+            (Format::OpenMetrics, EscapingScheme::Underscores)
+        );
+        assert_eq!(
+            n("application/json;escaping=dots"),
+            (Format::Text, EscapingScheme::Underscores)
+        );
+        assert_eq!(
+            n("text/plain;version=2.0.0;escaping=dots"),
+            (Format::Text, EscapingScheme::Underscores)
+        );
+    }
 
     #[test]
     fn panic_messages_are_short_and_on_one_line() {

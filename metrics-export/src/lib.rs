@@ -69,7 +69,7 @@ mod textfile;
 pub use auth::{Auth, AuthError, AuthService};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use http::{negotiate, router, router_for, router_with};
+pub use http::{negotiate, negotiate_scrape, router, router_for, router_with, Negotiated};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use layers::{ExpositionLayer, ExpositionService, DEFAULT_SCRAPE_TIMEOUT};

@@ -86,7 +86,8 @@ impl RequestMetricsLayer {
     /// ```
     /// let registry = promscribe::Registry::new();
     /// let layer = promscribe_export::RequestMetricsLayer::register_with_prefix(&registry, "myapp")?;
-    /// assert!(promscribe_export::RequestMetricsLayer::register_with_prefix(&registry, "bad prefix").is_err());
+    /// // The same names twice clash.
+    /// assert!(promscribe_export::RequestMetricsLayer::register_with_prefix(&registry, "myapp").is_err());
     /// # let _ = layer;
     /// # Ok::<(), promscribe_export::RequestMetricsError>(())
     /// ```

@@ -20,7 +20,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use promscribe::{encode_text, is_valid_label_name, Registry, TEXT_CONTENT_TYPE};
+use promscribe::{encode_text, is_valid_legacy_label_name, Registry, TEXT_CONTENT_TYPE};
 use ureq::http::{HeaderName, HeaderValue};
 
 /// The default timeout of a push, as in Python's client.
@@ -439,7 +439,7 @@ pub(crate) fn group_url(base: &str, job: &str, key: &GroupingKey) -> Result<Stri
                 "`job` is given as the job name, not in the grouping key".into(),
             ));
         }
-        if !is_valid_label_name(label) {
+        if !is_valid_legacy_label_name(label) {
             return Err(PushError::InvalidGroupingKey(format!(
                 "`{label}` is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
             )));

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use axum::body::{Body, Bytes};
 use axum::http::uri::{PathAndQuery, Uri};
 use axum::http::{Request, Response};
-use promscribe::{EncodeOptions, Registry};
+use promscribe::Registry;
 use tower::ServiceExt;
 use tower_service::Service;
 
@@ -246,7 +246,7 @@ pub enum EncodeError {
 /// ```
 /// let registry = promscribe::default_registry();
 /// let encoded = promscribe_export::encode(registry, None, Some("gzip"))?;
-/// assert_eq!(encoded.content_type, "text/plain; version=0.0.4; charset=utf-8");
+/// assert_eq!(encoded.content_type, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
 /// # #[cfg(feature = "compression")]
 /// assert_eq!(encoded.content_encoding, Some("gzip"));
 /// let om = promscribe_export::encode(registry, Some("application/openmetrics-text"), None)?;
@@ -259,12 +259,12 @@ pub fn encode(
     accept: Option<&str>,
     accept_encoding: Option<&str>,
 ) -> Result<Encoded, EncodeError> {
-    let format = crate::negotiate(accept.unwrap_or(""));
+    let negotiated = crate::negotiate_scrape(accept.unwrap_or(""));
     let coding = crate::layers::negotiate_coding(accept_encoding, true)
         .ok_or_else(|| EncodeError::NotAcceptable(accept_encoding.unwrap_or("").to_owned()))?;
     let encoded = catch_unwind(AssertUnwindSafe(|| {
         let mut out = Vec::with_capacity(4096);
-        promscribe::encode_bytes(&mut out, registry, format, &EncodeOptions::default())
+        promscribe::encode_bytes(&mut out, registry, negotiated.format, &negotiated.options())
             .map(|()| out)
     }))
     .map_err(|payload| {
@@ -282,7 +282,7 @@ pub fn encode(
         compress(coding, &bytes)?
     };
     Ok(Encoded {
-        content_type: format.content_type(),
+        content_type: negotiated.content_type(),
         content_encoding: coding.name(),
         body,
     })

@@ -41,10 +41,21 @@ use decl::Kind;
 /// assert!(text.contains(r#"requests_total{method="get",code="200"} 1.0"#));
 /// ```
 ///
-/// An invalid name is a compile error at the name:
+/// Names may be any UTF-8 (Prometheus 3); a name outside the legacy
+/// character set is quoted or escaped when exposed, as the scraper asks
+/// (see `promscribe::EscapingScheme`):
+///
+/// ```
+/// promscribe::counter!(DOTTED, "my.failures_total", "Failures", labels = ["http.method"]);
+/// DOTTED.labels(["GET"]).inc();
+/// assert_eq!(DOTTED.name(), "my.failures");
+/// ```
+///
+/// An invalid name (empty, or a label starting with `__`) is a compile
+/// error at the name:
 ///
 /// ```compile_fail
-/// promscribe::counter!(BAD, "my-failures", "Failures");
+/// promscribe::counter!(BAD, "", "Failures");
 /// ```
 ///
 /// # `crate = path`

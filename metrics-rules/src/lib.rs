@@ -6,19 +6,24 @@
 //! crate, so a name is accepted by one exactly when it is accepted by the
 //! other, with the same message. Use it through `promscribe`.
 //!
-//! The rules are those of Python's client with its legacy (pre-UTF-8)
-//! validation, which is what the text format 0.0.4 can carry:
+//! The rules are those of Prometheus 3 and of Python's and Go's clients,
+//! which accept UTF-8 names by default:
 //!
-//! * a metric name matches `[a-zA-Z_:][a-zA-Z0-9_:]*`; the full name is
+//! * a metric name is any non-empty string (`http.server.duration`,
+//!   `my-app_up` and `temperature_°C` are valid); the full name is
 //!   `namespace_subsystem_name`, a counter's `_total` (an info metric's
-//!   `_info`) removed, `_unit` appended when missing. Every component may
-//!   only use the characters of a metric name and the first one must not
-//!   start with a digit, so a mistake is blamed on the component that
-//!   holds it. The name itself must not be empty.
-//! * a label name matches `[a-zA-Z_][a-zA-Z0-9_]*` and does not start with
-//!   `__`; `le` is reserved on histograms, `quantile` on summaries, and a
-//!   state set (an enum) uses its own name as the label of its states, so
-//!   that name must be a valid label name and no other label may use it.
+//!   `_info`) removed, `_unit` appended when missing. The name itself must
+//!   not be empty.
+//! * a label name is any non-empty string not starting with `__` (reserved
+//!   for Prometheus' own labels); `le` is reserved on histograms,
+//!   `quantile` on summaries, and a state set (an enum) uses its own name as
+//!   the label of its states, so that name must be a valid label name and
+//!   no other label may use it.
+//! * names outside the legacy character set (`[a-zA-Z_:][a-zA-Z0-9_:]*` for
+//!   metrics, `[a-zA-Z_][a-zA-Z0-9_]*` for labels) are quoted or escaped by
+//!   the exposition, as the scraper asks; [`is_valid_legacy_metric_name`],
+//!   [`is_valid_legacy_label_name`] and [`legacy_full_name`] give the
+//!   legacy rules to a program that must keep to them.
 //! * buckets are strictly increasing, not NaN, `+Inf` last (appended when
 //!   missing), at least two counting `+Inf` and at most [`MAX_BUCKETS`].
 //!
@@ -200,8 +205,9 @@ pub struct NameParts<'a> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuleError {
-    /// A namespace, subsystem, name or unit with a character a metric name
-    /// cannot hold, or a leading digit where it would start the full name.
+    /// By the legacy rules ([`legacy_full_name`]): a namespace, subsystem,
+    /// name or unit with a character a legacy metric name cannot hold, or a
+    /// leading digit where it would start the full name.
     InvalidPart {
         /// Which component.
         part: Part,
@@ -219,7 +225,8 @@ pub enum RuleError {
         /// The suffix removed (`_total`, `_info`).
         suffix: &'static str,
     },
-    /// A full metric name that does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    /// An empty full metric name, or (by the legacy rules) one that does not
+    /// match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
     InvalidMetricName {
         /// The name.
         name: String,
@@ -237,8 +244,7 @@ pub enum RuleError {
         /// The metric.
         name: String,
     },
-    /// A label name that does not match `[a-zA-Z_][a-zA-Z0-9_]*` or starts
-    /// with `__`.
+    /// An empty label name, or one starting with the reserved `__`.
     InvalidLabelName {
         /// The metric.
         metric: String,
@@ -277,9 +283,9 @@ impl RuleError {
     /// macros point at it).
     ///
     /// ```
-    /// use promscribe_rules::{full_name, Kind, NameParts, Part};
+    /// use promscribe_rules::{legacy_full_name, Kind, NameParts, Part};
     /// let p = NameParts { namespace: "a-b", name: "x", ..NameParts::default() };
-    /// assert_eq!(full_name(Kind::Gauge, &p).unwrap_err().part(), Some(Part::Namespace));
+    /// assert_eq!(legacy_full_name(Kind::Gauge, &p).unwrap_err().part(), Some(Part::Namespace));
     /// ```
     pub fn part(&self) -> Option<Part> {
         match self {
@@ -304,12 +310,12 @@ impl fmt::Display for RuleError {
             } => write!(
                 f,
                 "invalid {part} `{value}`: it starts the metric name, which must not start \
-                 with a digit ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+                 with a digit by the legacy rules ([a-zA-Z_:][a-zA-Z0-9_:]*)"
             ),
             RuleError::InvalidPart { part, value, .. } => write!(
                 f,
                 "invalid {part} `{value}`: only ASCII letters, digits, `_` and `:` may appear \
-                 in a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+                 in a metric name by the legacy rules ([a-zA-Z_:][a-zA-Z0-9_:]*)"
             ),
             RuleError::EmptyName => f.write_str("the metric name is empty"),
             RuleError::EmptyAfterSuffix { input, suffix } => write!(
@@ -319,7 +325,8 @@ impl fmt::Display for RuleError {
             ),
             RuleError::InvalidMetricName { name } => write!(
                 f,
-                "invalid metric name `{name}`: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*"
+                "invalid metric name `{name}`: a metric name must not be empty (and must match \
+                 [a-zA-Z_:][a-zA-Z0-9_:]* by the legacy rules)"
             ),
             RuleError::UnitNotAllowed { name, kind } => write!(
                 f,
@@ -329,12 +336,12 @@ impl fmt::Display for RuleError {
                 f,
                 "invalid name `{name}` for a stateset (enum): its states are exposed in a label \
                  named after the metric, so the name must also be a valid label name \
-                 ([a-zA-Z_][a-zA-Z0-9_]*, not starting with `__`)"
+                 (not starting with `__`)"
             ),
             RuleError::InvalidLabelName { metric, label } => write!(
                 f,
-                "invalid label name `{label}` on metric `{metric}`: a label name must match \
-                 [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`"
+                "invalid label name `{label}` on metric `{metric}`: a label name must not be \
+                 empty and must not start with `__` (reserved for Prometheus' own labels)"
             ),
             RuleError::ReservedLabelName {
                 metric,
@@ -370,13 +377,29 @@ fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b':'
 }
 
-/// Whether `name` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// Whether `name` is a valid metric name: any non-empty string (Prometheus
+/// 3 takes every UTF-8 name; names outside the legacy character set are
+/// quoted or escaped by the exposition).
 ///
 /// ```
+/// assert!(promscribe_rules::is_valid_metric_name("http.server.duration"));
 /// assert!(promscribe_rules::is_valid_metric_name("ns:requests"));
-/// assert!(!promscribe_rules::is_valid_metric_name("9x"));
+/// assert!(!promscribe_rules::is_valid_metric_name(""));
 /// ```
 pub fn is_valid_metric_name(name: &str) -> bool {
+    !name.is_empty()
+}
+
+/// Whether `name` is a valid metric name by the legacy (pre-UTF-8) rule,
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`: such a name is written as it is by every
+/// escaping scheme.
+///
+/// ```
+/// assert!(promscribe_rules::is_valid_legacy_metric_name("ns:requests"));
+/// assert!(!promscribe_rules::is_valid_legacy_metric_name("9x"));
+/// assert!(!promscribe_rules::is_valid_legacy_metric_name("my.metric"));
+/// ```
+pub fn is_valid_legacy_metric_name(name: &str) -> bool {
     match name.as_bytes() {
         [first, rest @ ..] => {
             !first.is_ascii_digit() && is_name_char(*first) && rest.iter().all(|b| is_name_char(*b))
@@ -385,39 +408,87 @@ pub fn is_valid_metric_name(name: &str) -> bool {
     }
 }
 
-/// Whether `name` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`, not
-/// starting with the reserved `__`.
+/// Whether `name` is a valid label name: any non-empty string that does
+/// not start with `__` (reserved for Prometheus' own labels).
 ///
 /// ```
 /// assert!(promscribe_rules::is_valid_label_name("method"));
-/// assert!(!promscribe_rules::is_valid_label_name("a:b"));
+/// assert!(promscribe_rules::is_valid_label_name("http.method"));
 /// assert!(!promscribe_rules::is_valid_label_name("__name__"));
+/// assert!(!promscribe_rules::is_valid_label_name(""));
 /// ```
 pub fn is_valid_label_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with("__")
+}
+
+/// Whether `name` has only the characters of a legacy label name,
+/// `[a-zA-Z_][a-zA-Z0-9_]*` (the reserved `__` prefix is not looked at):
+/// such a name is written as it is by every escaping scheme.
+///
+/// ```
+/// assert!(promscribe_rules::is_legacy_label_charset("_x9"));
+/// assert!(!promscribe_rules::is_legacy_label_charset("a:b"));
+/// ```
+pub fn is_legacy_label_charset(name: &str) -> bool {
     let ok = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     match name.as_bytes() {
-        [first, rest @ ..] => {
-            !first.is_ascii_digit() && ok(first) && rest.iter().all(ok) && !name.starts_with("__")
-        }
+        [first, rest @ ..] => !first.is_ascii_digit() && ok(first) && rest.iter().all(ok),
         [] => false,
     }
 }
 
+/// Whether `name` is a valid label name by the legacy (pre-UTF-8) rule:
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with the reserved `__`.
+///
+/// ```
+/// assert!(promscribe_rules::is_valid_legacy_label_name("method"));
+/// assert!(!promscribe_rules::is_valid_legacy_label_name("a:b"));
+/// assert!(!promscribe_rules::is_valid_legacy_label_name("__name__"));
+/// ```
+pub fn is_valid_legacy_label_name(name: &str) -> bool {
+    is_legacy_label_charset(name) && !name.starts_with("__")
+}
+
 /// Builds and checks the full name of a metric, as Python's client builds
 /// it: `namespace_subsystem_name`, the type's suffix removed (`_total`,
-/// `_info`), `_unit` appended when missing. Each component is checked on
-/// its own so that the error blames it.
+/// `_info`), `_unit` appended when missing. Any non-empty name is valid
+/// (UTF-8 names, as Prometheus 3 takes them); a state set's name must also
+/// be a valid label name.
 ///
 /// ```
 /// use promscribe_rules::{full_name, Kind, NameParts, RuleError};
 /// let p = |name| NameParts { name, ..NameParts::default() };
 /// assert_eq!(full_name(Kind::Counter, &p("jobs_total")).unwrap(), "jobs");
+/// assert_eq!(full_name(Kind::Gauge, &p("http.server.duration")).unwrap(),
+///            "http.server.duration");
 /// assert!(matches!(full_name(Kind::Counter, &p("_total")),
 ///                  Err(RuleError::EmptyAfterSuffix { .. })));
-/// assert!(matches!(full_name(Kind::StateSet, &p("ns:state")),
+/// assert!(matches!(full_name(Kind::StateSet, &p("__state")),
 ///                  Err(RuleError::NameNotALabel { .. })));
 /// ```
 pub fn full_name(kind: Kind, parts: &NameParts<'_>) -> Result<String, RuleError> {
+    build_full_name(kind, parts, false)
+}
+
+/// [`full_name`] by the legacy (pre-UTF-8) rules, for a program that must
+/// keep its names valid for scrapers older than Prometheus 3: every
+/// component may only use the characters of a legacy metric name
+/// (`[a-zA-Z0-9_:]`), the first one must not start with a digit, and each
+/// is checked on its own so that the error blames it; a state set's name
+/// must be a legacy label name.
+///
+/// ```
+/// use promscribe_rules::{legacy_full_name, Kind, NameParts, Part};
+/// let p = NameParts { namespace: "my-app", name: "up", ..NameParts::default() };
+/// assert_eq!(legacy_full_name(Kind::Gauge, &p).unwrap_err().part(), Some(Part::Namespace));
+/// let p = NameParts { namespace: "app", name: "up", ..NameParts::default() };
+/// assert_eq!(legacy_full_name(Kind::Gauge, &p).unwrap(), "app_up");
+/// ```
+pub fn legacy_full_name(kind: Kind, parts: &NameParts<'_>) -> Result<String, RuleError> {
+    build_full_name(kind, parts, true)
+}
+
+fn build_full_name(kind: Kind, parts: &NameParts<'_>, legacy: bool) -> Result<String, RuleError> {
     if parts.name.is_empty() {
         return Err(RuleError::EmptyName);
     }
@@ -432,15 +503,17 @@ pub fn full_name(kind: Kind, parts: &NameParts<'_>) -> Result<String, RuleError>
         value: value.to_owned(),
         leading_digit,
     };
-    for (part, value) in components {
-        if !value.bytes().all(is_name_char) {
-            return Err(invalid(part, value, false));
+    if legacy {
+        for (part, value) in components {
+            if !value.bytes().all(is_name_char) {
+                return Err(invalid(part, value, false));
+            }
         }
-    }
-    // The first non-empty prefix (or the name) starts the full name.
-    if let Some((part, value)) = components[..3].iter().find(|(_, v)| !v.is_empty()) {
-        if value.as_bytes()[0].is_ascii_digit() {
-            return Err(invalid(*part, value, true));
+        // The first non-empty prefix (or the name) starts the full name.
+        if let Some((part, value)) = components[..3].iter().find(|(_, v)| !v.is_empty()) {
+            if value.as_bytes()[0].is_ascii_digit() {
+                return Err(invalid(*part, value, true));
+            }
         }
     }
     let mut full = String::new();
@@ -474,11 +547,23 @@ pub fn full_name(kind: Kind, parts: &NameParts<'_>) -> Result<String, RuleError>
             full.push_str(parts.unit);
         }
     }
-    if !is_valid_metric_name(&full) {
+    let valid = if legacy {
+        is_valid_legacy_metric_name(&full)
+    } else {
+        is_valid_metric_name(&full)
+    };
+    if !valid {
         return Err(RuleError::InvalidMetricName { name: full });
     }
     if kind == Kind::StateSet {
-        check_stateset_name(&full)?;
+        let label = if legacy {
+            is_valid_legacy_label_name(&full)
+        } else {
+            is_valid_label_name(&full)
+        };
+        if !label {
+            return Err(RuleError::NameNotALabel { name: full });
+        }
     }
     Ok(full)
 }
@@ -487,8 +572,8 @@ pub fn full_name(kind: Kind, parts: &NameParts<'_>) -> Result<String, RuleError>
 /// label named after it, so it must be a valid label name too.
 ///
 /// ```
-/// assert!(promscribe_rules::check_stateset_name("task_state").is_ok());
-/// assert!(promscribe_rules::check_stateset_name("ns:task_state").is_err());
+/// assert!(promscribe_rules::check_stateset_name("task.state").is_ok());
+/// assert!(promscribe_rules::check_stateset_name("__task_state").is_err());
 /// ```
 pub fn check_stateset_name(name: &str) -> Result<(), RuleError> {
     if is_valid_label_name(name) {

@@ -1,2 +1,3 @@
-promscribe::enumeration!(E, "ns:task_state", "help", states = ["a", "b"]);
+promscribe::enumeration!(E, "__task.state", "help", states = ["a", "b"]);
+
 fn main() {}

@@ -1,2 +1,3 @@
-promscribe::enumeration!(E, "task_state", "help", namespace = "ns:", states = ["a", "b"]);
+promscribe::enumeration!(E, "task.state", "help", namespace = "__ns", states = ["a", "b"]);
+
 fn main() {}

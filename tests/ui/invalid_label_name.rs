@@ -1,2 +1,3 @@
-promscribe::counter!(C, "requests_total", "help", labels = ["ok", "bad-label"]);
+promscribe::counter!(C, "requests_total", "help", labels = ["ok", "http.method", ""]);
+
 fn main() {}

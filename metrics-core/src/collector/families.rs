@@ -197,7 +197,7 @@ macro_rules! value_family {
                 "```\n",
                 "let f = promscribe::", stringify!($name), "::new(\"temperature_celsius\", \"Temperature\", &[\"room\"]);\n",
                 "assert!(f.is_ok());\n",
-                "assert!(promscribe::", stringify!($name), "::new(\"bad name\", \"x\", &[]).is_err());\n",
+                "assert!(promscribe::", stringify!($name), "::new(\"\", \"x\", &[]).is_err());\n",
                 "```"
             )]
             pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
@@ -725,7 +725,7 @@ impl InfoMetricFamily {
     /// let mut i = promscribe::InfoMetricFamily::new("build", "help", &["component"]).unwrap();
     /// i.add_metric(&["db"], &[("version", "1.2")]).unwrap();
     /// assert!(i.add_metric(&["db"], &[("component", "x")]).is_err());
-    /// assert!(i.add_metric(&["db"], &[("bad-key", "x")]).is_err());
+    /// assert!(i.add_metric(&["db"], &[("__bad", "x")]).is_err());
     /// ```
     pub fn add_metric(
         &mut self,
@@ -805,7 +805,7 @@ impl StateSetMetricFamily {
     /// label name:
     ///
     /// ```
-    /// assert!(promscribe::StateSetMetricFamily::new("ns:disk", "help", &[]).is_err());
+    /// assert!(promscribe::StateSetMetricFamily::new("__disk", "help", &[]).is_err());
     /// ```
     pub fn new(name: &str, help: &str, label_names: &[&str]) -> Result<Self, MetricError> {
         let builder = Builder::new(name, help, MetricType::StateSet, label_names)?;
@@ -954,7 +954,8 @@ mod tests {
         assert!(SummaryMetricFamily::new("s", "h", &["quantile"]).is_err());
         assert!(GaugeMetricFamily::new("g", "h", &["a", "a"]).is_err());
         assert!(GaugeMetricFamily::new("g", "h", &["__a"]).is_err());
-        assert!(InfoMetricFamily::new("bad-name_info", "h", &[]).is_err());
+        assert!(InfoMetricFamily::new("", "h", &[]).is_err());
+        assert!(InfoMetricFamily::new("bad-name_info", "h", &["my.label"]).is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::error::MetricError;
 use crate::model::{HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
 use crate::registry::Registry;
 
+pub(crate) mod escaping;
 pub(crate) mod float;
 pub(crate) mod io;
 pub(crate) mod openmetrics;
@@ -23,6 +24,7 @@ pub(crate) mod openmetrics;
 pub(crate) mod protobuf;
 pub(crate) mod text;
 
+pub use escaping::EscapingScheme;
 pub use io::{encode_families_to, encode_to};
 #[cfg(feature = "protobuf")]
 pub use protobuf::PROTOBUF_CONTENT_TYPE;
@@ -94,22 +96,27 @@ pub const OPENMETRICS_CONTENT_TYPE: &str =
 /// exposition, not to the metrics.
 ///
 /// ```
-/// use promscribe::EncodeOptions;
-/// let o = EncodeOptions::default().created(false);
+/// use promscribe::{EncodeOptions, EscapingScheme};
+/// let o = EncodeOptions::default().created(false).escaping(EscapingScheme::AllowUtf8);
 /// assert!(!o.writes_created());
+/// assert_eq!(o.escaping_scheme(), EscapingScheme::AllowUtf8);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodeOptions {
     created: bool,
+    escaping: EscapingScheme,
 }
 
 impl Default for EncodeOptions {
     /// `_created` series as [`created_series_enabled`](crate::created_series_enabled)
     /// says (on, unless [`disable_created_series`](crate::disable_created_series)
-    /// or `PROMETHEUS_DISABLE_CREATED_SERIES` turned them off).
+    /// or `PROMETHEUS_DISABLE_CREATED_SERIES` turned them off); names
+    /// escaped with [`EscapingScheme::Underscores`], what a scraper that
+    /// does not ask gets.
     fn default() -> Self {
         EncodeOptions {
             created: crate::registry::created_series_enabled(),
+            escaping: EscapingScheme::default(),
         }
     }
 }
@@ -132,6 +139,30 @@ impl EncodeOptions {
     /// ```
     pub fn writes_created(&self) -> bool {
         self.created
+    }
+
+    /// How names outside the legacy character set are written (see
+    /// [`EscapingScheme`]); `promscribe-export` picks it from the
+    /// scraper's `Accept` header.
+    ///
+    /// ```
+    /// use promscribe::{EncodeOptions, EscapingScheme};
+    /// let o = EncodeOptions::default().escaping(EscapingScheme::Dots);
+    /// assert_eq!(o.escaping_scheme(), EscapingScheme::Dots);
+    /// ```
+    pub fn escaping(mut self, scheme: EscapingScheme) -> Self {
+        self.escaping = scheme;
+        self
+    }
+
+    /// The escaping scheme names are written with.
+    ///
+    /// ```
+    /// use promscribe::{EncodeOptions, EscapingScheme};
+    /// assert_eq!(EncodeOptions::default().escaping_scheme(), EscapingScheme::Underscores);
+    /// ```
+    pub fn escaping_scheme(&self) -> EscapingScheme {
+        self.escaping
     }
 }
 
@@ -375,9 +406,15 @@ pub(crate) struct Scratch {
     pub(crate) line: String,
     /// The text format's `_created` lines of the family being written.
     pub(crate) created: String,
+    /// A label set rendered for the scheme asked for, when it is not kept
+    /// rendered (`dots`, `values` with a name outside the legacy set).
+    pub(crate) labels: String,
+    /// The family name as a label name (a state set's states label).
+    pub(crate) state_label: String,
 }
 
-/// Writes a histogram's bucket lines, `name_bucket{labels,le="b"} count`,
+/// Writes a histogram's bucket lines, `name_bucket{labels,le="b"} count`
+/// (`{"name_bucket",labels,le="b"} count` for a `quoted` name),
 /// each followed by `tail(out, bucket index)` (timestamp, exemplar) and a
 /// newline. The start of the line is rendered once per series, the `le`
 /// pairs once per family.
@@ -385,7 +422,7 @@ pub(crate) fn bucket_lines<W, T>(
     out: &mut W,
     line: &mut String,
     le: &mut LeCache,
-    name: &str,
+    (name, quoted): (&str, bool),
     labels: &str,
     h: &HistogramPoint,
     mut tail: T,
@@ -395,9 +432,15 @@ where
     T: FnMut(&mut W, usize) -> fmt::Result,
 {
     line.clear();
-    line.reserve(name.len() + labels.len() + 2);
-    line.push_str(name);
-    line.push('{');
+    line.reserve(name.len() + labels.len() + 3);
+    if quoted {
+        line.push('{');
+        line.push_str(name);
+        line.push(',');
+    } else {
+        line.push_str(name);
+        line.push('{');
+    }
     if !labels.is_empty() {
         line.push_str(labels);
         line.push(',');
@@ -432,19 +475,39 @@ const SUFFIXES: [&str; 9] = [
 
 /// A family's sample names (`name_total`, `name_bucket`, ...), written
 /// once per family and copied into each line in one piece.
+/// A name outside the legacy character set is written as the escaping
+/// scheme says: escaped, the suffixes appended (as client_golang escapes a
+/// family's name), or quoted whole (`"my.metric_total"`, `allow-utf-8`),
+/// which then goes inside the braces.
 #[derive(Default)]
 pub(crate) struct Names {
     text: String,
     ends: [usize; SUFFIXES.len()],
+    /// Whether the names are quoted (they open the label set).
+    pub(crate) quoted: bool,
 }
 
 impl Names {
-    pub(crate) fn set(&mut self, name: &str) {
+    pub(crate) fn set(&mut self, name: &str, scheme: EscapingScheme) {
         self.text.clear();
         self.text
             .reserve(SUFFIXES.len() * name.len() + SUFFIXES.iter().map(|s| s.len()).sum::<usize>());
+        let legacy = promscribe_rules::is_valid_legacy_metric_name(name);
+        self.quoted = !legacy && scheme == EscapingScheme::AllowUtf8;
         for (end, suffix) in self.ends.iter_mut().zip(SUFFIXES) {
-            self.text.push_str(name);
+            if legacy {
+                self.text.push_str(name);
+            } else if self.quoted {
+                self.text.push('"');
+                // Writing into a `String` cannot fail.
+                let _ = float::write_label_value(&mut self.text, name);
+                self.text.push_str(suffix);
+                self.text.push('"');
+                *end = self.text.len();
+                continue;
+            } else {
+                let _ = escaping::write_metric_name(&mut self.text, name, scheme);
+            }
             self.text.push_str(suffix);
             *end = self.text.len();
         }
@@ -508,16 +571,30 @@ impl LeCache {
     }
 }
 
-/// Writes `{labels,extra="value"}` (nothing for no labels at all).
-pub(crate) fn write_labels<W: fmt::Write + ?Sized>(
+/// Writes `name{labels,extra="value"}` (the name alone for no labels at
+/// all), or `{"name",labels,extra="value"}` for a `quoted` name.
+pub(crate) fn write_series<W: fmt::Write + ?Sized>(
     out: &mut W,
+    name: &str,
+    quoted: bool,
     rendered: &str,
     extra: Option<(&str, Extra<'_>)>,
 ) -> fmt::Result {
-    if rendered.is_empty() && extra.is_none() {
-        return Ok(());
+    let no_labels = rendered.is_empty() && extra.is_none();
+    if quoted {
+        out.write_char('{')?;
+        out.write_str(name)?;
+        if no_labels {
+            return out.write_char('}');
+        }
+        out.write_char(',')?;
+    } else {
+        out.write_str(name)?;
+        if no_labels {
+            return Ok(());
+        }
+        out.write_char('{')?;
     }
-    out.write_char('{')?;
     out.write_str(rendered)?;
     if let Some((name, value)) = extra {
         if !rendered.is_empty() {

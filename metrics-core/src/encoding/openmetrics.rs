@@ -6,8 +6,9 @@
 use std::fmt::{self, Write};
 
 use super::{
-    bucket_lines, write_labels, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
+    bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
+use crate::encoding::escaping::{write_label_name, write_unit, EscapingScheme};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
 
@@ -22,12 +23,18 @@ pub(crate) fn family<W: Write + ?Sized>(
     options: &EncodeOptions,
     scratch: &mut Scratch,
 ) -> fmt::Result {
-    let name = f.name;
     let Scratch {
-        names, le, line, ..
+        names,
+        le,
+        line,
+        labels: label_buf,
+        state_label,
+        ..
     } = scratch;
-    names.set(name);
+    let scheme = options.escaping_scheme();
+    names.set(f.name, scheme);
     let names = &*names;
+    let name = names.get(Suffix::None);
     out.write_str("# HELP ")?;
     out.write_str(name)?;
     out.write_char(' ')?;
@@ -37,18 +44,31 @@ pub(crate) fn family<W: Write + ?Sized>(
     out.write_char(' ')?;
     out.write_str(f.kind.as_str())?;
     out.write_char('\n')?;
+    if f.kind == crate::model::MetricType::StateSet {
+        state_label.clear();
+        write_label_name(state_label, f.name, scheme)?;
+    }
+    let state_label = state_label.as_str();
     if !f.unit.is_empty() {
         out.write_str("# UNIT ")?;
         out.write_str(name)?;
         out.write_char(' ')?;
-        out.write_str(f.unit)?;
+        if scheme == EscapingScheme::AllowUtf8
+            || promscribe_rules::is_valid_legacy_metric_name(f.name)
+        {
+            out.write_str(f.unit)?;
+        } else {
+            // Escaped as the name is, so that it stays its suffix.
+            write_unit(out, f.unit, scheme)?;
+        }
         out.write_char('\n')?;
     }
     f.for_each(|labels, point, timestamp_ms, created| {
         let s = Line {
             names,
-            labels: labels.rendered(),
+            labels: labels.rendered_with(scheme, label_buf),
             timestamp_ms,
+            scheme,
         };
         match point {
             Point::Counter(c) => {
@@ -62,7 +82,8 @@ pub(crate) fn family<W: Write + ?Sized>(
             Point::StateSet(states) => {
                 for (state, on) in states {
                     let v = if *on { 1.0 } else { 0.0 };
-                    s.write(out, Suffix::None, Some((name, Extra::Text(state))), v, None)?;
+                    let extra = Some((state_label, Extra::Text(state)));
+                    s.write(out, Suffix::None, extra, v, None)?;
                 }
             }
             Point::Summary(p) => {
@@ -88,9 +109,15 @@ pub(crate) fn family<W: Write + ?Sized>(
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
                 let gauge = matches!(point, Point::GaugeHistogram(_));
                 let bucket = names.get(Suffix::Bucket);
-                bucket_lines(out, line, le, bucket, s.labels, h, |out, i| {
-                    s.tail(out, h.exemplar(i))
-                })?;
+                bucket_lines(
+                    out,
+                    line,
+                    le,
+                    (bucket, names.quoted),
+                    s.labels,
+                    h,
+                    |out, i| s.tail(out, h.exemplar(i)),
+                )?;
                 if let Some(count) = h.count {
                     s.write(
                         out,
@@ -122,6 +149,7 @@ struct Line<'a> {
     names: &'a Names,
     labels: &'a str,
     timestamp_ms: Option<i64>,
+    scheme: EscapingScheme,
 }
 
 impl Line<'_> {
@@ -133,8 +161,8 @@ impl Line<'_> {
         value: impl Into<Value<'v>>,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
-        out.write_str(self.names.get(suffix))?;
-        write_labels(out, self.labels, extra)?;
+        let name = self.names.get(suffix);
+        write_series(out, name, self.names.quoted, self.labels, extra)?;
         out.write_char(' ')?;
         value.into().write(out)?;
         self.tail(out, exemplar)?;
@@ -148,14 +176,18 @@ impl Line<'_> {
             write_float_repr_to(out, ms as f64 / 1000.0)?;
         }
         match exemplar {
-            Some(e) => write_exemplar(out, e),
+            Some(e) => write_exemplar(out, e, self.scheme),
             None => Ok(()),
         }
     }
 }
 
 /// ` # {labels} value timestamp`, labels sorted by name as Python does.
-fn write_exemplar<W: Write + ?Sized>(out: &mut W, e: &Exemplar) -> fmt::Result {
+fn write_exemplar<W: Write + ?Sized>(
+    out: &mut W,
+    e: &Exemplar,
+    scheme: EscapingScheme,
+) -> fmt::Result {
     out.write_str(" # {")?;
     // A checked exemplar holds at most 128 characters of labels, so at
     // most 64 labels; a longer list built by hand is written unsorted.
@@ -172,7 +204,7 @@ fn write_exemplar<W: Write + ?Sized>(out: &mut W, e: &Exemplar) -> fmt::Result {
         let Some((k, v)) = e.labels.get(j) else {
             continue;
         };
-        out.write_str(k)?;
+        write_label_name(out, k, scheme)?;
         out.write_str("=\"")?;
         write_label_value(out, v)?;
         out.write_char('"')?;

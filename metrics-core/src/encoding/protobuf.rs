@@ -28,7 +28,9 @@
 //! one metric per state (the state in the label named as the family),
 //! unknown is `UNTYPED`. `_created` travels as `created_timestamp` (when
 //! [`EncodeOptions`] writes it), never as a series. Counts that are whole
-//! numbers go in the integer fields, others in the `_float` ones.
+//! numbers go in the integer fields, others in the `_float` ones. Names
+//! are written in the [`EscapingScheme`] of the options (as they are for
+//! `allow-utf-8`; a family with a name to escape is copied, escaped).
 //!
 //! Native histograms will add their fields (schema, zero bucket, spans,
 //! deltas; 5 to 14 and 16) to the `Histogram` message beside the classic
@@ -37,9 +39,14 @@
 use prost::bytes::BufMut;
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
 
-use super::EncodeOptions;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use promscribe_rules::{is_legacy_label_charset, is_valid_legacy_metric_name};
+
+use super::{EncodeOptions, EscapingScheme};
 use crate::error::MetricError;
-use crate::model::{Exemplar, HistogramPoint, Metric, MetricFamily, MetricType, Point};
+use crate::model::{Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
 
 /// `Content-Type` of the length-delimited protobuf exposition.
 ///
@@ -67,14 +74,84 @@ pub(crate) fn encode(
     for f in families {
         check_family(f, options)?;
     }
+    let scheme = options.escaping_scheme();
     for f in families {
-        let msg = FamilyMsg { f, options };
+        let (f, state_label) = escape_family(f, scheme);
+        let msg = FamilyMsg {
+            f: &f,
+            options,
+            state_label: &state_label,
+        };
         let len = msg.len();
         out.reserve(len + encoded_len_varint(len as u64));
         encode_varint(len as u64, out);
         msg.write(out);
     }
     Ok(())
+}
+
+/// `f` with its names written in `scheme`, as client_golang's
+/// `EscapeMetricFamily` does (a legacy-valid name is kept; `allow-utf-8`
+/// keeps every name), and the name of a state set's states label: `f`
+/// itself, borrowed, when no name needs escaping.
+fn escape_family(
+    f: &MetricFamily,
+    scheme: EscapingScheme,
+) -> (Cow<'_, MetricFamily>, Cow<'_, str>) {
+    if scheme == EscapingScheme::AllowUtf8 {
+        return (Cow::Borrowed(f), Cow::Borrowed(&f.name));
+    }
+    let state_label = if is_legacy_label_charset(&f.name) {
+        Cow::Borrowed(f.name.as_str())
+    } else {
+        Cow::Owned(scheme.label_name(&f.name))
+    };
+    let legacy_exemplar = |e: Option<&Exemplar>| {
+        e.is_none_or(|e| e.labels.iter().all(|(k, _)| is_legacy_label_charset(k)))
+    };
+    let legacy_metric = |m: &Metric| {
+        m.labels.pairs().all(|(k, _)| is_legacy_label_charset(k))
+            && match &m.point {
+                Point::Counter(c) => legacy_exemplar(c.exemplar.as_deref()),
+                Point::Histogram(h) | Point::GaugeHistogram(h) => {
+                    h.exemplars.iter().all(|e| legacy_exemplar(e.as_deref()))
+                }
+                _ => true,
+            }
+    };
+    if is_valid_legacy_metric_name(&f.name) && f.metrics.iter().all(legacy_metric) {
+        return (Cow::Borrowed(f), state_label);
+    }
+    let mut out = f.clone();
+    out.name = scheme.metric_name(&f.name);
+    let escape_exemplar = |e: &mut Option<Arc<Exemplar>>| {
+        if let Some(x) = e.as_mut() {
+            if !legacy_exemplar(Some(x)) {
+                let x = Arc::make_mut(x);
+                for (k, _) in &mut x.labels {
+                    *k = scheme.label_name(k);
+                }
+            }
+        }
+    };
+    for m in &mut out.metrics {
+        if m.labels.pairs().any(|(k, _)| !is_legacy_label_charset(k)) {
+            let pairs: Vec<(String, &str)> = m
+                .labels
+                .pairs()
+                .map(|(k, v)| (scheme.label_name(k), v))
+                .collect();
+            m.labels = LabelSet::new(pairs);
+        }
+        match &mut m.point {
+            Point::Counter(c) => escape_exemplar(&mut c.exemplar),
+            Point::Histogram(h) | Point::GaugeHistogram(h) => {
+                h.exemplars.iter_mut().for_each(escape_exemplar);
+            }
+            _ => {}
+        }
+    }
+    (Cow::Owned(out), state_label)
 }
 
 // ---------------------------------------------------------------- checks
@@ -217,6 +294,8 @@ fn put_msg<M: Msg>(tag: u32, m: &M, out: &mut Vec<u8>) {
 struct FamilyMsg<'a> {
     f: &'a MetricFamily,
     options: &'a EncodeOptions,
+    /// The name of a state set's states label.
+    state_label: &'a str,
 }
 
 impl FamilyMsg<'_> {
@@ -273,7 +352,7 @@ impl FamilyMsg<'_> {
                 for (state, on) in states {
                     each(&MetricMsg {
                         m,
-                        extra: Some((&self.f.name, state)),
+                        extra: Some((self.state_label, state)),
                         value: ValueMsg::Gauge(if *on { 1.0 } else { 0.0 }),
                     });
                 }

@@ -5,7 +5,10 @@
 
 use std::fmt::{self, Write};
 
-use super::{bucket_lines, write_labels, EncodeOptions, Extra, FamilyRef, Scratch, Suffix, Value};
+use super::{
+    bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
+};
+use crate::encoding::escaping::write_label_name;
 use crate::encoding::float::{escape_help, write_int, RenderedFloat};
 use crate::model::{MetricType, Point};
 
@@ -29,21 +32,29 @@ pub(crate) fn family<W: Write + ?Sized>(
         le,
         line,
         created: created_lines,
+        labels: label_buf,
+        state_label,
     } = scratch;
     created_lines.clear();
-    names.set(f.name);
+    let scheme = options.escaping_scheme();
+    names.set(f.name, scheme);
+    let quoted = names.quoted;
     let (suffix, kind) = match f.kind {
-        MetricType::Counter => ("_total", "counter"),
-        MetricType::Info => ("_info", "gauge"),
-        MetricType::StateSet => ("", "gauge"),
-        MetricType::GaugeHistogram => ("", "histogram"),
-        MetricType::Unknown => ("", "untyped"),
-        MetricType::Gauge => ("", "gauge"),
-        MetricType::Histogram => ("", "histogram"),
-        MetricType::Summary => ("", "summary"),
+        MetricType::Counter => (Suffix::Total, "counter"),
+        MetricType::Info => (Suffix::Info, "gauge"),
+        MetricType::StateSet => (Suffix::None, "gauge"),
+        MetricType::GaugeHistogram => (Suffix::None, "histogram"),
+        MetricType::Unknown => (Suffix::None, "untyped"),
+        MetricType::Gauge => (Suffix::None, "gauge"),
+        MetricType::Histogram => (Suffix::None, "histogram"),
+        MetricType::Summary => (Suffix::None, "summary"),
     };
-    header(out, f.name, suffix, f.help, kind)?;
-    let name = f.name;
+    header(out, names, suffix, f.help, kind)?;
+    if f.kind == MetricType::StateSet {
+        state_label.clear();
+        write_label_name(state_label, f.name, scheme)?;
+    }
+    let state_label = state_label.as_str();
     let mut splits = [false; 3];
     // The `_created` lines are gathered on the way, for their family after
     // this one: the metrics are read once.
@@ -53,7 +64,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             Some(t) if options.created => {
                 let first = created_lines.is_empty();
                 let v = Value::cached(t, rendered);
-                sample(created_lines, created_name, labels, None, v, ts)?;
+                sample(created_lines, created_name, quoted, labels, None, v, ts)?;
                 if first {
                     // Room for the family's other lines, sized after the
                     // first (a line or two of slack per series): the buffer
@@ -66,25 +77,34 @@ pub(crate) fn family<W: Write + ?Sized>(
             _ => Ok(()),
         };
     f.for_each(|labels, point, ts, rendered| {
-        let labels = labels.rendered();
+        let labels = labels.rendered_with(scheme, label_buf);
         match point {
             Point::Counter(c) => {
-                sample(out, names.get(Suffix::Total), labels, None, c.value, ts)?;
+                sample(
+                    out,
+                    names.get(Suffix::Total),
+                    quoted,
+                    labels,
+                    None,
+                    c.value,
+                    ts,
+                )?;
                 created_line(labels, c.created, ts, rendered)?;
                 splits[0] |= options.created && c.created.is_some();
             }
             Point::Gauge(v) | Point::Unknown(v) => {
-                sample(out, names.get(Suffix::None), labels, None, *v, ts)?
+                sample(out, names.get(Suffix::None), quoted, labels, None, *v, ts)?
             }
-            Point::Info => sample(out, names.get(Suffix::Info), labels, None, 1.0, ts)?,
+            Point::Info => sample(out, names.get(Suffix::Info), quoted, labels, None, 1.0, ts)?,
             Point::StateSet(states) => {
                 for (s, on) in states {
                     let v = if *on { 1.0 } else { 0.0 };
                     sample(
                         out,
                         names.get(Suffix::None),
+                        quoted,
                         labels,
-                        Some((name, Extra::Text(s))),
+                        Some((state_label, Extra::Text(s))),
                         v,
                         ts,
                     )?;
@@ -95,6 +115,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                     sample(
                         out,
                         names.get(Suffix::None),
+                        quoted,
                         labels,
                         Some(("quantile", Extra::Float(*q))),
                         *v,
@@ -102,31 +123,47 @@ pub(crate) fn family<W: Write + ?Sized>(
                     )?;
                 }
                 if let Some(count) = p.count {
-                    sample(out, names.get(Suffix::Count), labels, None, count, ts)?;
+                    sample(
+                        out,
+                        names.get(Suffix::Count),
+                        quoted,
+                        labels,
+                        None,
+                        count,
+                        ts,
+                    )?;
                 }
                 if let Some(sum) = p.sum {
-                    sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
+                    sample(out, names.get(Suffix::Sum), quoted, labels, None, sum, ts)?;
                 }
                 created_line(labels, p.created, ts, rendered)?;
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
                 let bucket = names.get(Suffix::Bucket);
-                bucket_lines(out, line, le, bucket, labels, h, |out, _| {
+                bucket_lines(out, line, le, (bucket, quoted), labels, h, |out, _| {
                     timestamp(out, ts)
                 })?;
                 if let Some(count) = h.count {
-                    sample(out, names.get(Suffix::Count), labels, None, count, ts)?;
+                    sample(
+                        out,
+                        names.get(Suffix::Count),
+                        quoted,
+                        labels,
+                        None,
+                        count,
+                        ts,
+                    )?;
                 }
                 if let Some(sum) = h.sum {
-                    sample(out, names.get(Suffix::Sum), labels, None, sum, ts)?;
+                    sample(out, names.get(Suffix::Sum), quoted, labels, None, sum, ts)?;
                 }
                 created_line(labels, h.created, ts, rendered)?;
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
                 let bucket = names.get(Suffix::Bucket);
-                bucket_lines(out, line, le, bucket, labels, h, |out, _| {
+                bucket_lines(out, line, le, (bucket, quoted), labels, h, |out, _| {
                     timestamp(out, ts)
                 })?;
                 splits[1] |= h.count.is_some();
@@ -142,13 +179,13 @@ pub(crate) fn family<W: Write + ?Sized>(
         if !on {
             continue;
         }
-        let (suffix, split_name) = match split {
-            Split::Created => ("_created", Suffix::Created),
-            Split::GCount => ("_gcount", Suffix::GCount),
-            Split::GSum => ("_gsum", Suffix::GSum),
+        let suffix = match split {
+            Split::Created => Suffix::Created,
+            Split::GCount => Suffix::GCount,
+            Split::GSum => Suffix::GSum,
         };
-        let split_name = names.get(split_name);
-        header(out, name, suffix, f.help, "gauge")?;
+        let split_name = names.get(suffix);
+        header(out, names, suffix, f.help, "gauge")?;
         if split == Split::Created {
             out.write_str(created_lines)?;
             continue;
@@ -160,7 +197,10 @@ pub(crate) fn family<W: Write + ?Sized>(
                 _ => None,
             };
             match value {
-                Some(v) => sample(out, split_name, labels.rendered(), None, v, ts),
+                Some(v) => {
+                    let labels = labels.rendered_with(scheme, label_buf);
+                    sample(out, split_name, quoted, labels, None, v, ts)
+                }
                 None => Ok(()),
             }
         })?;
@@ -168,21 +208,21 @@ pub(crate) fn family<W: Write + ?Sized>(
     Ok(())
 }
 
+/// `# HELP` and `# TYPE` of the family whose sample name is `suffix`'s.
 fn header<W: Write + ?Sized>(
     out: &mut W,
-    name: &str,
-    suffix: &str,
+    names: &Names,
+    suffix: Suffix,
     help: &str,
     kind: &str,
 ) -> fmt::Result {
+    let name = names.get(suffix);
     out.write_str("# HELP ")?;
     out.write_str(name)?;
-    out.write_str(suffix)?;
     out.write_char(' ')?;
     escape_help(out, help, false)?;
     out.write_str("\n# TYPE ")?;
     out.write_str(name)?;
-    out.write_str(suffix)?;
     out.write_char(' ')?;
     out.write_str(kind)?;
     out.write_char('\n')
@@ -191,13 +231,13 @@ fn header<W: Write + ?Sized>(
 fn sample<'a, W: Write + ?Sized>(
     out: &mut W,
     name: &str,
+    quoted: bool,
     labels: &str,
     extra: Option<(&str, Extra<'_>)>,
     value: impl Into<Value<'a>>,
     timestamp_ms: Option<i64>,
 ) -> fmt::Result {
-    out.write_str(name)?;
-    write_labels(out, labels, extra)?;
+    write_series(out, name, quoted, labels, extra)?;
     out.write_char(' ')?;
     value.into().write(out)?;
     timestamp(out, timestamp_ms)?;

@@ -145,7 +145,7 @@ impl Counter {
     /// ```
     /// let c = promscribe::Counter::new("jobs_total", "Jobs run").unwrap();
     /// assert_eq!(c.name(), "jobs");
-    /// assert!(promscribe::Counter::new("bad name", "x").is_err());
+    /// assert!(promscribe::Counter::new("", "x").is_err());
     /// ```
     pub fn new(name: &str, help: &str) -> Result<Arc<Self>, MetricError> {
         Self::with_opts(Opts::new(name, help))
@@ -369,7 +369,7 @@ impl Counter {
     /// promscribe::counter!(C, "requests_total", "Requests");
     /// C.inc_by_with_exemplar(1.0, &[("trace_id", "abc123")]).unwrap();
     /// assert_eq!(C.exemplar().unwrap().labels[0].1, "abc123");
-    /// assert!(C.inc_by_with_exemplar(1.0, &[("bad name", "x")]).is_err());
+    /// assert!(C.inc_by_with_exemplar(1.0, &[("__bad", "x")]).is_err());
     /// assert_eq!(C.get(), 1.0);
     /// ```
     pub fn inc_by_with_exemplar(

@@ -85,7 +85,7 @@ impl Info {
     /// ```
     /// promscribe::info!(I, "my_build", "help");
     /// I.set([("version", "1.0")]).unwrap();
-    /// assert!(I.set([("bad key", "x")]).is_err());
+    /// assert!(I.set([("__bad", "x")]).is_err());
     /// assert_eq!(I.get(), [("version".to_string(), "1.0".to_string())]);
     ///
     /// promscribe::info!(LIBS, "my_lib", "Libraries", labels = ["lib"]);

@@ -163,32 +163,64 @@ impl Parser {
             return Ok(());
         }
         // Keyword, name and type end at any blank, `\r` included.
-        let (keyword, rest) = split_token(raw.trim_end());
+        let (keyword, _) = split_token(raw.trim_end());
         if keyword != "HELP" && keyword != "TYPE" {
             return Ok(());
         }
-        let (name, rest) = split_token(rest);
-        if name.is_empty() {
-            return Err(ParseError::new(
-                n,
-                format!("{keyword} line without a metric name"),
-            ));
-        }
-        if !crate::names::is_valid_metric_name(name) {
-            return Err(ParseError::new(
-                n,
-                format!("invalid metric name `{name}` in {keyword} line"),
-            ));
-        }
+        // The text after the keyword, as written (the help keeps its
+        // trailing blanks and `\r`).
+        let after_keyword = raw
+            .trim_start_matches([' ', '\t'])
+            .get(keyword.len()..)
+            .unwrap_or("")
+            .trim_start_matches([' ', '\t']);
+        let (name, after_name) = if let Some(quoted) = after_keyword.strip_prefix('"') {
+            // A UTF-8 name, quoted (Prometheus 3).
+            let Some((name, after)) = parse_label_value(quoted) else {
+                return Err(ParseError::new(
+                    n,
+                    format!("unterminated quoted metric name in {keyword} line"),
+                ));
+            };
+            if !after.is_empty() && !after.starts_with([' ', '\t', '\r']) {
+                return Err(ParseError::new(
+                    n,
+                    format!(
+                        "expected a blank after the quoted metric name `{name}` in {keyword} line"
+                    ),
+                ));
+            }
+            if name.is_empty() {
+                return Err(ParseError::new(
+                    n,
+                    format!("empty quoted metric name in {keyword} line"),
+                ));
+            }
+            (name, after)
+        } else {
+            let (name, _) = split_token(after_keyword.trim_end());
+            if name.is_empty() {
+                return Err(ParseError::new(
+                    n,
+                    format!("{keyword} line without a metric name"),
+                ));
+            }
+            if !crate::names::is_valid_legacy_metric_name(name) {
+                return Err(ParseError::new(
+                    n,
+                    format!(
+                        "invalid metric name `{name}` in {keyword} line (a name outside \
+                         [a-zA-Z_:][a-zA-Z0-9_:]* must be quoted)"
+                    ),
+                ));
+            }
+            (name.to_owned(), &after_keyword[name.len()..])
+        };
+        let name = name.as_str();
+        let rest = after_name.trim();
         let same = self.current.as_ref().is_some_and(|c| c.name == name);
         if keyword == "HELP" {
-            // The help is the rest of the line as written: trailing blanks
-            // and `\r` are part of it.
-            let name_end = name.as_ptr() as usize - raw.as_ptr() as usize + name.len();
-            let help = raw
-                .get(name_end..)
-                .unwrap_or("")
-                .trim_start_matches([' ', '\t']);
+            let help = after_name.trim_start_matches([' ', '\t']);
             if !same {
                 self.finish_current()?;
                 self.current = Some(Current::new(name, n));
@@ -408,30 +440,37 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == ':'
 }
 
-/// Parses `name{labels} value [timestamp]` (a trimmed, non-empty line).
+/// Parses `name{labels} value [timestamp]` (a trimmed, non-empty line); a
+/// UTF-8 name is quoted inside the braces (`{"my.metric",a="b"} 1`).
 fn parse_sample(line: &str) -> Result<Sample, String> {
     let name_end = line.find(|c: char| !is_name_char(c)).unwrap_or(line.len());
-    let name = &line[..name_end];
-    if name.is_empty() {
+    let bare = &line[..name_end];
+    if !bare.is_empty() && !crate::names::is_valid_legacy_metric_name(bare) {
+        return Err(format!("invalid metric name `{bare}`"));
+    }
+    let mut name = (!bare.is_empty()).then(|| bare.to_owned());
+    let mut rest = line[name_end..].trim_start_matches([' ', '\t']);
+    let mut labels = Vec::new();
+    if let Some(after_brace) = rest.strip_prefix('{') {
+        rest = parse_labels(&mut name, after_brace, &mut labels)?;
+    } else if name.is_none() {
         let c = line.chars().next().unwrap_or(' ');
         return Err(format!(
             "expected a metric name at the start of the line, found `{c}`"
         ));
-    }
-    if !crate::names::is_valid_metric_name(name) {
-        return Err(format!("invalid metric name `{name}`"));
-    }
-    let mut rest = line[name_end..].trim_start_matches([' ', '\t']);
-    let mut labels = Vec::new();
-    if let Some(after_brace) = rest.strip_prefix('{') {
-        rest = parse_labels(name, after_brace, &mut labels)?;
     } else if !rest.is_empty() && rest.len() == line.len() - name_end {
         // No blank after the name: an invalid character in it.
         let c = rest.chars().next().unwrap_or(' ');
         return Err(format!(
-            "invalid character `{c}` after metric name `{name}`"
+            "invalid character `{c}` after metric name `{bare}`"
         ));
     }
+    let Some(name) = name else {
+        return Err(
+            "expected a metric name at the start of the line or quoted in its labels".to_owned(),
+        );
+    };
+    let name = name.as_str();
     let mut tokens = rest.split([' ', '\t']).filter(|t| !t.is_empty());
     let Some(value) = tokens.next() else {
         return Err(format!("sample `{name}` has no value"));
@@ -459,14 +498,18 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
 }
 
 /// Parses labels after `{` up to and including `}`; returns what follows.
+/// A label name is bare (`[a-zA-Z_][a-zA-Z0-9_]*`) or quoted (any UTF-8);
+/// a quoted string not followed by `=` is the metric name, when the line
+/// did not start with one.
 fn parse_labels<'a>(
-    metric: &str,
+    name: &mut Option<String>,
     mut s: &'a str,
     labels: &mut Vec<(String, String)>,
 ) -> Result<&'a str, String> {
     // Names read so far: a hash set, so that a line of n labels is checked
     // in O(n) (a scan of the names before each would take O(n²)).
-    let mut seen: HashSet<LabelName<'a>> = HashSet::new();
+    let mut seen: HashSet<LabelName> = HashSet::new();
+    let metric = |name: &Option<String>| name.clone().unwrap_or_default();
     // `{,}`: no labels and a trailing comma, which Python accepts.
     if let Some(after) = s.trim_start_matches([' ', '\t']).strip_prefix(',') {
         if let Some(after) = after.trim_start_matches([' ', '\t']).strip_prefix('}') {
@@ -478,55 +521,111 @@ fn parse_labels<'a>(
         if let Some(after) = s.strip_prefix('}') {
             return Ok(after);
         }
-        let end = s
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(s.len());
-        let label = &s[..end];
-        if label.is_empty() {
-            return Err(match s.chars().next() {
-                None => format!("labels of `{metric}` not closed with `}}`"),
-                Some(c) => format!("expected a label name in `{metric}`, found `{c}`"),
-            });
+        let label: String = if let Some(quoted) = s.strip_prefix('"') {
+            let (text, after) = parse_label_value(quoted).ok_or_else(|| {
+                format!(
+                    "unterminated quoted name in the labels of `{}`",
+                    metric(name)
+                )
+            })?;
+            s = after.trim_start_matches([' ', '\t']);
+            if !s.starts_with('=') {
+                // The metric name, quoted.
+                if name.is_some() {
+                    return Err(format!(
+                        "a second metric name `{text}` in the labels of `{}`",
+                        metric(name)
+                    ));
+                }
+                if text.is_empty() {
+                    return Err("empty quoted metric name".to_owned());
+                }
+                *name = Some(text);
+                if let Some(after_comma) = s.strip_prefix(',') {
+                    s = after_comma;
+                } else if !s.starts_with('}') {
+                    return Err(format!(
+                        "expected `,` or `}}` after the quoted metric name `{}`",
+                        metric(name)
+                    ));
+                }
+                continue;
+            }
+            if text.is_empty() {
+                return Err(format!("empty label name in `{}`", metric(name)));
+            }
+            text
+        } else {
+            let end = s
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(s.len());
+            let label = &s[..end];
+            if label.is_empty() {
+                return Err(match s.chars().next() {
+                    None => format!("labels of `{}` not closed with `}}`", metric(name)),
+                    Some(c) => {
+                        format!("expected a label name in `{}`, found `{c}`", metric(name))
+                    }
+                });
+            }
+            if label.starts_with(|c: char| c.is_ascii_digit()) {
+                return Err(format!(
+                    "invalid label name `{label}` in `{}`",
+                    metric(name)
+                ));
+            }
+            s = s[end..].trim_start_matches([' ', '\t']);
+            label.to_owned()
+        };
+        if !seen.insert(LabelName(label.clone())) {
+            return Err(format!("label `{label}` given twice in `{}`", metric(name)));
         }
-        if label.starts_with(|c: char| c.is_ascii_digit()) {
-            return Err(format!("invalid label name `{label}` in `{metric}`"));
-        }
-        if !seen.insert(LabelName(label)) {
-            return Err(format!("label `{label}` given twice in `{metric}`"));
-        }
-        s = s[end..].trim_start_matches([' ', '\t']);
         let Some(after_eq) = s.strip_prefix('=') else {
-            return Err(format!("expected `=` after label `{label}` in `{metric}`"));
+            return Err(format!(
+                "expected `=` after label `{label}` in `{}`",
+                metric(name)
+            ));
         };
         s = after_eq.trim_start_matches([' ', '\t']);
         let Some(after_quote) = s.strip_prefix('"') else {
             return Err(format!(
-                "the value of label `{label}` in `{metric}` must be quoted"
+                "the value of label `{label}` in `{}` must be quoted",
+                metric(name)
             ));
         };
-        let (value, after_value) = parse_label_value(after_quote)
-            .ok_or_else(|| format!("unterminated value of label `{label}` in `{metric}`"))?;
-        labels.push((label.to_owned(), value));
+        let (value, after_value) = parse_label_value(after_quote).ok_or_else(|| {
+            format!(
+                "unterminated value of label `{label}` in `{}`",
+                metric(name)
+            )
+        })?;
         s = after_value.trim_start_matches([' ', '\t']);
         if let Some(after_comma) = s.strip_prefix(',') {
             s = after_comma;
         } else if !s.starts_with('}') {
             return Err(match s.chars().next() {
-                None => format!("labels of `{metric}` not closed with `}}`"),
+                None => format!("labels of `{}` not closed with `}}`", metric(name)),
                 Some(c) => format!(
-                    "expected `,` or `}}` after the value of label `{label}` in `{metric}`, found `{c}`"
+                    "expected `,` or `}}` after the value of label `{label}` in `{}`, found `{c}`",
+                    metric(name)
                 ),
             });
         }
+        labels.push((label, value));
     }
 }
 
 /// A label name in the duplicate check of [`parse_labels`]; tests count
 /// its comparisons.
-#[derive(Hash)]
-struct LabelName<'a>(&'a str);
+struct LabelName(String);
 
-impl PartialEq for LabelName<'_> {
+impl std::hash::Hash for LabelName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for LabelName {
     fn eq(&self, other: &Self) -> bool {
         #[cfg(test)]
         tests::LABEL_NAME_COMPARISONS.with(|c| c.set(c.get() + 1));
@@ -534,7 +633,7 @@ impl PartialEq for LabelName<'_> {
     }
 }
 
-impl Eq for LabelName<'_> {}
+impl Eq for LabelName {}
 
 /// Reads an escaped label value up to its closing quote; the value and
 /// what follows the quote. `None` when the quote is missing.

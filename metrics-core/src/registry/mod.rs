@@ -89,7 +89,7 @@ impl std::error::Error for RegistryError {}
 ///
 /// ```
 /// let r = promscribe::Registry::new();
-/// let err = r.set_target_info([("bad-name", "x")]).unwrap_err();
+/// let err = r.set_target_info([("__bad", "x")]).unwrap_err();
 /// assert!(matches!(err, promscribe::TargetInfoError::Label(_)));
 /// ```
 #[derive(Debug, Clone, PartialEq)]

@@ -249,12 +249,13 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
                         Some(Part::Subsystem) => subsystem.as_ref(),
                         Some(Part::Unit) => unit.as_ref(),
                         // An enum's name is also a label name: point at the
-                        // prefix that holds the `:`, if one does.
+                        // prefix that starts it with the reserved `__`, if one does.
                         _ if matches!(e, RuleError::NameNotALabel { .. }) => {
                             [&namespace, &subsystem]
                                 .into_iter()
                                 .flatten()
-                                .find(|p| p.value().contains(':'))
+                                .find(|p| !p.value().is_empty())
+                                .filter(|p| p.value().starts_with("__"))
                         }
                         _ => None,
                     };

@@ -1,2 +1,0 @@
-promscribe::counter!(C, "bad-name_total", "help");
-fn main() {}

@@ -1,2 +1,0 @@
-promscribe::counter!(C, "requests_total", "help", namespace = "my-app");
-fn main() {}

@@ -1,2 +1,0 @@
-promscribe::gauge!(G, "up", "help", namespace = "app", subsystem = "http(s)");
-fn main() {}

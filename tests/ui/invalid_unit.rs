@@ -1,2 +1,0 @@
-promscribe::gauge!(G, "temperature", "help", unit = "deg-c");
-fn main() {}

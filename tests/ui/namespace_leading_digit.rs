@@ -1,2 +1,0 @@
-promscribe::gauge!(G, "up", "help", namespace = "9app");
-fn main() {}
