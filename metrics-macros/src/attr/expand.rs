@@ -19,17 +19,25 @@ const MAX_TUPLE: usize = 6;
 
 /// The metric expression: `&METRIC`, or `METRIC.labels((&a, &b, ...))`
 /// (label values taken by reference, so the body can still use them).
-fn holder(args: &Args) -> TokenStream {
+/// A future holds its child across `.await`s, possibly on other threads:
+/// it takes the owned handle (`labels_owned`), a plain call the borrowed
+/// one.
+fn holder(args: &Args, owned: bool) -> TokenStream {
     let metric = &args.metric;
     let span = metric.span();
+    let labels = if owned {
+        quote_spanned!(span=> labels_owned)
+    } else {
+        quote_spanned!(span=> labels)
+    };
     match &args.labels {
         None => quote_spanned!(span=> &#metric),
         Some(values) if values.len() <= MAX_TUPLE => {
-            quote_spanned!(span=> #metric.labels((#(&#values,)*)))
+            quote_spanned!(span=> #metric.#labels((#(&#values,)*)))
         }
         Some(values) => {
             let krate = args.krate.path();
-            quote_spanned!(span=> #metric.labels([#(&#values as &dyn #krate::LabelValue,)*]))
+            quote_spanned!(span=> #metric.#labels([#(&#values as &dyn #krate::LabelValue,)*]))
         }
     }
 }
@@ -54,7 +62,7 @@ fn typed_return(ty: Option<&Type>, p: &TokenStream) -> TokenStream {
 
 pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> TokenStream {
     let p = args.krate.private();
-    let holder = holder(args);
+    let holder = holder(args, !matches!(shape.kind, Kind::Sync { .. }));
     let span = args.metric.span();
     let Func {
         attrs,
