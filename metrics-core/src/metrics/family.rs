@@ -6,7 +6,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 /// Label values are hashed with a per-process random seed (foldhash):
 /// several times faster than SipHash on short strings, and still not
@@ -177,8 +177,14 @@ struct Node<M> {
     /// Its `_created` value, rendered once too (after a reset the value
     /// differs, and the encoders format the new one).
     created: Option<RenderedFloat>,
+    /// Its slot in the family's dense array, if it was ever published
+    /// there (`usize::MAX`: never); written and read under the writer lock.
+    dense_slot: AtomicUsize,
     metric: M,
 }
+
+/// `dense_slot` of a node never published in the dense array.
+const NOT_DENSE: usize = usize::MAX;
 
 impl<M> Node<M> {
     #[inline]
@@ -263,6 +269,11 @@ struct Writer<M> {
     /// tombstones).
     used: usize,
     retired: Retired<Garbage<M>>,
+    /// Removed children that were published in the dense array: a dense
+    /// lookup takes no pin, so they stay allocated until the family is
+    /// dropped. Bounded: past `DENSE_MAX` of them the dense array is
+    /// switched off for good, and nothing more is published.
+    graveyard: Vec<Arc<Node<M>>>,
 }
 
 impl<M> Writer<M> {
@@ -270,6 +281,7 @@ impl<M> Writer<M> {
         list: Vec::new(),
         used: 0,
         retired: Retired::new(),
+        graveyard: Vec::new(),
     };
 }
 
@@ -307,6 +319,13 @@ pub struct Family<M: FamilyMember, const N: usize> {
     /// The number of children, written under the writer lock (read
     /// without it: a scrape asks while it holds the lock).
     len: AtomicUsize,
+    /// Children looked up by enum values ([`LabelValues::dense_index`]),
+    /// at their position: read without a pin, as a child published here
+    /// is freed only with the family.
+    dense: OnceLock<Box<[AtomicPtr<Node<M>>]>>,
+    /// Set once too many published children were removed (see
+    /// `Writer::graveyard`): enum lookups then hash.
+    dense_off: AtomicBool,
     writer: Mutex<Writer<M>>,
 }
 
@@ -338,7 +357,9 @@ impl<M: FamilyMember, const N: usize> Drop for Family<M, N> {
 /// ```
 pub struct Child<'a, M> {
     metric: &'a M,
-    _pin: Guard,
+    /// None for a child found in the dense array (freed only with the
+    /// family).
+    _pin: Option<Guard>,
 }
 
 impl<M> std::ops::Deref for Child<'_, M> {
@@ -409,6 +430,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             hasher: OnceLock::new(),
             table: AtomicPtr::new(ptr::null_mut()),
             len: AtomicUsize::new(0),
+            dense: OnceLock::new(),
+            dense_off: AtomicBool::new(false),
             writer: Mutex::new(Writer::EMPTY),
         }
     }
@@ -439,6 +462,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             hasher: OnceLock::new(),
             table: AtomicPtr::new(ptr::null_mut()),
             len: AtomicUsize::new(0),
+            dense: OnceLock::new(),
+            dense_off: AtomicBool::new(false),
             writer: Mutex::new(Writer::EMPTY),
         }))
     }
@@ -463,6 +488,12 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert_eq!(C.labels(["get", "200"]).get(), 1.0);
     /// ```
     pub fn labels<L: LabelValues<N>>(&self, values: L) -> Child<'_, M> {
+        let dense = values.dense_index();
+        if let Some((i, total)) = dense {
+            if let Some(metric) = self.dense_hit(&values, i, total) {
+                return Child { metric, _pin: None };
+            }
+        }
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
         let pin = epoch::pin();
@@ -471,9 +502,18 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             // epoch not before `pin`'s, so it stays allocated while `pin`
             // (moved into the handle) lives; the family outlives the
             // returned borrow.
-            Some(node) => unsafe { &(*node).metric },
+            Some(node) => {
+                let node = unsafe { &*node };
+                if let Some((i, total)) = dense {
+                    if self.dense_free(node, i, total) {
+                        // Found by hashing: publish it for the next lookup.
+                        drop(self.find_or_create(&strs, dense));
+                    }
+                }
+                &node.metric
+            }
             None => {
-                let node = self.find_or_create(&strs);
+                let node = self.find_or_create(&strs, dense);
                 // SAFETY: the node is in the table (its list keeps it
                 // alive) now; a removal retires it at an epoch not before
                 // `pin`'s, so it stays allocated while `pin` lives, and
@@ -481,7 +521,57 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 unsafe { &(*Arc::as_ptr(&node)).metric }
             }
         };
-        Child { metric, _pin: pin }
+        Child {
+            metric,
+            _pin: Some(pin),
+        }
+    }
+
+    /// Whether `node` could be published at position `i` of the dense
+    /// array (a hint, read without the lock; `publish` decides).
+    fn dense_free(&self, node: &Node<M>, i: usize, total: usize) -> bool {
+        if self.dense_off.load(Ordering::Relaxed)
+            || node.dense_slot.load(Ordering::Relaxed) != NOT_DENSE
+        {
+            return false;
+        }
+        match self.dense.get() {
+            None => true,
+            Some(d) => {
+                d.len() == total
+                    && d.get(i)
+                        .is_some_and(|s| s.load(Ordering::Relaxed).is_null())
+            }
+        }
+    }
+
+    /// The child at position `i` of the dense array, if published there
+    /// with these values (another enum type with as many combinations
+    /// would index the same positions: the texts decide).
+    #[inline]
+    fn dense_hit<L: LabelValues<N>>(&self, values: &L, i: usize, total: usize) -> Option<&M> {
+        if self.dense_off.load(Ordering::Relaxed) {
+            return None;
+        }
+        let dense = self.dense.get()?;
+        if dense.len() != total {
+            return None;
+        }
+        let p = dense.get(i)?.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: a node published in the dense array is never freed
+        // before the family (a removal moves it to the graveyard), and the
+        // returned borrow does not outlive the family.
+        let node = unsafe { &*p };
+        let texts = values.texts();
+        let same = node
+            .values
+            .iter()
+            .zip(texts.iter())
+            .all(|(a, b)| **a == *b.as_str());
+        same.then_some(&node.metric)
     }
 
     /// The child for these label values as an owned handle, created on
@@ -511,7 +601,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             });
         }
         drop(pin);
-        OwnedChild(self.find_or_create(&strs))
+        OwnedChild(self.find_or_create(&strs, None))
     }
 
     fn hash(hasher: &RandomState, values: &[&str]) -> u64 {
@@ -564,16 +654,36 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
 
     /// The child with these values, created if missing, under the writer
     /// lock.
-    fn find_or_create(&self, values: &[&str; N]) -> Arc<Node<M>> {
+    fn find_or_create(&self, values: &[&str; N], dense: Option<(usize, usize)>) -> Arc<Node<M>> {
         let mut w = self.lock();
         let hasher = self.hasher.get_or_init(RandomState::default);
         let hash = Self::hash(hasher, values);
-        if let Some(node) = w.list.iter().rev().find(|n| n.is(hash, values)) {
-            // Only reached when the lock-free probe missed, or for an
-            // owned handle: a scan of the list is what the writer can do
-            // without the table (which it could also probe; the list is
-            // simpler and this path is rare once the child exists).
-            return Arc::clone(node);
+        let table = self.table.load(Ordering::Acquire);
+        // SAFETY: only writers (holding the lock, as here) free tables.
+        let slot = unsafe { table.as_ref() }.and_then(|t| {
+            let mask = t.slots.len() - 1;
+            // Truncation intended: the low bits pick the first slot.
+            let mut i = hash as usize & mask;
+            for _ in 0..t.slots.len() {
+                let p = t.slots[i].load(Ordering::Relaxed);
+                if p.is_null() {
+                    return None;
+                }
+                // SAFETY: under the lock, linked nodes are alive (the list
+                // owns them).
+                if p != Table::tombstone() && unsafe { &*p }.is(hash, values) {
+                    return Some(p.cast_const());
+                }
+                i = (i + 1) & mask;
+            }
+            None
+        });
+        if let Some(p) = slot {
+            if let Some(node) = w.list.iter().find(|n| ptr::eq(Arc::as_ptr(n), p)) {
+                let node = Arc::clone(node);
+                self.publish(&node, dense);
+                return node;
+            }
         }
         let parent = Parent { meta: &self.meta };
         let metric = M::new_child_of(&self.config, &parent);
@@ -587,13 +697,57 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             values: values.iter().map(|v| Box::from(*v)).collect(),
             labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
             created,
+            dense_slot: AtomicUsize::new(NOT_DENSE),
             metric,
         });
         self.link(&mut w, &node);
+        self.publish(&node, dense);
         w.list.push(Arc::clone(&node));
         self.len.store(w.list.len(), Ordering::Relaxed);
         w.retired.collect();
         node
+    }
+
+    /// Publishes `node` (linked, under the writer lock) at position `i`
+    /// of the dense array, if that position is free and the array on.
+    fn publish(&self, node: &Arc<Node<M>>, dense: Option<(usize, usize)>) {
+        let Some((i, total)) = dense else { return };
+        if self.dense_off.load(Ordering::Relaxed)
+            || node.dense_slot.load(Ordering::Relaxed) != NOT_DENSE
+        {
+            return;
+        }
+        let slots = self.dense.get_or_init(|| {
+            (0..total)
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect()
+        });
+        if slots.len() != total {
+            return;
+        }
+        if let Some(slot) = slots.get(i) {
+            if slot.load(Ordering::Relaxed).is_null() {
+                node.dense_slot.store(i, Ordering::Relaxed);
+                slot.store(Arc::as_ptr(node).cast_mut(), Ordering::Release);
+            }
+        }
+    }
+
+    /// Retires an unlinked node, or keeps it in the graveyard if it was
+    /// published in the dense array (emptying its position there).
+    fn bury(&self, w: &mut Writer<M>, node: Arc<Node<M>>) {
+        let i = node.dense_slot.load(Ordering::Relaxed);
+        if i == NOT_DENSE {
+            w.retired.retire(Garbage::Node(node));
+            return;
+        }
+        if let Some(slot) = self.dense.get().and_then(|d| d.get(i)) {
+            slot.store(ptr::null_mut(), Ordering::Release);
+        }
+        w.graveyard.push(node);
+        if w.graveyard.len() >= crate::metrics::labels::DENSE_MAX {
+            self.dense_off.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Puts `node` in the table, growing (or rehashing) it first when
@@ -638,7 +792,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 slot.store(Table::tombstone(), Ordering::Release);
             }
         }
-        w.retired.retire(Garbage::Node(node));
+        self.bury(w, node);
     }
 
     /// The child for label values given by name, in any order (Python's
@@ -790,7 +944,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         w.used = 0;
         self.len.store(0, Ordering::Relaxed);
         for node in std::mem::take(&mut w.list) {
-            w.retired.retire(Garbage::Node(node));
+            self.bury(&mut w, node);
         }
         if let Some(old) = ptr::NonNull::new(old) {
             w.retired.retire(Garbage::Table(OwnedTable(old)));
@@ -1108,6 +1262,80 @@ mod tests {
         assert_eq!(kept.get(), 3.0);
         assert!(f.is_empty());
         assert_eq!(f.labels([5]).get(), 0.0);
+    }
+
+    /// Two label enums, written out as `#[derive(LabelValue)]` writes them.
+    #[derive(Clone, Copy)]
+    enum Method {
+        Get,
+        Post,
+    }
+    impl crate::LabelValue for Method {
+        fn label_text(&self) -> crate::LabelText<'_> {
+            crate::LabelText::borrowed(["get", "post"][*self as usize])
+        }
+        fn enum_index(&self) -> Option<(usize, usize)> {
+            Some((*self as usize, 2))
+        }
+    }
+    /// As many values as `Method`, other texts: same positions, other series.
+    #[derive(Clone, Copy)]
+    enum Verb {
+        Read,
+        Write,
+    }
+    impl crate::LabelValue for Verb {
+        fn label_text(&self) -> crate::LabelText<'_> {
+            crate::LabelText::borrowed(["read", "write"][*self as usize])
+        }
+        fn enum_index(&self) -> Option<(usize, usize)> {
+            Some((*self as usize, 2))
+        }
+    }
+
+    #[test]
+    fn enum_lookups_use_the_dense_array_and_meet_string_lookups() {
+        let f = Family::<Counter, 2>::new(Opts::new("d_total", "d").labels(["a", "b"])).unwrap();
+        f.labels(["get", "post"]).inc();
+        f.labels((Method::Get, Method::Post)).inc();
+        f.labels((Method::Get, Method::Post)).inc();
+        assert!(
+            f.labels((Method::Get, Method::Post))._pin.is_none(),
+            "not a dense hit"
+        );
+        assert_eq!(f.labels(["get", "post"]).get(), 3.0);
+        // Same positions, other texts: another series, never confused.
+        f.labels((Verb::Read, Verb::Write)).inc();
+        assert_eq!(f.labels((Verb::Read, Verb::Write)).get(), 1.0);
+        assert_eq!(f.labels((Method::Get, Method::Post)).get(), 3.0);
+        assert_eq!(f.labels([Method::Post, Method::Post]).get(), 0.0);
+        assert_eq!(f.len(), 3);
+        // Removed: the next enum lookup finds a fresh child.
+        assert!(f.remove((Method::Get, Method::Post)));
+        assert_eq!(f.labels((Method::Get, Method::Post)).get(), 0.0);
+        f.labels((Method::Get, Method::Post)).inc();
+        assert_eq!(f.labels(["get", "post"]).get(), 1.0);
+        f.clear();
+        assert_eq!(f.labels((Method::Get, Method::Post)).get(), 0.0);
+        assert_eq!(f.len(), 1);
+    }
+
+    /// Children removed after being published in the dense array are kept
+    /// (a dense lookup takes no pin) but not without bound: past
+    /// `DENSE_MAX` of them the family stops publishing.
+    #[test]
+    fn dense_removals_are_bounded() {
+        let f = Family::<Gauge, 1>::new(Opts::new("g", "g").labels(["m"])).unwrap();
+        let max = crate::metrics::labels::DENSE_MAX;
+        for _ in 0..max + 10 {
+            f.labels([Method::Get]).inc();
+            assert_eq!(f.labels([Method::Get]).get(), 1.0);
+            assert!(f.remove([Method::Get]));
+        }
+        assert!(f.dense_off.load(Ordering::Relaxed));
+        assert_eq!(f.lock().graveyard.len(), max);
+        f.labels([Method::Get]).inc();
+        assert_eq!(f.labels(["get"]).get(), 1.0);
     }
 
     #[test]
