@@ -759,7 +759,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         let full = unsafe { current.as_ref() }.is_none_or(|t| 2 * (w.used + 1) > t.slots.len());
         if full {
             let live = w.list.len() + 1;
-            let cap = (4 * live).next_power_of_two().max(8);
+            // Half full at most after the rehash, grown again at half.
+            let cap = (2 * live).next_power_of_two().max(8);
             let fresh = Table::with_capacity(cap);
             for n in w.list.iter().chain(std::iter::once(node)) {
                 if let Some(slot) = fresh.slot_of(n.hash, None) {
