@@ -1165,7 +1165,7 @@ mod tests {
                 let mut i = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     f.remove(("churn", i % CHURN));
-                    if i % 97 == 0 {
+                    if i.is_multiple_of(97) {
                         let _ = f.remove_by_labels(&[("k", "churn")]);
                     }
                     i += 1;

@@ -323,7 +323,7 @@ impl<V: LabelValue, const N: usize> LabelValues<N> for [V; N] {
     #[inline]
     fn dense_index(&self) -> Option<(usize, usize)> {
         self.iter()
-            .fold(Some((0, 1)), |acc, v| dense_step(acc, v.enum_index()))
+            .try_fold((0, 1), |acc, v| dense_step(Some(acc), v.enum_index()))
     }
 }
 
