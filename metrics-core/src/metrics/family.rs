@@ -1339,6 +1339,47 @@ mod tests {
         assert_eq!(f.labels(["get"]).get(), 1.0);
     }
 
+    /// Dense lookups race removals of the same children, past the point
+    /// where the family stops publishing: every handle stays usable.
+    #[test]
+    fn dense_lookups_race_removals() {
+        let f = Family::<Counter, 2>::new(Opts::new("d_total", "d").labels(["a", "b"])).unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let f = &f;
+                    s.spawn(move || {
+                        for r in 0..50_000u32 {
+                            let m = if r % 2 == 0 {
+                                Method::Get
+                            } else {
+                                Method::Post
+                            };
+                            let c = f.labels((m, Method::Get));
+                            c.inc();
+                            assert!(c.get() >= 1.0);
+                        }
+                    })
+                })
+                .collect();
+            let (f, stop) = (&f, &stop);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    f.remove(["get", "get"]);
+                    f.remove(["post", "get"]);
+                }
+            });
+            for r in readers {
+                r.join().unwrap();
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(f.lock().graveyard.len() <= crate::metrics::labels::DENSE_MAX + 4);
+        f.labels((Method::Get, Method::Get)).inc();
+        assert!(f.labels(["get", "get"]).get() >= 1.0);
+    }
+
     #[test]
     fn label_count_is_checked_at_run_time_for_runtime_families() {
         let e = Family::<Counter, 1>::new(Opts::new("c", "c").labels(["a", "b"])).unwrap_err();
