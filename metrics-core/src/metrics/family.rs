@@ -19,7 +19,7 @@ use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
 use crate::metrics::epoch::{self, Guard, Retired};
 use crate::metrics::histogram::Buckets;
-use crate::metrics::labels::LabelValues;
+use crate::metrics::labels::{LabelText, LabelValues};
 use crate::metrics::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
@@ -171,8 +171,8 @@ fn new_family(meta: &Meta) -> MetricFamily {
 /// lookup table points at it without a reference count.
 struct Node<M> {
     hash: u64,
-    values: Box<[Box<str>]>,
-    /// Names and values, rendered once when the child is created.
+    /// Names and values, rendered once when the child is created; lookups
+    /// compare its values.
     labels: LabelSet,
     /// Its `_created` value, rendered once too (after a reset the value
     /// differs, and the encoders format the new one).
@@ -189,7 +189,13 @@ const NOT_DENSE: usize = usize::MAX;
 impl<M> Node<M> {
     #[inline]
     fn is(&self, hash: u64, values: &[&str]) -> bool {
-        self.hash == hash && self.values.iter().map(|v| &**v).eq(values.iter().copied())
+        self.hash == hash && self.values().eq(values.iter().copied())
+    }
+
+    /// The label values, as the label set keeps them (not a second copy).
+    #[inline]
+    fn values(&self) -> impl Iterator<Item = &str> + '_ {
+        self.labels.pairs().map(|(_, v)| v)
     }
 }
 
@@ -566,11 +572,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         // returned borrow does not outlive the family.
         let node = unsafe { &*p };
         let texts = values.texts();
-        let same = node
-            .values
-            .iter()
-            .zip(texts.iter())
-            .all(|(a, b)| **a == *b.as_str());
+        let same = node.values().eq(texts.iter().map(LabelText::as_str));
         same.then_some(&node.metric)
     }
 
@@ -694,7 +696,6 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         };
         let node = Arc::new(Node {
             hash,
-            values: values.iter().map(|v| Box::from(*v)).collect(),
             labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
             created,
             dense_slot: AtomicUsize::new(NOT_DENSE),
@@ -865,7 +866,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        self.remove_where(|n| n.values.iter().map(|v| &**v).eq(strs.iter().copied())) > 0
+        self.remove_where(|n| n.values().eq(strs.iter().copied())) > 0
     }
 
     /// Removes the children `doomed` picks; how many.
@@ -927,7 +928,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         Ok(self.remove_where(|c| {
             positions
                 .iter()
-                .all(|(i, v)| c.values.get(*i).is_some_and(|cv| &**cv == *v))
+                .all(|(i, v)| c.values().nth(*i).is_some_and(|cv| cv == *v))
         }))
     }
 
