@@ -130,6 +130,10 @@ fn a_labels_hit_allocates_nothing() {
     )
     .expect("valid");
     let path = String::from("/api/v1/items");
+    // Enough children that the lookup table grew several times.
+    for i in 0..10_000u32 {
+        strings.labels(("put", i)).inc();
+    }
     strings.labels(["get", path.as_str()]).inc();
     enums.labels((Method::Get, Status::ServerError)).inc();
     mixed.labels(("get", 200u16, i128::MIN)).inc();
@@ -142,6 +146,9 @@ fn a_labels_hit_allocates_nothing() {
             mixed.labels(("get", 200u16, i128::MIN)).inc();
             mixed.labels((Method::Post, 404u16, u128::MAX)).inc();
             BY_ROUTE.labels([Method::Get, Method::Post]).inc();
+            // The owned handle of an existing child: a reference count, no
+            // allocation.
+            drop(strings.labels_owned(("put", 1234u32)));
         }
     });
     assert_eq!(n, 0, "a labels hit allocated");
@@ -154,6 +161,7 @@ fn a_labels_hit_allocates_nothing() {
         1_001.0
     );
     assert_eq!(enums.len(), 1);
+    assert_eq!(strings.len(), 10_001);
     let _ = Status::Ok.label_text();
 }
 

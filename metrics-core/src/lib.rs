@@ -101,7 +101,7 @@ pub use encoding::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
 pub use error::MetricError;
 pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};
-pub use metrics::family::{Family, FamilyMember};
+pub use metrics::family::{Child, Family, FamilyMember, OwnedChild};
 pub use metrics::gauge::Gauge;
 pub use metrics::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
 pub use metrics::info::Info;

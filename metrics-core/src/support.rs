@@ -68,7 +68,8 @@ impl<T: CountTarget> Drop for ExceptionGuard<T> {
 }
 
 /// What an attribute's metric expression evaluates to: a reference to a
-/// metric (`&METRIC`, `&self.field`) or a labelled child (`Arc<M>`).
+/// metric (`&METRIC`, `&self.field`) or a labelled child (`Child`, or
+/// `OwnedChild` where the guard outlives the call: futures).
 pub trait Holder {
     /// The metric held.
     type Metric: ?Sized;
@@ -85,6 +86,22 @@ impl<M: ?Sized> Holder for &M {
 }
 
 impl<M: ?Sized> Holder for Arc<M> {
+    type Metric = M;
+    #[inline]
+    fn metric(&self) -> &M {
+        self
+    }
+}
+
+impl<M> Holder for crate::Child<'_, M> {
+    type Metric = M;
+    #[inline]
+    fn metric(&self) -> &M {
+        self
+    }
+}
+
+impl<M> Holder for crate::OwnedChild<M> {
     type Metric = M;
     #[inline]
     fn metric(&self) -> &M {

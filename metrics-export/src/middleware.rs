@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use axum::extract::MatchedPath;
 use axum::http::{Method, Request, Response};
-use promscribe::{Buckets, Counter, Family, Gauge, Histogram, MetricError, Opts, Registry};
+use promscribe::{
+    Buckets, Counter, Family, Gauge, Histogram, MetricError, Opts, OwnedChild, Registry,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -193,7 +195,7 @@ fn status_class(status: u16) -> &'static str {
 
 /// Takes one request off the in-flight gauge when dropped (answered,
 /// failed or cancelled).
-struct InFlight(Arc<Gauge>);
+struct InFlight(OwnedChild<Gauge>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -220,7 +222,7 @@ where
             Some(path) => Arc::from(path.as_str()),
             None => Arc::from(UNMATCHED_ROUTE),
         };
-        let gauge = self.metrics.in_flight.labels([method, &*route]);
+        let gauge = self.metrics.in_flight.labels_owned([method, &*route]);
         gauge.inc();
         let in_flight = InFlight(gauge);
         let metrics = self.metrics.clone();

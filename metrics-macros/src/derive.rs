@@ -161,6 +161,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn label_text(&self) -> #krate::LabelText<'_> {
                 #krate::LabelText::borrowed(match *self { #(#text_arms,)* })
             }
+            #[inline]
+            fn enum_index(&self) -> ::core::option::Option<(usize, usize)> {
+                ::core::option::Option::Some((#krate::LabelEnum::index(self), #count))
+            }
         }
 
         #[automatically_derived]

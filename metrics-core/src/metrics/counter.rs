@@ -1,6 +1,6 @@
 //! [`Counter`]: a value that only goes up.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::MetricError;
@@ -41,11 +41,10 @@ pub struct Counter {
     whole: AtomicU64,
     fraction: AtomicF64,
     created: Created,
-    /// The last exemplar; touched only by `inc_by_with_exemplar` and scrapes.
-    exemplar: Mutex<Option<Arc<Exemplar>>>,
-    /// Whether `exemplar` may hold one: scrapes of counters that never had
-    /// one take no lock.
-    has_exemplar: AtomicBool,
+    /// The last exemplar, in a slot allocated by the first
+    /// `inc_by_with_exemplar`: a counter without exemplars pays one
+    /// pointer for them, and its scrapes take no lock.
+    exemplar: OnceLock<Box<Mutex<Option<Arc<Exemplar>>>>>,
     /// Set once contention is seen: whole increments go here instead of
     /// `whole`, each thread to its stripe.
     stripes: OnceLock<Stripes>,
@@ -120,8 +119,7 @@ impl Counter {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::zero(),
             created: Created::unset(),
-            exemplar: Mutex::new(None),
-            has_exemplar: AtomicBool::new(false),
+            exemplar: OnceLock::new(),
             stripes: OnceLock::new(),
         }
     }
@@ -132,8 +130,7 @@ impl Counter {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::zero(),
             created: Created::now(),
-            exemplar: Mutex::new(None),
-            has_exemplar: AtomicBool::new(false),
+            exemplar: OnceLock::new(),
             stripes: OnceLock::new(),
         }
     }
@@ -310,7 +307,9 @@ impl Counter {
             stripes.reset();
         }
         self.fraction.set(0.0);
-        *self.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        if let Some(slot) = self.exemplar.get() {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
         self.created.reset();
     }
 
@@ -379,8 +378,8 @@ impl Counter {
     ) -> Result<(), MetricError> {
         let exemplar = Exemplar::checked(self.name(), labels, amount)?;
         self.inc_by(amount)?;
-        *self.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
-        self.has_exemplar.store(true, Ordering::Release);
+        let slot = self.exemplar.get_or_init(Box::default);
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
         Ok(())
     }
 
@@ -397,10 +396,8 @@ impl Counter {
     /// The last exemplar, shared (no copy), without a lock when there has
     /// never been one.
     fn shared_exemplar(&self) -> Option<Arc<Exemplar>> {
-        if !self.has_exemplar.load(Ordering::Acquire) {
-            return None;
-        }
         self.exemplar
+            .get()?
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()

@@ -1,19 +1,25 @@
 //! [`Family`]: a metric with labels, one child per combination of values.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+// The lock-free lookup reads children through raw pointers kept alive by
+// epoch-based reclamation (`epoch.rs`); every `unsafe` block says why.
+#![allow(unsafe_code)]
+
+use std::hash::{BuildHasher, Hasher};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 /// Label values are hashed with a per-process random seed (foldhash):
 /// several times faster than SipHash on short strings, and still not
 /// predictable from outside.
 type RandomState = foldhash::fast::RandomState;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::collector::{Collector, StreamFamily};
 use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
+use crate::metrics::epoch::{self, Guard, Retired};
 use crate::metrics::histogram::Buckets;
-use crate::metrics::labels::LabelValues;
+use crate::metrics::labels::{LabelText, LabelValues};
 use crate::metrics::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
@@ -160,125 +166,143 @@ fn new_family(meta: &Meta) -> MetricFamily {
     f
 }
 
-struct Child<M> {
-    values: Box<[Box<str>]>,
-    /// Names and values, rendered once when the child is created.
+/// One child: its label values, rendered label set, `_created` and metric.
+/// Shared (`Arc`) by the creation-order list and owned handles; the
+/// lookup table points at it without a reference count.
+struct Node<M> {
+    hash: u64,
+    /// Names and values, rendered once when the child is created; lookups
+    /// compare its values.
     labels: LabelSet,
     /// Its `_created` value, rendered once too (after a reset the value
     /// differs, and the encoders format the new one).
     created: Option<RenderedFloat>,
-    metric: Arc<M>,
-    hash: u64,
+    /// Its slot in the family's dense array, if it was ever published
+    /// there (`usize::MAX`: never); written and read under the writer lock.
+    dense_slot: AtomicUsize,
+    metric: M,
 }
 
-/// The index is keyed by a hash already computed (with a random key) from
-/// the label values: hashing it again would only cost time.
-#[derive(Default)]
-struct PrehashedKey(u64);
+/// `dense_slot` of a node never published in the dense array.
+const NOT_DENSE: usize = usize::MAX;
 
-impl Hasher for PrehashedKey {
-    fn finish(&self) -> u64 {
-        self.0
+impl<M> Node<M> {
+    #[inline]
+    fn is(&self, hash: u64, values: &[&str]) -> bool {
+        self.hash == hash && self.values().eq(values.iter().copied())
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used (keys are `u64`); fold anything else.
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    /// The label values, as the label set keeps them (not a second copy).
+    #[inline]
+    fn values(&self) -> impl Iterator<Item = &str> + '_ {
+        self.labels.pairs().map(|(_, v)| v)
     }
 }
 
-type Index = HashMap<u64, Vec<usize>, BuildHasherDefault<PrehashedKey>>;
-
-struct Children<M> {
-    hasher: Option<RandomState>,
-    /// Hash of the values -> indexes into `list` with that hash.
-    index: Option<Index>,
-    /// Children in creation order.
-    list: Vec<Child<M>>,
+/// The open-addressing lookup table: slots hold null (never used), a
+/// tombstone (a removed child) or a child of the creation-order list.
+/// Written only under the family's writer lock; read without any lock by
+/// pinned threads (see `epoch`). At most half the slots are used, so a
+/// probe always ends at a null slot.
+struct Table<M> {
+    slots: Box<[AtomicPtr<Node<M>>]>,
 }
 
-impl<M> Children<M> {
-    const EMPTY: Self = Children {
-        hasher: None,
-        index: None,
-        list: Vec::new(),
-    };
-
-    fn hash(&self, values: &[&str]) -> Option<u64> {
-        let mut h = self.hasher.as_ref()?.build_hasher();
-        for v in values {
-            h.write(v.as_bytes());
-            h.write_u8(0xff);
-        }
-        Some(h.finish())
+impl<M> Table<M> {
+    fn with_capacity(cap: usize) -> Box<Self> {
+        Box::new(Table {
+            slots: (0..cap).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
+        })
     }
 
-    fn find(&self, values: &[&str]) -> Option<&Arc<M>> {
-        let hash = self.hash(values)?;
-        let candidates = self.index.as_ref()?.get(&hash)?;
-        candidates
-            .iter()
-            .filter_map(|&i| self.list.get(i))
-            .find(|c| c.values.iter().map(|v| &**v).eq(values.iter().copied()))
-            .map(|c| &c.metric)
+    fn tombstone() -> *mut Node<M> {
+        // Aligned and non-null, and never the address of an allocation.
+        ptr::NonNull::dangling().as_ptr()
     }
 
-    fn insert(
-        &mut self,
-        values: &[&str],
-        names: &LabelNames,
-        metric: Arc<M>,
-        created: Option<RenderedFloat>,
-    ) {
-        let hasher = self.hasher.get_or_insert_with(RandomState::default);
-        let mut h = hasher.build_hasher();
-        for v in values {
-            h.write(v.as_bytes());
-            h.write_u8(0xff);
-        }
-        let hash = h.finish();
-        let idx = self.list.len();
-        self.list.push(Child {
-            values: values.iter().map(|v| Box::from(*v)).collect(),
-            labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
-            created,
-            metric,
-            hash,
-        });
-        self.index
-            .get_or_insert_with(Index::default)
-            .entry(hash)
-            .or_default()
-            .push(idx);
-    }
-
-    fn retain(&mut self, mut keep: impl FnMut(&Child<M>) -> bool) -> usize {
-        let before = self.list.len();
-        self.list.retain(|c| keep(c));
-        let removed = before - self.list.len();
-        if removed > 0 {
-            let mut index = Index::default();
-            for (i, c) in self.list.iter().enumerate() {
-                index.entry(c.hash).or_default().push(i);
+    /// The slot holding `node`, or where a node of `hash` not yet in the
+    /// table goes (`None` for `node` means: the first null slot).
+    fn slot_of(&self, hash: u64, node: Option<*const Node<M>>) -> Option<&AtomicPtr<Node<M>>> {
+        let mask = self.slots.len() - 1;
+        // Truncation intended: the low bits pick the first slot.
+        let mut i = hash as usize & mask;
+        for _ in 0..self.slots.len() {
+            let slot = &self.slots[i];
+            let p = slot.load(Ordering::Relaxed);
+            match node {
+                Some(n) if ptr::eq(p, n) => return Some(slot),
+                None if p.is_null() => return Some(slot),
+                _ if p.is_null() => return None,
+                _ => {}
             }
-            self.index = Some(index);
+            i = (i + 1) & mask;
         }
-        removed
+        None
     }
+}
+
+/// A table owned through a raw pointer (readers hold `&Table` while a
+/// writer swaps it out): dropped through the box it came from.
+struct OwnedTable<M>(ptr::NonNull<Table<M>>);
+
+// SAFETY: an `OwnedTable` is the unique owner of a `Table`, whose fields
+// are `Send + Sync` when `M` is.
+unsafe impl<M: Send + Sync> Send for OwnedTable<M> {}
+
+impl<M> Drop for OwnedTable<M> {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `Box::into_raw` and is dropped
+        // once, after no reader can hold it (retired through `epoch`, or
+        // the family is dropped).
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+/// What a writer unlinks: a child or a replaced table.
+enum Garbage<M> {
+    // Fields only ever dropped.
+    Node(#[allow(dead_code)] Arc<Node<M>>),
+    Table(#[allow(dead_code)] OwnedTable<M>),
+}
+
+/// What writers (creating, removing) share, under the family's mutex.
+/// Scrapes read `list` under it too: they make creators wait, never
+/// lookups.
+struct Writer<M> {
+    /// Children in creation order; they own the nodes the table points at.
+    list: Vec<Arc<Node<M>>>,
+    /// Slots of the current table that are not null (children and
+    /// tombstones).
+    used: usize,
+    retired: Retired<Garbage<M>>,
+    /// Removed children that were published in the dense array: a dense
+    /// lookup takes no pin, so they stay allocated until the family is
+    /// dropped. Bounded: past `DENSE_MAX` of them the dense array is
+    /// switched off for good, and nothing more is published.
+    graveyard: Vec<Arc<Node<M>>>,
+}
+
+impl<M> Writer<M> {
+    const EMPTY: Self = Writer {
+        list: Vec::new(),
+        used: 0,
+        retired: Retired::new(),
+        graveyard: Vec::new(),
+    };
 }
 
 /// A labelled metric: `N` label names, one child metric per combination of
 /// label values. The arity is in the type, so `labels` with the wrong
 /// number of values does not compile.
 ///
-/// Look a child up once and keep the returned handle: updating it is then
-/// as cheap as updating an unlabelled metric (no lock, no hashing).
+/// [`labels`](Family::labels) finds an existing child without a lock and
+/// without touching a reference count: it hashes the values, probes a
+/// table that readers share without writing to it, and returns a
+/// [`Child`] that borrows the family. A scrape never makes a lookup wait;
+/// creating a child waits for a scrape of this family. Looking a child up
+/// once and keeping the handle is cheaper still: updating it is as cheap
+/// as updating an unlabelled metric. [`labels_owned`](Family::labels_owned)
+/// gives a handle to keep in a struct or send to another thread.
 ///
 /// ```
 /// promscribe::counter!(REQUESTS, "my_requests_total", "HTTP Failures",
@@ -293,7 +317,104 @@ impl<M> Children<M> {
 pub struct Family<M: FamilyMember, const N: usize> {
     meta: MetaRef,
     config: M::Config,
-    children: RwLock<Children<M>>,
+    /// Label values are hashed with it; set with the first child.
+    hasher: OnceLock<RandomState>,
+    /// The lookup table (null before the first child), from
+    /// `Box::into_raw`; replaced tables are retired through `epoch`.
+    table: AtomicPtr<Table<M>>,
+    /// The number of children, written under the writer lock (read
+    /// without it: a scrape asks while it holds the lock).
+    len: AtomicUsize,
+    /// Children looked up by enum values ([`LabelValues::dense_index`]),
+    /// at their position: read without a pin, as a child published here
+    /// is freed only with the family.
+    dense: OnceLock<Box<[AtomicPtr<Node<M>>]>>,
+    /// Set once too many published children were removed (see
+    /// `Writer::graveyard`): enum lookups then hash.
+    dense_off: AtomicBool,
+    writer: Mutex<Writer<M>>,
+}
+
+impl<M: FamilyMember, const N: usize> Drop for Family<M, N> {
+    fn drop(&mut self) {
+        let table = *self.table.get_mut();
+        if let Some(t) = ptr::NonNull::new(table) {
+            // No handle borrows the family any more (`&mut self`).
+            drop(OwnedTable(t));
+        }
+    }
+}
+
+/// A child of a [`Family`], borrowed from it: what
+/// [`labels`](Family::labels) returns. It dereferences to the metric
+/// (`family.labels(["get"]).inc()`). It pins the calling thread (a write
+/// to that thread's own slot, nothing shared) so that a concurrent
+/// [`remove`](Family::remove) cannot free the child under it; it is
+/// therefore neither `Send` nor `Sync`, and memory that removals free
+/// waits while a thread holds one. To keep a handle in a struct, across
+/// an `.await`, or on another thread, use
+/// [`labels_owned`](Family::labels_owned).
+///
+/// ```
+/// promscribe::counter!(HITS, "hits_total", "Hits", labels = ["page"]);
+/// let home = HITS.labels(["/"]);
+/// home.inc();
+/// assert_eq!(home.get(), 1.0);
+/// ```
+pub struct Child<'a, M> {
+    metric: &'a M,
+    /// None for a child found in the dense array (freed only with the
+    /// family).
+    _pin: Option<Guard>,
+}
+
+impl<M> std::ops::Deref for Child<'_, M> {
+    type Target = M;
+    #[inline]
+    fn deref(&self) -> &M {
+        self.metric
+    }
+}
+
+impl<M: std::fmt::Debug> std::fmt::Debug for Child<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.metric.fmt(f)
+    }
+}
+
+/// A child of a [`Family`] held by reference count: what
+/// [`labels_owned`](Family::labels_owned) returns. `Send`, `Sync`,
+/// `Clone` and `'static`; it dereferences to the metric. After the child
+/// is removed from its family, updates through it still work but are no
+/// longer exposed.
+///
+/// ```
+/// use promscribe::{Counter, Family, Opts};
+/// let f = Family::<Counter, 1>::new(Opts::new("jobs_total", "Jobs").labels(["queue"])).unwrap();
+/// let mail = f.labels_owned(["mail"]);
+/// std::thread::spawn(move || mail.inc()).join().unwrap();
+/// assert_eq!(f.labels(["mail"]).get(), 1.0);
+/// ```
+pub struct OwnedChild<M>(Arc<Node<M>>);
+
+impl<M> Clone for OwnedChild<M> {
+    fn clone(&self) -> Self {
+        OwnedChild(Arc::clone(&self.0))
+    }
+}
+
+impl<M> std::ops::Deref for OwnedChild<M> {
+    type Target = M;
+    #[inline]
+    fn deref(&self) -> &M {
+        &self.0.metric
+    }
+}
+
+impl<M: std::fmt::Debug> std::fmt::Debug for OwnedChild<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.metric.fmt(f)
+    }
 }
 
 impl<M: FamilyMember, const N: usize> std::fmt::Debug for Family<M, N> {
@@ -312,7 +433,12 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         Family {
             meta: MetaRef::Static(meta),
             config,
-            children: RwLock::new(Children::EMPTY),
+            hasher: OnceLock::new(),
+            table: AtomicPtr::new(ptr::null_mut()),
+            len: AtomicUsize::new(0),
+            dense: OnceLock::new(),
+            dense_off: AtomicBool::new(false),
+            writer: Mutex::new(Writer::EMPTY),
         }
     }
 
@@ -339,7 +465,12 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         Ok(Arc::new(Family {
             meta: MetaRef::Shared(Arc::new(meta)),
             config,
-            children: RwLock::new(Children::EMPTY),
+            hasher: OnceLock::new(),
+            table: AtomicPtr::new(ptr::null_mut()),
+            len: AtomicUsize::new(0),
+            dense: OnceLock::new(),
+            dense_off: AtomicBool::new(false),
+            writer: Mutex::new(Writer::EMPTY),
         }))
     }
 
@@ -362,30 +493,308 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// C.labels(("get", 200u16)).inc();
     /// assert_eq!(C.labels(["get", "200"]).get(), 1.0);
     /// ```
-    pub fn labels<L: LabelValues<N>>(&self, values: L) -> Arc<M> {
-        let texts = values.texts();
-        let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        {
-            let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(m) = children.find(&strs) {
-                return Arc::clone(m);
+    pub fn labels<L: LabelValues<N>>(&self, values: L) -> Child<'_, M> {
+        let dense = values.dense_index();
+        if let Some((i, total)) = dense {
+            if let Some(metric) = self.dense_hit(&values, i, total) {
+                return Child { metric, _pin: None };
             }
         }
-        let mut children = self
-            .children
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(m) = children.find(&strs) {
-            return Arc::clone(m);
+        let texts = values.texts();
+        let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
+        let pin = epoch::pin();
+        let metric = match self.find(&strs, &pin) {
+            // SAFETY: found while pinned: a removal retires the node at an
+            // epoch not before `pin`'s, so it stays allocated while `pin`
+            // (moved into the handle) lives; the family outlives the
+            // returned borrow.
+            Some(node) => {
+                let node = unsafe { &*node };
+                if let Some((i, total)) = dense {
+                    if self.dense_free(node, i, total) {
+                        // Found by hashing: publish it for the next lookup.
+                        drop(self.find_or_create(&strs, dense));
+                    }
+                }
+                &node.metric
+            }
+            None => {
+                let node = self.find_or_create(&strs, dense);
+                // SAFETY: the node is in the table (its list keeps it
+                // alive) now; a removal retires it at an epoch not before
+                // `pin`'s, so it stays allocated while `pin` lives, and
+                // the family outlives the returned borrow.
+                unsafe { &(*Arc::as_ptr(&node)).metric }
+            }
+        };
+        Child {
+            metric,
+            _pin: Some(pin),
+        }
+    }
+
+    /// Whether `node` could be published at position `i` of the dense
+    /// array (a hint, read without the lock; `publish` decides).
+    fn dense_free(&self, node: &Node<M>, i: usize, total: usize) -> bool {
+        if self.dense_off.load(Ordering::Relaxed)
+            || node.dense_slot.load(Ordering::Relaxed) != NOT_DENSE
+        {
+            return false;
+        }
+        match self.dense.get() {
+            None => true,
+            Some(d) => {
+                d.len() == total
+                    && d.get(i)
+                        .is_some_and(|s| s.load(Ordering::Relaxed).is_null())
+            }
+        }
+    }
+
+    /// The child at position `i` of the dense array, if published there
+    /// with these values (another enum type with as many combinations
+    /// would index the same positions: the texts decide).
+    #[inline]
+    fn dense_hit<L: LabelValues<N>>(&self, values: &L, i: usize, total: usize) -> Option<&M> {
+        if self.dense_off.load(Ordering::Relaxed) {
+            return None;
+        }
+        let dense = self.dense.get()?;
+        if dense.len() != total {
+            return None;
+        }
+        let p = dense.get(i)?.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: a node published in the dense array is never freed
+        // before the family (a removal moves it to the graveyard), and the
+        // returned borrow does not outlive the family.
+        let node = unsafe { &*p };
+        let texts = values.texts();
+        let same = node.values().eq(texts.iter().map(LabelText::as_str));
+        same.then_some(&node.metric)
+    }
+
+    /// The child for these label values as an owned handle, created on
+    /// first use: for a handle kept in a struct, held across an `.await`
+    /// or sent to another thread (one reference count per call; prefer
+    /// [`labels`](Family::labels) for a lookup per update).
+    ///
+    /// ```
+    /// promscribe::gauge!(TEMP, "temp_celsius", "T", labels = ["room"]);
+    /// struct Sensor { reading: promscribe::OwnedChild<promscribe::Gauge> }
+    /// let s = Sensor { reading: TEMP.labels_owned(["hall"]) };
+    /// s.reading.set(19.5);
+    /// assert_eq!(TEMP.labels(["hall"]).get(), 19.5);
+    /// ```
+    pub fn labels_owned<L: LabelValues<N>>(&self, values: L) -> OwnedChild<M> {
+        let texts = values.texts();
+        let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
+        let pin = epoch::pin();
+        if let Some(node) = self.find(&strs, &pin) {
+            // SAFETY: `node` comes from `Arc::as_ptr` of an `Arc` that the
+            // list or the retired list still holds while `pin` lives, so
+            // its count is at least one: taking one more reference is
+            // sound.
+            return OwnedChild(unsafe {
+                Arc::increment_strong_count(node);
+                Arc::from_raw(node)
+            });
+        }
+        drop(pin);
+        OwnedChild(self.find_or_create(&strs, None))
+    }
+
+    fn hash(hasher: &RandomState, values: &[&str]) -> u64 {
+        let mut h = hasher.build_hasher();
+        for v in values {
+            h.write(v.as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    /// The child with these values, without a lock: allocated while
+    /// `_pin` lives.
+    #[inline]
+    fn find(&self, values: &[&str; N], _pin: &Guard) -> Option<*const Node<M>> {
+        let hash = Self::hash(self.hasher.get()?, values);
+        let table = self.table.load(Ordering::Acquire);
+        if table.is_null() {
+            return None;
+        }
+        // SAFETY: a table is retired (not freed) when replaced, and freed
+        // only once no thread pinned before its retirement is still
+        // pinned; `_pin` was taken before this load.
+        let table = unsafe { &*table };
+        let mask = table.slots.len() - 1;
+        // Truncation intended: the low bits pick the first slot.
+        let mut i = hash as usize & mask;
+        // At most half the slots are used: a null slot ends the probe.
+        for _ in 0..table.slots.len() {
+            let p = table.slots[i].load(Ordering::Acquire);
+            if p.is_null() {
+                return None;
+            }
+            if p != Table::tombstone() {
+                // SAFETY: as for the table: a node is retired once
+                // unlinked, and freed after every earlier pin ended.
+                let node = unsafe { &*p };
+                if node.is(hash, values) {
+                    return Some(p.cast_const());
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        None
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Writer<M>> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The child with these values, created if missing, under the writer
+    /// lock.
+    fn find_or_create(&self, values: &[&str; N], dense: Option<(usize, usize)>) -> Arc<Node<M>> {
+        let mut w = self.lock();
+        let hasher = self.hasher.get_or_init(RandomState::default);
+        let hash = Self::hash(hasher, values);
+        let table = self.table.load(Ordering::Acquire);
+        // SAFETY: only writers (holding the lock, as here) free tables.
+        let slot = unsafe { table.as_ref() }.and_then(|t| {
+            let mask = t.slots.len() - 1;
+            // Truncation intended: the low bits pick the first slot.
+            let mut i = hash as usize & mask;
+            for _ in 0..t.slots.len() {
+                let p = t.slots[i].load(Ordering::Relaxed);
+                if p.is_null() {
+                    return None;
+                }
+                // SAFETY: under the lock, linked nodes are alive (the list
+                // owns them).
+                if p != Table::tombstone() && unsafe { &*p }.is(hash, values) {
+                    return Some(p.cast_const());
+                }
+                i = (i + 1) & mask;
+            }
+            None
+        });
+        if let Some(p) = slot {
+            if let Some(node) = w.list.iter().find(|n| ptr::eq(Arc::as_ptr(n), p)) {
+                let node = Arc::clone(node);
+                self.publish(&node, dense);
+                return node;
+            }
         }
         let parent = Parent { meta: &self.meta };
-        let m = Arc::new(M::new_child_of(&self.config, &parent));
-        let created = m.created_time().map(RenderedFloat::new);
-        match self.meta.get() {
-            Some(meta) => children.insert(&strs, &meta.labels, Arc::clone(&m), created),
-            None => children.insert(&strs, &LabelNames::Static(&[]), Arc::clone(&m), created),
+        let metric = M::new_child_of(&self.config, &parent);
+        let created = metric.created_time().map(RenderedFloat::new);
+        let names = match self.meta.get() {
+            Some(meta) => &meta.labels,
+            None => &LabelNames::Static(&[]),
+        };
+        let node = Arc::new(Node {
+            hash,
+            labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
+            created,
+            dense_slot: AtomicUsize::new(NOT_DENSE),
+            metric,
+        });
+        self.link(&mut w, &node);
+        self.publish(&node, dense);
+        w.list.push(Arc::clone(&node));
+        self.len.store(w.list.len(), Ordering::Relaxed);
+        w.retired.collect();
+        node
+    }
+
+    /// Publishes `node` (linked, under the writer lock) at position `i`
+    /// of the dense array, if that position is free and the array on.
+    fn publish(&self, node: &Arc<Node<M>>, dense: Option<(usize, usize)>) {
+        let Some((i, total)) = dense else { return };
+        if self.dense_off.load(Ordering::Relaxed)
+            || node.dense_slot.load(Ordering::Relaxed) != NOT_DENSE
+        {
+            return;
         }
-        m
+        let slots = self.dense.get_or_init(|| {
+            (0..total)
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect()
+        });
+        if slots.len() != total {
+            return;
+        }
+        if let Some(slot) = slots.get(i) {
+            if slot.load(Ordering::Relaxed).is_null() {
+                node.dense_slot.store(i, Ordering::Relaxed);
+                slot.store(Arc::as_ptr(node).cast_mut(), Ordering::Release);
+            }
+        }
+    }
+
+    /// Retires an unlinked node, or keeps it in the graveyard if it was
+    /// published in the dense array (emptying its position there).
+    fn bury(&self, w: &mut Writer<M>, node: Arc<Node<M>>) {
+        let i = node.dense_slot.load(Ordering::Relaxed);
+        if i == NOT_DENSE {
+            w.retired.retire(Garbage::Node(node));
+            return;
+        }
+        if let Some(slot) = self.dense.get().and_then(|d| d.get(i)) {
+            slot.store(ptr::null_mut(), Ordering::Release);
+        }
+        w.graveyard.push(node);
+        if w.graveyard.len() >= crate::metrics::labels::DENSE_MAX {
+            self.dense_off.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Puts `node` in the table, growing (or rehashing) it first when
+    /// that would fill more than half of it.
+    fn link(&self, w: &mut Writer<M>, node: &Arc<Node<M>>) {
+        let current = self.table.load(Ordering::Acquire);
+        // SAFETY: only writers (holding the lock, as the caller does)
+        // replace or free the table.
+        let full = unsafe { current.as_ref() }.is_none_or(|t| 2 * (w.used + 1) > t.slots.len());
+        if full {
+            let live = w.list.len() + 1;
+            // Half full at most after the rehash, grown again at half.
+            let cap = (2 * live).next_power_of_two().max(8);
+            let fresh = Table::with_capacity(cap);
+            for n in w.list.iter().chain(std::iter::once(node)) {
+                if let Some(slot) = fresh.slot_of(n.hash, None) {
+                    slot.store(Arc::as_ptr(n).cast_mut(), Ordering::Relaxed);
+                }
+            }
+            w.used = live;
+            let old = self.table.swap(Box::into_raw(fresh), Ordering::AcqRel);
+            if let Some(old) = ptr::NonNull::new(old) {
+                w.retired.retire(Garbage::Table(OwnedTable(old)));
+            }
+            return;
+        }
+        // SAFETY: as above; `full` is false, so there is a table.
+        if let Some(t) = unsafe { current.as_ref() } {
+            if let Some(slot) = t.slot_of(node.hash, None) {
+                slot.store(Arc::as_ptr(node).cast_mut(), Ordering::Release);
+            }
+            w.used += 1;
+        }
+    }
+
+    /// Unlinks `node` from the table (a tombstone in its slot) and
+    /// retires it: the caller has removed it from the list.
+    fn unlink(&self, w: &mut Writer<M>, node: Arc<Node<M>>) {
+        let table = self.table.load(Ordering::Acquire);
+        // SAFETY: only writers (holding the lock) replace or free it.
+        if let Some(t) = unsafe { table.as_ref() } {
+            if let Some(slot) = t.slot_of(node.hash, Some(Arc::as_ptr(&node))) {
+                slot.store(Table::tombstone(), Ordering::Release);
+            }
+        }
+        self.bury(w, node);
     }
 
     /// The child for label values given by name, in any order (Python's
@@ -400,7 +809,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(C.labels_named(&[("method", "get")]).is_err());
     /// assert!(C.labels_named(&[("method", "get"), ("path", "/")]).is_err());
     /// ```
-    pub fn labels_named(&self, pairs: &[(&str, &str)]) -> Result<Arc<M>, MetricError> {
+    pub fn labels_named(&self, pairs: &[(&str, &str)]) -> Result<Child<'_, M>, MetricError> {
         let metric = self.name().to_owned();
         if pairs.len() != N {
             return Err(MetricError::LabelCount {
@@ -457,11 +866,23 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        let mut children = self
-            .children
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        children.retain(|c| !c.values.iter().map(|v| &**v).eq(strs.iter().copied())) > 0
+        self.remove_where(|n| n.values().eq(strs.iter().copied())) > 0
+    }
+
+    /// Removes the children `doomed` picks; how many.
+    fn remove_where(&self, mut doomed: impl FnMut(&Node<M>) -> bool) -> usize {
+        let mut w = self.lock();
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut w.list)
+            .into_iter()
+            .partition(|n| doomed(n));
+        w.list = kept;
+        self.len.store(w.list.len(), Ordering::Relaxed);
+        let removed = gone.len();
+        for node in gone {
+            self.unlink(&mut w, node);
+        }
+        w.retired.collect();
+        removed
     }
 
     /// Removes every child whose labels include all the given pairs;
@@ -504,14 +925,10 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         if positions.is_empty() {
             return Ok(0);
         }
-        let mut children = self
-            .children
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        Ok(children.retain(|c| {
-            !positions
+        Ok(self.remove_where(|c| {
+            positions
                 .iter()
-                .all(|(i, v)| c.values.get(*i).is_some_and(|cv| &**cv == *v))
+                .all(|(i, v)| c.values().nth(*i).is_some_and(|cv| cv == *v))
         }))
     }
 
@@ -524,11 +941,17 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(G.is_empty());
     /// ```
     pub fn clear(&self) {
-        let mut children = self
-            .children
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        *children = Children::EMPTY;
+        let mut w = self.lock();
+        let old = self.table.swap(ptr::null_mut(), Ordering::AcqRel);
+        w.used = 0;
+        self.len.store(0, Ordering::Relaxed);
+        for node in std::mem::take(&mut w.list) {
+            self.bury(&mut w, node);
+        }
+        if let Some(old) = ptr::NonNull::new(old) {
+            w.retired.retire(Garbage::Table(OwnedTable(old)));
+        }
+        w.retired.collect();
     }
 
     /// Number of children.
@@ -538,11 +961,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert_eq!(G.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.children
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .list
-            .len()
+        self.len.load(Ordering::Relaxed)
     }
 
     /// Whether the family has no child yet.
@@ -589,12 +1008,12 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
             return;
         };
         let mut family = new_family(meta);
-        let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
-        family.metrics.reserve_exact(children.list.len());
-        for child in &children.list {
+        let w = self.lock();
+        family.metrics.reserve_exact(w.list.len());
+        for child in &w.list {
             child.metric.collect_metric(&mut family, &child.labels);
         }
-        drop(children);
+        drop(w);
         out.push(family);
     }
 
@@ -617,16 +1036,16 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
         self.len()
     }
 
-    /// The children in creation order, read under the family's read lock
-    /// (held for this family only: creating a child waits, updating one
-    /// does not).
+    /// The children in creation order, read under the family's writer
+    /// lock (held for this family only: creating or removing a child
+    /// waits, looking one up or updating one does not).
     fn for_each_metric(
         &self,
         f: &mut dyn FnMut(&LabelSet, &crate::Point, Option<&RenderedFloat>) -> std::fmt::Result,
     ) -> std::fmt::Result {
         let mut scratch = crate::Point::Gauge(0.0);
-        let children = self.children.read().unwrap_or_else(PoisonError::into_inner);
-        for child in &children.list {
+        let w = self.lock();
+        for child in &w.list {
             let created = child.created.as_ref();
             child
                 .metric
@@ -709,6 +1128,257 @@ mod tests {
         let f = Family::<Counter, 2>::new(Opts::new("c", "c").labels(["a", "b"])).unwrap();
         f.labels(["ab", "c"]).inc();
         assert_eq!(f.labels(["a", "bc"]).get(), 0.0);
+    }
+
+    /// Readers look children up and increment them while another thread
+    /// removes and recreates others, a third clears a second family, and
+    /// a scraper walks both: no lost increment on the children nobody
+    /// removes, and nothing freed under a reader (a use after free would
+    /// show as garbage values or a crash).
+    #[test]
+    fn lookups_race_removals_and_scrapes() {
+        let f = Family::<Counter, 2>::new(Opts::new("s_total", "s").labels(["k", "v"])).unwrap();
+        const STABLE: u64 = 16;
+        const CHURN: u64 = 64;
+        const ROUNDS: u64 = 2_000;
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|t| {
+                    let f = &f;
+                    s.spawn(move || {
+                        for r in 0..ROUNDS {
+                            for k in 0..STABLE {
+                                f.labels(("stable", k)).inc();
+                            }
+                            let c = f.labels(("churn", (r * 7 + t) % CHURN));
+                            c.inc();
+                            assert!(c.get() >= 1.0 && c.get() <= (2 * ROUNDS) as f64);
+                            let owned = f.labels_owned(("churn", (r * 3 + t) % CHURN));
+                            owned.inc();
+                        }
+                    })
+                })
+                .collect();
+            let stop = &stop;
+            let f = &f;
+            s.spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    f.remove(("churn", i % CHURN));
+                    if i.is_multiple_of(97) {
+                        let _ = f.remove_by_labels(&[("k", "churn")]);
+                    }
+                    i += 1;
+                }
+            });
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let mut n = 0;
+                    f.for_each_metric(&mut |labels, _, _| {
+                        assert!(labels.rendered().starts_with("k=\""));
+                        n += 1;
+                        Ok(())
+                    })
+                    .unwrap();
+                    assert!(n <= (STABLE + CHURN) as usize);
+                }
+            });
+            for r in readers {
+                r.join().unwrap();
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        for k in 0..STABLE {
+            assert_eq!(f.labels(("stable", k)).get(), (2 * ROUNDS) as f64);
+        }
+    }
+
+    /// The stall of a lock-based family: a scrape holds the family, a
+    /// creator waits for it, and every lookup queues behind the creator.
+    /// Here the scrape waits (up to a minute) until a thread has looked
+    /// up existing children a thousand times while a creator waits.
+    #[test]
+    fn a_scrape_never_blocks_lookups() {
+        let f = Family::<Gauge, 1>::new(Opts::new("g", "g").labels(["k"])).unwrap();
+        for i in 0..10 {
+            f.labels([i]).set(1.0);
+        }
+        let (scraping_tx, scraping_rx) = std::sync::mpsc::channel();
+        let (looked_up_tx, looked_up_rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            let f = &f;
+            let scrape = s.spawn(move || {
+                let mut first = true;
+                f.for_each_metric(&mut |_, _, _| {
+                    if first {
+                        first = false;
+                        scraping_tx.send(()).unwrap();
+                        looked_up_rx
+                            .recv_timeout(std::time::Duration::from_secs(60))
+                            .expect("lookups blocked by the scrape");
+                    }
+                    Ok(())
+                })
+            });
+            scraping_rx.recv().unwrap();
+            let creator = s.spawn(move || f.labels([100]).set(2.0));
+            // Give the creator time to start waiting for the scrape.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            for i in 0..1000 {
+                f.labels([i % 10]).inc();
+            }
+            looked_up_tx.send(()).unwrap();
+            scrape.join().unwrap().unwrap();
+            creator.join().unwrap();
+        });
+        assert_eq!(f.labels([3]).get(), 101.0);
+        assert_eq!(f.len(), 11);
+    }
+
+    /// Removed children are freed once no thread is pinned (here: at once,
+    /// or as soon as other tests' brief pins end).
+    #[test]
+    fn removed_children_are_freed() {
+        let f = Family::<Gauge, 1>::new(Opts::new("g", "g").labels(["k"])).unwrap();
+        for i in 0..1000 {
+            f.labels([i]).set(1.0);
+        }
+        let kept = f.labels_owned([5]);
+        assert!(f.remove([5]));
+        f.clear();
+        let mut waiting = usize::MAX;
+        for _ in 0..10_000 {
+            let mut w = f.lock();
+            w.retired.collect();
+            waiting = w.retired.len();
+            drop(w);
+            if waiting == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(waiting, 0);
+        // An owned handle keeps its child: updates still work, unexposed.
+        kept.set(3.0);
+        assert_eq!(kept.get(), 3.0);
+        assert!(f.is_empty());
+        assert_eq!(f.labels([5]).get(), 0.0);
+    }
+
+    /// Two label enums, written out as `#[derive(LabelValue)]` writes them.
+    #[derive(Clone, Copy)]
+    enum Method {
+        Get,
+        Post,
+    }
+    impl crate::LabelValue for Method {
+        fn label_text(&self) -> crate::LabelText<'_> {
+            crate::LabelText::borrowed(["get", "post"][*self as usize])
+        }
+        fn enum_index(&self) -> Option<(usize, usize)> {
+            Some((*self as usize, 2))
+        }
+    }
+    /// As many values as `Method`, other texts: same positions, other series.
+    #[derive(Clone, Copy)]
+    enum Verb {
+        Read,
+        Write,
+    }
+    impl crate::LabelValue for Verb {
+        fn label_text(&self) -> crate::LabelText<'_> {
+            crate::LabelText::borrowed(["read", "write"][*self as usize])
+        }
+        fn enum_index(&self) -> Option<(usize, usize)> {
+            Some((*self as usize, 2))
+        }
+    }
+
+    #[test]
+    fn enum_lookups_use_the_dense_array_and_meet_string_lookups() {
+        let f = Family::<Counter, 2>::new(Opts::new("d_total", "d").labels(["a", "b"])).unwrap();
+        f.labels(["get", "post"]).inc();
+        f.labels((Method::Get, Method::Post)).inc();
+        f.labels((Method::Get, Method::Post)).inc();
+        assert!(
+            f.labels((Method::Get, Method::Post))._pin.is_none(),
+            "not a dense hit"
+        );
+        assert_eq!(f.labels(["get", "post"]).get(), 3.0);
+        // Same positions, other texts: another series, never confused.
+        f.labels((Verb::Read, Verb::Write)).inc();
+        assert_eq!(f.labels((Verb::Read, Verb::Write)).get(), 1.0);
+        assert_eq!(f.labels((Method::Get, Method::Post)).get(), 3.0);
+        assert_eq!(f.labels([Method::Post, Method::Post]).get(), 0.0);
+        assert_eq!(f.len(), 3);
+        // Removed: the next enum lookup finds a fresh child.
+        assert!(f.remove((Method::Get, Method::Post)));
+        assert_eq!(f.labels((Method::Get, Method::Post)).get(), 0.0);
+        f.labels((Method::Get, Method::Post)).inc();
+        assert_eq!(f.labels(["get", "post"]).get(), 1.0);
+        f.clear();
+        assert_eq!(f.labels((Method::Get, Method::Post)).get(), 0.0);
+        assert_eq!(f.len(), 1);
+    }
+
+    /// Children removed after being published in the dense array are kept
+    /// (a dense lookup takes no pin) but not without bound: past
+    /// `DENSE_MAX` of them the family stops publishing.
+    #[test]
+    fn dense_removals_are_bounded() {
+        let f = Family::<Gauge, 1>::new(Opts::new("g", "g").labels(["m"])).unwrap();
+        let max = crate::metrics::labels::DENSE_MAX;
+        for _ in 0..max + 10 {
+            f.labels([Method::Get]).inc();
+            assert_eq!(f.labels([Method::Get]).get(), 1.0);
+            assert!(f.remove([Method::Get]));
+        }
+        assert!(f.dense_off.load(Ordering::Relaxed));
+        assert_eq!(f.lock().graveyard.len(), max);
+        f.labels([Method::Get]).inc();
+        assert_eq!(f.labels(["get"]).get(), 1.0);
+    }
+
+    /// Dense lookups race removals of the same children, past the point
+    /// where the family stops publishing: every handle stays usable.
+    #[test]
+    fn dense_lookups_race_removals() {
+        let f = Family::<Counter, 2>::new(Opts::new("d_total", "d").labels(["a", "b"])).unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let f = &f;
+                    s.spawn(move || {
+                        for r in 0..50_000u32 {
+                            let m = if r % 2 == 0 {
+                                Method::Get
+                            } else {
+                                Method::Post
+                            };
+                            let c = f.labels((m, Method::Get));
+                            c.inc();
+                            assert!(c.get() >= 1.0);
+                        }
+                    })
+                })
+                .collect();
+            let (f, stop) = (&f, &stop);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    f.remove(["get", "get"]);
+                    f.remove(["post", "get"]);
+                }
+            });
+            for r in readers {
+                r.join().unwrap();
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(f.lock().graveyard.len() <= crate::metrics::labels::DENSE_MAX + 4);
+        f.labels((Method::Get, Method::Get)).inc();
+        assert!(f.labels(["get", "get"]).get() >= 1.0);
     }
 
     #[test]

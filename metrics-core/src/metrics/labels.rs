@@ -166,6 +166,23 @@ impl<'a> LabelText<'a> {
 pub trait LabelValue {
     /// The value as text.
     fn label_text(&self) -> LabelText<'_>;
+
+    /// For a value of a fixed set (a [`LabelEnum`]): its index and the
+    /// size of the set, with which a family indexes a dense array instead
+    /// of hashing. `#[derive(LabelValue)]` implements it; other values
+    /// keep the default, `None`.
+    ///
+    /// ```
+    /// use promscribe::LabelValue;
+    /// #[derive(LabelValue)]
+    /// enum Method { Get, Post }
+    /// assert_eq!(Method::Post.enum_index(), Some((1, 2)));
+    /// assert_eq!("post".enum_index(), None);
+    /// ```
+    #[inline]
+    fn enum_index(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 impl LabelValue for str {
@@ -189,6 +206,11 @@ impl LabelValue for std::borrow::Cow<'_, str> {
 impl<T: LabelValue + ?Sized> LabelValue for &T {
     fn label_text(&self) -> LabelText<'_> {
         (**self).label_text()
+    }
+
+    #[inline]
+    fn enum_index(&self) -> Option<(usize, usize)> {
+        (**self).enum_index()
     }
 }
 
@@ -261,17 +283,58 @@ pub trait LabelEnum: LabelValue {
 pub trait LabelValues<const N: usize> {
     /// The values as text.
     fn texts(&self) -> [LabelText<'_>; N];
+
+    /// When every value is of a fixed set ([`LabelValue::enum_index`]):
+    /// the position of the combination among all of them, and their
+    /// number (at most 1,024); `None` otherwise.
+    ///
+    /// ```
+    /// use promscribe::{LabelValue, LabelValues};
+    /// #[derive(LabelValue)]
+    /// enum Method { Get, Post }
+    /// #[derive(LabelValue)]
+    /// enum Outcome { Ok, Error, Timeout }
+    /// assert_eq!((Method::Post, Outcome::Timeout).dense_index(), Some((5, 6)));
+    /// assert_eq!((Method::Post, "timeout").dense_index(), None);
+    /// ```
+    #[inline]
+    fn dense_index(&self) -> Option<(usize, usize)> {
+        None
+    }
+}
+
+/// The most combinations of enum values a family indexes densely; past it
+/// (or with any value not of a fixed set) it hashes.
+pub(crate) const DENSE_MAX: usize = 1024;
+
+/// Folds one more value's `(index, count)` into a running position.
+#[inline]
+fn dense_step(acc: Option<(usize, usize)>, v: Option<(usize, usize)>) -> Option<(usize, usize)> {
+    let ((i, n), (vi, vn)) = (acc?, v?);
+    let total = n.checked_mul(vn).filter(|&t| t <= DENSE_MAX)?;
+    Some((i * vn + vi, total))
 }
 
 impl<V: LabelValue, const N: usize> LabelValues<N> for [V; N] {
     fn texts(&self) -> [LabelText<'_>; N] {
         std::array::from_fn(|i| self[i].label_text())
     }
+
+    #[inline]
+    fn dense_index(&self) -> Option<(usize, usize)> {
+        self.iter()
+            .try_fold((0, 1), |acc, v| dense_step(Some(acc), v.enum_index()))
+    }
 }
 
 impl<V: LabelValue, const N: usize> LabelValues<N> for &[V; N] {
     fn texts(&self) -> [LabelText<'_>; N] {
         std::array::from_fn(|i| self[i].label_text())
+    }
+
+    #[inline]
+    fn dense_index(&self) -> Option<(usize, usize)> {
+        (**self).dense_index()
     }
 }
 
@@ -280,6 +343,13 @@ macro_rules! tuple_label_values {
         impl<$($t: LabelValue),+> LabelValues<$n> for ($($t,)+) {
             fn texts(&self) -> [LabelText<'_>; $n] {
                 [$(self.$i.label_text()),+]
+            }
+
+            #[inline]
+            fn dense_index(&self) -> Option<(usize, usize)> {
+                let acc = Some((0, 1));
+                $(let acc = dense_step(acc, self.$i.enum_index());)+
+                acc
             }
         }
     };

@@ -6,6 +6,7 @@
 pub(crate) mod atomic;
 pub(crate) mod counter;
 pub(crate) mod enumeration;
+pub(crate) mod epoch;
 pub(crate) mod family;
 pub(crate) mod gauge;
 pub(crate) mod histogram;

@@ -19,17 +19,25 @@ const MAX_TUPLE: usize = 6;
 
 /// The metric expression: `&METRIC`, or `METRIC.labels((&a, &b, ...))`
 /// (label values taken by reference, so the body can still use them).
-fn holder(args: &Args) -> TokenStream {
+/// A future holds its child across `.await`s, possibly on other threads:
+/// it takes the owned handle (`labels_owned`), a plain call the borrowed
+/// one.
+fn holder(args: &Args, owned: bool) -> TokenStream {
     let metric = &args.metric;
     let span = metric.span();
+    let labels = if owned {
+        quote_spanned!(span=> labels_owned)
+    } else {
+        quote_spanned!(span=> labels)
+    };
     match &args.labels {
         None => quote_spanned!(span=> &#metric),
         Some(values) if values.len() <= MAX_TUPLE => {
-            quote_spanned!(span=> #metric.labels((#(&#values,)*)))
+            quote_spanned!(span=> #metric.#labels((#(&#values,)*)))
         }
         Some(values) => {
             let krate = args.krate.path();
-            quote_spanned!(span=> #metric.labels([#(&#values as &dyn #krate::LabelValue,)*]))
+            quote_spanned!(span=> #metric.#labels([#(&#values as &dyn #krate::LabelValue,)*]))
         }
     }
 }
@@ -75,9 +83,9 @@ fn marker(args: &Args, holder: &TokenStream) -> Ident {
 
 /// A guard constructor of `__private` called with the holder, its metric
 /// kind checked against the marker type: `({ struct M {} f::<M, ..> })(holder)`.
-fn checked(func: &str, args: &Args) -> TokenStream {
+fn checked(func: &str, args: &Args, owned: bool) -> TokenStream {
     let p = args.krate.private();
-    let holder = holder(args);
+    let holder = holder(args, owned);
     let span = args.metric.span();
     let m = marker(args, &holder);
     let func = Ident::new(func, span);
@@ -152,6 +160,8 @@ fn typed_return(ty: Option<&Type>, p: &TokenStream) -> TokenStream {
 
 pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> TokenStream {
     let p = args.krate.private();
+    // A future holds its child across `.await`s: the owned handle.
+    let owned = !matches!(shape.kind, Kind::Sync { .. });
     let Func {
         attrs,
         vis,
@@ -178,7 +188,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
             } else {
                 ("inprogress", "inprogress_later", quote!(inprogress_future))
             };
-            let start = checked(start, args);
+            let start = checked(start, args, owned);
             match shape.kind {
                 Kind::Sync { .. } | Kind::Async => quote! {
                     match #start { _ => { #body } }
@@ -194,7 +204,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                 }
                 Kind::Future { boxed } => {
                     let fake = typed_return(declared.as_ref(), &p);
-                    let later = checked(around, args);
+                    let later = checked(around, args, owned);
                     let fut = quote!(#p::#future(#later, #p::call(move || { #fake #body })));
                     wrap(boxed, fut)
                 }
@@ -216,9 +226,9 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                 ),
             };
             let start = if args.exemplar {
-                checked("exceptions_traced", args)
+                checked("exceptions_traced", args, owned)
             } else {
-                checked("exceptions", args)
+                checked("exceptions", args, owned)
             };
             let uses = quote! {
                 #[allow(unused_imports)]
