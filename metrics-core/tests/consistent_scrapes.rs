@@ -147,7 +147,7 @@ fn sum_count_and_buckets_agree_in_every_scrape() {
     registry.register(mixed.clone()).expect("no clash");
     registry.register(children.clone()).expect("no clash");
     registry.register(summary_metric.clone()).expect("no clash");
-    let child = children.labels(["shared"]);
+    let child = children.labels_owned(["shared"]);
 
     let stop = AtomicBool::new(false);
     let start = Barrier::new(3);
