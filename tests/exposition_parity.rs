@@ -26,10 +26,21 @@ impl Collector for Fixed {
     }
 }
 
+/// The text exposition of a registry holding `families`, `_created`
+/// asked for explicitly: the default follows `disable_created_series()`,
+/// which other tests of this binary call concurrently.
 fn text_of(families: Vec<MetricFamily>) -> String {
     let r = Registry::new();
     r.register(Arc::new(Fixed(families))).expect("no clash");
-    encode_text(&r)
+    let mut text = String::new();
+    promscribe::encode(
+        &mut text,
+        &r,
+        promscribe::Format::Text,
+        &promscribe::EncodeOptions::default().created(true),
+    )
+    .expect("a String never fails");
+    text
 }
 
 #[test]
