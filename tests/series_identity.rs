@@ -293,7 +293,9 @@ fn info_child_key_repeating_a_family_label_is_an_error() {
 #[test]
 fn info_keys_must_be_valid_unreserved_and_unique() {
     let i = Info::new("keys", "help").expect("valid");
-    for bad in ["", "bad key", "__reserved", "1st", "a-b", "a:b"] {
+    // Under the Prometheus 3 rules a label name is any non-empty UTF-8
+    // text not starting with `__`.
+    for bad in ["", "__reserved", "__name__"] {
         let err = i.set([(bad, "v")]).unwrap_err();
         assert_eq!(
             err,
@@ -303,6 +305,12 @@ fn info_keys_must_be_valid_unreserved_and_unique() {
             }
         );
     }
+    assert!(i.get().is_empty());
+    for utf8 in ["bad key", "1st", "a-b", "a:b", "http.method"] {
+        i.set([(utf8, "v")]).expect("a UTF-8 label name");
+        assert_eq!(i.get(), [(utf8.to_string(), "v".to_string())]);
+    }
+    i.set(Vec::<(&str, &str)>::new()).expect("empty");
     let err = i.set([("k", "1"), ("k", "2")]).unwrap_err();
     assert!(matches!(err, MetricError::DuplicateLabelName { ref label, .. } if label == "k"));
     assert!(i.get().is_empty());
