@@ -12,21 +12,31 @@
 //! read of its extensions, the exemplar's update); the others pay nothing.
 //!
 //! ```
-//! use opentelemetry::trace::TracerProvider as _;
-//! use tracing_subscriber::layer::SubscriberExt as _;
+//! use opentelemetry::trace::{
+//!     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+//! };
 //!
 //! promscribe::counter!(JOBS, "traced_doc_jobs_total", "Jobs");
 //!
-//! let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-//! let subscriber = tracing_subscriber::registry()
-//!     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("doc")));
-//! tracing::subscriber::with_default(subscriber, || {
-//!     JOBS.inc_traced(); // outside a span: no exemplar
-//!     assert!(JOBS.exemplar().is_none());
-//!     tracing::info_span!("job").in_scope(|| JOBS.inc_traced());
-//!     let exemplar = JOBS.exemplar().expect("an exemplar from the span");
-//!     assert_eq!(exemplar.labels[0].0, "trace_id");
-//! });
+//! JOBS.inc_traced(); // outside a span: no exemplar
+//! assert!(JOBS.exemplar().is_none());
+//!
+//! // A sampled span context, as an incoming request's `traceparent` gives
+//! // one (with `tracing`, `tracing-opentelemetry`'s layer provides it).
+//! let span = SpanContext::new(
+//!     TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+//!     SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+//!     TraceFlags::SAMPLED,
+//!     true,
+//!     TraceState::default(),
+//! );
+//! let _attached = opentelemetry::Context::new()
+//!     .with_remote_span_context(span)
+//!     .attach();
+//! JOBS.inc_traced();
+//! let exemplar = JOBS.exemplar().expect("an exemplar from the span");
+//! assert_eq!(exemplar.labels[0].0, "trace_id");
+//! assert_eq!(exemplar.labels[0].1, "4bf92f3577b34da6a3ce929d0e0e4736");
 //! assert_eq!(JOBS.get(), 2.0);
 //! ```
 
