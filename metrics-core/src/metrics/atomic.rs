@@ -189,13 +189,10 @@ impl Stripes {
     }
 }
 
-/// Writes one observation into a shard only this thread writes.
+/// Adds one observation to a shard's count and sum, with plain loads and
+/// stores: the caller holds the shard (its sequence number is odd).
 #[inline]
-fn write_owned(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) {
-    let s = seq.load(Ordering::Relaxed);
-    seq.store(s.wrapping_add(1), Ordering::Relaxed);
-    // The odd sequence is visible before any of the writes below.
-    fence(Ordering::Release);
+fn add_to(sum: &AtomicU64, count: &AtomicU64, v: f64) {
     count.store(
         count.load(Ordering::Relaxed).wrapping_add(1),
         Ordering::Relaxed,
@@ -204,6 +201,16 @@ fn write_owned(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) {
         (f64::from_bits(sum.load(Ordering::Relaxed)) + v).to_bits(),
         Ordering::Relaxed,
     );
+}
+
+/// Writes one observation into a shard only this thread writes.
+#[inline]
+fn write_owned(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) {
+    let s = seq.load(Ordering::Relaxed);
+    seq.store(s.wrapping_add(1), Ordering::Relaxed);
+    // The odd sequence is visible before any of the writes below.
+    fence(Ordering::Release);
+    add_to(sum, count, v);
     seq.store(s.wrapping_add(2), Ordering::Release);
 }
 
@@ -220,14 +227,7 @@ fn write_shared(seq: &AtomicU64, sum: &AtomicU64, count: &AtomicU64, v: f64) -> 
         return false;
     }
     fence(Ordering::Release);
-    count.store(
-        count.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Relaxed,
-    );
-    sum.store(
-        (f64::from_bits(sum.load(Ordering::Relaxed)) + v).to_bits(),
-        Ordering::Relaxed,
-    );
+    add_to(sum, count, v);
     seq.store(s.wrapping_add(2), Ordering::Release);
     true
 }
