@@ -109,6 +109,17 @@ pub enum MetricError {
         /// What is wrong.
         reason: String,
     },
+    /// The value was recorded, but its exemplar was refused (labels that
+    /// are invalid, given twice or too long): the event happened, so the
+    /// increment or observation counts, as in Python's and Go's clients.
+    ExemplarRefused {
+        /// The metric.
+        metric: String,
+        /// The increment or observation that was recorded.
+        value: f64,
+        /// Why the exemplar was refused.
+        reason: String,
+    },
     /// Exemplar labels that are invalid or too long.
     InvalidExemplar {
         /// The metric.
@@ -174,6 +185,14 @@ impl fmt::Display for MetricError {
             MetricError::InvalidStates { metric, reason } => {
                 write!(f, "invalid states for enum `{metric}`: {reason}")
             }
+            MetricError::ExemplarRefused {
+                metric,
+                value,
+                reason,
+            } => write!(
+                f,
+                "`{metric}` recorded {value}, but its exemplar was refused: {reason}"
+            ),
             MetricError::InvalidExemplar { metric, reason } => {
                 write!(f, "invalid exemplar for `{metric}`: {reason}")
             }
@@ -226,6 +245,19 @@ fn part_named(part: &str) -> Part {
 }
 
 impl MetricError {
+    /// An exemplar's error once the value it came with has been recorded:
+    /// `InvalidExemplar` becomes `ExemplarRefused`, which says so.
+    pub(crate) fn exemplar_refused(self, value: f64) -> MetricError {
+        match self {
+            MetricError::InvalidExemplar { metric, reason } => MetricError::ExemplarRefused {
+                metric,
+                value,
+                reason,
+            },
+            other => other,
+        }
+    }
+
     /// The shared rule this error reports, whose text is the message (the
     /// declaration macros print the same one).
     fn as_rule_error(&self) -> Option<RuleError> {

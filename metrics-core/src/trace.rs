@@ -106,14 +106,9 @@ impl Counter {
     pub fn inc_traced(&self) {
         match TraceIds::current() {
             Some(ids) => {
-                // Valid labels and a positive amount: cannot fail; if it
-                // ever did, the increment still counts.
-                if ids
-                    .with_labels(|l| self.inc_by_with_exemplar(1.0, l))
-                    .is_err()
-                {
-                    self.inc();
-                }
+                // Valid labels and a positive amount: cannot fail; if the
+                // exemplar ever were refused, the increment still counted.
+                let _ = ids.with_labels(|l| self.inc_by_with_exemplar(1.0, l));
             }
             None => self.inc(),
         }
@@ -132,12 +127,9 @@ impl Histogram {
     pub fn observe_traced(&self, v: f64) {
         match TraceIds::current() {
             Some(ids) => {
-                if ids
-                    .with_labels(|l| self.observe_with_exemplar(v, l))
-                    .is_err()
-                {
-                    self.observe(v);
-                }
+                // The observation is recorded even if the exemplar were
+                // refused.
+                let _ = ids.with_labels(|l| self.observe_with_exemplar(v, l));
             }
             None => self.observe(v),
         }

@@ -360,24 +360,32 @@ impl Counter {
 
     /// Adds `amount` and keeps an exemplar for it (e.g. the trace id of
     /// the request), exposed with the `_total` sample in formats that carry
-    /// exemplars. Exemplar label names must be valid and names plus values
-    /// at most 128 characters in all (the OpenMetrics limit). Not for the
-    /// hottest paths: it takes a short lock.
+    /// exemplars. Exemplar label names must be valid and distinct, names
+    /// plus values at most 128 characters in all (the OpenMetrics limit).
+    /// The increment is recorded whatever the exemplar (as Python's and
+    /// Go's clients do): an invalid exemplar is refused with
+    /// [`MetricError::ExemplarRefused`], which says the value counted. A
+    /// negative `amount` records nothing. Not for the hottest paths: it
+    /// takes a short lock.
     ///
     /// ```
+    /// use promscribe::MetricError;
     /// promscribe::counter!(C, "requests_total", "Requests");
     /// C.inc_by_with_exemplar(1.0, &[("trace_id", "abc123")]).unwrap();
     /// assert_eq!(C.exemplar().unwrap().labels[0].1, "abc123");
-    /// assert!(C.inc_by_with_exemplar(1.0, &[("__bad", "x")]).is_err());
-    /// assert_eq!(C.get(), 1.0);
+    /// let err = C.inc_by_with_exemplar(1.0, &[("__bad", "x")]).unwrap_err();
+    /// assert!(matches!(err, MetricError::ExemplarRefused { .. }));
+    /// assert_eq!(C.get(), 2.0); // counted, without the exemplar
+    /// assert_eq!(C.exemplar().unwrap().labels[0].1, "abc123");
     /// ```
     pub fn inc_by_with_exemplar(
         &self,
         amount: f64,
         labels: &[(&str, &str)],
     ) -> Result<(), MetricError> {
-        let exemplar = Exemplar::checked(self.name(), labels, amount)?;
         self.inc_by(amount)?;
+        let exemplar = Exemplar::checked(self.name(), labels, amount)
+            .map_err(|e| e.exemplar_refused(amount))?;
         let slot = self.exemplar.get_or_init(Box::default);
         *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
         Ok(())
@@ -490,16 +498,23 @@ mod tests {
         let c = Counter::new("ex_total", "h").unwrap();
         c.inc_by_with_exemplar(2.0, &[("trace_id", "t1")]).unwrap();
         let long = "x".repeat(130);
+        let err = c
+            .inc_by_with_exemplar(1.0, &[("trace_id", long.as_str())])
+            .unwrap_err();
         assert!(matches!(
-            c.inc_by_with_exemplar(1.0, &[("trace_id", long.as_str())]),
-            Err(MetricError::InvalidExemplar { .. })
+            err,
+            MetricError::ExemplarRefused { value, .. } if value == 1.0
         ));
+        assert!(err.to_string().contains("recorded 1"), "{err}");
         assert!(c.inc_by_with_exemplar(-1.0, &[]).is_err());
+        assert!(c.inc_by_with_exemplar(-1.0, &[("__bad", "x")]).is_err());
         let mut out = Vec::new();
         c.collect(&mut out);
         let samples = out[0].samples();
         let total = samples.iter().find(|s| s.name == "ex_total").unwrap();
-        assert_eq!(total.value, 2.0);
+        // The increment with the refused exemplar counted; the negative
+        // ones did not, and the kept exemplar is the valid one.
+        assert_eq!(total.value, 3.0);
         let e = total.exemplar.as_ref().unwrap();
         assert_eq!(e.labels, [("trace_id".to_string(), "t1".to_string())]);
         assert_eq!(e.value, 2.0);

@@ -289,9 +289,12 @@ impl Histogram {
     /// trace id of the request) as the latest of its bucket, exposed with
     /// the `_bucket` sample in formats that carry exemplars (OpenMetrics).
     /// Exemplar label names must be valid and distinct, names plus values
-    /// at most 128 characters in all (the OpenMetrics limit): otherwise an
-    /// error naming the metric, and nothing is observed. Not for the
-    /// hottest paths: it allocates the exemplar and takes a short lock.
+    /// at most 128 characters in all (the OpenMetrics limit). The
+    /// observation is recorded whatever the exemplar (as Python's and Go's
+    /// clients do): an invalid exemplar is refused with
+    /// [`MetricError::ExemplarRefused`](crate::MetricError::ExemplarRefused),
+    /// which says the value counted. Not for the hottest paths: it
+    /// allocates the exemplar and takes a short lock.
     ///
     /// ```
     /// let h = promscribe::Histogram::new("latency_seconds", "Latency").unwrap();
@@ -300,15 +303,17 @@ impl Histogram {
     /// let long = "x".repeat(129);
     /// let err = h.observe_with_exemplar(0.3, &[("t", &long)]).unwrap_err();
     /// assert!(err.to_string().contains("more than the 128 allowed"));
-    /// assert_eq!(h.get_count(), 1);
+    /// assert!(err.to_string().contains("recorded 0.3"));
+    /// assert_eq!(h.get_count(), 2); // observed, without the exemplar
     /// ```
     pub fn observe_with_exemplar(
         &self,
         v: f64,
         labels: &[(&str, &str)],
     ) -> Result<(), MetricError> {
-        let exemplar = Exemplar::checked(self.name(), labels, v)?;
         let i = self.observe_at(v);
+        let exemplar =
+            Exemplar::checked(self.name(), labels, v).map_err(|e| e.exemplar_refused(v))?;
         let slots = self.exemplars.get_or_init(|| {
             (0..self.counts.get().len())
                 .map(|_| Mutex::new(None))
@@ -470,6 +475,41 @@ crate::metrics::family::impl_collector!(Histogram);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_exemplar_keeps_the_observation() {
+        let h =
+            Histogram::with_opts(Opts::new("h", "h"), Buckets::new([1.0, 2.0]).unwrap()).unwrap();
+        h.observe_with_exemplar(1.5, &[("trace_id", "kept")])
+            .unwrap();
+        let bad: [&[(&str, &str)]; 2] = [&[("__reserved", "x")], &[("a", "1"), ("a", "2")]];
+        for labels in bad {
+            let err = h.observe_with_exemplar(1.5, labels).unwrap_err();
+            assert!(
+                matches!(err, MetricError::ExemplarRefused { value, .. } if value == 1.5),
+                "{err}"
+            );
+        }
+        let long = "x".repeat(200);
+        let err = h.observe_with_exemplar(0.5, &[("a", &long)]).unwrap_err();
+        assert!(err.to_string().contains("recorded 0.5"), "{err}");
+        assert_eq!(h.get_count(), 4);
+        assert_eq!(h.get_sum(), 5.0);
+        // The bucket of 1.5 keeps the valid exemplar; 0.5's bucket has none.
+        let mut out = Vec::new();
+        crate::collector::Collector::collect(&*h, &mut out);
+        let samples = out[0].samples();
+        let bucket = |le: &str| {
+            samples
+                .iter()
+                .find(|s| {
+                    s.name == "h_bucket" && s.labels.iter().any(|(k, v)| k == "le" && v == le)
+                })
+                .unwrap()
+        };
+        assert!(bucket("1.0").exemplar.is_none());
+        assert_eq!(bucket("2.0").exemplar.as_ref().unwrap().labels[0].1, "kept");
+    }
 
     #[test]
     fn observations_land_in_the_right_bucket() {
