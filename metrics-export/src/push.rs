@@ -594,7 +594,11 @@ impl PushgatewayBuilder {
             .timeout_global(Some(self.timeout))
             .http_status_as_error(false)
             .max_redirects(0)
-            .user_agent(concat!("metrics-export/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!(
+                env!("CARGO_PKG_NAME"),
+                "/",
+                env!("CARGO_PKG_VERSION")
+            ));
         #[cfg(feature = "tls")]
         let config = {
             let mut certs = Vec::new();
@@ -626,7 +630,8 @@ impl PushgatewayBuilder {
 /// A Pushgateway to push to, with its options (see [`PushgatewayBuilder`]).
 /// Cheap to clone; keeps idle connections for reuse. Like Python's
 /// client, it goes through the proxy named by `HTTP_PROXY`, `HTTPS_PROXY`
-/// or `ALL_PROXY`, except for the hosts listed in `NO_PROXY`.
+/// or `ALL_PROXY`, except for the hosts listed in `NO_PROXY`. Every
+/// request names the client as `User-Agent: promscribe-export/<version>`.
 ///
 /// ```no_run
 /// use promscribe::{Gauge, Registry};
