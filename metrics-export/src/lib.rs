@@ -31,7 +31,7 @@
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
 //! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
-//! | `textfile` | yes | [`write_to_textfile`] (tempfile) |
+//! | `textfile` | yes | [`write_to_textfile`], [`write_to_textfile_with`] (tempfile) |
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
@@ -99,4 +99,4 @@ pub use push::{
 };
 #[cfg(feature = "textfile")]
 #[cfg_attr(docsrs, doc(cfg(feature = "textfile")))]
-pub use textfile::write_to_textfile;
+pub use textfile::{write_to_textfile, write_to_textfile_with};
