@@ -32,7 +32,7 @@
 //! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
 //! | `textfile` | yes | [`write_to_textfile`], [`write_to_textfile_with`] (tempfile) |
-//! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots) |
+//! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots), private root certificates, client certificates (mutual TLS) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
 //! | `otel` | no | exemplars from the current trace: `inc_traced`, `observe_traced`, `#[timed(METRIC, exemplar)]` (`promscribe/otel`: tracing, tracing-opentelemetry, opentelemetry) |
