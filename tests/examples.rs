@@ -99,6 +99,44 @@ fn web_app_exporter_times_requests_and_counts_uptime() {
     assert!(ok, "{report}");
 }
 
+#[test]
+fn custom_collector_reads_its_queues_at_scrape_time() {
+    use promscribe_test_support::{http_get, wait_until, Process};
+    let mut exporter = Process::spawn(
+        "custom_collector",
+        Command::new(example_path("custom_collector")).args(["--listen", "127.0.0.1:0"]),
+    );
+    let url = exporter.wait_for_line(|l| l.strip_prefix("serving metrics on ").map(str::to_owned));
+    let processed = |body: &str, queue: &str| -> Option<f64> {
+        body.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "custom_jobs_processed_total{{queue=\"{queue}\"}} "
+                ))
+            })?
+            .parse()
+            .ok()
+    };
+    let (_, _, first) = http_get(&url).expect("scrape");
+    let before = processed(&first, "email").expect("email's processed jobs");
+    // Later scrapes see the queues as they are then: the counter grows.
+    let body = wait_until(std::time::Duration::from_secs(20), "more jobs done", || {
+        let (_, _, body) = http_get(&url).ok()?;
+        (processed(&body, "email")? > before).then_some(body)
+    });
+    for line in [
+        "# TYPE custom_queue_length gauge\n",
+        "# TYPE custom_jobs_processed_total counter\n",
+        "custom_queues 2.0\n",
+        "custom_queue_length{queue=\"thumbnails\"} ",
+    ] {
+        assert!(body.contains(line), "no {line:?} in\n{body}");
+    }
+    assert!(processed(&body, "thumbnails").is_some(), "{body}");
+    let (ok, report) = promtool_check(&body);
+    assert!(ok, "{report}");
+}
+
 /// Every example answers `--help` with its usage on stdout and exit code
 /// 0, without doing its work (no server, no push, no file), and refuses an
 /// unknown argument with exit code 2 and its usage on stderr. The list is

@@ -1,6 +1,6 @@
 //! Content negotiation on `/metrics`: the format follows `Accept` (q-values
-//! and order honoured, text 0.0.4 as the fallback, malformed headers never
-//! an error), the escaping scheme of names follows the chosen range's
+//! and order honoured, text 1.0.0 for `text/plain;version=1.0.0`, text 0.0.4
+//! as the fallback, malformed headers never an error), the escaping scheme of names follows the chosen range's
 //! `escaping=` (`underscores` by default), and the answer carries the exact
 //! `Content-Type`, with `escaping=` as client_golang writes it.
 
@@ -20,6 +20,8 @@ counter!(
 
 const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
+const TEXT_V1: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=underscores";
+const TEXT_V1_UTF8: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
 const OM_UTF8: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
 
@@ -83,6 +85,18 @@ fn format_follows_accept() {
         // Refused (q=0) or unknown: the fallback.
         (&["application/openmetrics-text;q=0"], TEXT),
         (&["application/openmetrics-text;version=2.0.0"], TEXT),
+        (&["text/plain;version=2.0.0"], TEXT),
+        // Text 1.0.0, with q-values like any other range.
+        (&["text/plain;version=1.0.0"], TEXT_V1),
+        (&["text/plain; version=1.0.0; charset=utf-8"], TEXT_V1),
+        (
+            &["text/plain;version=0.0.4;q=0.5,text/plain;version=1.0.0;q=0.6"],
+            TEXT_V1,
+        ),
+        (
+            &["text/plain;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.6"],
+            TEXT,
+        ),
         (&["application/json"], TEXT),
         // Malformed: never an error.
         (&[";;;,,=q=,\"unterminated"], TEXT),
@@ -133,12 +147,30 @@ fn escaping_follows_the_chosen_range() {
             "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8",
             "# TYPE \"neg.dotted_total\" counter\n",
         ),
-        // Prometheus 3's text range (text 1.0.0) is answered as client_golang
-        // does: the text format 0.0.4 with the scheme asked for.
+        // Prometheus 3's text range (text 1.0.0) is answered in the text
+        // format 1.0.0: its own Content-Type, names quoted as asked.
         (
             "text/plain;version=1.0.0;escaping=allow-utf-8",
-            "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8",
+            TEXT_V1_UTF8,
             "{\"neg.dotted_total\",\"http.method\"=\"GET\"} 1.0\n",
+        ),
+        // Prometheus 3 with `scrape_protocols: [PrometheusText1.0.0,
+        // PrometheusText0.0.4]`.
+        (
+            "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+            TEXT_V1_UTF8,
+            "# TYPE \"neg.dotted_total\" counter\n",
+        ),
+        // Text 1.0.0 without `escaping=`: underscores, as for 0.0.4.
+        (
+            "text/plain;version=1.0.0",
+            TEXT_V1,
+            "neg_dotted_total{http_method=\"GET\"} 1.0\n",
+        ),
+        (
+            "text/plain;version=1.0.0;escaping=dots",
+            "text/plain; version=1.0.0; charset=utf-8; escaping=dots",
+            "neg_dot_dotted_total{http_dot_method=\"GET\"} 1.0\n",
         ),
         (
             "text/plain;escaping=dots",

@@ -300,3 +300,34 @@ fn a_bad_gateway_address_is_refused_up_front_naming_it() {
         assert!(err.to_string().contains(&format!("`{bad}`")), "{err}");
     }
 }
+
+#[test]
+fn the_user_agent_names_this_crate_and_its_version() {
+    let rec = Recorder::start();
+    let gw = Pushgateway::new(rec.address.as_str()).expect("gateway");
+    let r = registry();
+    gw.push("my_job", &GroupingKey::new(), &r).expect("push");
+    gw.pushadd("my_job", &GroupingKey::new(), &r)
+        .expect("pushadd");
+    gw.delete("my_job", &GroupingKey::new()).expect("delete");
+    let seen = rec.take();
+    assert_eq!(seen.len(), 3, "{seen:#?}");
+    let want = format!("promscribe-export/{}", workspace_version());
+    for s in &seen {
+        assert_eq!(s.header("user-agent"), Some(want.as_str()), "{s:#?}");
+    }
+}
+
+/// The version of the workspace's published crates, from its manifest.
+fn workspace_version() -> String {
+    let manifest = include_str!("../Cargo.toml");
+    let section = manifest
+        .split_once("[workspace.package]")
+        .map(|(_, rest)| rest)
+        .expect("a [workspace.package] section");
+    section
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .expect("a workspace version")
+}

@@ -1,5 +1,6 @@
 //! Every serving example scraped by a real Prometheus (started here on
-//! 127.0.0.1, stopped by pid) in OpenMetrics and in the text format, and
+//! 127.0.0.1, stopped by pid) in OpenMetrics and in the text formats 0.0.4
+//! and 1.0.0, and
 //! by a second one started with `--enable-feature=native-histograms` in
 //! protobuf: each example is one job per format, each going through a
 //! forwarding proxy (`proxy_url:`) that records the `Content-Type` it
@@ -9,7 +10,10 @@
 //!
 //! Prometheus 2.42 asks for OpenMetrics first and cannot be told otherwise
 //! (`scrape_protocols` came in 2.49); the text jobs' proxy rewrites
-//! `Accept` to `text/plain;version=0.0.4`. `Accept-Encoding: gzip` passes
+//! `Accept` to `text/plain;version=0.0.4`, the text 1.0.0 jobs' to what
+//! Prometheus 3 sends for the text format 1.0.0 with legacy names
+//! (`text/plain;version=1.0.0;escaping=underscores`; Prometheus reads
+//! any `text/plain` body with its text parser). `Accept-Encoding: gzip` passes
 //! through, and the bodies stay compressed: Prometheus decodes them.
 //!
 //! The TLS + auth example: a proxy cannot see inside TLS, so its jobs
@@ -29,6 +33,10 @@ use promscribe_test_support::{
 
 const TEXT_ACCEPT: &str = "text/plain;version=0.0.4";
 const TEXT_TYPE: &str = "text/plain; version=0.0.4";
+/// What Prometheus 3 sends for `scrape_protocols: [PrometheusText1.0.0]`
+/// with legacy names (Prometheus 2.42 reads no quoted names).
+const TEXT_1_0_0_ACCEPT: &str = "text/plain;version=1.0.0;escaping=underscores";
+const TEXT_1_0_0_TYPE: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=underscores";
 const OPENMETRICS_TYPE: &str = "application/openmetrics-text; version=1.0.0";
 const PROTOBUF_TYPE: &str =
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
@@ -125,6 +133,12 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
     });
 
     let examples = [
+        Example {
+            name: "custom_collector",
+            args: vec![],
+            series: "custom_jobs_processed_total",
+            tls: false,
+        },
         Example {
             name: "demo",
             args: vec![],
@@ -235,6 +249,14 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
             plain: proxy(ProxyOptions::new().accept(TEXT_ACCEPT)),
             tls: proxy(upstream_tls().accept(TEXT_ACCEPT)),
         },
+        Run {
+            suffix: "text1",
+            content_type: TEXT_1_0_0_TYPE,
+            accept_prefix: TEXT_1_0_0_ACCEPT,
+            native_histograms: false,
+            plain: proxy(ProxyOptions::new().accept(TEXT_1_0_0_ACCEPT)),
+            tls: proxy(upstream_tls().accept(TEXT_1_0_0_ACCEPT)),
+        },
         // `--enable-feature=native-histograms` makes Prometheus ask for
         // protobuf first: a second Prometheus.
         Run {
@@ -316,11 +338,11 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
                 .then_some(active)
             },
         );
-        assert_eq!(targets.len(), mine.len() * 7, "seven examples per format");
+        assert_eq!(targets.len(), mine.len() * 8, "eight examples per format");
     }
 
     // What Prometheus parsed: OpenMetrics for the `_om` jobs, text for the
-    // `_text` jobs, protobuf for the `_protobuf` jobs; every body gzip;
+    // `_text` jobs, text 1.0.0 for the `_text1` jobs, protobuf for the `_protobuf` jobs; every body gzip;
     // the TLS example over HTTPS.
     for (ex, (process, addr)) in examples.iter().zip(&mut running) {
         assert!(process.is_running(), "{} exited", ex.name);

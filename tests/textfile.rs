@@ -280,3 +280,42 @@ fn textfile_example_writes_raid_prom() {
         "{out:?}"
     );
 }
+
+/// Names outside the legacy character set are written with underscores by
+/// default, which node_exporter reads (1.5 refuses quoted names).
+#[test]
+fn node_exporter_reads_utf8_names_written_with_underscores() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = dir.path().join("textfiles");
+    std::fs::create_dir(&files).expect("textfile dir");
+    let r = Registry::new();
+    let fam = promscribe::Family::<Gauge, 1>::new(
+        Opts::new("raid.disks.ok", "Healthy disks").labels(["array.name"]),
+    )
+    .expect("family");
+    fam.labels(["md0"]).set(3.0);
+    r.register(fam).expect("registered");
+    write_to_textfile(files.join("raid.prom"), &r).expect("written");
+    let written = std::fs::read_to_string(files.join("raid.prom")).expect("read back");
+    assert!(
+        written.contains("raid_disks_ok{array_name=\"md0\"} 3.0\n"),
+        "{written}"
+    );
+
+    let ne = start_node_exporter(&files, &dir.path().join("ne.log"));
+    let scraped = scrape(&ne);
+    let exposed = series(&scraped);
+    assert_eq!(
+        exposed.get(&("node_textfile_scrape_error".to_owned(), vec![])),
+        Some(&0.0),
+        "{scraped}"
+    );
+    assert_eq!(
+        exposed.get(&(
+            "raid_disks_ok".to_owned(),
+            vec![("array_name".to_owned(), "md0".to_owned())]
+        )),
+        Some(&3.0),
+        "{scraped}"
+    );
+}

@@ -97,7 +97,7 @@ pub use encoding::{
 };
 pub use encoding::{encode_bytes, encode_families_bytes};
 pub use encoding::{encode_families_to, encode_to};
-pub use encoding::{encode_text, encode_text_families, TEXT_CONTENT_TYPE};
+pub use encoding::{encode_text, encode_text_families, TEXT_1_0_0_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 pub use error::MetricError;
 pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};

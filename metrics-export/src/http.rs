@@ -17,7 +17,7 @@ use crate::SharedRegistry;
 
 /// A router serving `GET /metrics` from the default registry, in the
 /// format the scraper's `Accept` header asks for (see [`negotiate`]):
-/// OpenMetrics 1.0.0, the text format 0.0.4 or (feature `protobuf`)
+/// OpenMetrics 1.0.0, the text format 0.0.4 or 1.0.0 or (feature `protobuf`)
 /// Prometheus protobuf. Merge it into any
 /// application, whatever its state type:
 ///
@@ -244,6 +244,12 @@ const TEXT_TYPES: [&str; 4] = [
     "text/plain; version=0.0.4; charset=utf-8; escaping=dots",
     "text/plain; version=0.0.4; charset=utf-8; escaping=values",
 ];
+const TEXT_1_0_0_TYPES: [&str; 4] = [
+    "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+    "text/plain; version=1.0.0; charset=utf-8; escaping=underscores",
+    "text/plain; version=1.0.0; charset=utf-8; escaping=dots",
+    "text/plain; version=1.0.0; charset=utf-8; escaping=values",
+];
 const OPENMETRICS_TYPES: [&str; 4] = [
     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
@@ -274,6 +280,7 @@ impl Negotiated {
             .unwrap_or(1);
         let types = match self.format {
             Format::OpenMetrics => &OPENMETRICS_TYPES,
+            Format::Text1_0_0 => &TEXT_1_0_0_TYPES,
             #[cfg(feature = "protobuf")]
             Format::Protobuf => &PROTOBUF_TYPES,
             _ => &TEXT_TYPES,
@@ -298,7 +305,9 @@ impl Negotiated {
 /// `Accept` header: the acceptable media range with the highest `q` (the
 /// first of equal ones) that names a format served here.
 /// `application/openmetrics-text` (version `1.0.0`, `0.0.1` or none) gives
-/// OpenMetrics 1.0.0; `text/plain` (version `0.0.4`, `1.0.0` or none),
+/// OpenMetrics 1.0.0; `text/plain;version=1.0.0` (what Prometheus 3 lists
+/// after OpenMetrics) gives the text format 1.0.0
+/// ([`Format::Text1_0_0`]); `text/plain` (version `0.0.4` or none),
 /// `text/*` and `*/*` give the text format 0.0.4, which is also the answer
 /// when nothing matches. With the feature `protobuf`,
 /// `application/vnd.google.protobuf` with
@@ -311,10 +320,12 @@ impl Negotiated {
 /// The escaping scheme is the `escaping=` parameter of the chosen range
 /// (`allow-utf-8`, `underscores`, `dots` or `values`, what Prometheus 3
 /// sends); without one, or with another value, it is
-/// [`EscapingScheme::Underscores`], so that a scraper that does not ask
-/// (Prometheus 2) reads legacy names only. (client_golang answers a
-/// `text/plain;version=1.0.0` range with the text format 0.0.4 and its
-/// `escaping=` too.)
+/// [`EscapingScheme::Underscores`], for text 1.0.0 as for 0.0.4 (the
+/// default the Prometheus escaping schemes name), so that a scraper that
+/// does not ask (Prometheus 2) reads legacy names only. Prometheus 3 sends
+/// `escaping=` with its 1.0.0 ranges (`allow-utf-8` unless configured
+/// otherwise); names are then quoted, and the answer's `Content-Type` is
+/// `text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8`.
 ///
 /// ```
 /// use promscribe::{EscapingScheme, Format};
@@ -328,6 +339,13 @@ impl Negotiated {
 /// assert_eq!((n.format, n.escaping), (Format::OpenMetrics, EscapingScheme::AllowUtf8));
 /// let n = negotiate_scrape("text/plain;version=0.0.4");
 /// assert_eq!((n.format, n.escaping), (Format::Text, EscapingScheme::Underscores));
+/// // Prometheus 3 with `scrape_protocols: [PrometheusText1.0.0, PrometheusText0.0.4]`.
+/// let n = negotiate_scrape("text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,\
+///                           text/plain;version=0.0.4;q=0.2,*/*;q=0.1");
+/// assert_eq!((n.format, n.escaping), (Format::Text1_0_0, EscapingScheme::AllowUtf8));
+/// assert_eq!(n.content_type(), "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
+/// let n = negotiate_scrape("text/plain;version=1.0.0");
+/// assert_eq!((n.format, n.escaping), (Format::Text1_0_0, EscapingScheme::Underscores));
 /// let n = negotiate_scrape("text/plain;escaping=utf8");
 /// assert_eq!(n.escaping, EscapingScheme::Underscores);
 /// ```
@@ -355,9 +373,8 @@ pub fn negotiate_scrape(accept: &str) -> Negotiated {
             {
                 Format::OpenMetrics
             }
-            ("text", "plain") if matches!(version, None | Some("0.0.4") | Some("1.0.0")) => {
-                Format::Text
-            }
+            ("text", "plain") if matches!(version, None | Some("0.0.4")) => Format::Text,
+            ("text", "plain") if version == Some("1.0.0") => Format::Text1_0_0,
             #[cfg(feature = "protobuf")]
             ("application", "vnd.google.protobuf")
                 if media
@@ -429,7 +446,7 @@ mod tests {
 
     #[test]
     fn content_types_are_the_formats_with_their_scheme() {
-        let mut formats = vec![Format::Text, Format::OpenMetrics];
+        let mut formats = vec![Format::Text, Format::Text1_0_0, Format::OpenMetrics];
         #[cfg(feature = "protobuf")]
         formats.push(Format::Protobuf);
         for format in formats {

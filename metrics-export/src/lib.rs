@@ -31,8 +31,8 @@
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
 //! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
-//! | `textfile` | yes | [`write_to_textfile`] (tempfile) |
-//! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots) |
+//! | `textfile` | yes | [`write_to_textfile`], [`write_to_textfile_with`] (tempfile) |
+//! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots), private root certificates, client certificates (mutual TLS) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
 //! | `otel` | no | exemplars from the current trace: `inc_traced`, `observe_traced`, `#[timed(METRIC, exemplar)]` (`promscribe/otel`: tracing, tracing-opentelemetry, opentelemetry) |
@@ -99,4 +99,4 @@ pub use push::{
 };
 #[cfg(feature = "textfile")]
 #[cfg_attr(docsrs, doc(cfg(feature = "textfile")))]
-pub use textfile::write_to_textfile;
+pub use textfile::{write_to_textfile, write_to_textfile_with};

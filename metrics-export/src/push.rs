@@ -472,6 +472,8 @@ pub struct PushgatewayBuilder {
     gzip: bool,
     #[cfg(feature = "tls")]
     root_certs_pem: Vec<Vec<u8>>,
+    #[cfg(feature = "tls")]
+    client_cert_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl fmt::Debug for PushgatewayBuilder {
@@ -556,6 +558,31 @@ impl PushgatewayBuilder {
         self
     }
 
+    /// Presents this client certificate to an `https` gateway that asks
+    /// for one (mutual TLS, as Python's `tls_auth_handler` and Go's
+    /// pusher do): `cert` is a PEM file with the certificate, then any
+    /// intermediates; `key` a PEM file with its private key (PKCS#8,
+    /// PKCS#1 or SEC1). The files are read by [`build`](Self::build),
+    /// whose error names a file that cannot be read or holds no
+    /// certificate or key. Needs the `tls` feature.
+    ///
+    /// ```
+    /// let gateway = promscribe_export::Pushgateway::builder("https://push.internal:9091")
+    ///     .client_certificate_files("/etc/pki/push/client.crt", "/etc/pki/push/client.key")
+    ///     .build();
+    /// let err = gateway.expect_err("no such files here").to_string();
+    /// assert!(err.contains("/etc/pki/push/client.crt"), "{err}");
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn client_certificate_files(
+        mut self,
+        cert: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.client_cert_files = Some((cert.into(), key.into()));
+        self
+    }
+
     /// Checks the options and makes the [`Pushgateway`].
     ///
     /// ```
@@ -594,7 +621,11 @@ impl PushgatewayBuilder {
             .timeout_global(Some(self.timeout))
             .http_status_as_error(false)
             .max_redirects(0)
-            .user_agent(concat!("metrics-export/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!(
+                env!("CARGO_PKG_NAME"),
+                "/",
+                env!("CARGO_PKG_VERSION")
+            ));
         #[cfg(feature = "tls")]
         let config = {
             let mut certs = Vec::new();
@@ -603,14 +634,18 @@ impl PushgatewayBuilder {
                     .map_err(|e| PushError::Tls(format!("bad root certificate: {e}")))?;
                 certs.push(cert);
             }
-            if certs.is_empty() {
+            let client_cert = match &self.client_cert_files {
+                Some((cert, key)) => Some(client_cert(cert, key)?),
+                None => None,
+            };
+            if certs.is_empty() && client_cert.is_none() {
                 config
             } else {
-                config.tls_config(
-                    ureq::tls::TlsConfig::builder()
-                        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                        .build(),
-                )
+                let mut tls = ureq::tls::TlsConfig::builder().client_cert(client_cert);
+                if !certs.is_empty() {
+                    tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+                }
+                config.tls_config(tls.build())
             }
         };
         Ok(Pushgateway {
@@ -623,10 +658,56 @@ impl PushgatewayBuilder {
     }
 }
 
+/// The client certificate chain of the PEM file `cert` with the private key
+/// of the PEM file `key`; an error names the file at fault.
+#[cfg(feature = "tls")]
+fn client_cert(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<ureq::tls::ClientCert, PushError> {
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read(path).map_err(|e| {
+            PushError::Tls(format!(
+                "cannot read the client {what} `{}`: {e}",
+                path.display()
+            ))
+        })
+    };
+    let pem = read(cert, "certificate")?;
+    let mut chain = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => chain.push(c),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(PushError::Tls(format!(
+                    "the client certificate `{}` is not valid PEM: {e}",
+                    cert.display()
+                )))
+            }
+        }
+    }
+    if chain.is_empty() {
+        return Err(PushError::Tls(format!(
+            "the client certificate `{}` holds no PEM certificate",
+            cert.display()
+        )));
+    }
+    let pem = read(key, "key")?;
+    let key = ureq::tls::PrivateKey::from_pem(&pem).map_err(|e| {
+        PushError::Tls(format!(
+            "the client key `{}` holds no PEM private key: {e}",
+            key.display()
+        ))
+    })?;
+    Ok(ureq::tls::ClientCert::new_with_certs(&chain, key))
+}
+
 /// A Pushgateway to push to, with its options (see [`PushgatewayBuilder`]).
 /// Cheap to clone; keeps idle connections for reuse. Like Python's
 /// client, it goes through the proxy named by `HTTP_PROXY`, `HTTPS_PROXY`
-/// or `ALL_PROXY`, except for the hosts listed in `NO_PROXY`.
+/// or `ALL_PROXY`, except for the hosts listed in `NO_PROXY`. Every
+/// request names the client as `User-Agent: promscribe-export/<version>`.
 ///
 /// ```no_run
 /// use promscribe::{Gauge, Registry};
@@ -717,6 +798,8 @@ impl Pushgateway {
             gzip: false,
             #[cfg(feature = "tls")]
             root_certs_pem: Vec::new(),
+            #[cfg(feature = "tls")]
+            client_cert_files: None,
         }
     }
 
@@ -1227,12 +1310,13 @@ mod tests {
 }
 
 /// `https` against a real Pushgateway serving TLS with a certificate of a
-/// private CA made by `openssl`. Runs with `--features tls`; fails (never
-/// skips) when `prometheus-pushgateway` or `openssl` is missing.
+/// private CA made by `openssl`, with and without client certificates.
+/// Runs with `--features tls`; fails (never skips) when
+/// `prometheus-pushgateway` or `openssl` is missing.
 #[cfg(all(test, feature = "tls"))]
 mod tls_tests {
     use super::*;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
     use std::time::Instant;
 
@@ -1254,21 +1338,61 @@ mod tls_tests {
         assert!(out.status.success(), "openssl {args:?}: {out:?}");
     }
 
-    #[test]
-    fn https_with_a_private_root_certificate() {
-        let dir =
-            std::env::temp_dir().join(format!("promscribe-export-tls-{}", std::process::id()));
+    const EC: [&str; 5] = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+
+    /// A certificate `NAME.pem` with its key `NAME.key`, signed by the CA.
+    fn leaf(dir: &Path, name: &str, cn: &str, ext: &str) {
+        let (key, csr, pem, extfile) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+            format!("{name}.ext"),
+        );
+        let mut req = vec!["req"];
+        req.extend(EC);
+        let subj = format!("/CN={cn}");
+        req.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+        run(dir, &req);
+        std::fs::write(dir.join(&extfile), ext).expect("ext file");
+        run(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                &extfile,
+            ],
+        );
+    }
+
+    /// A fresh directory holding a CA (`ca.pem`), a server certificate for
+    /// 127.0.0.1 (`leaf.pem`) and a client certificate (`client.pem`).
+    fn pki(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "promscribe-export-tls-{}-{test}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
         let mut ca = vec!["req", "-x509"];
-        ca.extend(ec);
+        ca.extend(EC);
         ca.extend([
             "-keyout",
             "ca.key",
@@ -1280,56 +1404,29 @@ mod tls_tests {
             "/CN=test-ca",
         ]);
         run(&dir, &ca);
-        let mut csr = vec!["req"];
-        csr.extend(ec);
-        csr.extend([
-            "-keyout",
-            "leaf.key",
-            "-out",
-            "leaf.csr",
-            "-subj",
-            "/CN=localhost",
-        ]);
-        run(&dir, &csr);
-        std::fs::write(
-            dir.join("ext"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
-        )
-        .expect("ext file");
-        run(
+        leaf(
             &dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "leaf.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "leaf.pem",
-                "-days",
-                "2",
-                "-extfile",
-                "ext",
-            ],
+            "leaf",
+            "localhost",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
         );
-        std::fs::write(
-            dir.join("web.yml"),
-            format!(
-                "tls_server_config:\n  cert_file: {0}/leaf.pem\n  key_file: {0}/leaf.key\n",
-                dir.display()
-            ),
-        )
-        .expect("web config");
+        leaf(
+            &dir,
+            "client",
+            "pusher",
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+        );
+        dir
+    }
 
+    /// A Pushgateway on 127.0.0.1 with this web configuration; its URL.
+    fn start_gateway(dir: &Path, web_config: &str) -> (Killed, String) {
+        std::fs::write(dir.join("web.yml"), web_config).expect("web config");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let _gw = Killed(
+        let gw = Killed(
             Command::new("prometheus-pushgateway")
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .arg(format!(
@@ -1346,8 +1443,19 @@ mod tls_tests {
             assert!(Instant::now() < deadline, "the Pushgateway never listened");
             std::thread::sleep(Duration::from_millis(100));
         }
+        (gw, format!("https://127.0.0.1:{port}"))
+    }
 
-        let url = format!("https://127.0.0.1:{port}");
+    #[test]
+    fn https_with_a_private_root_certificate() {
+        let dir = pki("root");
+        let (_gw, url) = start_gateway(
+            &dir,
+            &format!(
+                "tls_server_config:\n  cert_file: {0}/leaf.pem\n  key_file: {0}/leaf.key\n",
+                dir.display()
+            ),
+        );
         let pem = std::fs::read(dir.join("ca.pem")).expect("ca.pem");
         let registry = Registry::new();
         let trusted = Pushgateway::builder(url.as_str())
@@ -1373,6 +1481,99 @@ mod tls_tests {
             .add_root_certificate_pem("not a certificate")
             .build()
             .is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn https_with_a_client_certificate() {
+        let dir = pki("client");
+        let (_gw, url) = start_gateway(
+            &dir,
+            &format!(
+                "tls_server_config:\n  cert_file: {0}/leaf.pem\n  key_file: {0}/leaf.key\n  \
+                 client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {0}/ca.pem\n",
+                dir.display()
+            ),
+        );
+        let pem = std::fs::read(dir.join("ca.pem")).expect("ca.pem");
+        let builder = Pushgateway::builder(url.as_str())
+            .add_root_certificate_pem(pem)
+            .timeout(Duration::from_secs(5));
+        let registry = Registry::new();
+        let g = promscribe::Gauge::new("mtls_pushed", "Pushed with a client certificate")
+            .expect("gauge");
+        g.set(42.0);
+        registry.register(g).expect("registered");
+
+        // Without a client certificate, the gateway ends the handshake.
+        let anonymous = builder.clone().build().expect("gateway");
+        let err = anonymous
+            .push("mtls", &GroupingKey::new(), &registry)
+            .expect_err("no client certificate");
+        assert!(matches!(err, PushError::Transport { .. }), "{err}");
+
+        let client = builder
+            .clone()
+            .client_certificate_files(dir.join("client.pem"), dir.join("client.key"))
+            .build()
+            .expect("gateway");
+        client
+            .push("mtls", &GroupingKey::new(), &registry)
+            .expect("push with a client certificate");
+        // What the gateway holds now, read back over the same connection.
+        let answer = client
+            .agent
+            .get(format!("{url}/metrics"))
+            .call()
+            .expect("GET /metrics");
+        let body = answer.into_body().read_to_string().expect("body");
+        assert!(
+            body.lines().any(|l| l.starts_with("mtls_pushed{")
+                && l.contains("job=\"mtls\"")
+                && l.ends_with(" 42")),
+            "{body}"
+        );
+        client
+            .delete("mtls", &GroupingKey::new())
+            .expect("delete with a client certificate");
+
+        // Unusable files: an error naming the file, at build time.
+        let missing = dir.join("no-such.pem");
+        let err = builder
+            .clone()
+            .client_certificate_files(&missing, dir.join("client.key"))
+            .build()
+            .expect_err("missing certificate");
+        assert!(
+            matches!(&err, PushError::Tls(m) if m.contains(&missing.display().to_string())),
+            "{err}"
+        );
+        let err = builder
+            .clone()
+            .client_certificate_files(dir.join("client.pem"), dir.join("no-such.key"))
+            .build()
+            .expect_err("missing key");
+        assert!(err.to_string().contains("no-such.key"), "{err}");
+        // A key where the certificate should be, and the other way round.
+        let err = builder
+            .clone()
+            .client_certificate_files(dir.join("client.key"), dir.join("client.key"))
+            .build()
+            .expect_err("no certificate in the file");
+        assert!(
+            err.to_string().contains("client.key")
+                && err.to_string().contains("no PEM certificate"),
+            "{err}"
+        );
+        let err = builder
+            .client_certificate_files(dir.join("client.pem"), dir.join("client.pem"))
+            .build()
+            .expect_err("no key in the file");
+        assert!(
+            err.to_string().contains("client.pem")
+                && err.to_string().contains("no PEM private key"),
+            "{err}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -33,11 +33,49 @@ use promscribe::{encode_to, EncodeOptions, Format, Registry};
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+///
+/// Names outside the legacy character set (`http.requests`) are written
+/// with underscores (`http_requests`), which every node_exporter reads
+/// (1.5 refuses a file with quoted names); [`write_to_textfile_with`]
+/// writes them otherwise.
 pub fn write_to_textfile(path: impl AsRef<Path>, registry: &Registry) -> io::Result<()> {
+    write_to_textfile_with(path, registry, &EncodeOptions::default())
+}
+
+/// [`write_to_textfile`] with other encoder options: chiefly the
+/// [`EscapingScheme`](promscribe::EscapingScheme) of names outside the
+/// legacy character set, e.g. [`AllowUtf8`](promscribe::EscapingScheme::AllowUtf8)
+/// to keep them as they are, quoted (`{"http.requests"} 1.0`), for a
+/// node_exporter that reads UTF-8 names (built on a Prometheus 3 era
+/// parser); `_created` series on or off. The file is written atomically
+/// in the same way.
+///
+/// ```
+/// use promscribe::{EncodeOptions, EscapingScheme, Gauge, Registry};
+/// let dir = std::env::temp_dir().join(format!("textfile-with-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+///
+/// let registry = Registry::new();
+/// let g = Gauge::new("raid.status", "1 if raid array is okay").unwrap();
+/// registry.register(g.clone()).unwrap();
+/// g.set(1.0);
+/// let utf8 = EncodeOptions::default().escaping(EscapingScheme::AllowUtf8);
+/// promscribe_export::write_to_textfile_with(dir.join("raid.prom"), &registry, &utf8)?;
+///
+/// let text = std::fs::read_to_string(dir.join("raid.prom"))?;
+/// assert!(text.contains("{\"raid.status\"} 1.0\n"), "{text}");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_to_textfile_with(
+    path: impl AsRef<Path>,
+    registry: &Registry,
+    options: &EncodeOptions,
+) -> io::Result<()> {
     let path = path.as_ref();
     // Straight into the file, in chunks, as the registry is read.
     write_atomically(path, |file| {
-        encode_to(file, registry, Format::Text, &EncodeOptions::default())
+        encode_to(file, registry, Format::Text, options)
     })
 }
 
@@ -110,6 +148,54 @@ mod tests {
         let text = promscribe::encode_text(&registry);
         assert!(text.len() > 64 * 1024, "several chunks: {}", text.len());
         assert_eq!(fs::read_to_string(&path).expect("read"), text);
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    /// A registry with a name and a label name outside the legacy set.
+    fn utf8_registry() -> Registry {
+        let registry = Registry::new();
+        let fam = promscribe::Family::<promscribe::Gauge, 1>::new(
+            promscribe::Opts::new("raid.status", "Raid health").labels(["array.name"]),
+        )
+        .expect("family");
+        fam.labels(["md0"]).set(1.0);
+        registry.register(fam).expect("register");
+        registry
+    }
+
+    #[test]
+    fn names_are_escaped_as_the_options_say() {
+        use promscribe::EscapingScheme;
+        let dir = scratch("escaping");
+        let registry = utf8_registry();
+        let path = dir.join("raid.prom");
+        let written = |scheme: Option<EscapingScheme>| {
+            match scheme {
+                None => write_to_textfile(&path, &registry),
+                Some(s) => {
+                    write_to_textfile_with(&path, &registry, &EncodeOptions::default().escaping(s))
+                }
+            }
+            .expect("written");
+            fs::read_to_string(&path).expect("read")
+        };
+        let underscores = "# HELP raid_status Raid health\n\
+                           # TYPE raid_status gauge\n\
+                           raid_status{array_name=\"md0\"} 1.0\n";
+        assert_eq!(written(None), underscores);
+        assert_eq!(written(Some(EscapingScheme::Underscores)), underscores);
+        assert_eq!(
+            written(Some(EscapingScheme::AllowUtf8)),
+            "# HELP \"raid.status\" Raid health\n\
+             # TYPE \"raid.status\" gauge\n\
+             {\"raid.status\",\"array.name\"=\"md0\"} 1.0\n"
+        );
+        assert_eq!(
+            written(Some(EscapingScheme::Dots)),
+            "# HELP raid_dot_status Raid health\n\
+             # TYPE raid_dot_status gauge\n\
+             raid_dot_status{array_dot_name=\"md0\"} 1.0\n"
+        );
         fs::remove_dir_all(&dir).expect("cleanup");
     }
 

@@ -104,7 +104,7 @@ pub fn encode_families_to<W: io::Write + ?Sized>(
             out.write_all(&body)?;
             out.flush()
         }
-        Format::Text | Format::OpenMetrics => {
+        Format::Text | Format::Text1_0_0 | Format::OpenMetrics => {
             let mut chunks = Chunks::new(out);
             let mut scratch = Scratch::default();
             for f in families {
@@ -224,6 +224,7 @@ mod tests {
     fn formats() -> Vec<Format> {
         vec![
             Format::Text,
+            Format::Text1_0_0,
             Format::OpenMetrics,
             #[cfg(feature = "protobuf")]
             Format::Protobuf,

@@ -41,6 +41,22 @@ pub use protobuf::PROTOBUF_CONTENT_TYPE;
 pub enum Format {
     /// The Prometheus text format 0.0.4 (Python's `generate_latest`).
     Text,
+    /// The Prometheus text format 1.0.0, what Prometheus 3 asks for with
+    /// `text/plain;version=1.0.0`: the lines of the text format 0.0.4, in
+    /// which a name outside the legacy character set may be quoted (with
+    /// [`EscapingScheme::AllowUtf8`]); only the `Content-Type` differs.
+    ///
+    /// ```
+    /// use promscribe::{encode_families, EncodeOptions, EscapingScheme, Format, MetricFamily, MetricType};
+    /// assert_eq!(Format::Text1_0_0.content_type(), "text/plain; version=1.0.0; charset=utf-8");
+    /// let mut f = MetricFamily::new("http.requests", "Requests", MetricType::Gauge);
+    /// f.push("", vec![], 1.0).unwrap();
+    /// let mut out = String::new();
+    /// let utf8 = EncodeOptions::default().escaping(EscapingScheme::AllowUtf8);
+    /// encode_families(&mut out, &[f], Format::Text1_0_0, &utf8).unwrap();
+    /// assert_eq!(out, "# HELP \"http.requests\" Requests\n# TYPE \"http.requests\" gauge\n{\"http.requests\"} 1.0\n");
+    /// ```
+    Text1_0_0,
     /// OpenMetrics 1.0.0 text.
     OpenMetrics,
     /// The Prometheus protobuf format: length-delimited
@@ -67,6 +83,7 @@ impl Format {
     pub const fn content_type(self) -> &'static str {
         match self {
             Format::Text => crate::encoding::TEXT_CONTENT_TYPE,
+            Format::Text1_0_0 => TEXT_1_0_0_CONTENT_TYPE,
             Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
             #[cfg(feature = "protobuf")]
             Format::Protobuf => PROTOBUF_CONTENT_TYPE,
@@ -81,12 +98,19 @@ impl Format {
     /// ```
     pub const fn is_text(self) -> bool {
         match self {
-            Format::Text | Format::OpenMetrics => true,
+            Format::Text | Format::Text1_0_0 | Format::OpenMetrics => true,
             #[cfg(feature = "protobuf")]
             Format::Protobuf => false,
         }
     }
 }
+
+/// `Content-Type` of the Prometheus text format 1.0.0 ([`Format::Text1_0_0`]).
+///
+/// ```
+/// assert_eq!(promscribe::TEXT_1_0_0_CONTENT_TYPE, "text/plain; version=1.0.0; charset=utf-8");
+/// ```
+pub const TEXT_1_0_0_CONTENT_TYPE: &str = "text/plain; version=1.0.0; charset=utf-8";
 
 /// `Content-Type` of OpenMetrics 1.0.0 text.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -279,7 +303,7 @@ pub fn encode_families_bytes(
     match format {
         #[cfg(feature = "protobuf")]
         Format::Protobuf => protobuf::encode(out, families, options),
-        Format::Text | Format::OpenMetrics => {
+        Format::Text | Format::Text1_0_0 | Format::OpenMetrics => {
             let mut text = Utf8Writer(out);
             // Writing into a `Vec` cannot fail.
             let _ = encode_families(&mut text, families, format, options);
