@@ -168,7 +168,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
         sig,
         inner_attrs,
         body,
-        ..
+        brace,
     } = func;
     let declared = item::output(&sig).cloned();
     let output = shape.output.as_ref();
@@ -281,11 +281,13 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
             }
         }
     };
+    let mut block = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        quote!(#inner_attrs #new_body),
+    );
+    block.set_span(brace);
     quote! {
         #(#attrs)*
-        #vis #sig {
-            #inner_attrs
-            #new_body
-        }
+        #vis #sig #block
     }
 }
