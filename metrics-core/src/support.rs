@@ -1,7 +1,7 @@
 //! What the attribute macros' expansions call: guards that record on drop,
 //! and the probe that tells an `Err` return from any other value.
 
-use std::any::Any;
+use std::any::TypeId;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -551,10 +551,7 @@ impl<H: Holder, T, E> Outcome<H, Result<T, E>> {
 
     /// Counts an `Err` that is a `X` (or a boxed error holding one).
     #[inline]
-    pub fn finish_err_type<X: std::error::Error + 'static>(self) -> Result<T, E>
-    where
-        E: 'static,
-    {
+    pub fn finish_err_type<X: std::error::Error + 'static>(self) -> Result<T, E> {
         self.finish_if(|e| error_is::<X, E>(e))
     }
 }
@@ -641,10 +638,7 @@ impl<H: Holder, F: Future<Output = Result<T, E>>, T, E> Pending<H, F, Result<T, 
     }
 
     /// Runs the future; counts its panics and an `Err` that is a `X`.
-    pub async fn counting_err_type<X: std::error::Error + 'static>(self) -> Result<T, E>
-    where
-        E: 'static,
-    {
+    pub async fn counting_err_type<X: std::error::Error + 'static>(self) -> Result<T, E> {
         self.counting_if(|e| error_is::<X, E>(e)).await
     }
 }
@@ -678,22 +672,64 @@ pub fn call<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Whether an error is a `T`: the error type itself, or a boxed
-/// `dyn Error` holding a `T`.
-pub(crate) fn error_is<T: std::error::Error + 'static, E: 'static>(e: &E) -> bool {
-    let any = e as &dyn Any;
-    if any.is::<T>() {
+/// The `TypeId` of `T` with its lifetimes erased (`ParseError<'a>` gives
+/// the id of `ParseError<'static>`), so that an error type borrowing from
+/// its input can be compared with the `'static` type of `err_type = ..`
+/// (`Any` needs `'static`). The trick of the `typeid` crate.
+#[allow(unsafe_code)]
+fn erased_type_id<T: ?Sized>() -> TypeId {
+    trait NonStaticAny {
+        fn type_id(&self) -> TypeId
+        where
+            Self: 'static;
+    }
+    impl<T: ?Sized> NonStaticAny for PhantomData<T> {
+        fn type_id(&self) -> TypeId
+        where
+            Self: 'static,
+        {
+            TypeId::of::<T>()
+        }
+    }
+    let phantom = PhantomData::<T>;
+    let object: &dyn NonStaticAny = &phantom;
+    // SAFETY: only the lifetime bound of the trait object changes; the
+    // method called returns a `TypeId` and nothing borrowed from `T`
+    // escapes (type ids do not depend on lifetimes).
+    let object: &(dyn NonStaticAny + 'static) =
+        unsafe { std::mem::transmute::<&dyn NonStaticAny, &(dyn NonStaticAny + 'static)>(object) };
+    object.type_id()
+}
+
+/// Whether an error is a `X`: the error type itself, or a boxed
+/// `dyn Error` holding a `X`. `E` need not be `'static`: an error type
+/// borrowing from the input is never a `X` (unless it is `X` with other
+/// lifetimes), and is then simply not counted.
+#[allow(unsafe_code)]
+pub(crate) fn error_is<X: std::error::Error + 'static, E>(e: &E) -> bool {
+    let id = erased_type_id::<E>();
+    if id == TypeId::of::<X>() {
         return true;
     }
-    if let Some(b) = any.downcast_ref::<Box<dyn std::error::Error + Send + Sync>>() {
-        return b.is::<T>();
+    // A boxed error of any lifetime: `E` is that box, with the same layout
+    // and vtable; only the vtable's type id is read.
+    macro_rules! boxed {
+        ($($t:ty),*) => {$(
+            if id == TypeId::of::<$t>() {
+                // SAFETY: `E` is `$t` up to lifetimes (same type id after
+                // erasure), so the pointee has that type's layout; `is`
+                // reads the concrete type's id through the vtable and
+                // nothing borrowed escapes.
+                let b = unsafe { &*(e as *const E).cast::<$t>() };
+                return b.is::<X>();
+            }
+        )*};
     }
-    if let Some(b) = any.downcast_ref::<Box<dyn std::error::Error + Send>>() {
-        return b.is::<T>();
-    }
-    if let Some(b) = any.downcast_ref::<Box<dyn std::error::Error>>() {
-        return b.is::<T>();
-    }
+    boxed!(
+        Box<dyn std::error::Error + Send + Sync>,
+        Box<dyn std::error::Error + Send>,
+        Box<dyn std::error::Error>
+    );
     false
 }
 
@@ -732,5 +768,28 @@ mod tests {
         let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(std::io::Error::other("y"));
         assert!(error_is::<std::io::Error, _>(&boxed));
         assert!(!error_is::<std::fmt::Error, _>(&boxed));
+    }
+
+    #[derive(Debug)]
+    struct Borrowed<'a>(&'a str);
+
+    impl std::fmt::Display for Borrowed<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Borrowed<'_> {}
+
+    #[test]
+    fn error_is_takes_borrowed_errors() {
+        let text = String::from("bad");
+        let e = Borrowed(&text);
+        assert!(!error_is::<std::io::Error, _>(&e));
+        assert!(error_is::<Borrowed<'static>, _>(&e));
+        let boxed: Box<dyn std::error::Error + '_> = Box::new(Borrowed(&text));
+        assert!(!error_is::<std::io::Error, _>(&boxed));
+        let boxed: Box<dyn std::error::Error + '_> = Box::new(std::io::Error::other("z"));
+        assert!(error_is::<std::io::Error, _>(&boxed));
     }
 }
