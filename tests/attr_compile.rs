@@ -269,3 +269,86 @@ fn count_exceptions_keeps_track_caller() {
     caller_line_unit(&mut line);
     assert_eq!(line, expected);
 }
+
+// ---- errors borrowing from the input ---------------------------------------
+
+/// An error that borrows from what was parsed.
+#[derive(Debug, PartialEq)]
+struct ParseError<'a>(&'a str);
+
+impl std::fmt::Display for ParseError<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot parse {:?}", self.0)
+    }
+}
+
+impl std::error::Error for ParseError<'_> {}
+
+counter!(BR_IO, "attr_borrowed_io_total", "borrowed errors, err_type");
+counter!(
+    BR_OWN,
+    "attr_borrowed_own_total",
+    "borrowed errors, own type"
+);
+counter!(
+    BR_PAT,
+    "attr_borrowed_pattern_total",
+    "borrowed errors, err"
+);
+counter!(BR_ANY, "attr_borrowed_any_total", "borrowed errors");
+
+#[count_exceptions(BR_IO, err_type = std::io::Error)]
+fn parse_io(s: &str) -> Result<u8, ParseError<'_>> {
+    s.parse().map_err(|_| ParseError(s))
+}
+
+#[count_exceptions(BR_OWN, err_type = ParseError<'static>)]
+fn parse_own(s: &str) -> Result<u8, ParseError<'_>> {
+    s.parse().map_err(|_| ParseError(s))
+}
+
+#[count_exceptions(BR_PAT, err = ParseError("x"))]
+fn parse_pattern(s: &str) -> Result<u8, ParseError<'_>> {
+    s.parse().map_err(|_| ParseError(s))
+}
+
+#[count_exceptions(BR_ANY)]
+fn parse_any(s: &str) -> Result<u8, ParseError<'_>> {
+    s.parse().map_err(|_| ParseError(s))
+}
+
+#[count_exceptions(BR_IO, err_type = std::io::Error)]
+async fn parse_io_async(s: &str) -> Result<u8, ParseError<'_>> {
+    s.parse().map_err(|_| ParseError(s))
+}
+
+#[count_exceptions(BR_IO, err_type = std::io::Error)]
+fn read_io(fail: bool) -> std::io::Result<u8> {
+    if fail {
+        Err(std::io::Error::other("x"))
+    } else {
+        Ok(1)
+    }
+}
+
+#[tokio::test]
+async fn borrowed_errors_are_taken_and_counted_as_what_they_are() {
+    // A borrowed error is never a `std::io::Error`: nothing counted.
+    assert_eq!(parse_io("7"), Ok(7));
+    assert_eq!(parse_io("x"), Err(ParseError("x")));
+    assert_eq!(parse_io_async("x").await, Err(ParseError("x")));
+    assert_eq!(BR_IO.get(), 0.0);
+    // A matching 'static one is counted by the same attribute.
+    assert!(read_io(true).is_err());
+    assert!(read_io(false).is_ok());
+    assert_eq!(BR_IO.get(), 1.0);
+    // The error's own type (its lifetimes aside), a pattern, any error.
+    assert!(parse_own("y").is_err());
+    assert_eq!(BR_OWN.get(), 1.0);
+    assert!(parse_pattern("x").is_err());
+    assert!(parse_pattern("y").is_err());
+    assert_eq!(BR_PAT.get(), 1.0);
+    assert!(parse_any("z").is_err());
+    assert_eq!(parse_any("3"), Ok(3));
+    assert_eq!(BR_ANY.get(), 1.0);
+}

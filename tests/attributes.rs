@@ -259,7 +259,7 @@ impl Service {
     #[timed(ST_TIME)]
     #[track_inprogress(ST_INPROGRESS)]
     #[count_exceptions(ST_ERRORS)]
-    #[must_use]
+    #[must_use = "the doubled value"]
     async fn call(&self, x: i32) -> Result<i32, AppError> {
         tokio::task::yield_now().await;
         Doubler.handle(x)

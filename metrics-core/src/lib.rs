@@ -124,6 +124,7 @@ pub use registry::{
     Origin, Registry, RegistryError,
 };
 pub use support::Fallible;
+pub use support::{ExceptionMetric, InProgressMetric, TimedMetric};
 
 /// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
 /// [`LabelEnum`].

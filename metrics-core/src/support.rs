@@ -1,7 +1,7 @@
 //! What the attribute macros' expansions call: guards that record on drop,
 //! and the probe that tells an `Err` return from any other value.
 
-use std::any::Any;
+use std::any::TypeId;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -109,9 +109,26 @@ impl<M> Holder for crate::OwnedChild<M> {
     }
 }
 
-/// A metric `#[timed]` can record into. `N` is a marker type the expansion
-/// names after the metric (`struct REQUESTS {}`), only so that the error
-/// on the wrong kind of metric names it.
+/// A metric `#[timed]` can record into: a [`Histogram`](crate::Histogram),
+/// a [`Summary`](crate::Summary) or a [`Gauge`], or an `Arc` of one. `N`
+/// is a marker type the attribute names after the metric (`struct
+/// REQUESTS {}`), only so that the error on the wrong kind of metric
+/// names it.
+///
+/// ```
+/// use promscribe::{histogram, timed, Histogram, TimedMetric};
+///
+/// histogram!(LATENCY, "work_seconds", "Time spent working.");
+///
+/// #[timed(LATENCY)]
+/// fn work() {}
+///
+/// work();
+/// assert_eq!(LATENCY.get_count(), 1);
+///
+/// fn takes<M: TimedMetric<()>>() {}
+/// takes::<Histogram>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[timed]` needs a Histogram, Summary or Gauge; `{N}` is a `{Self}`",
     label = "`{N}` is not a Histogram, Summary or Gauge",
@@ -122,13 +139,14 @@ pub trait TimedMetric<N> {
     fn record_seconds(&self, seconds: f64);
 
     /// Records a duration with the current trace as its exemplar, where
-    /// the kind keeps exemplars (a histogram's bucket; feature `otel`).
-    #[cfg(feature = "otel")]
+    /// the kind keeps exemplars (a histogram's bucket, with the feature
+    /// `otel`); as `record_seconds` otherwise.
     fn record_seconds_traced(&self, seconds: f64) {
         self.record_seconds(seconds);
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<N> TimedMetric<N> for crate::Histogram {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
@@ -141,6 +159,7 @@ impl<N> TimedMetric<N> for crate::Histogram {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<N> TimedMetric<N> for crate::Summary {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
@@ -148,6 +167,7 @@ impl<N> TimedMetric<N> for crate::Summary {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<N> TimedMetric<N> for Gauge {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
@@ -155,20 +175,40 @@ impl<N> TimedMetric<N> for Gauge {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<N, M: TimedMetric<N> + ?Sized> TimedMetric<N> for Arc<M> {
     #[inline]
     fn record_seconds(&self, seconds: f64) {
         TimedMetric::<N>::record_seconds(&**self, seconds);
     }
 
-    #[cfg(feature = "otel")]
     fn record_seconds_traced(&self, seconds: f64) {
         TimedMetric::<N>::record_seconds_traced(&**self, seconds);
     }
 }
 
-/// A metric `#[track_inprogress]` can track with (`N`: as for
-/// [`TimedMetric`]).
+/// What raises and lowers a metric of `#[track_inprogress]`: `enter`, `leave`.
+pub(crate) type Hooks<M> = (fn(&M), fn(&M));
+
+/// A metric `#[track_inprogress]` can track with: a [`Gauge`], or an
+/// `Arc` of one (`N`: as for [`TimedMetric`]).
+///
+/// ```
+/// use promscribe::{gauge, track_inprogress, Gauge, InProgressMetric};
+///
+/// gauge!(BUSY, "busy_calls", "Calls in progress.");
+///
+/// #[track_inprogress(BUSY)]
+/// fn work() -> f64 {
+///     BUSY.get()
+/// }
+///
+/// assert_eq!(work(), 1.0);
+/// assert_eq!(BUSY.get(), 0.0);
+///
+/// fn takes<M: InProgressMetric<()>>() {}
+/// takes::<Gauge>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[track_inprogress]` needs a Gauge; `{N}` is a `{Self}`",
     label = "`{N}` is not a Gauge",
@@ -179,8 +219,15 @@ pub trait InProgressMetric<N> {
     fn enter(&self);
     /// Subtracts one.
     fn leave(&self);
+
+    /// `enter` and `leave`, named once by the expansion of
+    /// `#[track_inprogress]` (where a metric of the wrong kind is one
+    /// error).
+    #[doc(hidden)]
+    const HOOKS: Hooks<Self> = (Self::enter, Self::leave);
 }
 
+#[diagnostic::do_not_recommend]
 impl<N> InProgressMetric<N> for Gauge {
     #[inline]
     fn enter(&self) {
@@ -192,6 +239,7 @@ impl<N> InProgressMetric<N> for Gauge {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<N, M: InProgressMetric<N> + ?Sized> InProgressMetric<N> for Arc<M> {
     #[inline]
     fn enter(&self) {
@@ -203,8 +251,25 @@ impl<N, M: InProgressMetric<N> + ?Sized> InProgressMetric<N> for Arc<M> {
     }
 }
 
-/// A metric `#[count_exceptions]` can count into (`N`: as for
-/// [`TimedMetric`]).
+/// A metric `#[count_exceptions]` can count into: a [`Counter`], or an
+/// `Arc` of one (`N`: as for [`TimedMetric`]).
+///
+/// ```
+/// use promscribe::{count_exceptions, counter, Counter, ExceptionMetric};
+///
+/// counter!(FAILURES, "work_failures_total", "Failed calls.");
+///
+/// #[count_exceptions(FAILURES)]
+/// fn work() -> Result<(), String> {
+///     Err("no".into())
+/// }
+///
+/// assert!(work().is_err());
+/// assert_eq!(FAILURES.get(), 1.0);
+///
+/// fn takes<M: ExceptionMetric<()>>() {}
+/// takes::<Counter>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[count_exceptions]` needs a Counter; `{N}` is a `{Self}`",
     label = "`{N}` is not a Counter",
@@ -214,11 +279,14 @@ pub trait ExceptionMetric<N> {
     /// Adds one.
     fn count_one(&self);
 
-    /// Adds one with the current trace as the exemplar (feature `otel`).
-    #[cfg(feature = "otel")]
-    fn count_one_traced(&self);
+    /// Adds one with the current trace as the exemplar (with the feature
+    /// `otel`; as `count_one` otherwise).
+    fn count_one_traced(&self) {
+        self.count_one();
+    }
 }
 
+#[diagnostic::do_not_recommend]
 impl<N> ExceptionMetric<N> for Counter {
     #[inline]
     fn count_one(&self) {
@@ -231,13 +299,13 @@ impl<N> ExceptionMetric<N> for Counter {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<N, M: ExceptionMetric<N> + ?Sized> ExceptionMetric<N> for Arc<M> {
     #[inline]
     fn count_one(&self) {
         ExceptionMetric::<N>::count_one(&**self);
     }
 
-    #[cfg(feature = "otel")]
     fn count_one_traced(&self) {
         ExceptionMetric::<N>::count_one_traced(&**self);
     }
@@ -252,16 +320,16 @@ pub struct Timing<H: Holder> {
     record: fn(&H::Metric, f64),
 }
 
-/// Starts timing into the held metric.
+/// Starts timing into the held metric. The expansion passes
+/// `<_ as TimedMetric<M>>::record_seconds`: the kind of metric is checked
+/// where that path is named (no bound here, so the error names only the
+/// trait).
 #[inline]
-pub fn timed<N, H: Holder>(holder: H) -> Timing<H>
-where
-    H::Metric: TimedMetric<N>,
-{
+pub fn timed<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> Timing<H> {
     Timing {
         holder,
         start: crate::metrics::timer::Stopwatch::start(),
-        record: <H::Metric as TimedMetric<N>>::record_seconds,
+        record,
     }
 }
 
@@ -281,42 +349,23 @@ pub struct TimedLater<H: Holder> {
 
 /// Checks the held metric for `#[timed]`; [`timed_future`] times with it.
 #[inline]
-pub fn timed_later<N, H: Holder>(holder: H) -> TimedLater<H>
-where
-    H::Metric: TimedMetric<N>,
-{
-    TimedLater {
-        holder,
-        record: <H::Metric as TimedMetric<N>>::record_seconds,
-    }
+pub fn timed_later<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> TimedLater<H> {
+    TimedLater { holder, record }
 }
 
 /// `#[timed(METRIC, exemplar)]`: as [`timed`], with the trace current
 /// when the call ends as the exemplar.
 #[cfg(feature = "otel")]
 #[inline]
-pub fn timed_traced<N, H: Holder>(holder: H) -> Timing<H>
-where
-    H::Metric: TimedMetric<N>,
-{
-    Timing {
-        holder,
-        start: crate::metrics::timer::Stopwatch::start(),
-        record: <H::Metric as TimedMetric<N>>::record_seconds_traced,
-    }
+pub fn timed_traced<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> Timing<H> {
+    timed(holder, record)
 }
 
 /// `#[timed(METRIC, exemplar)]` on a future: as [`timed_later`].
 #[cfg(feature = "otel")]
 #[inline]
-pub fn timed_traced_later<N, H: Holder>(holder: H) -> TimedLater<H>
-where
-    H::Metric: TimedMetric<N>,
-{
-    TimedLater {
-        holder,
-        record: <H::Metric as TimedMetric<N>>::record_seconds_traced,
-    }
+pub fn timed_traced_later<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> TimedLater<H> {
+    timed_later(holder, record)
 }
 
 /// What the `exemplar` option needs without the feature: nothing
@@ -331,21 +380,18 @@ pub trait OtelFeature {}
 
 /// `#[timed(METRIC, exemplar)]` without the `otel` feature: refused.
 #[cfg(not(feature = "otel"))]
-pub fn timed_traced<N, H: Holder + OtelFeature>(holder: H) -> Timing<H>
-where
-    H::Metric: TimedMetric<N>,
-{
-    timed::<N, H>(holder)
+pub fn timed_traced<H: Holder + OtelFeature>(holder: H, record: fn(&H::Metric, f64)) -> Timing<H> {
+    timed(holder, record)
 }
 
 /// `#[timed(METRIC, exemplar)]` on a future without the `otel` feature:
 /// refused.
 #[cfg(not(feature = "otel"))]
-pub fn timed_traced_later<N, H: Holder + OtelFeature>(holder: H) -> TimedLater<H>
-where
-    H::Metric: TimedMetric<N>,
-{
-    timed_later::<N, H>(holder)
+pub fn timed_traced_later<H: Holder + OtelFeature>(
+    holder: H,
+    record: fn(&H::Metric, f64),
+) -> TimedLater<H> {
+    timed_later(holder, record)
 }
 
 /// Times a future from its first poll to its completion (or its drop).
@@ -364,17 +410,13 @@ pub struct InProgressCall<H: Holder> {
     leave: fn(&H::Metric),
 }
 
-/// Raises the held gauge; the guard lowers it when dropped.
+/// Raises the held gauge; the guard lowers it when dropped. The
+/// expansion passes `<_ as InProgressMetric<M>>::HOOKS` (checked there, as
+/// for [`timed`]).
 #[inline]
-pub fn inprogress<N, H: Holder>(holder: H) -> InProgressCall<H>
-where
-    H::Metric: InProgressMetric<N>,
-{
-    InProgressMetric::<N>::enter(holder.metric());
-    InProgressCall {
-        holder,
-        leave: <H::Metric as InProgressMetric<N>>::leave,
-    }
+pub fn inprogress<H: Holder>(holder: H, (enter, leave): Hooks<H::Metric>) -> InProgressCall<H> {
+    enter(holder.metric());
+    InProgressCall { holder, leave }
 }
 
 impl<H: Holder> Drop for InProgressCall<H> {
@@ -394,14 +436,14 @@ pub struct InProgressLater<H: Holder> {
 /// Checks the held metric for `#[track_inprogress]`; [`inprogress_future`]
 /// tracks with it.
 #[inline]
-pub fn inprogress_later<N, H: Holder>(holder: H) -> InProgressLater<H>
-where
-    H::Metric: InProgressMetric<N>,
-{
+pub fn inprogress_later<H: Holder>(
+    holder: H,
+    (enter, leave): Hooks<H::Metric>,
+) -> InProgressLater<H> {
     InProgressLater {
         holder,
-        enter: <H::Metric as InProgressMetric<N>>::enter,
-        leave: <H::Metric as InProgressMetric<N>>::leave,
+        enter,
+        leave,
     }
 }
 
@@ -442,17 +484,13 @@ impl<H: Holder> Counting<H> {
     }
 }
 
-/// Starts watching a call for exceptions.
+/// Starts watching a call for exceptions. The expansion passes
+/// `<_ as ExceptionMetric<M>>::count_one` (checked there, as for
+/// [`timed`]).
 #[inline]
-pub fn exceptions<N, H: Holder>(holder: H) -> Exceptions<H>
-where
-    H::Metric: ExceptionMetric<N>,
-{
+pub fn exceptions<H: Holder>(holder: H, count: fn(&H::Metric)) -> Exceptions<H> {
     Exceptions {
-        counter: Some(Counting {
-            holder,
-            count: <H::Metric as ExceptionMetric<N>>::count_one,
-        }),
+        counter: Some(Counting { holder, count }),
         was_panicking: std::thread::panicking(),
     }
 }
@@ -461,27 +499,18 @@ where
 /// exception counted with the current trace as the exemplar.
 #[cfg(feature = "otel")]
 #[inline]
-pub fn exceptions_traced<N, H: Holder>(holder: H) -> Exceptions<H>
-where
-    H::Metric: ExceptionMetric<N>,
-{
-    Exceptions {
-        counter: Some(Counting {
-            holder,
-            count: <H::Metric as ExceptionMetric<N>>::count_one_traced,
-        }),
-        was_panicking: std::thread::panicking(),
-    }
+pub fn exceptions_traced<H: Holder>(holder: H, count: fn(&H::Metric)) -> Exceptions<H> {
+    exceptions(holder, count)
 }
 
 /// `#[count_exceptions(COUNTER, exemplar)]` without the `otel` feature:
 /// refused.
 #[cfg(not(feature = "otel"))]
-pub fn exceptions_traced<N, H: Holder + OtelFeature>(holder: H) -> Exceptions<H>
-where
-    H::Metric: ExceptionMetric<N>,
-{
-    exceptions::<N, H>(holder)
+pub fn exceptions_traced<H: Holder + OtelFeature>(
+    holder: H,
+    count: fn(&H::Metric),
+) -> Exceptions<H> {
+    exceptions(holder, count)
 }
 
 impl<H: Holder> Drop for Exceptions<H> {
@@ -551,10 +580,7 @@ impl<H: Holder, T, E> Outcome<H, Result<T, E>> {
 
     /// Counts an `Err` that is a `X` (or a boxed error holding one).
     #[inline]
-    pub fn finish_err_type<X: std::error::Error + 'static>(self) -> Result<T, E>
-    where
-        E: 'static,
-    {
+    pub fn finish_err_type<X: std::error::Error + 'static>(self) -> Result<T, E> {
         self.finish_if(|e| error_is::<X, E>(e))
     }
 }
@@ -641,10 +667,7 @@ impl<H: Holder, F: Future<Output = Result<T, E>>, T, E> Pending<H, F, Result<T, 
     }
 
     /// Runs the future; counts its panics and an `Err` that is a `X`.
-    pub async fn counting_err_type<X: std::error::Error + 'static>(self) -> Result<T, E>
-    where
-        E: 'static,
-    {
+    pub async fn counting_err_type<X: std::error::Error + 'static>(self) -> Result<T, E> {
         self.counting_if(|e| error_is::<X, E>(e)).await
     }
 }
@@ -678,22 +701,64 @@ pub fn call<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Whether an error is a `T`: the error type itself, or a boxed
-/// `dyn Error` holding a `T`.
-pub(crate) fn error_is<T: std::error::Error + 'static, E: 'static>(e: &E) -> bool {
-    let any = e as &dyn Any;
-    if any.is::<T>() {
+/// The `TypeId` of `T` with its lifetimes erased (`ParseError<'a>` gives
+/// the id of `ParseError<'static>`), so that an error type borrowing from
+/// its input can be compared with the `'static` type of `err_type = ..`
+/// (`Any` needs `'static`). The trick of the `typeid` crate.
+#[allow(unsafe_code)]
+fn erased_type_id<T: ?Sized>() -> TypeId {
+    trait NonStaticAny {
+        fn type_id(&self) -> TypeId
+        where
+            Self: 'static;
+    }
+    impl<T: ?Sized> NonStaticAny for PhantomData<T> {
+        fn type_id(&self) -> TypeId
+        where
+            Self: 'static,
+        {
+            TypeId::of::<T>()
+        }
+    }
+    let phantom = PhantomData::<T>;
+    let object: &dyn NonStaticAny = &phantom;
+    // SAFETY: only the lifetime bound of the trait object changes; the
+    // method called returns a `TypeId` and nothing borrowed from `T`
+    // escapes (type ids do not depend on lifetimes).
+    let object: &(dyn NonStaticAny + 'static) =
+        unsafe { std::mem::transmute::<&dyn NonStaticAny, &(dyn NonStaticAny + 'static)>(object) };
+    object.type_id()
+}
+
+/// Whether an error is a `X`: the error type itself, or a boxed
+/// `dyn Error` holding a `X`. `E` need not be `'static`: an error type
+/// borrowing from the input is never a `X` (unless it is `X` with other
+/// lifetimes), and is then simply not counted.
+#[allow(unsafe_code)]
+pub(crate) fn error_is<X: std::error::Error + 'static, E>(e: &E) -> bool {
+    let id = erased_type_id::<E>();
+    if id == TypeId::of::<X>() {
         return true;
     }
-    if let Some(b) = any.downcast_ref::<Box<dyn std::error::Error + Send + Sync>>() {
-        return b.is::<T>();
+    // A boxed error of any lifetime: `E` is that box, with the same layout
+    // and vtable; only the vtable's type id is read.
+    macro_rules! boxed {
+        ($($t:ty),*) => {$(
+            if id == TypeId::of::<$t>() {
+                // SAFETY: `E` is `$t` up to lifetimes (same type id after
+                // erasure), so the pointee has that type's layout; `is`
+                // reads the concrete type's id through the vtable and
+                // nothing borrowed escapes.
+                let b = unsafe { &*(e as *const E).cast::<$t>() };
+                return b.is::<X>();
+            }
+        )*};
     }
-    if let Some(b) = any.downcast_ref::<Box<dyn std::error::Error + Send>>() {
-        return b.is::<T>();
-    }
-    if let Some(b) = any.downcast_ref::<Box<dyn std::error::Error>>() {
-        return b.is::<T>();
-    }
+    boxed!(
+        Box<dyn std::error::Error + Send + Sync>,
+        Box<dyn std::error::Error + Send>,
+        Box<dyn std::error::Error>
+    );
     false
 }
 
@@ -732,5 +797,28 @@ mod tests {
         let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(std::io::Error::other("y"));
         assert!(error_is::<std::io::Error, _>(&boxed));
         assert!(!error_is::<std::fmt::Error, _>(&boxed));
+    }
+
+    #[derive(Debug)]
+    struct Borrowed<'a>(&'a str);
+
+    impl std::fmt::Display for Borrowed<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Borrowed<'_> {}
+
+    #[test]
+    fn error_is_takes_borrowed_errors() {
+        let text = String::from("bad");
+        let e = Borrowed(&text);
+        assert!(!error_is::<std::io::Error, _>(&e));
+        assert!(error_is::<Borrowed<'static>, _>(&e));
+        let boxed: Box<dyn std::error::Error + '_> = Box::new(Borrowed(&text));
+        assert!(!error_is::<std::io::Error, _>(&boxed));
+        let boxed: Box<dyn std::error::Error + '_> = Box::new(std::io::Error::other("z"));
+        assert!(error_is::<std::io::Error, _>(&boxed));
     }
 }

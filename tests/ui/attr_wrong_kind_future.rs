@@ -21,7 +21,7 @@ async fn fallible() -> Result<(), ()> {
 struct Tuple(std::sync::Arc<promscribe::Gauge>);
 
 impl Tuple {
-    // No name to show for a tuple field: the message says "`__metric`".
+    // No name to show for a tuple field: the message says "`metric`".
     #[promscribe::count_exceptions(self.0)]
     fn call(&self) {}
 }

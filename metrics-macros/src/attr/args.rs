@@ -100,12 +100,19 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
                 ),
             ));
         }
-        if seen.contains(&k) || (k.starts_with("err") && seen.iter().any(|s| s.starts_with("err")))
-        {
+        if seen.contains(&k) {
             return Err(syn::Error::new_spanned(
                 &key,
-                "this option is given twice (`err` and `err_type` exclude each other)",
+                format!("`{k}` is given twice: give it once"),
             ));
+        }
+        if let Some(other) = seen.iter().find(|s| s.starts_with("err")) {
+            if k.starts_with("err") {
+                return Err(syn::Error::new_spanned(
+                    &key,
+                    format!("`{other}` is given already: `err` and `err_type` exclude each other, give one of them"),
+                ));
+            }
         }
         seen.push(k.clone());
         if k == "exemplar" {

@@ -59,8 +59,8 @@ fn idents(tokens: TokenStream, out: &mut Vec<Ident>) {
 /// path or field (`REQUESTS`, `self.latency` -> `latency`). It is declared
 /// in a block of its own around the guard's constructor, so the body never
 /// sees it; if the holder expression uses that identifier anywhere else
-/// (a label expression naming a type of that name), a neutral name is
-/// used instead.
+/// (a label expression naming a type of that name), or the metric is no
+/// path or named field (`self.0`, a literal), it is called `metric`.
 fn marker(args: &Args, holder: &TokenStream) -> Ident {
     let last = match &args.metric {
         Expr::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
@@ -77,27 +77,39 @@ fn marker(args: &Args, holder: &TokenStream) -> Ident {
             name.set_span(Span::mixed_site().located_at(name.span()));
             name
         }
-        _ => Ident::new("__metric", Span::mixed_site()),
+        _ => Ident::new("metric", Span::mixed_site()),
     }
 }
 
-/// A guard constructor of `__private` called with the holder, its metric
-/// kind checked against the marker type: `({ struct M {} f::<M, ..> })(holder)`.
+/// A guard constructor of `__private` called with the holder and what it
+/// records with, named through the metric-kind trait with the marker type:
+/// `f(holder, { struct M {} <_ as Trait<M>>::method })`. The kind is
+/// checked where that path is named (the constructor has no bound), so a
+/// metric of the wrong kind is one error, on the metric, naming only the
+/// trait.
 fn checked(func: &str, args: &Args, owned: bool) -> TokenStream {
     let p = args.krate.private();
     let holder = holder(args, owned);
     let span = args.metric.span();
     let m = marker(args, &holder);
+    let (tr, item) = match func {
+        "timed" | "timed_later" => ("TimedMetric", "record_seconds"),
+        "timed_traced" | "timed_traced_later" => ("TimedMetric", "record_seconds_traced"),
+        "inprogress" | "inprogress_later" => ("InProgressMetric", "HOOKS"),
+        "exceptions_traced" => ("ExceptionMetric", "count_one_traced"),
+        _ => ("ExceptionMetric", "count_one"),
+    };
     let func = Ident::new(func, span);
-    // The bound is checked where the function is named: that whole path
-    // is placed on the metric, so the error points there.
-    let callee = located_at(quote!(#p::#func::<#m, _>), span);
+    let tr = Ident::new(tr, span);
+    let item = Ident::new(item, span);
+    // That whole path is placed on the metric, so the error points there.
+    let check = located_at(quote!(<_ as #p::#tr<#m>>::#item), span);
     quote_spanned! {span=>
-        ({
+        #p::#func(#holder, {
             #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
             struct #m {}
-            #callee
-        })(#holder)
+            #check
+        })
     }
 }
 
@@ -168,7 +180,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
         sig,
         inner_attrs,
         body,
-        ..
+        brace,
     } = func;
     let declared = item::output(&sig).cloned();
     let output = shape.output.as_ref();
@@ -281,11 +293,13 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
             }
         }
     };
+    let mut block = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        quote!(#inner_attrs #new_body),
+    );
+    block.set_span(brace);
     quote! {
         #(#attrs)*
-        #vis #sig {
-            #inner_attrs
-            #new_body
-        }
+        #vis #sig #block
     }
 }

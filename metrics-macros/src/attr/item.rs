@@ -21,6 +21,9 @@ pub(super) struct Func {
     pub(super) inner_attrs: TokenStream,
     /// The statements of the body, as written.
     pub(super) body: TokenStream,
+    /// The span of the body's braces, kept on the wrapped body so that
+    /// what the compiler says about the whole function points at it.
+    pub(super) brace: Span,
 }
 
 pub(super) fn parse(attr: Attr, item: TokenStream) -> syn::Result<Func> {
@@ -59,6 +62,7 @@ pub(super) fn parse(attr: Attr, item: TokenStream) -> syn::Result<Func> {
         sig,
         inner_attrs,
         body: body_tokens,
+        brace: body.span(),
     })
 }
 

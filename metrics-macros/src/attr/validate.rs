@@ -92,6 +92,22 @@ pub(super) fn check(attr: Attr, args: &Args, func: &Func) -> syn::Result<Shape> 
             ));
         }
     }
+    if let (ErrFilter::Pattern(key, _) | ErrFilter::Type(key, _), Some(out)) =
+        (&args.filter, &output)
+    {
+        if visibly_not_result(out) {
+            let ty = out.to_token_stream().to_string().replace(" :: ", "::");
+            let ty = ty.replace(" < ", "<").replace(" >", ">").replace("< ", "<");
+            return Err(syn::Error::new_spanned(
+                key,
+                format!(
+                    "`{key} = ..` needs a function returning a `Result`, but `{}` returns `{ty}`: \
+                     only an `Err` can be tested; remove `{key} = ..` (its panics are still counted)",
+                    sig.ident
+                ),
+            ));
+        }
+    }
     if attr == Attr::CountExceptions {
         if let Kind::Sync { track_caller: true } = kind {
             if let (Some(_), Some(exit)) = (&output, item::early_exit(&func.body)) {
@@ -105,4 +121,52 @@ pub(super) fn check(attr: Attr, args: &Args, func: &Func) -> syn::Result<Shape> 
         }
     }
     Ok(Shape { kind, output })
+}
+
+/// A type that is certainly not a `Result`: not a path, or a path to a
+/// well-known type of another kind. A path the macro cannot see through (a
+/// type alias) is not one of them.
+fn visibly_not_result(ty: &Type) -> bool {
+    match ty {
+        Type::Group(g) => visibly_not_result(&g.elem),
+        Type::Paren(p) => visibly_not_result(&p.elem),
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "Option"
+                    | "Vec"
+                    | "String"
+                    | "Box"
+                    | "Rc"
+                    | "Arc"
+                    | "Cow"
+                    | "HashMap"
+                    | "HashSet"
+                    | "BTreeMap"
+                    | "BTreeSet"
+                    | "VecDeque"
+                    | "PathBuf"
+                    | "bool"
+                    | "char"
+                    | "str"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+            )
+        }),
+        Type::Path(_) | Type::Macro(_) | Type::Verbatim(_) | Type::Infer(_) => false,
+        Type::ImplTrait(_) | Type::TraitObject(_) => false,
+        _ => true,
+    }
 }
