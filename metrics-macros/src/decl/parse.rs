@@ -51,18 +51,21 @@ fn split(input: TokenStream) -> Vec<Piece> {
     pieces
 }
 
-/// Whether a piece is an option (`key = ...`), as `crate = path` may be
-/// given before the static: a piece starting with the keyword `crate`,
-/// which cannot name a static, `=` or not. A forwarded fragment is looked
-/// into.
-fn is_option(tokens: &TokenStream) -> bool {
+/// Whether a piece is the `crate = path` option, which may be given
+/// before the static: `Some(true)` for `crate = ...`, `Some(false)` for
+/// `crate` followed by anything else (the option missing its `=`, or not
+/// an option at all: the caller looks at the next piece). A forwarded
+/// fragment is looked into.
+fn crate_option(tokens: &TokenStream) -> Option<bool> {
     let mut it = tokens.clone().into_iter();
     match (it.next(), it.next()) {
-        (Some(TokenTree::Ident(i)), Some(_)) => i == "crate",
-        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::None => {
-            is_option(&g.stream())
+        (Some(TokenTree::Ident(i)), Some(next)) if i == "crate" => {
+            Some(matches!(next, TokenTree::Punct(p) if p.as_char() == '='))
         }
-        _ => false,
+        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::None => {
+            crate_option(&g.stream())
+        }
+        _ => None,
     }
 }
 
@@ -130,9 +133,17 @@ fn parse_header(piece: &Piece) -> syn::Result<(Vec<Attribute>, Visibility, Ident
 /// Parses a declaration; mistakes that leave the static nameable are
 /// pushed to `errors`, the others returned.
 pub(super) fn parse(input: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<Input> {
-    let mut pieces = split(input).into_iter().peekable();
+    let all = split(input);
+    // `crate` without its `=` is still the option when the static's name
+    // follows it, so that its value is kept.
+    let leading_crate = match all.first().and_then(|p| crate_option(&p.tokens)) {
+        Some(true) => true,
+        Some(false) => all.get(1).is_some_and(|p| parse_header(p).is_ok()),
+        None => false,
+    };
+    let mut pieces = all.into_iter().peekable();
     let mut options = Vec::new();
-    if let Some(first) = pieces.next_if(|p| is_option(&p.tokens)) {
+    if let Some(first) = pieces.next_if(|_| leading_crate) {
         match parse_option(&first, errors) {
             Ok(opt) => options.push(opt),
             Err(e) => errors.push(e),
