@@ -4,7 +4,9 @@
 use std::any::TypeId;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::metrics::timer::Observe;
 
@@ -395,13 +397,51 @@ pub fn timed_traced_later<H: Holder + OtelFeature>(
 }
 
 /// Times a future from its first poll to its completion (or its drop).
-pub async fn timed_future<H: Holder, F: Future>(later: TimedLater<H>, fut: F) -> F::Output {
-    let _timing = Timing {
-        holder: later.holder,
-        start: crate::metrics::timer::Stopwatch::start(),
-        record: later.record,
-    };
-    fut.await
+#[inline]
+pub fn timed_future<H: Holder, F: Future>(later: TimedLater<H>, fut: F) -> TimedFuture<H, F> {
+    TimedFuture {
+        fut,
+        state: Timed::Later(later),
+    }
+}
+
+/// Where a [`TimedFuture`] is: not polled yet, running, or done.
+enum Timed<H: Holder> {
+    Later(TimedLater<H>),
+    Running(Timing<H>),
+    Done,
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`timed_future`]: the user's future, polled in place,
+    /// and its timing. The fields drop in order, so a future dropped
+    /// before completion is timed up to the end of its own drop.
+    pub struct TimedFuture<H: Holder, F> {
+        #[pin]
+        fut: F,
+        state: Timed<H>,
+    }
+}
+
+impl<H: Holder, F: Future> Future for TimedFuture<H, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if matches!(this.state, Timed::Later(_)) {
+            if let Timed::Later(later) = std::mem::replace(this.state, Timed::Done) {
+                *this.state = Timed::Running(Timing {
+                    holder: later.holder,
+                    start: crate::metrics::timer::Stopwatch::start(),
+                    record: later.record,
+                });
+            }
+        }
+        let out = std::task::ready!(this.fut.poll(cx));
+        // Records.
+        *this.state = Timed::Done;
+        Poll::Ready(out)
+    }
 }
 
 /// Raised from its creation to its drop (the guard of `#[track_inprogress]`).
@@ -449,16 +489,53 @@ pub fn inprogress_later<H: Holder>(
 
 /// Tracks a future in progress from its first poll to its completion (or
 /// its drop).
-pub async fn inprogress_future<H: Holder, F: Future>(
+#[inline]
+pub fn inprogress_future<H: Holder, F: Future>(
     later: InProgressLater<H>,
     fut: F,
-) -> F::Output {
-    (later.enter)(later.holder.metric());
-    let _call = InProgressCall {
-        holder: later.holder,
-        leave: later.leave,
-    };
-    fut.await
+) -> InProgressFuture<H, F> {
+    InProgressFuture {
+        fut,
+        state: Tracked::Later(later),
+    }
+}
+
+/// Where an [`InProgressFuture`] is: not polled yet, running, or done.
+enum Tracked<H: Holder> {
+    Later(InProgressLater<H>),
+    Running(InProgressCall<H>),
+    Done,
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`inprogress_future`]: the user's future, polled in
+    /// place, and the raised gauge, lowered after the future's own drop.
+    pub struct InProgressFuture<H: Holder, F> {
+        #[pin]
+        fut: F,
+        state: Tracked<H>,
+    }
+}
+
+impl<H: Holder, F: Future> Future for InProgressFuture<H, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if matches!(this.state, Tracked::Later(_)) {
+            if let Tracked::Later(later) = std::mem::replace(this.state, Tracked::Done) {
+                (later.enter)(later.holder.metric());
+                *this.state = Tracked::Running(InProgressCall {
+                    holder: later.holder,
+                    leave: later.leave,
+                });
+            }
+        }
+        let out = std::task::ready!(this.fut.poll(cx));
+        // Lowers the gauge.
+        *this.state = Tracked::Done;
+        Poll::Ready(out)
+    }
 }
 
 /// The counter of a `#[count_exceptions]` call. While it lives on the
@@ -624,51 +701,81 @@ impl<H: Holder> Drop for InPoll<'_, H> {
 }
 
 impl<H: Holder, F: Future> Pending<H, F, F::Output> {
-    async fn run(self) -> (Option<Counting<H>>, F::Output) {
-        let Pending { counter, fut, .. } = self;
-        let out = {
-            let mut fut = std::pin::pin!(fut);
-            let mut flag = InPoll {
-                counter: &counter,
-                polling: false,
-            };
-            std::future::poll_fn(|cx| {
-                flag.polling = true;
-                let r = fut.as_mut().poll(cx);
-                flag.polling = false;
-                r
-            })
-            .await
-        };
-        (counter, out)
+    /// The future that runs `fut` under watch, counting an output for
+    /// which `check` is true.
+    #[inline]
+    fn watch<C: FnOnce(&F::Output) -> bool>(self, check: C) -> Counted<H, F, C> {
+        Counted {
+            fut: self.fut,
+            counter: self.counter,
+            check: Some(check),
+        }
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A future under watch, as [`Pending`]'s `counting` methods return it:
+    /// the user's future polled in place (no copy of it is held), each poll
+    /// flagged, and the check of its output.
+    pub struct Counted<H: Holder, F, C> {
+        #[pin]
+        fut: F,
+        counter: Option<Counting<H>>,
+        check: Option<C>,
+    }
+}
+
+impl<H: Holder, F: Future, C: FnOnce(&F::Output) -> bool> Future for Counted<H, F, C> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut flag = InPoll {
+            counter: &*this.counter,
+            polling: true,
+        };
+        let r = this.fut.poll(cx);
+        flag.polling = false;
+        drop(flag);
+        let out = std::task::ready!(r);
+        if let Some(check) = this.check.take() {
+            if check(&out) {
+                count_opt(this.counter);
+            }
+        }
+        Poll::Ready(out)
+    }
+}
+
+/// The check of [`Pending::counting`]: any `Err`.
+pub(crate) type IsErr<T, E> = fn(&Result<T, E>) -> bool;
+
 impl<H: Holder, F: Future<Output = Result<T, E>>, T, E> Pending<H, F, Result<T, E>> {
     /// Runs the future; counts its panics and an `Err` output.
-    pub async fn counting(self) -> Result<T, E> {
-        let (counter, out) = self.run().await;
-        if out.is_err() {
-            count_opt(&counter);
-        }
-        out
+    #[inline]
+    pub fn counting(self) -> Counted<H, F, IsErr<T, E>> {
+        self.watch(Result::is_err)
     }
 
     /// Runs the future; counts its panics and an `Err` for which `counts`
     /// is true.
-    pub async fn counting_if(self, counts: impl FnOnce(&E) -> bool) -> Result<T, E> {
-        let (counter, out) = self.run().await;
-        if let Err(e) = &out {
-            if counts(e) {
-                count_opt(&counter);
-            }
-        }
-        out
+    #[inline]
+    pub fn counting_if(
+        self,
+        counts: impl FnOnce(&E) -> bool,
+    ) -> Counted<H, F, impl FnOnce(&Result<T, E>) -> bool> {
+        self.watch(move |out: &Result<T, E>| match out {
+            Err(e) => counts(e),
+            Ok(_) => false,
+        })
     }
 
     /// Runs the future; counts its panics and an `Err` that is a `X`.
-    pub async fn counting_err_type<X: std::error::Error + 'static>(self) -> Result<T, E> {
-        self.counting_if(|e| error_is::<X, E>(e)).await
+    #[inline]
+    pub fn counting_err_type<X: std::error::Error + 'static>(
+        self,
+    ) -> Counted<H, F, impl FnOnce(&Result<T, E>) -> bool> {
+        self.counting_if(|e| error_is::<X, E>(e))
     }
 }
 
@@ -679,12 +786,9 @@ pub trait CountingAny<R> {
 }
 
 impl<H: Holder, F: Future> CountingAny<F::Output> for Pending<H, F, F::Output> {
-    // The trait's method must name its future (`impl Future`, whose auto
-    // traits leak to the caller) rather than be an `async fn` in a public
-    // trait.
-    #[allow(clippy::manual_async_fn)]
+    #[inline]
     fn counting(self) -> impl Future<Output = F::Output> {
-        async move { self.run().await.1 }
+        self.watch(|_: &F::Output| false)
     }
 }
 

@@ -108,15 +108,17 @@ use decl::Kind;
 /// or `trait` block, where Rust has no `static` items. There the compiler
 /// gives two errors, its own (`associated static items are not allowed`,
 /// the real problem) and a follow-on (`cannot find value NAME in this
-/// scope`), and this cannot be brought down to one: a procedural macro
-/// does not see where it is called, so the expansion is the same static
-/// in both places; rustc's parser rejects a `static` in an `impl` and
-/// recovers it as an associated `const`, and the static's link-time
-/// registration, inside its initializer (so that the static's `#[cfg]`
-/// covers it), names the static, which an associated item cannot be
-/// named without `Self::` (and nested items cannot use `Self`, while a
-/// module has none). Declare the metric at module level, beside the
-/// `impl`:
+/// scope`). rustc's parser rejects a `static` in an `impl` and recovers it
+/// as an associated `const`, and the static's link-time registration,
+/// inside its initializer (so that the static's `#[cfg]` covers it), names
+/// the static, which an associated item cannot be named without `Self::`
+/// (and nested items cannot use `Self`, while a module has none). This
+/// cannot be brought down to one error: a procedural macro does not see
+/// where it is called (nor would an attribute on the static: it is handed
+/// the same `static` tokens in both places), and a registration that did
+/// not name the static would have to register storage the static points
+/// to, one more load on every update. Declare the metric at module level,
+/// beside the `impl`:
 ///
 /// ```
 /// promscribe::counter!(REQUESTS, "server_requests_total", "Requests served");

@@ -51,29 +51,65 @@ fn split(input: TokenStream) -> Vec<Piece> {
     pieces
 }
 
-/// Whether a piece is an option (`key = ...`), as `crate = path` may be
-/// given before the static. A forwarded fragment is looked into.
-fn is_option(tokens: &TokenStream) -> bool {
+/// Whether a piece is the `crate = path` option, which may be given
+/// before the static: `Some(true)` for `crate = ...`, `Some(false)` for
+/// `crate` followed by anything else (the option missing its `=`, or not
+/// an option at all: the caller looks at the next piece). A forwarded
+/// fragment is looked into.
+fn crate_option(tokens: &TokenStream) -> Option<bool> {
     let mut it = tokens.clone().into_iter();
     match (it.next(), it.next()) {
-        (Some(TokenTree::Ident(i)), Some(TokenTree::Punct(p))) => {
-            i == "crate" && p.as_char() == '='
+        (Some(TokenTree::Ident(i)), Some(next)) if i == "crate" => {
+            Some(matches!(next, TokenTree::Punct(p) if p.as_char() == '='))
         }
         (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::None => {
-            is_option(&g.stream())
+            crate_option(&g.stream())
         }
-        _ => false,
+        _ => None,
     }
 }
 
-fn parse_option(piece: &Piece) -> syn::Result<(Ident, Expr)> {
+/// Reads `key = value`. A missing `=` (`labels ["a"]`), or a stray
+/// punctuation in its place (`labels: ["a"]`), is pushed to `errors` and
+/// the value is still read, so that the option keeps its meaning and the
+/// static's uses add no error of their own: one mistake, one message.
+fn parse_option(piece: &Piece, errors: &mut Vec<syn::Error>) -> syn::Result<(Ident, Expr)> {
+    let mut missing_eq = None;
     let parser = |input: ParseStream<'_>| {
         let key = Ident::parse_any(input)?;
-        input.parse::<Token![=]>()?;
+        if input.peek(Token![=]) && !input.peek(Token![==]) && !input.peek(Token![=>]) {
+            input.parse::<Token![=]>()?;
+        } else if input.is_empty() {
+            return Err(syn::Error::new_spanned(
+                &key,
+                format!("expected `= value` after `{key}`"),
+            ));
+        } else {
+            missing_eq = Some(input.error("expected `=`"));
+            // A punctuation written for `=` (`:`, `=>`, `==`) is skipped;
+            // anything else starts the value.
+            if input.peek(Token![=>]) {
+                input.parse::<Token![=>]>()?;
+            } else if input.peek(Token![==]) {
+                input.parse::<Token![==]>()?;
+            } else if input.peek(Token![:]) && !input.peek(Token![::]) {
+                input.parse::<Token![:]>()?;
+            }
+        }
         let value: Expr = input.parse()?;
         Ok((key, value))
     };
-    parser.parse2(piece.tokens.clone())
+    let parsed = parser.parse2(piece.tokens.clone());
+    match (parsed, missing_eq) {
+        (Ok(option), Some(e)) => {
+            errors.push(e);
+            Ok(option)
+        }
+        (Ok(option), None) => Ok(option),
+        // The missing `=` is the one mistake to report.
+        (Err(_), Some(e)) => Err(e),
+        (Err(e), None) => Err(e),
+    }
 }
 
 fn parse_header(piece: &Piece) -> syn::Result<(Vec<Attribute>, Visibility, Ident)> {
@@ -97,10 +133,18 @@ fn parse_header(piece: &Piece) -> syn::Result<(Vec<Attribute>, Visibility, Ident
 /// Parses a declaration; mistakes that leave the static nameable are
 /// pushed to `errors`, the others returned.
 pub(super) fn parse(input: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Result<Input> {
-    let mut pieces = split(input).into_iter().peekable();
+    let all = split(input);
+    // `crate` without its `=` is still the option when the static's name
+    // follows it, so that its value is kept.
+    let leading_crate = match all.first().and_then(|p| crate_option(&p.tokens)) {
+        Some(true) => true,
+        Some(false) => all.get(1).is_some_and(|p| parse_header(p).is_ok()),
+        None => false,
+    };
+    let mut pieces = all.into_iter().peekable();
     let mut options = Vec::new();
-    if let Some(first) = pieces.next_if(|p| is_option(&p.tokens)) {
-        match parse_option(&first) {
+    if let Some(first) = pieces.next_if(|_| leading_crate) {
+        match parse_option(&first, errors) {
             Ok(opt) => options.push(opt),
             Err(e) => errors.push(e),
         }
@@ -154,7 +198,7 @@ pub(super) fn parse(input: TokenStream, errors: &mut Vec<syn::Error>) -> syn::Re
             }
             continue;
         }
-        match parse_option(&piece) {
+        match parse_option(&piece, errors) {
             Ok(opt) => options.push(opt),
             Err(e) => errors.push(e),
         }
