@@ -123,7 +123,7 @@ pub use registry::{
     created_series_enabled, default_registry, disable_created_series, enable_created_series, Clash,
     Origin, Registry, RegistryError,
 };
-pub use support::Fallible;
+pub use support::{ErrorReturn, Fallible};
 pub use support::{ExceptionMetric, InProgressMetric, TimedMetric};
 
 /// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
@@ -157,9 +157,10 @@ pub mod __private {
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
     pub use crate::support::{
-        call, exceptions, exceptions_traced, inprogress, inprogress_future, inprogress_later,
-        timed, timed_future, timed_later, timed_traced, timed_traced_later, typed, CountingAny,
-        ExceptionMetric, FinishAny, Holder, InProgressMetric, TimedMetric,
+        call, error_is_a, exceptions, exceptions_traced, inprogress, inprogress_future,
+        inprogress_later, timed, timed_future, timed_later, timed_traced, timed_traced_later,
+        typed, CountingAny, ErrorReturn, ExceptionMetric, FinishAny, Holder, InProgressMetric,
+        TimedMetric,
     };
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;

@@ -643,23 +643,69 @@ impl<H: Holder, T, E> Outcome<H, Result<T, E>> {
         }
         self.value
     }
+}
 
-    /// Counts an `Err` for which `counts` is true.
+impl<H: Holder, R> Outcome<H, R> {
+    /// Counts the value if `check` says so, returns it (`err = ..` and
+    /// `err_type = ..`: the check goes through [`ErrorReturn`], whose
+    /// error says in words that the function must return a `Result`).
     #[inline]
-    pub fn finish_if(self, counts: impl FnOnce(&E) -> bool) -> Result<T, E> {
-        if let Err(e) = &self.value {
-            if counts(e) {
-                count_opt(&self.counter);
-            }
+    pub fn finish_when(self, check: impl FnOnce(&R) -> bool) -> R {
+        if check(&self.value) {
+            count_opt(&self.counter);
         }
         self.value
     }
+}
 
-    /// Counts an `Err` that is a `X` (or a boxed error holding one).
+/// What `#[count_exceptions(C, err = pattern)]` and `err_type = T` test:
+/// the function's return type, which must be a `Result` (or an alias of
+/// one) for an `Err` to be tested. Any other type is refused, in these
+/// words, where the option is written.
+///
+/// ```
+/// use promscribe::{count_exceptions, counter, ErrorReturn};
+///
+/// counter!(BAD_INPUT, "bad_input_total", "Inputs that were not numbers");
+///
+/// type Parsed = Result<u8, std::num::ParseIntError>;
+///
+/// #[count_exceptions(BAD_INPUT, err_type = std::num::ParseIntError)]
+/// fn parse(s: &str) -> Parsed {
+///     s.parse()
+/// }
+///
+/// assert!(parse("x").is_err());
+/// assert_eq!(BAD_INPUT.get(), 1.0);
+/// let r: Parsed = Ok(1);
+/// assert!(r.error().is_none());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`err = ..` and `err_type = ..` need a function returning a `Result`; this one returns `{Self}`",
+    label = "only an `Err` can be tested, and `{Self}` is not a `Result`",
+    note = "remove the option: the function's panics are still counted"
+)]
+pub trait ErrorReturn {
+    /// The error type.
+    type Error;
+    /// The error, if the value is one.
+    fn error(&self) -> Option<&Self::Error>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, E> ErrorReturn for Result<T, E> {
+    type Error = E;
     #[inline]
-    pub fn finish_err_type<X: std::error::Error + 'static>(self) -> Result<T, E> {
-        self.finish_if(|e| error_is::<X, E>(e))
+    fn error(&self) -> Option<&E> {
+        self.as_ref().err()
     }
+}
+
+/// Whether `e` is a `X` (or a boxed error holding one), for `err_type =
+/// X`; `E` may borrow from the input.
+#[inline]
+pub fn error_is_a<X: std::error::Error + 'static, E>(e: &E) -> bool {
+    error_is::<X, E>(e)
 }
 
 /// `finish` for a value that is not a `Result`: nothing to count.
@@ -701,6 +747,13 @@ impl<H: Holder> Drop for InPoll<'_, H> {
 }
 
 impl<H: Holder, F: Future> Pending<H, F, F::Output> {
+    /// Runs the future; counts its panics and an output for which `check`
+    /// is true (`err = ..` and `err_type = ..`, through [`ErrorReturn`]).
+    #[inline]
+    pub fn counting_when<C: FnOnce(&F::Output) -> bool>(self, check: C) -> Counted<H, F, C> {
+        self.watch(check)
+    }
+
     /// The future that runs `fut` under watch, counting an output for
     /// which `check` is true.
     #[inline]
@@ -755,27 +808,6 @@ impl<H: Holder, F: Future<Output = Result<T, E>>, T, E> Pending<H, F, Result<T, 
     #[inline]
     pub fn counting(self) -> Counted<H, F, IsErr<T, E>> {
         self.watch(Result::is_err)
-    }
-
-    /// Runs the future; counts its panics and an `Err` for which `counts`
-    /// is true.
-    #[inline]
-    pub fn counting_if(
-        self,
-        counts: impl FnOnce(&E) -> bool,
-    ) -> Counted<H, F, impl FnOnce(&Result<T, E>) -> bool> {
-        self.watch(move |out: &Result<T, E>| match out {
-            Err(e) => counts(e),
-            Ok(_) => false,
-        })
-    }
-
-    /// Runs the future; counts its panics and an `Err` that is a `X`.
-    #[inline]
-    pub fn counting_err_type<X: std::error::Error + 'static>(
-        self,
-    ) -> Counted<H, F, impl FnOnce(&Result<T, E>) -> bool> {
-        self.counting_if(|e| error_is::<X, E>(e))
     }
 }
 

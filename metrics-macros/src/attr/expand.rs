@@ -225,17 +225,29 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
         Attr::CountExceptions => {
             let (finish, counting) = match &args.filter {
                 ErrFilter::Any => (quote!(finish()), quote!(counting())),
-                ErrFilter::Pattern(_, pat) => {
+                // The output is tested through `ErrorReturn`, named at the
+                // option's key: a function whose return type is not a
+                // `Result` (an alias the macro cannot see through) gets that
+                // trait's error, in words, there.
+                ErrFilter::Pattern(key, pat) => {
                     let test = err_test(pat);
-                    (
-                        quote_spanned!(pat.span()=> finish_if(#test)),
-                        quote_spanned!(pat.span()=> counting_if(#test)),
-                    )
+                    let out = Ident::new("__metrics_out", Span::mixed_site());
+                    let check = quote_spanned! {key.span()=>
+                        |#out| <_ as #p::ErrorReturn>::error(#out).is_some_and(#test)
+                    };
+                    (quote!(finish_when(#check)), quote!(counting_when(#check)))
                 }
-                ErrFilter::Type(_, ty) => (
-                    quote_spanned!(ty.span()=> finish_err_type::<#ty>()),
-                    quote_spanned!(ty.span()=> counting_err_type::<#ty>()),
-                ),
+                ErrFilter::Type(key, ty) => {
+                    let is_a = quote_spanned!(ty.span()=> #p::error_is_a::<#ty, _>);
+                    let (out, e) = (
+                        Ident::new("__metrics_out", Span::mixed_site()),
+                        Ident::new("__metrics_e", Span::mixed_site()),
+                    );
+                    let check = quote_spanned! {key.span()=>
+                        |#out| <_ as #p::ErrorReturn>::error(#out).is_some_and(|#e| #is_a(#e))
+                    };
+                    (quote!(finish_when(#check)), quote!(counting_when(#check)))
+                }
             };
             let start = if args.exemplar {
                 checked("exceptions_traced", args, owned)
