@@ -375,7 +375,8 @@ pub struct HistogramPoint {
     /// exposed (Python's `HistogramMetricFamily` without a sum).
     pub count: Option<f64>,
     /// Sum of observations (`_sum`, `_gsum`); `None` when not exposed (a
-    /// histogram with negative bounds, as in Python's client).
+    /// histogram with negative bounds, as in Python's client). OpenMetrics
+    /// writes `_count` only with a sum.
     pub sum: Option<f64>,
     /// Creation time in Unix seconds (`_created`), when known.
     pub created: Option<f64>,

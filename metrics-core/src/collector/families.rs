@@ -540,7 +540,9 @@ impl HistogramMetricFamily {
     /// `_created` (Unix seconds) when given; all with the optional
     /// timestamp (ms). With a negative bucket bound `_sum` is left out
     /// (and `_count` kept), as the built-in [`Histogram`](crate::Histogram)
-    /// does: OpenMetrics forbids a sum there.
+    /// does: OpenMetrics forbids a sum there. The OpenMetrics encoder then
+    /// writes neither `_count` nor `_sum` (the `+Inf` bucket holds the
+    /// count); the text format 0.0.4 writes `_count`, as Python does.
     ///
     /// ```
     /// let mut h = promscribe::HistogramMetricFamily::new("h", "help", &[]).unwrap();

@@ -2,6 +2,11 @@
 //! it: `# HELP`, `# TYPE`, `# UNIT`; counter families without `_total`;
 //! `_created` inside each family; `info` and `stateset` types; exemplars
 //! on counters and histogram buckets; timestamps in seconds; `# EOF`.
+//! A histogram's `_count` (a gauge histogram's `_gcount`) is written if and
+//! only if its `_sum` (`_gsum`) is, as the specification requires: a
+//! histogram with negative buckets, which has no sum, writes neither
+//! (Python's `Histogram` writes `_count` there, which its own strict parser
+//! refuses).
 
 use std::fmt::{self, Write};
 
@@ -118,16 +123,20 @@ pub(crate) fn family<W: Write + ?Sized>(
                     h,
                     |out, i| s.tail(out, h.exemplar(i)),
                 )?;
-                if let Some(count) = h.count {
-                    s.write(
-                        out,
-                        if gauge { Suffix::GCount } else { Suffix::Count },
-                        None,
-                        count,
-                        None,
-                    )?;
-                }
+                // `_count` if and only if `_sum` (`_gcount`, `_gsum`): a
+                // point without a sum (negative buckets) writes neither, its
+                // count being the `+Inf` bucket's; one with a sum and no
+                // count (as the text format may carry it) takes that bucket's.
                 if let Some(sum) = h.sum {
+                    if let Some(count) = h.count.or_else(|| h.counts.last().copied()) {
+                        s.write(
+                            out,
+                            if gauge { Suffix::GCount } else { Suffix::Count },
+                            None,
+                            count,
+                            None,
+                        )?;
+                    }
                     s.write(
                         out,
                         if gauge { Suffix::GSum } else { Suffix::Sum },
