@@ -322,7 +322,8 @@ fn other_types_escaping_and_timestamps() {
 
     let mut ts = MetricFamily::new("ts", "help", MetricType::Unknown);
     for (foo, ms) in [("a", 123_456), ("b", -123_456), ("c", 123_000)] {
-        ts.push_sample("", vec![("foo".into(), foo.into())], 0.0, Some(ms))
+        let t = promscribe::Timestamp::from_millis(ms);
+        ts.push_sample("", vec![("foo".into(), foo.into())], 0.0, Some(t))
             .expect("fits the family");
     }
     assert_eq!(

@@ -76,6 +76,7 @@ mod names;
 mod parse;
 mod registry;
 mod support;
+mod timestamp;
 #[cfg(feature = "otel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
 pub mod trace;
@@ -124,6 +125,7 @@ pub use registry::{
     Origin, Registry, RegistryError,
 };
 pub use support::Fallible;
+pub use timestamp::Timestamp;
 
 /// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
 /// [`LabelEnum`].

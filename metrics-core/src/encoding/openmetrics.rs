@@ -16,6 +16,7 @@ use super::{
 use crate::encoding::escaping::{write_label_name, write_unit, EscapingScheme};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
+use crate::timestamp::Timestamp;
 
 /// The end of an exposition.
 pub(crate) fn end<W: Write + ?Sized>(out: &mut W) -> fmt::Result {
@@ -68,11 +69,11 @@ pub(crate) fn family<W: Write + ?Sized>(
         }
         out.write_char('\n')?;
     }
-    f.for_each(|labels, point, timestamp_ms, created| {
+    f.for_each(|labels, point, timestamp, created| {
         let s = Line {
             names,
             labels: labels.rendered_with(scheme, label_buf),
-            timestamp_ms,
+            timestamp,
             scheme,
         };
         match point {
@@ -157,7 +158,7 @@ pub(crate) fn family<W: Write + ?Sized>(
 struct Line<'a> {
     names: &'a Names,
     labels: &'a str,
-    timestamp_ms: Option<i64>,
+    timestamp: Option<Timestamp>,
     scheme: EscapingScheme,
 }
 
@@ -178,11 +179,11 @@ impl Line<'_> {
         out.write_char('\n')
     }
 
-    /// What follows a value: the timestamp (in seconds), the exemplar.
+    /// What follows a value: the timestamp (in seconds, every fractional
+    /// digit kept), the exemplar.
     fn tail<W: Write + ?Sized>(&self, out: &mut W, exemplar: Option<&Exemplar>) -> fmt::Result {
-        if let Some(ms) = self.timestamp_ms {
-            out.write_char(' ')?;
-            write_float_repr_to(out, ms as f64 / 1000.0)?;
+        if let Some(t) = self.timestamp {
+            write!(out, " {t}")?;
         }
         match exemplar {
             Some(e) => write_exemplar(out, e, self.scheme),

@@ -15,6 +15,7 @@
 
 use super::ParseError;
 use crate::model::{MetricFamily, MetricType, Sample};
+use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
 
 /// A family as read: flat samples, typed once the whole text is read (a
@@ -92,7 +93,8 @@ struct Flat {
 /// assert_eq!(families[1].kind, promscribe::MetricType::Unknown);
 /// assert_eq!(families[1].samples()[0].labels[0].1, "/a\"b");
 /// assert!(families[1].samples()[0].value.is_nan());
-/// assert_eq!(families[1].samples()[0].timestamp_ms, Some(1_700_000_000_000));
+/// let t = families[1].samples()[0].timestamp.unwrap();
+/// assert_eq!(t.as_millis(), Some(1_700_000_000_000));
 ///
 /// // A gauge and a counter named alike, as Go programs expose them.
 /// let go = "# TYPE mem_bytes gauge\nmem_bytes 5\n# TYPE mem_bytes_total counter\nmem_bytes_total 9\n";
@@ -491,11 +493,12 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
     };
     let value =
         parse_value(value).ok_or_else(|| format!("invalid value `{value}` for sample `{name}`"))?;
-    let timestamp_ms = match tokens.next() {
+    let timestamp = match tokens.next() {
         None => None,
-        Some(t) => Some(t.parse::<i64>().map_err(|_| {
-            format!("invalid timestamp `{t}` for sample `{name}`: expected integer milliseconds")
-        })?),
+        Some(t) => Some(
+            Timestamp::parse_millis(t)
+                .map_err(|why| format!("invalid timestamp `{t}` for sample `{name}`: {why}"))?,
+        ),
     };
     if let Some(extra) = tokens.next() {
         return Err(format!(
@@ -506,7 +509,7 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
         name: name.to_owned(),
         labels,
         value,
-        timestamp_ms,
+        timestamp,
         exemplar: None,
     })
 }
