@@ -9,7 +9,7 @@ use promscribe::{
     encode_text, encode_text_families, Collector, CounterMetricFamily, Descriptor,
     GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily,
     MetricError, MetricFamily, MetricType, Origin, Registry, StateSetMetricFamily,
-    SummaryMetricFamily, TargetInfoError, UnknownMetricFamily,
+    SummaryMetricFamily, TargetInfoError, Timestamp, UnknownMetricFamily,
 };
 use promscribe_test_support::promtool_check;
 
@@ -138,7 +138,7 @@ fn labelled_histogram_with_created_and_timestamp() {
         &[(1e3, 1.0), (f64::INFINITY, 2.0)],
         Some(1500.0),
         Some(1.5e9),
-        Some(1_700_000_000_000),
+        Some(Timestamp::from_millis(1_700_000_000_000)),
     )
     .unwrap();
     assert_exposition(

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use promscribe::{
     encode_text, encode_text_families, Buckets, Collector, CounterMetricFamily, Descriptor, Enum,
     Family, Gauge, GaugeHistogramMetricFamily, Histogram, HistogramMetricFamily, Info,
-    MetricFamily, MetricType, Opts, Registry, States, SummaryMetricFamily,
+    MetricFamily, MetricType, Opts, Registry, States, SummaryMetricFamily, Timestamp,
 };
 
 /// A collector yielding fixed families.
@@ -189,12 +189,12 @@ fn unicode_and_escaping() {
 
 #[test]
 fn timestamps_in_milliseconds() {
-    // Python gives seconds (123.456, -123.456, 123, Timestamp(...)); the
-    // model holds milliseconds, so the cases are the milliseconds Python
-    // writes.
+    // Python gives seconds (123.456, -123.456, 123, Timestamp(...)), and
+    // the text format writes whole milliseconds.
     let mut f = MetricFamily::new("ts", "help", MetricType::Unknown);
-    for (foo, ms) in [("a", 123_456), ("b", -123_456), ("c", 123_000)] {
-        f.push_sample("", vec![("foo".into(), foo.into())], 0.0, Some(ms))
+    for (foo, secs) in [("a", 123.456), ("b", -123.456), ("c", 123.0)] {
+        let t = Timestamp::from_secs_f64(secs).expect("in range");
+        f.push_sample("", vec![("foo".into(), foo.into())], 0.0, Some(t))
             .expect("fits the family");
     }
     assert_eq!(

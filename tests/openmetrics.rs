@@ -147,11 +147,93 @@ fn histograms() {
     let mut neg = HistogramMetricFamily::new("hn", "help", &[]).expect("valid");
     neg.add_metric(&[], &[(-1.0, 3.0), (f64::INFINITY, 4.0)], -2.0)
         .expect("valid");
+    // No `_sum` with a negative bucket, so no `_count` either: OpenMetrics
+    // has `_count` if and only if `_sum` (the `+Inf` bucket tells the count).
     assert_eq!(
         om_families(vec![neg.into()]),
         "# HELP hn help\n# TYPE hn histogram\nhn_bucket{le=\"-1.0\"} 3.0\n\
-         hn_bucket{le=\"+Inf\"} 4.0\nhn_count 4.0\n# EOF\n"
+         hn_bucket{le=\"+Inf\"} 4.0\n# EOF\n"
     );
+}
+
+/// Runs Python's strict OpenMetrics parser on `body`; what `script` prints
+/// (after reading the families into `fams`), or its error.
+fn python_om(body: &str, script: &str) -> Result<String, String> {
+    let script = format!(
+        "import sys\n\
+         from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
+         fams = list(text_string_to_metric_families(sys.stdin.read()))\n\
+         {script}\n"
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 must be installed (scripts/test installs prometheus_client)");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(body.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("python3 runs");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// `_count` (`_gcount`) is written if and only if `_sum` (`_gsum`) is, for
+/// every way a point can lack one of them, and Python's strict parser
+/// accepts the result.
+#[test]
+fn count_and_sum_come_together() {
+    let r = Registry::new();
+    let h = Histogram::with_opts(
+        Opts::new("neg", "Negative buckets"),
+        Buckets::new([-1.0, 0.0, 1.0]).expect("valid"),
+    )
+    .expect("valid");
+    r.register(h.clone()).expect("no clash");
+    h.observe(-2.0);
+    h.observe(0.5);
+    let mut neg = HistogramMetricFamily::new("hn", "help", &[]).expect("valid");
+    neg.add_metric(&[], &[(-1.0, 3.0), (f64::INFINITY, 4.0)], -2.0)
+        .expect("valid");
+    // A gauge histogram with `_gcount` but no `_gsum`, and a histogram
+    // with `_sum` but no `_count`, as the text format 0.0.4 may carry them.
+    let mut gh = MetricFamily::new("gh", "G", MetricType::GaugeHistogram);
+    gh.push("_bucket", vec![("le".into(), "+Inf".into())], 2.0)
+        .expect("fits");
+    gh.push("_gcount", vec![], 2.0).expect("fits");
+    let mut only_sum = MetricFamily::new("os", "S", MetricType::Histogram);
+    only_sum
+        .push("_bucket", vec![("le".into(), "1.0".into())], 1.0)
+        .expect("fits");
+    only_sum
+        .push("_bucket", vec![("le".into(), "+Inf".into())], 3.0)
+        .expect("fits");
+    only_sum.push("_sum", vec![], 7.5).expect("fits");
+    r.register(Arc::new(Fixed(vec![neg.into(), gh, only_sum])))
+        .expect("no clash");
+
+    let body = om(&r, false);
+    for absent in ["neg_count", "neg_sum", "hn_count", "gh_gcount", "gh_gsum"] {
+        assert!(!body.contains(absent), "{absent} in:\n{body}");
+    }
+    // `_sum` alone gets its `_count`: the `+Inf` bucket's.
+    assert!(body.contains("\nos_count 3.0\nos_sum 7.5\n"), "{body}");
+    let parsed = promscribe::parse_openmetrics(&body).unwrap_or_else(|e| panic!("{e}\n{body}"));
+    assert_eq!(parsed.len(), 4);
+    let printed = python_om(
+        &body,
+        "print(' '.join(s.name for f in fams for s in f.samples if not s.name.endswith('_bucket')))",
+    )
+    .unwrap_or_else(|e| panic!("Python's OpenMetrics parser refused the body:\n{e}\n---\n{body}"));
+    assert_eq!(printed, "os_count os_sum", "{body}");
 }
 
 /// Python's `test_counter_exemplar` and `test_histogram_exemplar`:
@@ -240,7 +322,8 @@ fn other_types_escaping_and_timestamps() {
 
     let mut ts = MetricFamily::new("ts", "help", MetricType::Unknown);
     for (foo, ms) in [("a", 123_456), ("b", -123_456), ("c", 123_000)] {
-        ts.push_sample("", vec![("foo".into(), foo.into())], 0.0, Some(ms))
+        let t = promscribe::Timestamp::from_millis(ms);
+        ts.push_sample("", vec![("foo".into(), foo.into())], 0.0, Some(t))
             .expect("fits the family");
     }
     assert_eq!(
@@ -315,33 +398,14 @@ fn python_strict_parser_accepts_every_type() {
     r.set_target_info([("env", hostile)]).expect("valid");
 
     let body = om(&r, true);
-    let script = "import sys\n\
-        from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
-        fams = list(text_string_to_metric_families(sys.stdin.read()))\n\
-        ex = sum(1 for f in fams for s in f.samples if s.exemplar)\n\
-        print(len(fams), ex, ' '.join(sorted(f.type for f in fams)))\n";
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 must be installed (scripts/test installs prometheus_client)");
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(body.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "Python's OpenMetrics parser refused the body:\n{}\n---\n{body}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let printed = python_om(
+        &body,
+        "ex = sum(1 for f in fams for s in f.samples if s.exemplar)\n\
+         print(len(fams), ex, ' '.join(sorted(f.type for f in fams)))",
+    )
+    .unwrap_or_else(|e| panic!("Python's OpenMetrics parser refused the body:\n{e}\n---\n{body}"));
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "9 2 counter gauge gaugehistogram histogram info info stateset summary unknown",
+        printed, "9 2 counter gauge gaugehistogram histogram info info stateset summary unknown",
         "{body}"
     );
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use promscribe::{
     encode_families, parse_openmetrics, Bounds, CounterPoint, EncodeOptions, Exemplar, Format,
-    HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point, SummaryPoint,
+    HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point, SummaryPoint, Timestamp,
 };
 
 fn parse(text: &str) -> Vec<MetricFamily> {
@@ -24,12 +24,12 @@ fn m(labels: &[(&str, &str)], point: Point) -> Metric {
     Metric {
         labels: LabelSet::new(labels.iter().copied()),
         point,
-        timestamp_ms: None,
+        timestamp: None,
     }
 }
 
 fn at(mut metric: Metric, ms: i64) -> Metric {
-    metric.timestamp_ms = Some(ms);
+    metric.timestamp = Some(Timestamp::from_millis(ms));
     metric
 }
 
@@ -193,7 +193,10 @@ fn utf8_and_complex_quoted_names() {
         panic!("{f:?}")
     };
     assert_eq!(c.exemplar, ex(&[("c{}d", "b")], 0.5, None));
-    assert_eq!(f[0].metrics[0].timestamp_ms, Some(123_000));
+    assert_eq!(
+        f[0].metrics[0].timestamp,
+        Some(Timestamp::from_millis(123_000))
+    );
 }
 
 #[test]
@@ -441,9 +444,16 @@ fn info_stateset_and_timestamps() {
          a_total{foo=\"3\"} 1 1.1\na_total{foo=\"5\"} 1 1.5e3\n# TYPE b counter\n# HELP b help\n\
          b_total 2 1234567890\n# EOF\n",
     );
-    let ts: Vec<_> = f[0].metrics.iter().map(|m| m.timestamp_ms).collect();
+    let ts: Vec<_> = f[0]
+        .metrics
+        .iter()
+        .map(|m| m.timestamp.and_then(|t| t.as_millis()))
+        .collect();
     assert_eq!(ts, [Some(0), Some(0), Some(1100), Some(1_500_000)]);
-    assert_eq!(f[1].metrics[0].timestamp_ms, Some(1_234_567_890_000));
+    assert_eq!(
+        f[1].metrics[0].timestamp,
+        Some(Timestamp::from_millis(1_234_567_890_000))
+    );
     // Several points of one metric, in time order (the specification's example).
     let f = parse(
         "# TYPE foo_seconds summary\n# UNIT foo_seconds seconds\n\
@@ -454,7 +464,10 @@ fn info_stateset_and_timestamps() {
     let points: Vec<_> = f[0]
         .metrics
         .iter()
-        .map(|m| (m.labels.get("a").unwrap_or(""), m.timestamp_ms))
+        .map(|m| {
+            let ms = m.timestamp.and_then(|t| t.as_millis());
+            (m.labels.get("a").unwrap_or(""), ms)
+        })
         .collect();
     assert_eq!(
         points,

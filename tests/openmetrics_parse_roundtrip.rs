@@ -11,7 +11,7 @@ use fastrand::Rng;
 use promscribe::{
     encode_families, is_valid_legacy_label_name, is_valid_legacy_metric_name, parse_openmetrics,
     parse_text, Bounds, CounterPoint, EncodeOptions, EscapingScheme, Exemplar, Format,
-    HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point, SummaryPoint,
+    HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point, SummaryPoint, Timestamp,
 };
 
 /// Label values and help texts that break naive encoders and parsers.
@@ -326,18 +326,25 @@ fn families_with(rng: &mut Rng, text: bool, utf8: bool) -> Vec<MetricFamily> {
             }
             rng.shuffle(&mut labels);
             let labels = LabelSet::new(labels);
-            let mut ts = rng.i64(-2_000_000_000_000..2_000_000_000_000);
+            let mut ms = rng.i64(-2_000_000_000_000..2_000_000_000_000);
             for _ in 0..if text || !timestamps {
                 1
             } else {
                 rng.usize(1..3)
             } {
+                // OpenMetrics carries nanoseconds, the text format whole
+                // milliseconds. The nanoseconds come from the milliseconds
+                // (not the generator), so the cases stay those of a seed.
+                let t = Timestamp::from_millis(ms);
+                let sub_ms = if text { 0 } else { ms.rem_euclid(999_983) };
+                let t = Timestamp::new(t.secs(), t.subsec_nanos() + sub_ms as u32)
+                    .expect("below a second");
                 family.metrics.push(Metric {
                     labels: labels.clone(),
                     point: point(rng, kind, &name, text),
-                    timestamp_ms: timestamps.then_some(ts),
+                    timestamp: timestamps.then_some(t),
                 });
-                ts += rng.i64(1..1_000_000);
+                ms += rng.i64(1..1_000_000);
             }
         }
         out.push(family);

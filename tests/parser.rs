@@ -8,7 +8,7 @@ use promscribe::{
     encode_text, encode_text_families, parse_text, Buckets, Counter, CounterMetricFamily, Family,
     Gauge, GaugeHistogramMetricFamily, GaugeMetricFamily, Histogram, HistogramMetricFamily,
     InfoMetricFamily, MetricFamily, MetricType, Opts, Registry, Sample, StateSetMetricFamily,
-    Summary, SummaryMetricFamily, UnknownMetricFamily,
+    Summary, SummaryMetricFamily, Timestamp, UnknownMetricFamily,
 };
 
 struct Fixed(Vec<MetricFamily>);
@@ -55,8 +55,12 @@ fn everything() -> Registry {
         .expect("valid test input");
     custom.push(gh.into());
     let mut u = UnknownMetricFamily::new("legacy", "", &["x"]).expect("valid test input");
-    u.add_metric_with(&["1"], f64::INFINITY, Some(1_700_000_000_123))
-        .expect("valid test input");
+    u.add_metric_with(
+        &["1"],
+        f64::INFINITY,
+        Some(Timestamp::from_millis(1_700_000_000_123)),
+    )
+    .expect("valid test input");
     u.add_metric(&["2"], 1e-7).expect("valid test input");
     custom.push(u.into());
     let mut hf =
@@ -70,7 +74,7 @@ fn everything() -> Registry {
             .into(),
     );
     let mut cf = CounterMetricFamily::new("c", "C", &[]).expect("valid test input");
-    cf.add_metric_with(&[], 1.0, Some(1.5e9), Some(-5))
+    cf.add_metric_with(&[], 1.0, Some(1.5e9), Some(Timestamp::from_millis(-5)))
         .expect("valid test input");
     custom.push(cf.into());
     let mut sf = SummaryMetricFamily::new("sf", "SF", &["a"]).expect("valid test input");
@@ -294,8 +298,14 @@ fn infinities_nan_and_timestamps() {
     assert_eq!(s[0].value, f64::INFINITY);
     assert_eq!(s[1].value, f64::NEG_INFINITY);
     assert!(s[2].value.is_nan());
-    assert_eq!((s[3].value, s[3].timestamp_ms), (1.0, Some(0)));
-    assert_eq!((s[4].value, s[4].timestamp_ms), (2.0, Some(-1_234_567_890)));
+    assert_eq!(
+        (s[3].value, s[3].timestamp),
+        (1.0, Some(Timestamp::UNIX_EPOCH))
+    );
+    assert_eq!(
+        (s[4].value, s[4].timestamp),
+        (2.0, Some(Timestamp::from_millis(-1_234_567_890)))
+    );
 }
 
 #[test]

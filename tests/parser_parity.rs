@@ -2,7 +2,7 @@
 //! `tests/parser.rs` (the OpenMetrics and UTF-8 name cases do not apply),
 //! and round trips parse -> encode -> parse.
 
-use promscribe::{encode_text_families, parse_text, MetricFamily, MetricType, Sample};
+use promscribe::{encode_text_families, parse_text, MetricFamily, MetricType, Sample, Timestamp};
 
 fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
     let labels = labels
@@ -105,21 +105,21 @@ fn python_parser_cases() {
         ),
         // test_empty_brackets
         ("# TYPE a counter\n# HELP a help\na{} 1\n", plain_a.clone()),
-        // test_timestamps (Python holds seconds; the model milliseconds)
+        // test_timestamps (Python holds seconds; the text format milliseconds)
         (
             "# TYPE a counter\n# HELP a help\na{foo=\"bar\"} 1\t000\n\
              # TYPE b counter\n# HELP b help\nb 2  1234567890\nb 88   1234566000   \n",
             vec![
                 family("a", "help", Counter, vec![{
                     let mut s = sample("a_total", &[("foo", "bar")], 1.0);
-                    s.timestamp_ms = Some(0);
+                    s.timestamp = Some(Timestamp::UNIX_EPOCH);
                     s
                 }]),
                 family("b", "help", Counter, {
                     let mut s1 = sample("b_total", &[], 2.0);
-                    s1.timestamp_ms = Some(1_234_567_890);
+                    s1.timestamp = Some(Timestamp::from_millis(1_234_567_890));
                     let mut s2 = sample("b_total", &[], 88.0);
-                    s2.timestamp_ms = Some(1_234_566_000);
+                    s2.timestamp = Some(Timestamp::from_millis(1_234_566_000));
                     vec![s1, s2]
                 }),
             ],

@@ -14,7 +14,7 @@ use std::time::Duration;
 use promscribe::{
     encode, encode_bytes, encode_families_bytes, Bounds, CounterPoint, EncodeOptions, Enum,
     EscapingScheme, Exemplar, Family, Format, Gauge, Histogram, HistogramPoint, Info, LabelSet,
-    MetricFamily, MetricType, Opts, Point, Registry, States, Summary, SummaryPoint,
+    MetricFamily, MetricType, Opts, Point, Registry, States, Summary, SummaryPoint, Timestamp,
     PROTOBUF_CONTENT_TYPE,
 };
 use prost::Message;
@@ -242,7 +242,7 @@ fn expected(f: &MetricFamily, created: bool) -> pb::MetricFamily {
     for m in &f.metrics {
         let base = pb::Metric {
             label: pairs(m.labels.pairs()),
-            timestamp_ms: m.timestamp_ms,
+            timestamp_ms: m.timestamp.and_then(|t| t.as_millis()),
             ..Default::default()
         };
         let gauge = |v: f64| pb::Metric {
@@ -382,8 +382,9 @@ fn every_type() -> Vec<MetricFamily> {
         .expect("a point of the family's kind");
     f.add(LabelSet::new([("room", "a")]), Point::Gauge(f64::NAN))
         .expect("a point of the family's kind");
-    f.metrics[0].timestamp_ms = Some(-1_500);
-    f.metrics[1].timestamp_ms = Some(1_700_000_000_123);
+    f.metrics[0].timestamp = Some(Timestamp::from_millis(-1_500));
+    // Below the millisecond: rounded down.
+    f.metrics[1].timestamp = Timestamp::new(1_700_000_000, 123_999_999);
     out.push(f);
 
     let mut f = MetricFamily::new("latency_seconds", "Latency", MetricType::Histogram);
@@ -530,6 +531,7 @@ fn every_metric_type_decodes_to_the_typed_model() {
     assert_eq!(got[1].unit.as_deref(), Some("celsius"));
     assert_eq!(got[1].help, None);
     assert_eq!(got[1].metric[0].timestamp_ms, Some(-1_500));
+    assert_eq!(got[1].metric[1].timestamp_ms, Some(1_700_000_000_123));
     let h = got[2].metric[0].histogram.as_ref().unwrap();
     assert_eq!(h.sample_count, Some(4));
     assert_eq!(h.bucket[1].cumulative_count, Some(3));

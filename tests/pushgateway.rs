@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use promscribe::{Collector, Counter, Gauge, MetricFamily, MetricType, Registry};
+use promscribe::{Collector, Counter, Gauge, MetricFamily, MetricType, Registry, Timestamp};
 use promscribe_export::{
     delete_from_gateway, instance_ip_grouping_key, push_to_gateway, pushadd_to_gateway,
     GroupingKey, PushError, Pushgateway,
@@ -328,7 +328,12 @@ fn refusals_carry_status_and_reason() {
     let gw = start_gateway();
     let mut stamped = MetricFamily::new("stamped", "Has a timestamp", MetricType::Gauge);
     stamped
-        .push_sample("", vec![], 1.0, Some(1_700_000_000_000))
+        .push_sample(
+            "",
+            vec![],
+            1.0,
+            Some(Timestamp::from_millis(1_700_000_000_000)),
+        )
         .expect("fits the family");
     let err = push_to_gateway(&gw.addr, "bad", &GroupingKey::new(), &raw_registry(stamped))
         .expect_err("timestamps are refused");

@@ -76,6 +76,7 @@ mod names;
 mod parse;
 mod registry;
 mod support;
+mod timestamp;
 #[cfg(feature = "otel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
 pub mod trace;
@@ -125,6 +126,7 @@ pub use registry::{
 };
 pub use support::{ErrorReturn, Fallible};
 pub use support::{ExceptionMetric, InProgressMetric, TimedMetric};
+pub use timestamp::Timestamp;
 
 /// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
 /// [`LabelEnum`].

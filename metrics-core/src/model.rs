@@ -15,6 +15,7 @@ use crate::encoding::escaping::{write_label_name, EscapingScheme};
 use crate::encoding::float::{escape_label_value, float_string};
 use crate::error::MetricError;
 use crate::metrics::histogram::Buckets;
+use crate::timestamp::Timestamp;
 use promscribe_rules::is_legacy_label_charset;
 
 /// The type of a metric family, as OpenMetrics names them.
@@ -375,7 +376,8 @@ pub struct HistogramPoint {
     /// exposed (Python's `HistogramMetricFamily` without a sum).
     pub count: Option<f64>,
     /// Sum of observations (`_sum`, `_gsum`); `None` when not exposed (a
-    /// histogram with negative bounds, as in Python's client).
+    /// histogram with negative bounds, as in Python's client). OpenMetrics
+    /// writes `_count` only with a sum.
     pub sum: Option<f64>,
     /// Creation time in Unix seconds (`_created`), when known.
     pub created: Option<f64>,
@@ -507,8 +509,8 @@ pub struct Metric {
     pub labels: LabelSet,
     /// The value.
     pub point: Point,
-    /// Optional timestamp in milliseconds since the Unix epoch.
-    pub timestamp_ms: Option<i64>,
+    /// Optional timestamp, to the nanosecond.
+    pub timestamp: Option<Timestamp>,
 }
 
 /// One sample of the flat, Python-style view: a full sample name (with its
@@ -522,8 +524,8 @@ pub struct Sample {
     pub labels: Vec<(String, String)>,
     /// The value.
     pub value: f64,
-    /// Optional timestamp in milliseconds since the Unix epoch.
-    pub timestamp_ms: Option<i64>,
+    /// Optional timestamp, to the nanosecond.
+    pub timestamp: Option<Timestamp>,
     /// Optional exemplar (OpenMetrics; the text format 0.0.4 leaves it out).
     pub exemplar: Option<Exemplar>,
 }
@@ -540,7 +542,7 @@ impl Sample {
             name: name.into(),
             labels,
             value,
-            timestamp_ms: None,
+            timestamp: None,
             exemplar: None,
         }
     }
@@ -601,7 +603,7 @@ impl MetricFamily {
         self.metrics.push(Metric {
             labels,
             point,
-            timestamp_ms: None,
+            timestamp: None,
         });
         Ok(())
     }
@@ -643,21 +645,22 @@ impl MetricFamily {
         self.push_sample(suffix, labels, value, None)
     }
 
-    /// [`push`](MetricFamily::push) with a timestamp (milliseconds since the
-    /// Unix epoch); the samples of one metric must agree on it.
+    /// [`push`](MetricFamily::push) with a timestamp; the samples of one
+    /// metric must agree on it.
     ///
     /// ```
-    /// use promscribe::{MetricFamily, MetricType};
+    /// use promscribe::{MetricFamily, MetricType, Timestamp};
     /// let mut f = MetricFamily::new("temp", "T", MetricType::Gauge);
-    /// f.push_sample("", vec![], 1.0, Some(1_700_000_000_000)).unwrap();
-    /// assert_eq!(f.metrics[0].timestamp_ms, Some(1_700_000_000_000));
+    /// let t = Timestamp::from_millis(1_700_000_000_000);
+    /// f.push_sample("", vec![], 1.0, Some(t)).unwrap();
+    /// assert_eq!(f.metrics[0].timestamp, Some(t));
     /// ```
     pub fn push_sample(
         &mut self,
         suffix: &str,
         mut labels: Vec<(String, String)>,
         value: f64,
-        timestamp_ms: Option<i64>,
+        timestamp: Option<Timestamp>,
     ) -> Result<(), MetricError> {
         let sample_name = || format!("{}{suffix}", self.name);
         let take = |labels: &mut Vec<(String, String)>, name: &str| {
@@ -785,19 +788,21 @@ impl MetricFamily {
             self.metrics.push(Metric {
                 labels: LabelSet::new(labels),
                 point,
-                timestamp_ms,
+                timestamp,
             });
         }
         let name = sample_name();
         let Some(metric) = self.metrics.last_mut() else {
             return Ok(());
         };
-        if metric.timestamp_ms != timestamp_ms {
+        if metric.timestamp != timestamp {
+            let shown = |t: Option<Timestamp>| t.map_or("none".to_owned(), |t| format!("{t} s"));
             return Err(MetricError::InvalidSample {
                 metric: self.name.clone(),
                 reason: format!(
-                    "`{name}` has timestamp {timestamp_ms:?}, but the other samples of its metric {:?}",
-                    metric.timestamp_ms
+                    "`{name}` has timestamp {}, but the other samples of its metric {}",
+                    shown(timestamp),
+                    shown(metric.timestamp)
                 ),
             });
         }
@@ -898,7 +903,7 @@ impl MetricFamily {
         keyed.sort_by_key(|(g, _, _)| *g);
         for (_, suffix_len, s) in keyed {
             let suffix = &s.name[s.name.len() - suffix_len..];
-            family.push_sample(suffix, s.labels, s.value, s.timestamp_ms)?;
+            family.push_sample(suffix, s.labels, s.value, s.timestamp)?;
         }
         Ok(family)
     }
@@ -927,7 +932,7 @@ impl MetricFamily {
                 name: format!("{}{suffix}", self.name),
                 labels,
                 value,
-                timestamp_ms: m.timestamp_ms,
+                timestamp: m.timestamp,
                 exemplar: None,
             };
             match &m.point {

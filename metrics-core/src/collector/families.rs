@@ -39,6 +39,7 @@ use crate::encoding::float::float_string;
 use crate::error::MetricError;
 use crate::model::{MetricFamily, MetricType};
 use crate::names::{check_label_names, is_valid_label_name, is_valid_metric_name};
+use crate::timestamp::Timestamp;
 
 type Labels = Vec<(String, String)>;
 
@@ -102,7 +103,7 @@ fn push_buckets(
     f: &mut MetricFamily,
     labels: &Labels,
     buckets: &[(f64, f64)],
-    ts: Option<i64>,
+    ts: Option<Timestamp>,
 ) -> Result<(), MetricError> {
     for (bound, count) in buckets {
         let mut l = labels.clone();
@@ -233,25 +234,25 @@ macro_rules! value_family {
                 self.add_metric_with(label_values, value, None)
             }
 
-            /// Adds a sample with an optional timestamp (milliseconds since
-            /// the Unix epoch).
+            /// Adds a sample with an optional timestamp.
             ///
             #[doc = concat!(
                 "```\n",
                 "let mut f = promscribe::", stringify!($name), "::new(\"g\", \"help\", &[]).unwrap();\n",
-                "f.add_metric_with(&[], 1.0, Some(1_700_000_000_000)).unwrap();\n",
+                "let t = promscribe::Timestamp::from_millis(1_700_000_000_000);\n",
+                "f.add_metric_with(&[], 1.0, Some(t)).unwrap();\n",
                 "let f = promscribe::MetricFamily::from(f);\n",
-                "assert_eq!(f.samples()[0].timestamp_ms, Some(1_700_000_000_000));\n",
+                "assert_eq!(f.samples()[0].timestamp, Some(t));\n",
                 "```"
             )]
             pub fn add_metric_with(
                 &mut self,
                 label_values: &[&str],
                 value: f64,
-                timestamp_ms: Option<i64>,
+                timestamp: Option<Timestamp>,
             ) -> Result<(), MetricError> {
                 let labels = self.0.labels(label_values)?;
-                self.0.stage(|f| f.push_sample("", labels, value, timestamp_ms))
+                self.0.stage(|f| f.push_sample("", labels, value, timestamp))
             }
         }
 
@@ -350,7 +351,7 @@ impl CounterMetricFamily {
     }
 
     /// Adds a `_total` sample, and a `_created` one (Unix seconds) when
-    /// `created` is given; both carry the optional timestamp (ms).
+    /// `created` is given; both carry the optional timestamp.
     ///
     /// ```
     /// let mut c = promscribe::CounterMetricFamily::new("jobs", "Jobs", &[]).unwrap();
@@ -364,14 +365,14 @@ impl CounterMetricFamily {
         label_values: &[&str],
         value: f64,
         created: Option<f64>,
-        timestamp_ms: Option<i64>,
+        timestamp: Option<Timestamp>,
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         check_counter_value(&self.0.family.name, value)?;
         self.0.stage(|f| {
-            f.push_sample("_total", labels.clone(), value, timestamp_ms)?;
+            f.push_sample("_total", labels.clone(), value, timestamp)?;
             match created {
-                Some(created) => f.push_sample("_created", labels, created, timestamp_ms),
+                Some(created) => f.push_sample("_created", labels, created, timestamp),
                 None => Ok(()),
             }
         })
@@ -438,14 +439,15 @@ impl SummaryMetricFamily {
     }
 
     /// Adds `_count` and `_sum`, and `_created` (Unix seconds) when given,
-    /// all with the optional timestamp (ms).
+    /// all with the optional timestamp.
     ///
     /// ```
     /// let mut s = promscribe::SummaryMetricFamily::new("rpc", "help", &[]).unwrap();
-    /// s.add_metric_with(&[], 3.0, 1.25, Some(1.7e9), Some(1_000)).unwrap();
+    /// let t = promscribe::Timestamp::from_millis(1_000);
+    /// s.add_metric_with(&[], 3.0, 1.25, Some(1.7e9), Some(t)).unwrap();
     /// let f = promscribe::MetricFamily::from(s);
     /// assert_eq!(f.samples()[2].name, "rpc_created");
-    /// assert_eq!(f.samples()[2].timestamp_ms, Some(1_000));
+    /// assert_eq!(f.samples()[2].timestamp, Some(t));
     /// ```
     pub fn add_metric_with(
         &mut self,
@@ -453,14 +455,14 @@ impl SummaryMetricFamily {
         count: f64,
         sum: f64,
         created: Option<f64>,
-        timestamp_ms: Option<i64>,
+        timestamp: Option<Timestamp>,
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         self.0.stage(|f| {
-            f.push_sample("_count", labels.clone(), count, timestamp_ms)?;
-            f.push_sample("_sum", labels.clone(), sum, timestamp_ms)?;
+            f.push_sample("_count", labels.clone(), count, timestamp)?;
+            f.push_sample("_sum", labels.clone(), sum, timestamp)?;
             match created {
-                Some(created) => f.push_sample("_created", labels, created, timestamp_ms),
+                Some(created) => f.push_sample("_created", labels, created, timestamp),
                 None => Ok(()),
             }
         })
@@ -540,7 +542,9 @@ impl HistogramMetricFamily {
     /// `_created` (Unix seconds) when given; all with the optional
     /// timestamp (ms). With a negative bucket bound `_sum` is left out
     /// (and `_count` kept), as the built-in [`Histogram`](crate::Histogram)
-    /// does: OpenMetrics forbids a sum there.
+    /// does: OpenMetrics forbids a sum there. The OpenMetrics encoder then
+    /// writes neither `_count` nor `_sum` (the `+Inf` bucket holds the
+    /// count); the text format 0.0.4 writes `_count`, as Python does.
     ///
     /// ```
     /// let mut h = promscribe::HistogramMetricFamily::new("h", "help", &[]).unwrap();
@@ -561,23 +565,23 @@ impl HistogramMetricFamily {
         buckets: &[(f64, f64)],
         sum: Option<f64>,
         created: Option<f64>,
-        timestamp_ms: Option<i64>,
+        timestamp: Option<Timestamp>,
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         check_buckets(&self.0.family.name, buckets)?;
         self.0.stage(|f| {
-            push_buckets(f, &labels, buckets, timestamp_ms)?;
+            push_buckets(f, &labels, buckets, timestamp)?;
             if let Some(sum) = sum {
                 let count = buckets.last().map_or(0.0, |(_, c)| *c);
-                f.push_sample("_count", labels.clone(), count, timestamp_ms)?;
+                f.push_sample("_count", labels.clone(), count, timestamp)?;
                 // As the built-in `Histogram`: with a negative bucket bound the
                 // sum is not monotonic, and OpenMetrics forbids exposing it.
                 if buckets.first().is_some_and(|(bound, _)| *bound >= 0.0) {
-                    f.push_sample("_sum", labels.clone(), sum, timestamp_ms)?;
+                    f.push_sample("_sum", labels.clone(), sum, timestamp)?;
                 }
             }
             match created {
-                Some(created) => f.push_sample("_created", labels, created, timestamp_ms),
+                Some(created) => f.push_sample("_created", labels, created, timestamp),
                 None => Ok(()),
             }
         })
@@ -650,26 +654,27 @@ impl GaugeHistogramMetricFamily {
         self.add_metric_with(label_values, buckets, gsum, None)
     }
 
-    /// Adds the samples with an optional timestamp (ms).
+    /// Adds the samples with an optional timestamp.
     ///
     /// ```
     /// let mut g = promscribe::GaugeHistogramMetricFamily::new("g", "help", &[]).unwrap();
-    /// g.add_metric_with(&[], &[(f64::INFINITY, 1.0)], 0.5, Some(7)).unwrap();
+    /// let t = promscribe::Timestamp::from_millis(7);
+    /// g.add_metric_with(&[], &[(f64::INFINITY, 1.0)], 0.5, Some(t)).unwrap();
     /// ```
     pub fn add_metric_with(
         &mut self,
         label_values: &[&str],
         buckets: &[(f64, f64)],
         gsum: f64,
-        timestamp_ms: Option<i64>,
+        timestamp: Option<Timestamp>,
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         check_buckets(&self.0.family.name, buckets)?;
         self.0.stage(|f| {
-            push_buckets(f, &labels, buckets, timestamp_ms)?;
+            push_buckets(f, &labels, buckets, timestamp)?;
             let count = buckets.last().map_or(0.0, |(_, c)| *c);
-            f.push_sample("_gcount", labels.clone(), count, timestamp_ms)?;
-            f.push_sample("_gsum", labels, gsum, timestamp_ms)
+            f.push_sample("_gcount", labels.clone(), count, timestamp)?;
+            f.push_sample("_gsum", labels, gsum, timestamp)
         })
     }
 }
@@ -735,17 +740,18 @@ impl InfoMetricFamily {
         self.add_metric_with(label_values, info, None)
     }
 
-    /// Adds an `_info` sample with an optional timestamp (ms).
+    /// Adds an `_info` sample with an optional timestamp.
     ///
     /// ```
     /// let mut i = promscribe::InfoMetricFamily::new("build", "help", &[]).unwrap();
-    /// i.add_metric_with(&[], &[("version", "1.2")], Some(9)).unwrap();
+    /// let t = promscribe::Timestamp::from_millis(9);
+    /// i.add_metric_with(&[], &[("version", "1.2")], Some(t)).unwrap();
     /// ```
     pub fn add_metric_with(
         &mut self,
         label_values: &[&str],
         info: &[(&str, &str)],
-        timestamp_ms: Option<i64>,
+        timestamp: Option<Timestamp>,
     ) -> Result<(), MetricError> {
         let mut labels = self.0.labels(label_values)?;
         let metric = &self.0.family.name;
@@ -765,7 +771,7 @@ impl InfoMetricFamily {
             labels.push(((*k).to_owned(), (*v).to_owned()));
         }
         self.0
-            .stage(|f| f.push_sample("_info", labels, 1.0, timestamp_ms))
+            .stage(|f| f.push_sample("_info", labels, 1.0, timestamp))
     }
 }
 
@@ -844,17 +850,17 @@ impl StateSetMetricFamily {
         self.add_metric_with(label_values, states, None)
     }
 
-    /// Adds one sample per state, with an optional timestamp (ms).
+    /// Adds one sample per state, with an optional timestamp.
     ///
     /// ```
     /// let mut s = promscribe::StateSetMetricFamily::new("mode", "help", &[]).unwrap();
-    /// s.add_metric_with(&[], &[("rw", true)], Some(1)).unwrap();
+    /// s.add_metric_with(&[], &[("rw", true)], Some(promscribe::Timestamp::now())).unwrap();
     /// ```
     pub fn add_metric_with(
         &mut self,
         label_values: &[&str],
         states: &[(&str, bool)],
-        timestamp_ms: Option<i64>,
+        timestamp: Option<Timestamp>,
     ) -> Result<(), MetricError> {
         let labels = self.0.labels(label_values)?;
         let mut sorted: Vec<(&str, bool)> = Vec::with_capacity(states.len());
@@ -870,7 +876,7 @@ impl StateSetMetricFamily {
             for (state, on) in sorted {
                 let mut l = labels.clone();
                 l.push((name.clone(), state.to_owned()));
-                f.push_sample("", l, if on { 1.0 } else { 0.0 }, timestamp_ms)?;
+                f.push_sample("", l, if on { 1.0 } else { 0.0 }, timestamp)?;
             }
             Ok(())
         })
@@ -907,11 +913,12 @@ mod tests {
                 ..
             })
         ));
-        c.add_metric_with(&["v"], 2.0, Some(10.0), Some(5)).unwrap();
+        let t = Timestamp::from_millis(5);
+        c.add_metric_with(&["v"], 2.0, Some(10.0), Some(t)).unwrap();
         let f = MetricFamily::from(c);
         assert_eq!(f.name, "x");
         assert_eq!(names(&f), ["x_total", "x_created"]);
-        assert!(f.samples().iter().all(|s| s.timestamp_ms == Some(5)));
+        assert!(f.samples().iter().all(|s| s.timestamp == Some(t)));
         assert!(CounterMetricFamily::new("_total", "h", &[]).is_err());
     }
 

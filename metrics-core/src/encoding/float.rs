@@ -54,11 +54,6 @@ impl RenderedFloat {
     }
 }
 
-/// An integer in decimal, without allocating.
-pub(crate) fn write_int<W: fmt::Write + ?Sized>(out: &mut W, n: i64) -> fmt::Result {
-    out.write_str(itoa::Buffer::new().format(n))
-}
-
 /// A float as the text formats accept it: `+Inf`, `-Inf`, `NaN`, decimals
 /// and exponents.
 pub(crate) fn parse_float(s: &str) -> Option<f64> {

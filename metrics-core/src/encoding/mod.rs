@@ -15,6 +15,7 @@ use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
 use crate::model::{HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
 use crate::registry::Registry;
+use crate::timestamp::Timestamp;
 
 pub(crate) mod escaping;
 pub(crate) mod float;
@@ -370,16 +371,16 @@ impl<'a> FamilyRef<'a> {
         }
     }
 
-    /// Calls `f` with each metric: labels, point, timestamp (ms), and the
+    /// Calls `f` with each metric: labels, point, timestamp, and the
     /// point's `created` rendered in advance, when the metric keeps it.
     pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
     where
-        F: FnMut(&LabelSet, &Point, Option<i64>, Option<&RenderedFloat>) -> fmt::Result,
+        F: FnMut(&LabelSet, &Point, Option<Timestamp>, Option<&RenderedFloat>) -> fmt::Result,
     {
         match self.metrics {
             Metrics::Snapshot(metrics) => {
                 for m in metrics {
-                    f(&m.labels, &m.point, m.timestamp_ms, None)?;
+                    f(&m.labels, &m.point, m.timestamp, None)?;
                 }
                 Ok(())
             }

@@ -2,6 +2,11 @@
 //! it: `# HELP`, `# TYPE`, `# UNIT`; counter families without `_total`;
 //! `_created` inside each family; `info` and `stateset` types; exemplars
 //! on counters and histogram buckets; timestamps in seconds; `# EOF`.
+//! A histogram's `_count` (a gauge histogram's `_gcount`) is written if and
+//! only if its `_sum` (`_gsum`) is, as the specification requires: a
+//! histogram with negative buckets, which has no sum, writes neither
+//! (Python's `Histogram` writes `_count` there, which its own strict parser
+//! refuses).
 
 use std::fmt::{self, Write};
 
@@ -11,6 +16,7 @@ use super::{
 use crate::encoding::escaping::{write_label_name, write_unit, EscapingScheme};
 use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
+use crate::timestamp::Timestamp;
 
 /// The end of an exposition.
 pub(crate) fn end<W: Write + ?Sized>(out: &mut W) -> fmt::Result {
@@ -63,11 +69,11 @@ pub(crate) fn family<W: Write + ?Sized>(
         }
         out.write_char('\n')?;
     }
-    f.for_each(|labels, point, timestamp_ms, created| {
+    f.for_each(|labels, point, timestamp, created| {
         let s = Line {
             names,
             labels: labels.rendered_with(scheme, label_buf),
-            timestamp_ms,
+            timestamp,
             scheme,
         };
         match point {
@@ -118,16 +124,20 @@ pub(crate) fn family<W: Write + ?Sized>(
                     h,
                     |out, i| s.tail(out, h.exemplar(i)),
                 )?;
-                if let Some(count) = h.count {
-                    s.write(
-                        out,
-                        if gauge { Suffix::GCount } else { Suffix::Count },
-                        None,
-                        count,
-                        None,
-                    )?;
-                }
+                // `_count` if and only if `_sum` (`_gcount`, `_gsum`): a
+                // point without a sum (negative buckets) writes neither, its
+                // count being the `+Inf` bucket's; one with a sum and no
+                // count (as the text format may carry it) takes that bucket's.
                 if let Some(sum) = h.sum {
+                    if let Some(count) = h.count.or_else(|| h.counts.last().copied()) {
+                        s.write(
+                            out,
+                            if gauge { Suffix::GCount } else { Suffix::Count },
+                            None,
+                            count,
+                            None,
+                        )?;
+                    }
                     s.write(
                         out,
                         if gauge { Suffix::GSum } else { Suffix::Sum },
@@ -148,7 +158,7 @@ pub(crate) fn family<W: Write + ?Sized>(
 struct Line<'a> {
     names: &'a Names,
     labels: &'a str,
-    timestamp_ms: Option<i64>,
+    timestamp: Option<Timestamp>,
     scheme: EscapingScheme,
 }
 
@@ -169,11 +179,11 @@ impl Line<'_> {
         out.write_char('\n')
     }
 
-    /// What follows a value: the timestamp (in seconds), the exemplar.
+    /// What follows a value: the timestamp (in seconds, every fractional
+    /// digit kept), the exemplar.
     fn tail<W: Write + ?Sized>(&self, out: &mut W, exemplar: Option<&Exemplar>) -> fmt::Result {
-        if let Some(ms) = self.timestamp_ms {
-            out.write_char(' ')?;
-            write_float_repr_to(out, ms as f64 / 1000.0)?;
+        if let Some(t) = self.timestamp {
+            write!(out, " {t}")?;
         }
         match exemplar {
             Some(e) => write_exemplar(out, e, self.scheme),

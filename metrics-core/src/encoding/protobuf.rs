@@ -180,6 +180,13 @@ fn check_family(f: &MetricFamily, options: &EncodeOptions) -> Result<(), MetricE
     let check_exemplar =
         |e: Option<&Exemplar>| check_time(e.and_then(|e| e.timestamp), "exemplar timestamp");
     for m in &f.metrics {
+        if let Some(t) = m.timestamp {
+            if t.as_millis().is_none() {
+                return Err(bad(format!(
+                    "timestamp {t} s is beyond the int64 milliseconds of protobuf's `timestamp_ms`"
+                )));
+            }
+        }
         match &m.point {
             Point::Counter(c) => {
                 if options.created {
@@ -410,6 +417,12 @@ struct MetricMsg<'a> {
 }
 
 impl MetricMsg<'_> {
+    /// The timestamp in whole milliseconds, rounded down (`check_family`
+    /// refuses one beyond the `int64` range).
+    fn timestamp_ms(&self) -> Option<i64> {
+        self.m.timestamp.and_then(|t| t.as_millis())
+    }
+
     fn labels(&self) -> impl Iterator<Item = LabelMsg<'_>> {
         self.m
             .labels
@@ -423,7 +436,7 @@ impl Msg for MetricMsg<'_> {
     fn len(&self) -> usize {
         let mut n: usize = self.labels().map(|l| msg_len(1, &l)).sum();
         n += msg_len(self.value.tag(), &self.value);
-        if let Some(ts) = self.m.timestamp_ms {
+        if let Some(ts) = self.timestamp_ms() {
             n += varint_len(6, ts as u64);
         }
         n
@@ -434,7 +447,7 @@ impl Msg for MetricMsg<'_> {
             put_msg(1, &l, out);
         }
         put_msg(self.value.tag(), &self.value, out);
-        if let Some(ts) = self.m.timestamp_ms {
+        if let Some(ts) = self.timestamp_ms() {
             // int64: two's complement, ten bytes when negative.
             put_varint(6, ts as u64, out);
         }

@@ -9,8 +9,9 @@ use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
 use crate::encoding::escaping::write_label_name;
-use crate::encoding::float::{escape_help, write_int, RenderedFloat};
+use crate::encoding::float::{escape_help, RenderedFloat};
 use crate::model::{MetricType, Point};
+use crate::timestamp::Timestamp;
 
 /// The separate gauge families written after a family, in this order.
 #[derive(Clone, Copy, PartialEq)]
@@ -59,23 +60,25 @@ pub(crate) fn family<W: Write + ?Sized>(
     // The `_created` lines are gathered on the way, for their family after
     // this one: the metrics are read once.
     let created_name = names.get(Suffix::Created);
-    let mut created_line =
-        |labels: &str, t: Option<f64>, ts: Option<i64>, rendered: Option<&RenderedFloat>| match t {
-            Some(t) if options.created => {
-                let first = created_lines.is_empty();
-                let v = Value::cached(t, rendered);
-                sample(created_lines, created_name, quoted, labels, None, v, ts)?;
-                if first {
-                    // Room for the family's other lines, sized after the
-                    // first (a line or two of slack per series): the buffer
-                    // is kept between scrapes, this sizes it at once.
-                    let lines = f.len().saturating_sub(1);
-                    created_lines.reserve(lines * (created_lines.len() + 8));
-                }
-                Ok(())
+    let mut created_line = |labels: &str,
+                            t: Option<f64>,
+                            ts: Option<Timestamp>,
+                            rendered: Option<&RenderedFloat>| match t {
+        Some(t) if options.created => {
+            let first = created_lines.is_empty();
+            let v = Value::cached(t, rendered);
+            sample(created_lines, created_name, quoted, labels, None, v, ts)?;
+            if first {
+                // Room for the family's other lines, sized after the
+                // first (a line or two of slack per series): the buffer
+                // is kept between scrapes, this sizes it at once.
+                let lines = f.len().saturating_sub(1);
+                created_lines.reserve(lines * (created_lines.len() + 8));
             }
-            _ => Ok(()),
-        };
+            Ok(())
+        }
+        _ => Ok(()),
+    };
     f.for_each(|labels, point, ts, rendered| {
         let labels = labels.rendered_with(scheme, label_buf);
         match point {
@@ -235,21 +238,22 @@ fn sample<'a, W: Write + ?Sized>(
     labels: &str,
     extra: Option<(&str, Extra<'_>)>,
     value: impl Into<Value<'a>>,
-    timestamp_ms: Option<i64>,
+    ts: Option<Timestamp>,
 ) -> fmt::Result {
     write_series(out, name, quoted, labels, extra)?;
     out.write_char(' ')?;
     value.into().write(out)?;
-    timestamp(out, timestamp_ms)?;
+    timestamp(out, ts)?;
     out.write_char('\n')
 }
 
-/// ` 1234` after a value, when there is a timestamp.
-fn timestamp<W: Write + ?Sized>(out: &mut W, timestamp_ms: Option<i64>) -> fmt::Result {
-    match timestamp_ms {
+/// ` 1234` after a value, when there is a timestamp: whole milliseconds
+/// (the format's timestamps are integers), rounded down.
+fn timestamp<W: Write + ?Sized>(out: &mut W, ts: Option<Timestamp>) -> fmt::Result {
+    match ts {
         Some(ts) => {
             out.write_char(' ')?;
-            write_int(out, ts)
+            ts.write_millis(out)
         }
         None => Ok(()),
     }

@@ -81,7 +81,7 @@ pub(crate) fn push_metric(family: &mut MetricFamily, labels: &LabelSet, point: c
     family.metrics.push(Metric {
         labels: labels.clone(),
         point,
-        timestamp_ms: None,
+        timestamp: None,
     });
 }
 

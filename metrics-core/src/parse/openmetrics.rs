@@ -15,6 +15,7 @@ use crate::model::{
     Bounds, CounterPoint, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType,
     Point, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
+use crate::timestamp::Timestamp;
 
 /// Parses an OpenMetrics 1.0.0 exposition strictly into metric families:
 /// what [`encode`](crate::encode) writes in
@@ -44,9 +45,11 @@ use crate::model::{
 ///
 /// Metric and label names may be quoted (`{"my.metric",label="x"}`,
 /// `# TYPE "my.metric" gauge`), as Prometheus 3 and Python's parser read
-/// them. Timestamps are held in milliseconds ([`Metric::timestamp_ms`]),
-/// rounded to the nearest; two points of one metric within one
-/// millisecond are an error. No input makes it panic; the time taken is
+/// them. Timestamps are kept as written, to the nanosecond
+/// ([`Metric::timestamp`], a [`Timestamp`](crate::Timestamp) of `i64`
+/// seconds; digits past the nanosecond round it down), so points of one
+/// metric a microsecond apart are distinct; a timestamp beyond `i64`
+/// seconds (or NaN, or infinite) is an error naming it. No input makes it panic; the time taken is
 /// linear in the length of the text.
 ///
 /// ```
@@ -134,7 +137,7 @@ struct Fam {
     has_samples: bool,
     metrics: Vec<Metric>,
     /// The labels (sorted) of the metric being read, and its timestamp.
-    group: Option<(Labels, Option<i64>)>,
+    group: Option<(Labels, Option<Timestamp>)>,
     /// Every label set read, so that a metric coming back is caught.
     seen_groups: HashSet<Labels>,
     point: Option<Acc>,
@@ -145,7 +148,7 @@ struct Fam {
 /// A point being gathered from its samples.
 struct Acc {
     labels: Vec<(String, String)>,
-    timestamp_ms: Option<i64>,
+    timestamp: Option<Timestamp>,
     /// The line of its last sample.
     line: usize,
     value: AccValue,
@@ -195,7 +198,7 @@ struct RawSample {
     name: String,
     labels: Vec<(String, String)>,
     value: f64,
-    timestamp_ms: Option<i64>,
+    timestamp: Option<Timestamp>,
     exemplar: Option<Exemplar>,
 }
 
@@ -563,7 +566,7 @@ impl Fam {
         let same_group = self.group.as_ref().is_some_and(|(g, _)| *g == key);
         if same_group {
             let last_ts = self.group.as_ref().and_then(|(_, t)| *t);
-            match (last_ts, s.timestamp_ms) {
+            match (last_ts, s.timestamp) {
                 (None, None) => {}
                 (Some(a), Some(b)) if a == b => {}
                 (Some(a), Some(b)) if b > a => {
@@ -574,14 +577,14 @@ impl Fam {
                 }
                 (Some(a), Some(b)) => {
                     return Err(format!(
-                        "timestamp of `{sample}` ({b} ms) is before the previous one of its metric \
-                         ({a} ms): the points of a metric must go forward in time"
+                        "timestamp of `{sample}` ({b} s) is before the previous one of its metric \
+                         ({a} s): the points of a metric must go forward in time"
                     ))
                 }
                 _ => {
                     return Err(format!(
                         "`{sample}` {} a timestamp but other samples of its metric {}: all or none must",
-                        if s.timestamp_ms.is_some() { "has" } else { "has no" },
+                        if s.timestamp.is_some() { "has" } else { "has no" },
                         if last_ts.is_some() { "have one" } else { "have none" }
                     ))
                 }
@@ -596,11 +599,11 @@ impl Fam {
             }
             self.close_point_in_add()?;
             self.seen_groups.insert(key.clone());
-            self.group = Some((key, s.timestamp_ms));
+            self.group = Some((key, s.timestamp));
         }
         let acc = self.point.get_or_insert_with(|| Acc {
             labels,
-            timestamp_ms: s.timestamp_ms,
+            timestamp: s.timestamp,
             line: n,
             value: match kind {
                 MetricType::Counter => AccValue::Counter {
@@ -852,7 +855,7 @@ impl Fam {
         self.metrics.push(Metric {
             labels: LabelSet::new(acc.labels),
             point,
-            timestamp_ms: acc.timestamp_ms,
+            timestamp: acc.timestamp,
         });
         Ok(())
     }
@@ -1154,19 +1157,19 @@ fn lex_sample(line: &str) -> Result<RawSample, String> {
         }
     })?;
     i += v.len();
-    let mut timestamp_ms = None;
+    let mut timestamp = None;
     let mut exemplar = None;
     if i < line.len() {
         i += 1;
         if b.get(i) != Some(&b'#') {
             let t = token(line, i);
-            timestamp_ms = Some(parse_timestamp_ms(t).ok_or_else(|| {
-                if t.is_empty() {
-                    format!("trailing space after sample `{name}`")
-                } else {
-                    format!("invalid timestamp `{t}` of sample `{name}`: expected seconds")
-                }
-            })?);
+            if t.is_empty() {
+                return Err(format!("trailing space after sample `{name}`"));
+            }
+            timestamp = Some(
+                Timestamp::parse_secs(t)
+                    .map_err(|why| format!("invalid timestamp `{t}` of sample `{name}`: {why}"))?,
+            );
             i += t.len();
             if i < line.len() {
                 i += 1;
@@ -1191,7 +1194,7 @@ fn lex_sample(line: &str) -> Result<RawSample, String> {
         name,
         labels,
         value,
-        timestamp_ms,
+        timestamp,
         exemplar,
     })
 }
@@ -1296,13 +1299,6 @@ fn parse_real(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// A timestamp in seconds as milliseconds, rounded to the nearest.
-fn parse_timestamp_ms(s: &str) -> Option<i64> {
-    let ms = (parse_real(s)? * 1000.0).round();
-    // `as` saturates; keep only what an i64 holds exactly.
-    (ms.abs() < 9.2e18).then_some(ms as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1359,14 +1355,15 @@ mod tests {
         ] {
             assert_eq!(parse_number(s), None, "{s:?}");
         }
-        assert_eq!(parse_timestamp_ms("1.5"), Some(1500));
+        let ts = |t: &str| Timestamp::parse_secs(t).ok();
+        assert_eq!(ts("1.5"), Some(Timestamp::from_millis(1500)));
         assert_eq!(
-            parse_timestamp_ms("1700000000.123"),
-            Some(1_700_000_000_123)
+            ts("1700000000.123"),
+            Some(Timestamp::from_millis(1_700_000_000_123))
         );
-        assert_eq!(parse_timestamp_ms("-1"), Some(-1000));
-        assert_eq!(parse_timestamp_ms("1e20"), None);
-        assert_eq!(parse_timestamp_ms("Inf"), None);
+        assert_eq!(ts("-1"), Some(Timestamp::from_millis(-1000)));
+        assert_eq!(ts("1e20"), None);
+        assert_eq!(ts("Inf"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 use super::ParseError;
 use crate::model::{MetricFamily, MetricType, Sample};
+use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
 
 /// A family as read: flat samples, typed once the whole text is read (a
@@ -40,6 +41,14 @@ struct Flat {
 ///   gives family `x` with samples `x_total`. A counter typed without the
 ///   suffix (`# TYPE x counter`, sample `x`) gives family `x` whose samples
 ///   are renamed `x_total`, as Python's parser does.
+/// - Two families may therefore share a name: every Go program exposes a
+///   gauge `go_memstats_alloc_bytes` and a counter
+///   `go_memstats_alloc_bytes_total`, which parse as gauge
+///   `go_memstats_alloc_bytes` and counter `go_memstats_alloc_bytes`
+///   (samples `go_memstats_alloc_bytes_total`), in input order, as
+///   Python's parser gives them; [`encode_text_families`](crate::encode_text_families)
+///   writes them back as they were. What tells two families apart is the
+///   name their `TYPE` line (or first sample) gives.
 /// - `x_bucket`, `x_count`, `x_sum` belong to histogram `x`; `x`,
 ///   `x_count`, `x_sum` to summary `x`; a gauge or untyped family holds
 ///   samples of its own name only.
@@ -66,9 +75,9 @@ struct Flat {
 /// invalid metric or label name, a label given twice, an unknown type in
 /// a `TYPE` line, a second `HELP` or `TYPE` line for a family, a `TYPE`
 /// line after the family's samples, a second family of a name already
-/// read (e.g. an untyped sample `h` after the samples of histogram `h`:
-/// Python's parser returns two families named `h`, which no registry can
-/// expose). Other comments and blank lines are ignored. No input makes it
+/// written (e.g. an untyped sample `h` after the samples of histogram `h`:
+/// Python's parser returns two families named `h`, whose samples clash).
+/// Other comments and blank lines are ignored. No input makes it
 /// panic; the time taken is linear in the length of the text.
 ///
 /// ```
@@ -84,7 +93,15 @@ struct Flat {
 /// assert_eq!(families[1].kind, promscribe::MetricType::Unknown);
 /// assert_eq!(families[1].samples()[0].labels[0].1, "/a\"b");
 /// assert!(families[1].samples()[0].value.is_nan());
-/// assert_eq!(families[1].samples()[0].timestamp_ms, Some(1_700_000_000_000));
+/// let t = families[1].samples()[0].timestamp.unwrap();
+/// assert_eq!(t.as_millis(), Some(1_700_000_000_000));
+///
+/// // A gauge and a counter named alike, as Go programs expose them.
+/// let go = "# TYPE mem_bytes gauge\nmem_bytes 5\n# TYPE mem_bytes_total counter\nmem_bytes_total 9\n";
+/// let families = promscribe::parse_text(go).unwrap();
+/// assert_eq!((families[0].name.as_str(), families[0].kind), ("mem_bytes", promscribe::MetricType::Gauge));
+/// assert_eq!((families[1].name.as_str(), families[1].kind), ("mem_bytes", promscribe::MetricType::Counter));
+/// assert_eq!(families[1].samples()[0].name, "mem_bytes_total");
 /// ```
 pub fn parse_text(text: &str) -> Result<Vec<MetricFamily>, ParseError> {
     let mut parser = Parser::default();
@@ -138,7 +155,8 @@ impl Current {
 struct Parser {
     out: Vec<Flat>,
     current: Option<Current>,
-    /// Names of the families in `out`: the line each starts at.
+    /// Names of the families in `out` as written (a counter's with its
+    /// `_total`): the index of each in `out`.
     names: HashMap<String, usize>,
 }
 
@@ -339,25 +357,23 @@ impl Parser {
                 }
             }
         }
-        if let Some(first_line) = self.names.get(&family.name) {
-            let first_kind = self
-                .out
-                .iter()
-                .find(|f| f.name == family.name)
-                .map_or(MetricType::Unknown, |f| f.kind);
+        // One family per name as written: a gauge `x` and a counter
+        // `x_total` (family `x`, as Python names it) are two families,
+        // whose samples do not clash; a second `x`, of any type, is refused.
+        if let Some(first) = self.names.get(&cur.name).and_then(|&i| self.out.get(i)) {
             return Err(ParseError::new(
                 cur.line,
                 format!(
-                    "`{}` starts a second family named `{}` ({}); the first ({}) starts at \
-                     line {first_line}, and the samples of one family must be together",
+                    "a second family named `{}` ({}) starts here; the first ({}) starts at \
+                     line {}, and the samples of one family must be together",
                     cur.name,
-                    family.name,
                     type_word(family.kind),
-                    type_word(first_kind),
+                    type_word(first.kind),
+                    first.line,
                 ),
             ));
         }
-        self.names.insert(family.name.clone(), cur.line);
+        self.names.insert(cur.name, self.out.len());
         self.out.push(family);
         Ok(())
     }
@@ -477,11 +493,12 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
     };
     let value =
         parse_value(value).ok_or_else(|| format!("invalid value `{value}` for sample `{name}`"))?;
-    let timestamp_ms = match tokens.next() {
+    let timestamp = match tokens.next() {
         None => None,
-        Some(t) => Some(t.parse::<i64>().map_err(|_| {
-            format!("invalid timestamp `{t}` for sample `{name}`: expected integer milliseconds")
-        })?),
+        Some(t) => Some(
+            Timestamp::parse_millis(t)
+                .map_err(|why| format!("invalid timestamp `{t}` for sample `{name}`: {why}"))?,
+        ),
     };
     if let Some(extra) = tokens.next() {
         return Err(format!(
@@ -492,7 +509,7 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
         name: name.to_owned(),
         labels,
         value,
-        timestamp_ms,
+        timestamp,
         exemplar: None,
     })
 }
