@@ -125,6 +125,10 @@ pub use registry::{
 };
 pub use support::Fallible;
 pub use support::{ExceptionMetric, InProgressMetric, TimedMetric};
+// Named by the attributes' expansions for `labels = [...]`; exported here,
+// hidden, so that the compiler's errors call them by their short names.
+#[doc(hidden)]
+pub use support::{LabelValueCount, LabelledMetric};
 
 /// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
 /// [`LabelEnum`].
@@ -159,7 +163,8 @@ pub mod __private {
     pub use crate::support::{
         call, exceptions, exceptions_traced, inprogress, inprogress_future, inprogress_later,
         timed, timed_future, timed_later, timed_traced, timed_traced_later, typed, CountingAny,
-        ExceptionMetric, FinishAny, Holder, InProgressMetric, TimedMetric,
+        ExceptionMetric, FinishAny, Holder, InProgressMetric, LabelValueCount, LabelledMetric,
+        TimedMetric,
     };
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;

@@ -109,6 +109,101 @@ impl<M> Holder for crate::OwnedChild<M> {
     }
 }
 
+/// A metric declared with labels, whose child an attribute's
+/// `labels = [...]` picks: a [`Family`](crate::Family), or a reference or
+/// an `Arc` of one (`&self.requests`).
+#[diagnostic::on_unimplemented(
+    message = "`labels = [...]` needs a metric declared with labels; this one is a `{Self}`",
+    label = "declared without labels",
+    note = "a metric declared with `labels = [...]` has one child per combination of label values, and the attribute's `labels = [...]` gives the values of the child to record into; leave the option out for a metric without labels"
+)]
+pub trait LabelledMetric {
+    /// The family.
+    type Family: ?Sized;
+    /// The family, through any references and `Arc`s.
+    fn family(&self) -> &Self::Family;
+}
+
+#[diagnostic::do_not_recommend]
+impl<M: crate::FamilyMember, const N: usize> LabelledMetric for crate::Family<M, N> {
+    type Family = Self;
+    #[inline]
+    fn family(&self) -> &Self {
+        self
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: LabelledMetric + ?Sized> LabelledMetric for &T {
+    type Family = T::Family;
+    #[inline]
+    fn family(&self) -> &T::Family {
+        (**self).family()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: LabelledMetric + ?Sized> LabelledMetric for Arc<T> {
+    type Family = T::Family;
+    #[inline]
+    fn family(&self) -> &T::Family {
+        (**self).family()
+    }
+}
+
+/// The child of a labelled metric that an attribute records into, found
+/// with the values of its `labels = [...]`. `EXPECTED` is the number of
+/// label names of the family, read from its type; `GIVEN` the number of
+/// values, written out by the attribute. The trait holds only where the
+/// two agree, so a wrong number of values is one error, in those numbers,
+/// where the attribute names the trait (on the list of values).
+///
+/// `Self` is the family again, passed last: both numbers are known by the
+/// time the compiler looks for an implementation, and the one blanket
+/// implementation matches any type, so the error shows no other
+/// implementation as a hint.
+#[diagnostic::on_unimplemented(
+    message = "{EXPECTED} label values expected, {GIVEN} given",
+    label = "one value per label name of the metric",
+    note = "label names the metric was declared with: {EXPECTED}; give a value for each, in the order of the declaration"
+)]
+pub trait LabelValueCount<const EXPECTED: usize, const GIVEN: usize> {
+    /// The child of `family` for `values`, borrowed (a synchronous call).
+    fn child<'a, M: crate::FamilyMember, L: crate::LabelValues<GIVEN>>(
+        family: &'a crate::Family<M, EXPECTED>,
+        values: L,
+        of: &Self,
+    ) -> crate::Child<'a, M>;
+
+    /// The child of `family` for `values`, owned (a future, which holds it
+    /// across `.await`s).
+    fn owned_child<M: crate::FamilyMember, L: crate::LabelValues<GIVEN>>(
+        family: &crate::Family<M, EXPECTED>,
+        values: L,
+        of: &Self,
+    ) -> crate::OwnedChild<M>;
+}
+
+impl<F: ?Sized, const N: usize> LabelValueCount<N, N> for F {
+    #[inline]
+    fn child<'a, M: crate::FamilyMember, L: crate::LabelValues<N>>(
+        family: &'a crate::Family<M, N>,
+        values: L,
+        _: &Self,
+    ) -> crate::Child<'a, M> {
+        family.labels(values)
+    }
+
+    #[inline]
+    fn owned_child<M: crate::FamilyMember, L: crate::LabelValues<N>>(
+        family: &crate::Family<M, N>,
+        values: L,
+        _: &Self,
+    ) -> crate::OwnedChild<M> {
+        family.labels_owned(values)
+    }
+}
+
 /// A metric `#[timed]` can record into: a [`Histogram`](crate::Histogram),
 /// a [`Summary`](crate::Summary) or a [`Gauge`], or an `Arc` of one. `N`
 /// is a marker type the attribute names after the metric (`struct
