@@ -125,10 +125,11 @@ pub use registry::{
 };
 pub use support::Fallible;
 pub use support::{ExceptionMetric, InProgressMetric, TimedMetric};
-// Named by the attributes' expansions for `labels = [...]`; exported here,
-// hidden, so that the compiler's errors call them by their short names.
+// Named by the attributes' expansions for `labels = [...]` and `exemplar`;
+// exported here, hidden, so that the compiler's errors call them by their
+// short names.
 #[doc(hidden)]
-pub use support::{LabelValueCount, LabelledMetric};
+pub use support::{FeatureEnabled, LabelValueCount, LabelledMetric, OtelFeature};
 
 /// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
 /// [`LabelEnum`].
@@ -163,8 +164,8 @@ pub mod __private {
     pub use crate::support::{
         call, exceptions, exceptions_traced, inprogress, inprogress_future, inprogress_later,
         timed, timed_future, timed_later, timed_traced, timed_traced_later, typed, CountingAny,
-        ExceptionMetric, FinishAny, Holder, InProgressMetric, LabelValueCount, LabelledMetric,
-        TimedMetric,
+        ExceptionMetric, FeatureEnabled, FinishAny, Holder, InProgressMetric, LabelValueCount,
+        LabelledMetric, OtelFeature, TimedMetric,
     };
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;

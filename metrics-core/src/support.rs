@@ -406,6 +406,29 @@ impl<N, M: ExceptionMetric<N> + ?Sized> ExceptionMetric<N> for Arc<M> {
     }
 }
 
+/// The `otel` feature of promscribe, which the `exemplar` option of
+/// `#[timed]` and `#[count_exceptions]` needs (exemplars come from the
+/// current trace).
+#[derive(Debug)]
+pub struct OtelFeature;
+
+/// Implemented for [`OtelFeature`] when the feature is on. The expansion
+/// of an attribute with `exemplar` names it, on the option, whatever the
+/// features: without `otel`, that is one error in words, on `exemplar`.
+#[diagnostic::on_unimplemented(
+    message = "`exemplar` needs the `otel` feature of promscribe",
+    label = "exemplars come from the current trace, which promscribe reads with its `otel` feature",
+    note = "enable the `otel` feature of `promscribe` (or of `promscribe-export`), or leave `exemplar` out"
+)]
+pub trait FeatureEnabled {
+    /// Does nothing: named only to be checked.
+    #[inline(always)]
+    fn check() {}
+}
+
+#[cfg(feature = "otel")]
+impl FeatureEnabled for OtelFeature {}
+
 /// Times from its creation to its drop (the guard of `#[timed]`). The
 /// kind of metric is checked once, by [`timed`]; the guard itself has no
 /// bound, so a wrong metric gives one error.
@@ -449,43 +472,16 @@ pub fn timed_later<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> TimedLa
 }
 
 /// `#[timed(METRIC, exemplar)]`: as [`timed`], with the trace current
-/// when the call ends as the exemplar.
-#[cfg(feature = "otel")]
+/// when the call ends as the exemplar (the expansion checks the `otel`
+/// feature with [`FeatureEnabled`]).
 #[inline]
 pub fn timed_traced<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> Timing<H> {
     timed(holder, record)
 }
 
 /// `#[timed(METRIC, exemplar)]` on a future: as [`timed_later`].
-#[cfg(feature = "otel")]
 #[inline]
 pub fn timed_traced_later<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> TimedLater<H> {
-    timed_later(holder, record)
-}
-
-/// What the `exemplar` option needs without the feature: nothing
-/// implements it, so the option is one clear error.
-#[cfg(not(feature = "otel"))]
-#[diagnostic::on_unimplemented(
-    message = "the `exemplar` option needs promscribe's `otel` feature",
-    label = "exemplars from the current trace need the `otel` feature",
-    note = "enable the `otel` feature of `promscribe` (or of `promscribe-export`)"
-)]
-pub trait OtelFeature {}
-
-/// `#[timed(METRIC, exemplar)]` without the `otel` feature: refused.
-#[cfg(not(feature = "otel"))]
-pub fn timed_traced<H: Holder + OtelFeature>(holder: H, record: fn(&H::Metric, f64)) -> Timing<H> {
-    timed(holder, record)
-}
-
-/// `#[timed(METRIC, exemplar)]` on a future without the `otel` feature:
-/// refused.
-#[cfg(not(feature = "otel"))]
-pub fn timed_traced_later<H: Holder + OtelFeature>(
-    holder: H,
-    record: fn(&H::Metric, f64),
-) -> TimedLater<H> {
     timed_later(holder, record)
 }
 
@@ -591,20 +587,10 @@ pub fn exceptions<H: Holder>(holder: H, count: fn(&H::Metric)) -> Exceptions<H> 
 }
 
 /// `#[count_exceptions(COUNTER, exemplar)]`: as [`exceptions`], each
-/// exception counted with the current trace as the exemplar.
-#[cfg(feature = "otel")]
+/// exception counted with the current trace as the exemplar (the
+/// expansion checks the `otel` feature with [`FeatureEnabled`]).
 #[inline]
 pub fn exceptions_traced<H: Holder>(holder: H, count: fn(&H::Metric)) -> Exceptions<H> {
-    exceptions(holder, count)
-}
-
-/// `#[count_exceptions(COUNTER, exemplar)]` without the `otel` feature:
-/// refused.
-#[cfg(not(feature = "otel"))]
-pub fn exceptions_traced<H: Holder + OtelFeature>(
-    holder: H,
-    count: fn(&H::Metric),
-) -> Exceptions<H> {
     exceptions(holder, count)
 }
 

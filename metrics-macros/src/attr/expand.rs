@@ -119,7 +119,10 @@ fn marker(args: &Args) -> Ident {
 /// `f(holder, { struct M {} <_ as Trait<M>>::method })`. The kind is
 /// checked where that path is named (the constructor has no bound), so a
 /// metric of the wrong kind is one error, on the metric, naming only the
-/// trait.
+/// trait. With `exemplar`, the block also names
+/// `<OtelFeature as FeatureEnabled>::check`, placed on the option: without
+/// promscribe's `otel` feature that is one error, in words, on `exemplar`
+/// (the traced constructors have no bound of their own).
 fn checked(func: &str, args: &Args, owned: bool) -> TokenStream {
     let p = args.krate.private();
     let holder = holder(args, owned);
@@ -137,10 +140,18 @@ fn checked(func: &str, args: &Args, owned: bool) -> TokenStream {
     let item = Ident::new(item, span);
     // That whole path is placed on the metric, so the error points there.
     let check = located_at(quote!(<_ as #p::#tr<#m>>::#item), span);
+    let feature = match &args.exemplar {
+        Some(key) if func.to_string().contains("traced") => located_at(
+            quote!(<#p::OtelFeature as #p::FeatureEnabled>::check();),
+            key.span(),
+        ),
+        _ => TokenStream::new(),
+    };
     quote_spanned! {span=>
         #p::#func(#holder, {
             #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
             struct #m {}
+            #feature
             #check
         })
     }
