@@ -2,7 +2,8 @@
 //! (this file denies them): one-line bodies, inner attributes, `Arc`
 //! fields, owned label values used after the labels, `self.field` labels,
 //! arguments forwarded by `macro_rules!`, a user item named like a name of
-//! the expansion, and `#[track_caller]` kept by `#[count_exceptions]`.
+//! the expansion, `#[track_caller]` kept by `#[count_exceptions]`, and
+//! labelled families held in fields (`Arc`, `&'static`).
 
 #![deny(warnings)]
 
@@ -10,8 +11,8 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use promscribe::{
-    count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress, Counter, Gauge,
-    Histogram,
+    count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress, Counter, Family,
+    Gauge, Histogram,
 };
 
 #[derive(Debug, PartialEq)]
@@ -197,6 +198,57 @@ fn seven_labels_are_taken() {
     );
 }
 
+// ---- families held in fields ---------------------------------------------
+
+/// Families reached through an `Arc` and a `&'static` reference: the
+/// child is found through them, for a call and for a future.
+struct Routes {
+    hits: Arc<Family<Counter, 1>>,
+    busy: &'static Family<Gauge, 2>,
+}
+
+gauge!(
+    FF_BUSY,
+    "attr_ff_busy",
+    "by route",
+    labels = ["route", "method"]
+);
+
+impl Routes {
+    #[count_exceptions(self.hits, labels = [route])]
+    #[track_inprogress(self.busy, labels = [route, "GET"])]
+    fn get(&self, route: &str) -> Result<f64, Failed> {
+        let busy = self.busy.labels([route, "GET"]).get();
+        if busy == 1.0 {
+            Err(Failed)
+        } else {
+            Ok(busy)
+        }
+    }
+
+    #[count_exceptions(self.hits, labels = [route])]
+    #[track_inprogress(self.busy, labels = [route, "POST"])]
+    async fn post(&self, route: &str) -> Result<f64, Failed> {
+        tokio::task::yield_now().await;
+        Err(Failed)
+    }
+}
+
+#[tokio::test]
+async fn families_in_fields_take_labels() {
+    let r = Routes {
+        hits: Family::new(promscribe::Opts::new("attr_ff_hits_total", "help").labels(["route"]))
+            .expect("valid"),
+        busy: &FF_BUSY,
+    };
+    assert_eq!(r.get("/a"), Err(Failed));
+    assert_eq!(r.post("/b").await, Err(Failed));
+    assert_eq!(r.hits.labels(["/a"]).get(), 1.0);
+    assert_eq!(r.hits.labels(["/b"]).get(), 1.0);
+    assert_eq!(FF_BUSY.labels(["/a", "GET"]).get(), 0.0);
+    assert_eq!(FF_BUSY.labels(["/b", "POST"]).get(), 0.0);
+}
+
 // ---- names of the expansion cannot clash ---------------------------------
 
 #[allow(non_upper_case_globals, dead_code)]
@@ -226,6 +278,19 @@ mod clash {
     pub(crate) async fn g() -> Result<u8, super::Failed> {
         Err(super::Failed)
     }
+
+    summary!(
+        pub(crate) CL_LABELLED,
+        "attr_clash_labelled_seconds",
+        "clash",
+        labels = ["family"]
+    );
+
+    // A label value named like the binding the expansion holds the family in.
+    #[timed(CL_LABELLED, labels = [__promscribe_family])]
+    pub(crate) fn h(__promscribe_family: &str) -> usize {
+        __promscribe_family.len()
+    }
 }
 
 #[tokio::test]
@@ -234,6 +299,8 @@ async fn user_items_named_like_expansion_names_do_not_clash() {
     assert!(clash::f(true).is_err());
     assert!(clash::g().await.is_err());
     assert_eq!(clash::CL_ERRORS.get(), 2.0);
+    assert_eq!(clash::h("f"), 1);
+    assert_eq!(clash::CL_LABELLED.labels(["f"]).get_count(), 1);
 }
 
 // ---- #[track_caller] -------------------------------------------------------

@@ -127,6 +127,11 @@ pub use registry::{
 pub use support::{ErrorReturn, Fallible};
 pub use support::{ExceptionMetric, InProgressMetric, TimedMetric};
 pub use timestamp::Timestamp;
+// Named by the attributes' expansions for `labels = [...]` and `exemplar`;
+// exported here, hidden, so that the compiler's errors call them by their
+// short names.
+#[doc(hidden)]
+pub use support::{FeatureEnabled, LabelValueCount, LabelledMetric, OtelFeature};
 
 /// `#[derive(LabelValue)]` for an enum whose variants have no fields: see
 /// [`LabelEnum`].
@@ -161,8 +166,8 @@ pub mod __private {
     pub use crate::support::{
         call, error_is_a, exceptions, exceptions_traced, inprogress, inprogress_future,
         inprogress_later, timed, timed_future, timed_later, timed_traced, timed_traced_later,
-        typed, CountingAny, ErrorReturn, ExceptionMetric, FinishAny, Holder, InProgressMetric,
-        TimedMetric,
+        typed, CountingAny, ErrorReturn, ExceptionMetric, FeatureEnabled, FinishAny, Holder,
+        InProgressMetric, LabelValueCount, LabelledMetric, OtelFeature, TimedMetric,
     };
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;

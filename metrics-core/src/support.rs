@@ -111,6 +111,101 @@ impl<M> Holder for crate::OwnedChild<M> {
     }
 }
 
+/// A metric declared with labels, whose child an attribute's
+/// `labels = [...]` picks: a [`Family`](crate::Family), or a reference or
+/// an `Arc` of one (`&self.requests`).
+#[diagnostic::on_unimplemented(
+    message = "`labels = [...]` needs a metric declared with labels; this one is a `{Self}`",
+    label = "declared without labels",
+    note = "a metric declared with `labels = [...]` has one child per combination of label values, and the attribute's `labels = [...]` gives the values of the child to record into; leave the option out for a metric without labels"
+)]
+pub trait LabelledMetric {
+    /// The family.
+    type Family: ?Sized;
+    /// The family, through any references and `Arc`s.
+    fn family(&self) -> &Self::Family;
+}
+
+#[diagnostic::do_not_recommend]
+impl<M: crate::FamilyMember, const N: usize> LabelledMetric for crate::Family<M, N> {
+    type Family = Self;
+    #[inline]
+    fn family(&self) -> &Self {
+        self
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: LabelledMetric + ?Sized> LabelledMetric for &T {
+    type Family = T::Family;
+    #[inline]
+    fn family(&self) -> &T::Family {
+        (**self).family()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: LabelledMetric + ?Sized> LabelledMetric for Arc<T> {
+    type Family = T::Family;
+    #[inline]
+    fn family(&self) -> &T::Family {
+        (**self).family()
+    }
+}
+
+/// The child of a labelled metric that an attribute records into, found
+/// with the values of its `labels = [...]`. `EXPECTED` is the number of
+/// label names of the family, read from its type; `GIVEN` the number of
+/// values, written out by the attribute. The trait holds only where the
+/// two agree, so a wrong number of values is one error, in those numbers,
+/// where the attribute names the trait (on the list of values).
+///
+/// `Self` is the family again, passed last: both numbers are known by the
+/// time the compiler looks for an implementation, and the one blanket
+/// implementation matches any type, so the error shows no other
+/// implementation as a hint.
+#[diagnostic::on_unimplemented(
+    message = "{EXPECTED} label values expected, {GIVEN} given",
+    label = "one value per label name of the metric",
+    note = "label names the metric was declared with: {EXPECTED}; give a value for each, in the order of the declaration"
+)]
+pub trait LabelValueCount<const EXPECTED: usize, const GIVEN: usize> {
+    /// The child of `family` for `values`, borrowed (a synchronous call).
+    fn child<'a, M: crate::FamilyMember, L: crate::LabelValues<GIVEN>>(
+        family: &'a crate::Family<M, EXPECTED>,
+        values: L,
+        of: &Self,
+    ) -> crate::Child<'a, M>;
+
+    /// The child of `family` for `values`, owned (a future, which holds it
+    /// across `.await`s).
+    fn owned_child<M: crate::FamilyMember, L: crate::LabelValues<GIVEN>>(
+        family: &crate::Family<M, EXPECTED>,
+        values: L,
+        of: &Self,
+    ) -> crate::OwnedChild<M>;
+}
+
+impl<F: ?Sized, const N: usize> LabelValueCount<N, N> for F {
+    #[inline]
+    fn child<'a, M: crate::FamilyMember, L: crate::LabelValues<N>>(
+        family: &'a crate::Family<M, N>,
+        values: L,
+        _: &Self,
+    ) -> crate::Child<'a, M> {
+        family.labels(values)
+    }
+
+    #[inline]
+    fn owned_child<M: crate::FamilyMember, L: crate::LabelValues<N>>(
+        family: &crate::Family<M, N>,
+        values: L,
+        _: &Self,
+    ) -> crate::OwnedChild<M> {
+        family.labels_owned(values)
+    }
+}
+
 /// A metric `#[timed]` can record into: a [`Histogram`](crate::Histogram),
 /// a [`Summary`](crate::Summary) or a [`Gauge`], or an `Arc` of one. `N`
 /// is a marker type the attribute names after the metric (`struct
@@ -313,6 +408,29 @@ impl<N, M: ExceptionMetric<N> + ?Sized> ExceptionMetric<N> for Arc<M> {
     }
 }
 
+/// The `otel` feature of promscribe, which the `exemplar` option of
+/// `#[timed]` and `#[count_exceptions]` needs (exemplars come from the
+/// current trace).
+#[derive(Debug)]
+pub struct OtelFeature;
+
+/// Implemented for [`OtelFeature`] when the feature is on. The expansion
+/// of an attribute with `exemplar` names it, on the option, whatever the
+/// features: without `otel`, that is one error in words, on `exemplar`.
+#[diagnostic::on_unimplemented(
+    message = "`exemplar` needs the `otel` feature of promscribe",
+    label = "exemplars come from the current trace, which promscribe reads with its `otel` feature",
+    note = "enable the `otel` feature of `promscribe` (or of `promscribe-export`), or leave `exemplar` out"
+)]
+pub trait FeatureEnabled {
+    /// Does nothing: named only to be checked.
+    #[inline(always)]
+    fn check() {}
+}
+
+#[cfg(feature = "otel")]
+impl FeatureEnabled for OtelFeature {}
+
 /// Times from its creation to its drop (the guard of `#[timed]`). The
 /// kind of metric is checked once, by [`timed`]; the guard itself has no
 /// bound, so a wrong metric gives one error.
@@ -356,43 +474,16 @@ pub fn timed_later<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> TimedLa
 }
 
 /// `#[timed(METRIC, exemplar)]`: as [`timed`], with the trace current
-/// when the call ends as the exemplar.
-#[cfg(feature = "otel")]
+/// when the call ends as the exemplar (the expansion checks the `otel`
+/// feature with [`FeatureEnabled`]).
 #[inline]
 pub fn timed_traced<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> Timing<H> {
     timed(holder, record)
 }
 
 /// `#[timed(METRIC, exemplar)]` on a future: as [`timed_later`].
-#[cfg(feature = "otel")]
 #[inline]
 pub fn timed_traced_later<H: Holder>(holder: H, record: fn(&H::Metric, f64)) -> TimedLater<H> {
-    timed_later(holder, record)
-}
-
-/// What the `exemplar` option needs without the feature: nothing
-/// implements it, so the option is one clear error.
-#[cfg(not(feature = "otel"))]
-#[diagnostic::on_unimplemented(
-    message = "the `exemplar` option needs promscribe's `otel` feature",
-    label = "exemplars from the current trace need the `otel` feature",
-    note = "enable the `otel` feature of `promscribe` (or of `promscribe-export`)"
-)]
-pub trait OtelFeature {}
-
-/// `#[timed(METRIC, exemplar)]` without the `otel` feature: refused.
-#[cfg(not(feature = "otel"))]
-pub fn timed_traced<H: Holder + OtelFeature>(holder: H, record: fn(&H::Metric, f64)) -> Timing<H> {
-    timed(holder, record)
-}
-
-/// `#[timed(METRIC, exemplar)]` on a future without the `otel` feature:
-/// refused.
-#[cfg(not(feature = "otel"))]
-pub fn timed_traced_later<H: Holder + OtelFeature>(
-    holder: H,
-    record: fn(&H::Metric, f64),
-) -> TimedLater<H> {
     timed_later(holder, record)
 }
 
@@ -573,20 +664,10 @@ pub fn exceptions<H: Holder>(holder: H, count: fn(&H::Metric)) -> Exceptions<H> 
 }
 
 /// `#[count_exceptions(COUNTER, exemplar)]`: as [`exceptions`], each
-/// exception counted with the current trace as the exemplar.
-#[cfg(feature = "otel")]
+/// exception counted with the current trace as the exemplar (the
+/// expansion checks the `otel` feature with [`FeatureEnabled`]).
 #[inline]
 pub fn exceptions_traced<H: Holder>(holder: H, count: fn(&H::Metric)) -> Exceptions<H> {
-    exceptions(holder, count)
-}
-
-/// `#[count_exceptions(COUNTER, exemplar)]` without the `otel` feature:
-/// refused.
-#[cfg(not(feature = "otel"))]
-pub fn exceptions_traced<H: Holder + OtelFeature>(
-    holder: H,
-    count: fn(&H::Metric),
-) -> Exceptions<H> {
     exceptions(holder, count)
 }
 

@@ -17,15 +17,22 @@ pub(super) enum ErrFilter {
     Type(Ident, Type),
 }
 
+/// The values of `labels = [...]`, and where the list is written (the
+/// brackets), where a wrong number of values is reported.
+pub(super) struct LabelList {
+    pub(super) values: Vec<Expr>,
+    pub(super) span: Span,
+}
+
 pub(super) struct Args {
     pub(super) metric: Expr,
-    pub(super) labels: Option<Vec<Expr>>,
+    pub(super) labels: Option<LabelList>,
     pub(super) filter: ErrFilter,
     /// The path promscribe is reached by (`crate = path`).
     pub(super) krate: Krate,
-    /// `exemplar` (`#[timed]`, `#[count_exceptions]`): the current trace
-    /// goes with the observation or the count.
-    pub(super) exemplar: bool,
+    /// `exemplar` (`#[timed]`, `#[count_exceptions]`), as written: the
+    /// current trace goes with the observation or the count.
+    pub(super) exemplar: Option<Ident>,
 }
 
 fn metric_kind(attr: Attr) -> &'static str {
@@ -71,7 +78,7 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
     let mut labels = None;
     let mut filter = ErrFilter::Any;
     let mut krate = Krate::default();
-    let mut exemplar = false;
+    let mut exemplar = None;
     let mut seen: Vec<String> = Vec::new();
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
@@ -116,13 +123,18 @@ fn parse_args(attr: Attr, input: ParseStream<'_>) -> syn::Result<Args> {
         }
         seen.push(k.clone());
         if k == "exemplar" {
-            exemplar = true;
+            exemplar = Some(key);
             continue;
         }
         input.parse::<Token![=]>()?;
         match k.as_str() {
             "labels" => match ungroup(input.parse::<Expr>()?) {
-                Expr::Array(a) => labels = Some(a.elems.into_iter().map(ungroup).collect()),
+                Expr::Array(a) => {
+                    labels = Some(LabelList {
+                        span: a.bracket_token.span.join(),
+                        values: a.elems.into_iter().map(ungroup).collect(),
+                    })
+                }
                 other => {
                     return Err(syn::Error::new_spanned(
                         other,

@@ -17,27 +17,54 @@ use super::Attr;
 /// go as an array of `&dyn LabelValue`.
 const MAX_TUPLE: usize = 6;
 
-/// The metric expression: `&METRIC`, or `METRIC.labels((&a, &b, ...))`
-/// (label values taken by reference, so the body can still use them).
-/// A future holds its child across `.await`s, possibly on other threads:
-/// it takes the owned handle (`labels_owned`), a plain call the borrowed
-/// one.
+/// The metric expression: `&METRIC`, or the child of a family for the
+/// values of `labels = [...]`, taken by reference so the body can still
+/// use them:
+///
+/// ```text
+/// match <_ as LabelledMetric>::family(&METRIC) {
+///     f => <_ as LabelValueCount<_, 2>>::child(f, (&a, &b), f),
+/// }
+/// ```
+///
+/// A metric without labels is one error, on the metric, from the first
+/// trait. The family's number of label names comes from its type, the
+/// number of values is written out, and the second trait holds only where
+/// the two agree: a wrong number of values is one error, on the list, in
+/// those numbers (see `LabelValueCount`). The binding is hygienic, out of
+/// the label values' reach. A future holds its child across `.await`s,
+/// possibly on other threads: it takes the owned handle (`owned_child`), a
+/// plain call the borrowed one.
 fn holder(args: &Args, owned: bool) -> TokenStream {
     let metric = &args.metric;
     let span = metric.span();
-    let labels = if owned {
-        quote_spanned!(span=> labels_owned)
-    } else {
-        quote_spanned!(span=> labels)
+    let Some(list) = &args.labels else {
+        return quote_spanned!(span=> &#metric);
     };
-    match &args.labels {
-        None => quote_spanned!(span=> &#metric),
-        Some(values) if values.len() <= MAX_TUPLE => {
-            quote_spanned!(span=> #metric.#labels((#(&#values,)*)))
-        }
-        Some(values) => {
-            let krate = args.krate.path();
-            quote_spanned!(span=> #metric.#labels([#(&#values as &dyn #krate::LabelValue,)*]))
+    let p = args.krate.private();
+    let krate = args.krate.path();
+    let values = &list.values;
+    let tuple = if values.len() <= MAX_TUPLE {
+        quote_spanned!(list.span=> (#(&#values,)*))
+    } else {
+        quote_spanned!(list.span=> [#(&#values as &dyn #krate::LabelValue,)*])
+    };
+    let given = proc_macro2::Literal::usize_unsuffixed(values.len());
+    let method = if owned {
+        quote!(owned_child)
+    } else {
+        quote!(child)
+    };
+    // The whole path is shown on the list, so the error points there.
+    let lookup = located_at(
+        quote!(<_ as #p::LabelValueCount<_, #given>>::#method),
+        list.span,
+    );
+    let family = Ident::new("__promscribe_family", Span::mixed_site().located_at(span));
+    let of = located_at(quote!(<_ as #p::LabelledMetric>::family), span);
+    quote_spanned! {span=>
+        match #of(&#metric) {
+            #family => #lookup(#family, #tuple, #family),
         }
     }
 }
@@ -58,10 +85,13 @@ fn idents(tokens: TokenStream, out: &mut Vec<Ident>) {
 /// `#[diagnostic::on_unimplemented]`): the last identifier of the metric
 /// path or field (`REQUESTS`, `self.latency` -> `latency`). It is declared
 /// in a block of its own around the guard's constructor, so the body never
-/// sees it; if the holder expression uses that identifier anywhere else
-/// (a label expression naming a type of that name), or the metric is no
-/// path or named field (`self.0`, a literal), it is called `metric`.
-fn marker(args: &Args, holder: &TokenStream) -> Ident {
+/// sees it; if what the user wrote uses that identifier anywhere else
+/// (a label expression naming a type of that name, the `crate = path`),
+/// or the metric is no path or named field (`self.0`, a literal), it is
+/// called `metric`. (The names the expansion adds around the holder,
+/// such as the `family` of `LabelledMetric`, do not count: a field called
+/// `family` keeps its name.)
+fn marker(args: &Args) -> Ident {
     let last = match &args.metric {
         Expr::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
         Expr::Field(f) => match &f.member {
@@ -70,8 +100,11 @@ fn marker(args: &Args, holder: &TokenStream) -> Ident {
         },
         _ => None,
     };
+    let metric = &args.metric;
+    let values = args.labels.iter().flat_map(|l| &l.values);
+    let krate = args.krate.path();
     let mut all = Vec::new();
-    idents(holder.clone(), &mut all);
+    idents(quote!(#metric #(#values)* #krate), &mut all);
     match last {
         Some(mut name) if all.iter().filter(|i| **i == name).count() == 1 => {
             name.set_span(Span::mixed_site().located_at(name.span()));
@@ -86,12 +119,15 @@ fn marker(args: &Args, holder: &TokenStream) -> Ident {
 /// `f(holder, { struct M {} <_ as Trait<M>>::method })`. The kind is
 /// checked where that path is named (the constructor has no bound), so a
 /// metric of the wrong kind is one error, on the metric, naming only the
-/// trait.
+/// trait. With `exemplar`, the block also names
+/// `<OtelFeature as FeatureEnabled>::check`, placed on the option: without
+/// promscribe's `otel` feature that is one error, in words, on `exemplar`
+/// (the traced constructors have no bound of their own).
 fn checked(func: &str, args: &Args, owned: bool) -> TokenStream {
     let p = args.krate.private();
     let holder = holder(args, owned);
     let span = args.metric.span();
-    let m = marker(args, &holder);
+    let m = marker(args);
     let (tr, item) = match func {
         "timed" | "timed_later" => ("TimedMetric", "record_seconds"),
         "timed_traced" | "timed_traced_later" => ("TimedMetric", "record_seconds_traced"),
@@ -104,10 +140,18 @@ fn checked(func: &str, args: &Args, owned: bool) -> TokenStream {
     let item = Ident::new(item, span);
     // That whole path is placed on the metric, so the error points there.
     let check = located_at(quote!(<_ as #p::#tr<#m>>::#item), span);
+    let feature = match &args.exemplar {
+        Some(key) if func.to_string().contains("traced") => located_at(
+            quote!(<#p::OtelFeature as #p::FeatureEnabled>::check();),
+            key.span(),
+        ),
+        _ => TokenStream::new(),
+    };
     quote_spanned! {span=>
         #p::#func(#holder, {
             #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
             struct #m {}
+            #feature
             #check
         })
     }
@@ -193,7 +237,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
     };
     let new_body = match attr {
         Attr::Timed | Attr::TrackInprogress => {
-            let (start, around, future) = if attr == Attr::Timed && args.exemplar {
+            let (start, around, future) = if attr == Attr::Timed && args.exemplar.is_some() {
                 ("timed_traced", "timed_traced_later", quote!(timed_future))
             } else if attr == Attr::Timed {
                 ("timed", "timed_later", quote!(timed_future))
@@ -249,7 +293,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                     (quote!(finish_when(#check)), quote!(counting_when(#check)))
                 }
             };
-            let start = if args.exemplar {
+            let start = if args.exemplar.is_some() {
                 checked("exceptions_traced", args, owned)
             } else {
                 checked("exceptions", args, owned)
