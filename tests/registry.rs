@@ -115,3 +115,39 @@ fn default_registry_has_process_metrics() {
         assert!(v.is_some_and(|v| v >= 0.0), "{name}: {v:?}");
     }
 }
+
+struct Handler;
+
+impl Handler {
+    // A declaration in a method body is an ordinary static (only one
+    // written directly in the `impl` block is an associated item).
+    fn handle(&self) -> f64 {
+        promscribe::counter!(HANDLED, "impl_method_handled_total", "Handled");
+        HANDLED.inc();
+        HANDLED.get()
+    }
+}
+
+trait Served {
+    fn serve(&self) {
+        promscribe::counter!(SERVED, "trait_default_served_total", "Served");
+        SERVED.inc();
+    }
+}
+
+impl Served for Handler {}
+
+#[test]
+fn declarations_in_method_bodies_are_registered() {
+    assert_eq!(Handler.handle(), 1.0);
+    Handler.serve();
+    let r = promscribe::default_registry();
+    assert_eq!(
+        r.get_sample_value("impl_method_handled_total", &[]),
+        Some(1.0)
+    );
+    assert_eq!(
+        r.get_sample_value("trait_default_served_total", &[]),
+        Some(1.0)
+    );
+}

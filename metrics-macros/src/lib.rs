@@ -104,21 +104,19 @@ use decl::Kind;
 ///
 /// # Where a declaration can go
 ///
-/// Anywhere a `static` can: a module or a function body. Not in an `impl`
-/// or `trait` block, where Rust has no `static` items. There the compiler
-/// gives two errors, its own (`associated static items are not allowed`,
-/// the real problem) and a follow-on (`cannot find value NAME in this
-/// scope`). rustc's parser rejects a `static` in an `impl` and recovers it
-/// as an associated `const`, and the static's link-time registration,
-/// inside its initializer (so that the static's `#[cfg]` covers it), names
-/// the static, which an associated item cannot be named without `Self::`
-/// (and nested items cannot use `Self`, while a module has none). This
-/// cannot be brought down to one error: a procedural macro does not see
-/// where it is called (nor would an attribute on the static: it is handed
-/// the same `static` tokens in both places), and a registration that did
-/// not name the static would have to register storage the static points
-/// to, one more load on every update. Declare the metric at module level,
-/// beside the `impl`:
+/// Anywhere a `static` can: a module or a function body (a method's body
+/// too). Not directly in an `impl` or `trait` block, where Rust has no
+/// `static` items: there the compiler's own error, `associated static items
+/// are not allowed`, is the only one. rustc recovers such a static as an
+/// associated `const`, which the link-time registration (inside the
+/// static's initializer, so that its `#[cfg]` covers it) could not name;
+/// the declaration reads the source around its call site, sees that it
+/// stands in an `impl` or `trait` block, and leaves the registration out.
+/// (That reading is conservative: when it cannot be sure, for instance in
+/// a declaration written by another macro, the expansion stays the
+/// ordinary one, and the compiler adds a second error,
+/// ``cannot find value `NAME` in this scope``.) Declare the metric at module
+/// level, beside the `impl`:
 ///
 /// ```
 /// promscribe::counter!(REQUESTS, "server_requests_total", "Requests served");

@@ -1,14 +1,23 @@
-// A static cannot be an associated item. rustc's parser says so, then
-// recovers the static as an associated const, whose registration cannot
-// name it: a second, follow-on error. A documented limit (`counter!`'s
-// documentation, "Where a declaration can go"): the macro cannot see that it
-// is in an `impl`.
+// A static cannot be an associated item. rustc's parser says so and
+// recovers the static as an associated const; the declaration sees that it
+// stands in an `impl` (or a `trait`) and leaves its registration out, so
+// rustc's error is the only one, and the uses through `Self::` add none.
 struct Server;
 
 impl Server {
     promscribe::counter!(REQUESTS, "requests_total", "help");
 
-    fn handle(&self) {}
+    fn handle(&self) {
+        Self::REQUESTS.inc();
+    }
+}
+
+trait Handler {
+    promscribe::histogram!(LATENCY, "latency_seconds", "help", labels = ["path"]);
+
+    fn handle(&self) {
+        Self::LATENCY.labels(["/"]).observe(1.0);
+    }
 }
 
 fn main() {

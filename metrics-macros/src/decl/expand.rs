@@ -23,8 +23,24 @@ fn float_tokens(v: f64) -> TokenStream {
     }
 }
 
-/// The static, registered when `register` (the input had no mistake).
-pub(super) fn expand(m: Model, register: bool) -> TokenStream {
+/// Whether and how the static is registered.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Registration {
+    /// Registered at link time: the input had no mistake.
+    Registered,
+    /// Not registered: the input had a mistake, reported beside it.
+    Unregistered,
+    /// Written directly in an `impl` or `trait` block, where rustc refuses
+    /// a `static` (its one error) and recovers it as an associated
+    /// `const`, which a registration could not name. Not registered, and
+    /// the initializer names `Self`, which only exists there: were the
+    /// placement ever misread, the build fails instead of leaving the
+    /// metric silently unregistered.
+    Associated,
+}
+
+/// The static, registered as `registration` says.
+pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
     let Model {
         kind,
         krate,
@@ -114,8 +130,8 @@ pub(super) fn expand(m: Model, register: bool) -> TokenStream {
             )
         }
     };
-    let registration = register.then(|| {
-        quote! {
+    let registration = match registration {
+        Registration::Registered => quote! {
             #p::register! {
                 #ident,
                 #p::Site {
@@ -124,8 +140,12 @@ pub(super) fn expand(m: Model, register: bool) -> TokenStream {
                     column: ::core::column!(),
                 }
             }
-        }
-    });
+        },
+        Registration::Unregistered => quote!(),
+        Registration::Associated => quote! {
+            let _: ::core::marker::PhantomData<Self> = ::core::marker::PhantomData;
+        },
+    };
     quote! {
         #doc
         #(#attrs)*

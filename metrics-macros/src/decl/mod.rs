@@ -8,6 +8,7 @@
 mod expand;
 mod model;
 mod parse;
+mod place;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -38,12 +39,17 @@ pub(crate) fn declare(kind: Kind, input: TokenStream) -> TokenStream {
     };
     let model = validate::validate(kind, input, &mut errors);
     if errors.is_empty() {
-        expand::expand(model, true)
+        let registration = if place::call_site_is_associated() {
+            expand::Registration::Associated
+        } else {
+            expand::Registration::Registered
+        };
+        expand::expand(model, registration)
     } else {
         // Keep the static (unregistered) so its uses still type-check and
         // the user sees only the real mistake.
         let errors = errors.iter().map(syn::Error::to_compile_error);
-        let item = expand::expand(model, false);
+        let item = expand::expand(model, expand::Registration::Unregistered);
         quote!(#(#errors)* #item)
     }
 }
