@@ -3,8 +3,6 @@
 //! OpenMetrics parser (`prometheus_client.openmetrics.parser`) accepting a
 //! body with every metric type, exemplars and hostile label values.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use promscribe::{
@@ -159,31 +157,7 @@ fn histograms() {
 /// Runs Python's strict OpenMetrics parser on `body`; what `script` prints
 /// (after reading the families into `fams`), or its error.
 fn python_om(body: &str, script: &str) -> Result<String, String> {
-    let script = format!(
-        "import sys\n\
-         from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
-         fams = list(text_string_to_metric_families(sys.stdin.read()))\n\
-         {script}\n"
-    );
-    let mut child = Command::new("python3")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 must be installed (scripts/test installs prometheus_client)");
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(body.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("python3 runs");
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    promscribe_test_support::python_openmetrics(body, script)
 }
 
 /// `_count` (`_gcount`) is written if and only if `_sum` (`_gsum`) is, for

@@ -2,9 +2,6 @@
 //! the nanosecond and beyond the `i64` milliseconds, through the parsers
 //! and every encoder; what a format cannot carry is an error naming it.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use promscribe::{
     encode_families, parse_openmetrics, parse_text, EncodeOptions, Format, MetricFamily,
     MetricType, Timestamp,
@@ -28,30 +25,11 @@ fn parse(text: &str) -> Vec<MetricFamily> {
 /// Python's strict OpenMetrics parser reads `body`; the timestamps of its
 /// samples as it prints them (`sec.nsec`).
 fn python_timestamps(body: &str) -> String {
-    let script = "import sys\n\
-        from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
-        fams = list(text_string_to_metric_families(sys.stdin.read()))\n\
-        print(' '.join(str(s.timestamp) for f in fams for s in f.samples))\n";
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 must be installed (scripts/test installs prometheus_client)");
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(body.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "Python's OpenMetrics parser refused:\n{}\n---\n{body}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    promscribe_test_support::python_openmetrics(
+        body,
+        "print(' '.join(str(s.timestamp) for f in fams for s in f.samples))",
+    )
+    .unwrap_or_else(|e| panic!("Python's OpenMetrics parser refused:\n{e}\n---\n{body}"))
 }
 
 const MICROSECONDS: &str = "# HELP a A gauge.\n# TYPE a gauge\n\

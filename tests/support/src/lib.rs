@@ -186,6 +186,38 @@ pub fn http_get(url: &str) -> Result<(u16, String, String), String> {
     Ok((status, ct, body))
 }
 
+/// Runs Python's strict OpenMetrics parser (`prometheus_client`, which
+/// `scripts/setup` installs) on `body`: what `script` prints after reading
+/// the families into `fams`, or the parser's error.
+pub fn python_openmetrics(body: &str, script: &str) -> Result<String, String> {
+    use std::io::Write;
+    let script = format!(
+        "import sys\n\
+         from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
+         fams = list(text_string_to_metric_families(sys.stdin.read()))\n\
+         {script}\n"
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 must be installed (scripts/test installs prometheus_client)");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(body.as_bytes())
+        .expect("write to python3");
+    let out = child.wait_with_output().expect("python3 finishes");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
 /// Runs `promtool check metrics` on `text`; its exit success and output.
 pub fn promtool_check(text: &str) -> (bool, String) {
     use std::io::Write;
