@@ -88,23 +88,53 @@ fn cached_handle_updates_allocate_nothing() {
 
 #[test]
 fn a_contended_counter_allocates_nothing_once_striped() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Barrier;
+
+    const ROUNDS: usize = 8_192;
+    const NONE: usize = usize::MAX;
     let c = Counter::new("hot_contended_total", "c").expect("valid");
-    // Two threads contend long enough for the counter to switch to
-    // stripes (the switch allocates the stripes, once); then every
-    // increment, from either thread, allocates nothing.
-    let counts: Vec<usize> = std::thread::scope(|s| {
+    // Two threads increment in rounds that start together (a barrier), so
+    // they contend whatever else the machine runs; the round in which the
+    // counter switches to stripes allocates them (once), and the round
+    // after it lets each thread reach its own stripe. Then every
+    // increment, from either thread, allocates nothing. Bounded by rounds,
+    // not by time.
+    let barrier = Barrier::new(2);
+    let switched = AtomicUsize::new(NONE);
+    let round = |n: u32| {
+        allocations_in(|| {
+            for _ in 0..n {
+                c.inc();
+            }
+        })
+    };
+    let counts: Vec<(usize, usize)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 s.spawn(|| {
-                    for _ in 0..(1 << 21) {
-                        c.inc();
+                    let mut rounds = 0;
+                    while rounds < ROUNDS {
+                        barrier.wait();
+                        if round(1 << 16) > 0 {
+                            switched.fetch_min(rounds, Ordering::SeqCst);
+                        }
+                        // Both threads read `switched` after both wrote it:
+                        // they leave the warm-up after the same round.
+                        barrier.wait();
+                        let at = switched.load(Ordering::SeqCst);
+                        rounds += 1;
+                        if at != NONE && rounds > at + 1 {
+                            break;
+                        }
                     }
-                    allocations_in(|| {
+                    let measured = allocations_in(|| {
                         for _ in 0..(1 << 16) {
                             c.inc();
                             c.inc_by_u64(2);
                         }
-                    })
+                    });
+                    (rounds, measured)
                 })
             })
             .collect();
@@ -113,8 +143,18 @@ fn a_contended_counter_allocates_nothing_once_striped() {
             .map(|w| w.join().expect("no panic"))
             .collect()
     });
-    assert_eq!(counts, [0, 0], "a striped increment allocated");
-    assert_eq!(c.get(), 2.0 * f64::from((1u32 << 21) + 3 * (1 << 16)));
+    assert_ne!(
+        switched.load(Ordering::SeqCst),
+        NONE,
+        "no switch to stripes seen in {ROUNDS} rounds of contention"
+    );
+    let measured: Vec<usize> = counts.iter().map(|&(_, n)| n).collect();
+    assert_eq!(measured, [0, 0], "a striped increment allocated");
+    let warm_up: u32 = counts.iter().map(|&(r, _)| r as u32).sum();
+    assert_eq!(
+        c.get(),
+        f64::from(warm_up) * f64::from(1u32 << 16) + 2.0 * 3.0 * f64::from(1u32 << 16)
+    );
 }
 
 #[test]
