@@ -70,12 +70,14 @@ extern crate self as promscribe;
 mod collector;
 mod encoding;
 mod error;
+mod fmt;
 mod metrics;
 mod model;
 mod names;
 mod parse;
 mod registry;
 mod support;
+mod time;
 mod timestamp;
 #[cfg(feature = "otel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
@@ -89,7 +91,6 @@ pub use collector::families::{
 #[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "process"))))]
 pub use collector::process::ProcessCollector;
 pub use collector::Collector;
-pub use encoding::float::{write_float, write_float_repr};
 #[cfg(feature = "protobuf")]
 #[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use encoding::PROTOBUF_CONTENT_TYPE;
@@ -100,6 +101,7 @@ pub use encoding::{encode_bytes, encode_families_bytes};
 pub use encoding::{encode_families_to, encode_to};
 pub use encoding::{encode_text, encode_text_families, TEXT_1_0_0_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 pub use error::MetricError;
+pub use fmt::float::{write_float, write_float_repr};
 pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};
 pub use metrics::family::{Child, Family, FamilyMember, OwnedChild};

@@ -11,9 +11,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::encoding::escaping::{write_label_name, EscapingScheme};
-use crate::encoding::float::{escape_label_value, float_string};
 use crate::error::MetricError;
+use crate::fmt::escaping::{write_label_name, EscapingScheme};
+use crate::fmt::float::{escape_label_value, float_string};
 use crate::metrics::histogram::Buckets;
 use crate::timestamp::Timestamp;
 use promscribe_rules::is_legacy_label_charset;
@@ -348,7 +348,7 @@ impl Exemplar {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             value,
-            timestamp: Some(crate::metrics::atomic::unix_now()),
+            timestamp: Some(crate::time::unix_now()),
         })
     }
 }
@@ -668,7 +668,7 @@ impl MetricFamily {
             Some(labels.remove(i).1)
         };
         let number = |text: &str, what: &str| -> Result<f64, MetricError> {
-            crate::encoding::float::parse_float(text).ok_or_else(|| {
+            crate::fmt::float::parse_float(text).ok_or_else(|| {
                 self.invalid(format!(
                     "`{what}` label `{text}` of `{}` is not a number",
                     sample_name()

@@ -35,8 +35,8 @@
 //! assert_eq!(registry.get_sample_value("my_gauge", &[]), Some(7.0));
 //! ```
 
-use crate::encoding::float::float_string;
 use crate::error::MetricError;
+use crate::fmt::float::float_string;
 use crate::model::{MetricFamily, MetricType};
 use crate::names::{check_label_names, is_valid_label_name, is_valid_metric_name};
 use crate::timestamp::Timestamp;

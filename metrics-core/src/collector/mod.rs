@@ -5,7 +5,7 @@ pub(crate) mod process;
 
 use std::fmt;
 
-use crate::encoding::float::RenderedFloat;
+use crate::fmt::float::RenderedFloat;
 use crate::metrics::meta::Meta;
 use crate::model::{Descriptor, LabelSet, MetricFamily, Point};
 

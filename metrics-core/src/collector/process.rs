@@ -3,18 +3,6 @@
 #[cfg(all(target_os = "linux", feature = "process"))]
 pub use imp::ProcessCollector;
 
-/// This process's start time in Unix seconds, read from the kernel.
-pub(crate) fn start_time_of_self() -> Option<f64> {
-    #[cfg(all(target_os = "linux", feature = "process"))]
-    {
-        imp::start_time(&procfs::process::Process::myself().ok()?)
-    }
-    #[cfg(not(all(target_os = "linux", feature = "process")))]
-    {
-        None
-    }
-}
-
 #[cfg(all(target_os = "linux", feature = "process"))]
 mod imp {
     use std::sync::Arc;
@@ -62,12 +50,6 @@ mod imp {
         fn default() -> Self {
             Self::new()
         }
-    }
-
-    pub(super) fn start_time(p: &Process) -> Option<f64> {
-        let stat = p.stat().ok()?;
-        let boot = procfs::boot_time_secs().ok()? as f64;
-        Some(boot + stat.starttime as f64 / procfs::ticks_per_second() as f64)
     }
 
     impl ProcessCollector {
@@ -171,7 +153,7 @@ mod imp {
                 stat.as_ref().map(|s| (s.utime + s.stime) as f64 / ticks),
                 stat.as_ref().map(|s| s.vsize as f64),
                 stat.as_ref().map(|s| s.rss_bytes().get() as f64),
-                start_time(&p),
+                crate::time::start_time_of(&p),
                 p.fd_count().ok().map(|n| n as f64),
                 p.limits()
                     .ok()
@@ -225,7 +207,7 @@ mod imp {
             assert!(get("process_max_fds").unwrap() >= get("process_open_fds").unwrap());
             assert!(get("process_cpu_seconds_total").unwrap() >= 0.0);
             let start = get("process_start_time_seconds").unwrap();
-            assert!(start > 1.6e9 && start <= crate::metrics::atomic::unix_now());
+            assert!(start > 1.6e9 && start <= crate::time::unix_now());
         }
 
         #[test]

@@ -11,20 +11,19 @@
 use std::fmt;
 
 use crate::collector::StreamFamily;
-use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
+use crate::fmt::float::RenderedFloat;
 use crate::model::{HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
 use crate::registry::Registry;
 use crate::timestamp::Timestamp;
 
-pub(crate) mod escaping;
-pub(crate) mod float;
 pub(crate) mod io;
 pub(crate) mod openmetrics;
 #[cfg(feature = "protobuf")]
 pub(crate) mod protobuf;
 pub(crate) mod text;
 
+use crate::fmt::{escaping, float};
 pub use escaping::EscapingScheme;
 pub use io::{encode_families_to, encode_to};
 #[cfg(feature = "protobuf")]
@@ -628,8 +627,8 @@ pub(crate) fn write_series<W: fmt::Write + ?Sized>(
         out.write_str(name)?;
         out.write_str("=\"")?;
         match value {
-            Extra::Float(v) => crate::encoding::float::fmt_float(out, v)?,
-            Extra::Text(t) => crate::encoding::float::write_label_value(out, t)?,
+            Extra::Float(v) => crate::fmt::float::fmt_float(out, v)?,
+            Extra::Text(t) => crate::fmt::float::write_label_value(out, t)?,
         }
         out.write_char('"')?;
     }

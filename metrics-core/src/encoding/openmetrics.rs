@@ -13,8 +13,8 @@ use std::fmt::{self, Write};
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::encoding::escaping::{write_label_name, write_unit, EscapingScheme};
-use crate::encoding::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
+use crate::fmt::escaping::{write_label_name, write_unit, EscapingScheme};
+use crate::fmt::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
 use crate::timestamp::Timestamp;
 

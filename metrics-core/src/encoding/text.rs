@@ -8,8 +8,8 @@ use std::fmt::{self, Write};
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::encoding::escaping::write_label_name;
-use crate::encoding::float::{escape_help, RenderedFloat};
+use crate::fmt::escaping::write_label_name;
+use crate::fmt::float::{escape_help, RenderedFloat};
 use crate::model::{MetricType, Point};
 use crate::timestamp::Timestamp;
 

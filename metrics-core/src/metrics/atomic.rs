@@ -3,7 +3,8 @@
 
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::time::{process_start_time, unix_now};
 
 /// An atomic `f64` (bits in an `AtomicU64`).
 #[derive(Debug)]
@@ -42,21 +43,6 @@ impl AtomicF64 {
             }
         }
     }
-}
-
-/// Seconds since the Unix epoch, now.
-pub(crate) fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
-/// When the process started, as seconds since the Unix epoch: the kernel's
-/// record where it can be read, else the first time this is asked.
-pub(crate) fn process_start_time() -> f64 {
-    static START: OnceLock<f64> = OnceLock::new();
-    *START.get_or_init(|| crate::collector::process::start_time_of_self().unwrap_or_else(unix_now))
 }
 
 /// A creation timestamp: set at construction for runtime metrics; for

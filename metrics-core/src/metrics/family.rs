@@ -15,8 +15,8 @@ type RandomState = foldhash::fast::RandomState;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::collector::{Collector, StreamFamily};
-use crate::encoding::float::RenderedFloat;
 use crate::error::MetricError;
+use crate::fmt::float::RenderedFloat;
 use crate::metrics::epoch::{self, Guard, Retired};
 use crate::metrics::histogram::Buckets;
 use crate::metrics::labels::{LabelText, LabelValues};
@@ -131,7 +131,7 @@ macro_rules! impl_collector {
                 f: &mut dyn FnMut(
                     &$crate::model::LabelSet,
                     &$crate::model::Point,
-                    Option<&$crate::encoding::float::RenderedFloat>,
+                    Option<&$crate::fmt::float::RenderedFloat>,
                 ) -> std::fmt::Result,
             ) -> std::fmt::Result {
                 let mut scratch = $crate::model::Point::Gauge(0.0);

@@ -3,11 +3,12 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::error::MetricError;
-use crate::metrics::atomic::{unix_now, AtomicF64};
+use crate::metrics::atomic::AtomicF64;
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::metrics::timer::{InProgress, Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
+use crate::time::unix_now;
 
 type ValueFn = Box<dyn Fn() -> f64 + Send + Sync>;
 
