@@ -4,7 +4,7 @@ use std::fmt;
 
 use promscribe_rules::{Kind, Part, RuleError};
 
-use crate::model::MetricType;
+use crate::metric_type::MetricType;
 
 /// A metric could not be built or updated.
 #[derive(Debug, Clone, PartialEq)]

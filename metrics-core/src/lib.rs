@@ -67,10 +67,12 @@
 
 extern crate self as promscribe;
 
+mod buckets;
 mod collector;
 mod encoding;
 mod error;
 mod fmt;
+mod metric_type;
 mod metrics;
 mod model;
 mod names;
@@ -83,6 +85,7 @@ mod timestamp;
 #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
 pub mod trace;
 
+pub use buckets::{Buckets, DEFAULT_BUCKETS};
 pub use collector::families::{
     CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
     InfoMetricFamily, StateSetMetricFamily, SummaryMetricFamily, UnknownMetricFamily,
@@ -106,15 +109,16 @@ pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};
 pub use metrics::family::{Child, Family, FamilyMember, OwnedChild};
 pub use metrics::gauge::Gauge;
-pub use metrics::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
+pub use metrics::histogram::Histogram;
 pub use metrics::info::Info;
 pub use metrics::labels::{LabelEnum, LabelText, LabelValue, LabelValues};
 pub use metrics::meta::{Opts, Site};
 pub use metrics::summary::Summary;
 pub use metrics::timer::{InProgress, Observe, Timer};
 pub use model::{
-    Bounds, CounterPoint, Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily,
-    MetricType, Point, Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
+    created_series_enabled, disable_created_series, enable_created_series, Bounds, CounterPoint,
+    Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point,
+    Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
 pub use names::{
     is_valid_label_name, is_valid_legacy_label_name, is_valid_legacy_metric_name,
@@ -122,10 +126,7 @@ pub use names::{
 };
 pub use parse::{parse_openmetrics, parse_text, ParseError};
 pub use registry::TargetInfoError;
-pub use registry::{
-    created_series_enabled, default_registry, disable_created_series, enable_created_series, Clash,
-    Origin, Registry, RegistryError,
-};
+pub use registry::{default_registry, Clash, Origin, Registry, RegistryError};
 pub use support::{ErrorReturn, Fallible};
 pub use support::{ExceptionMetric, InProgressMetric, TimedMetric};
 pub use timestamp::Timestamp;
@@ -190,9 +191,10 @@ pub mod __private {
     /// (the assertion below fails the build otherwise).
     pub mod v0_1_0 {
         pub use super::*;
+        pub use crate::buckets::{Buckets, DEFAULT_BUCKETS};
         pub use crate::metrics::enumeration::{Enum, States};
         pub use crate::metrics::family::Family;
-        pub use crate::metrics::histogram::{Buckets, Histogram, DEFAULT_BUCKETS};
+        pub use crate::metrics::histogram::Histogram;
         pub use crate::{Counter, Gauge, Info, Summary};
 
         pub use crate::__promscribe_register as register;

@@ -9,79 +9,16 @@
 //! from them.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+use crate::buckets::Buckets;
 use crate::error::MetricError;
 use crate::fmt::escaping::{write_label_name, EscapingScheme};
 use crate::fmt::float::{escape_label_value, float_string};
-use crate::metrics::histogram::Buckets;
+pub use crate::metric_type::MetricType;
 use crate::timestamp::Timestamp;
 use promscribe_rules::is_legacy_label_charset;
-
-/// The type of a metric family, as OpenMetrics names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MetricType {
-    /// A value that only goes up (samples `_total`, `_created`).
-    Counter,
-    /// A value that goes up and down.
-    Gauge,
-    /// Observations counted in cumulative buckets (`_bucket`, `_sum`, `_count`, `_created`).
-    Histogram,
-    /// A histogram of current values (`_bucket`, `_gsum`, `_gcount`).
-    GaugeHistogram,
-    /// Observations summarised by count and sum (`_sum`, `_count`, `_created`).
-    Summary,
-    /// Constant key-value information (`_info`).
-    Info,
-    /// A set of boolean states, one series per state.
-    StateSet,
-    /// A value of unknown type.
-    Unknown,
-}
-
-impl MetricType {
-    /// The OpenMetrics name of the type (`counter`, `stateset`, ...).
-    ///
-    /// ```
-    /// assert_eq!(promscribe::MetricType::StateSet.as_str(), "stateset");
-    /// ```
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            MetricType::Counter => "counter",
-            MetricType::Gauge => "gauge",
-            MetricType::Histogram => "histogram",
-            MetricType::GaugeHistogram => "gaugehistogram",
-            MetricType::Summary => "summary",
-            MetricType::Info => "info",
-            MetricType::StateSet => "stateset",
-            MetricType::Unknown => "unknown",
-        }
-    }
-
-    /// Suffixes of the sample names a family of this type produces, besides
-    /// the family name itself: the names a registry reserves for it.
-    ///
-    /// ```
-    /// use promscribe::MetricType;
-    /// assert_eq!(MetricType::Counter.sample_suffixes(), &["_total", "_created"]);
-    /// ```
-    pub const fn sample_suffixes(self) -> &'static [&'static str] {
-        match self {
-            MetricType::Counter => &["_total", "_created"],
-            MetricType::Summary => &["_sum", "_count", "_created"],
-            MetricType::Histogram => &["_bucket", "_sum", "_count", "_created"],
-            MetricType::GaugeHistogram => &["_bucket", "_gsum", "_gcount"],
-            MetricType::Info => &["_info"],
-            MetricType::Gauge | MetricType::StateSet | MetricType::Unknown => &[],
-        }
-    }
-}
-
-impl fmt::Display for MetricType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A set of label pairs, rendered once (as `name="escaped value",...`)
 /// when it is built: a family's child builds its set when it is created,
@@ -1002,7 +939,7 @@ impl MetricFamily {
     /// assert_eq!(f.samples()[0].name, "up");
     /// ```
     pub fn samples(&self) -> Vec<Sample> {
-        self.samples_with(crate::registry::created_series_enabled())
+        self.samples_with(created_series_enabled())
     }
 }
 
@@ -1034,4 +971,59 @@ impl Descriptor {
             )
             .collect()
     }
+}
+
+static CREATED: AtomicU8 = AtomicU8::new(0);
+const CREATED_UNKNOWN: u8 = 0;
+const CREATED_ON: u8 = 1;
+const CREATED_OFF: u8 = 2;
+
+/// Whether `_created` series are exposed: yes, unless turned off with
+/// [`disable_created_series`] or the environment variable
+/// `PROMETHEUS_DISABLE_CREATED_SERIES` (any value but empty, `0` or
+/// `false`), as in Python's client.
+///
+/// ```
+/// # std::env::remove_var("PROMETHEUS_DISABLE_CREATED_SERIES");
+/// assert!(promscribe::created_series_enabled());
+/// ```
+pub fn created_series_enabled() -> bool {
+    match CREATED.load(Ordering::Relaxed) {
+        CREATED_ON => true,
+        CREATED_OFF => false,
+        _ => {
+            let off = std::env::var("PROMETHEUS_DISABLE_CREATED_SERIES")
+                .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "" | "0" | "false"))
+                .unwrap_or(false);
+            let state = if off { CREATED_OFF } else { CREATED_ON };
+            let _ = CREATED.compare_exchange(
+                CREATED_UNKNOWN,
+                state,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            !off
+        }
+    }
+}
+
+/// Stops exposing `_created` series, process-wide.
+///
+/// ```
+/// promscribe::disable_created_series();
+/// assert!(!promscribe::created_series_enabled());
+/// promscribe::enable_created_series();
+/// ```
+pub fn disable_created_series() {
+    CREATED.store(CREATED_OFF, Ordering::Relaxed);
+}
+
+/// Exposes `_created` series again, process-wide.
+///
+/// ```
+/// promscribe::enable_created_series();
+/// assert!(promscribe::created_series_enabled());
+/// ```
+pub fn enable_created_series() {
+    CREATED.store(CREATED_ON, Ordering::Relaxed);
 }

@@ -5,7 +5,7 @@
 use promscribe_rules::NameParts;
 
 use crate::error::{rule_kind, MetricError};
-use crate::model::MetricType;
+use crate::metric_type::MetricType;
 
 /// Whether `name` is a valid metric name: any non-empty string, as
 /// Prometheus 3 takes UTF-8 names (`http.server.duration`). A name outside

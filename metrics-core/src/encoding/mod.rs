@@ -139,7 +139,7 @@ impl Default for EncodeOptions {
     /// does not ask gets.
     fn default() -> Self {
         EncodeOptions {
-            created: crate::registry::created_series_enabled(),
+            created: crate::model::created_series_enabled(),
             escaping: EscapingScheme::default(),
         }
     }

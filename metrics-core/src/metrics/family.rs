@@ -14,11 +14,11 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 type RandomState = foldhash::fast::RandomState;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
+use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
 use crate::fmt::float::RenderedFloat;
 use crate::metrics::epoch::{self, Guard, Retired};
-use crate::metrics::histogram::Buckets;
 use crate::metrics::labels::{LabelText, LabelValues};
 use crate::metrics::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, TryLockError};
 
 use crate::collector::{Collector, StreamFamily};
@@ -866,59 +866,4 @@ impl Registry {
             .find(|s| matches(s))
             .map(|s| s.value)
     }
-}
-
-static CREATED: AtomicU8 = AtomicU8::new(0);
-const CREATED_UNKNOWN: u8 = 0;
-const CREATED_ON: u8 = 1;
-const CREATED_OFF: u8 = 2;
-
-/// Whether `_created` series are exposed: yes, unless turned off with
-/// [`disable_created_series`] or the environment variable
-/// `PROMETHEUS_DISABLE_CREATED_SERIES` (any value but empty, `0` or
-/// `false`), as in Python's client.
-///
-/// ```
-/// # std::env::remove_var("PROMETHEUS_DISABLE_CREATED_SERIES");
-/// assert!(promscribe::created_series_enabled());
-/// ```
-pub fn created_series_enabled() -> bool {
-    match CREATED.load(Ordering::Relaxed) {
-        CREATED_ON => true,
-        CREATED_OFF => false,
-        _ => {
-            let off = std::env::var("PROMETHEUS_DISABLE_CREATED_SERIES")
-                .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "" | "0" | "false"))
-                .unwrap_or(false);
-            let state = if off { CREATED_OFF } else { CREATED_ON };
-            let _ = CREATED.compare_exchange(
-                CREATED_UNKNOWN,
-                state,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-            !off
-        }
-    }
-}
-
-/// Stops exposing `_created` series, process-wide.
-///
-/// ```
-/// promscribe::disable_created_series();
-/// assert!(!promscribe::created_series_enabled());
-/// promscribe::enable_created_series();
-/// ```
-pub fn disable_created_series() {
-    CREATED.store(CREATED_OFF, Ordering::Relaxed);
-}
-
-/// Exposes `_created` series again, process-wide.
-///
-/// ```
-/// promscribe::enable_created_series();
-/// assert!(promscribe::created_series_enabled());
-/// ```
-pub fn enable_created_series() {
-    CREATED.store(CREATED_ON, Ordering::Relaxed);
 }
