@@ -72,6 +72,7 @@ mod collector;
 mod encoding;
 mod error;
 mod fmt;
+mod meta;
 mod metric_type;
 mod metrics;
 mod model;
@@ -105,6 +106,7 @@ pub use encoding::{encode_families_to, encode_to};
 pub use encoding::{encode_text, encode_text_families, TEXT_1_0_0_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 pub use error::MetricError;
 pub use fmt::float::{write_float, write_float_repr};
+pub use meta::{Opts, Site};
 pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};
 pub use metrics::family::{Child, Family, FamilyMember, OwnedChild};
@@ -112,7 +114,6 @@ pub use metrics::gauge::Gauge;
 pub use metrics::histogram::Histogram;
 pub use metrics::info::Info;
 pub use metrics::labels::{LabelEnum, LabelText, LabelValue, LabelValues};
-pub use metrics::meta::{Opts, Site};
 pub use metrics::summary::Summary;
 pub use metrics::timer::{InProgress, Observe, Timer};
 pub use model::{
@@ -162,8 +163,8 @@ macro_rules! __promscribe_register {
 /// notice between versions.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::meta::{Meta, Site};
     pub use crate::metrics::family::Parent;
-    pub use crate::metrics::meta::{Meta, Site};
     pub use crate::model::MetricType;
     pub use crate::registry::StaticMetric;
     pub use crate::support::{

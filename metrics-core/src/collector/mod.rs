@@ -6,7 +6,7 @@ pub(crate) mod process;
 use std::fmt;
 
 use crate::fmt::float::RenderedFloat;
-use crate::metrics::meta::Meta;
+use crate::meta::Meta;
 use crate::model::{Descriptor, LabelSet, MetricFamily, Point};
 
 /// Produces metric families at scrape time. Every metric type implements

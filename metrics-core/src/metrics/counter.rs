@@ -4,9 +4,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::MetricError;
+use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::{AtomicF64, Created};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
 
 /// A counter: goes up, resets when the process restarts.

@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::MetricError;
+use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 
 /// The declared states of an [`Enum`], in order; the first is the default.

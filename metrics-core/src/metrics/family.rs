@@ -18,9 +18,9 @@ use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
 use crate::fmt::float::RenderedFloat;
+use crate::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::metrics::epoch::{self, Guard, Retired};
 use crate::metrics::labels::{LabelText, LabelValues};
-use crate::metrics::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
@@ -104,7 +104,7 @@ macro_rules! impl_collector {
             fn describe(&self) -> Vec<$crate::model::Descriptor> {
                 self.meta
                     .get()
-                    .map($crate::metrics::meta::Meta::descriptor)
+                    .map($crate::meta::Meta::descriptor)
                     .into_iter()
                     .collect()
             }
@@ -117,7 +117,7 @@ macro_rules! impl_collector {
         }
 
         impl $crate::collector::StreamFamily for $t {
-            fn stream_meta(&self) -> &$crate::metrics::meta::Meta {
+            fn stream_meta(&self) -> &$crate::meta::Meta {
                 // `as_stream` offers a metric with metadata only.
                 self.meta.get().unwrap_or(&$crate::metrics::family::NO_META)
             }

@@ -3,9 +3,9 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::error::MetricError;
+use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::AtomicF64;
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::metrics::timer::{InProgress, Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 use crate::time::unix_now;

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::buckets::Buckets;
 use crate::error::MetricError;
+use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{Exemplar, MetricFamily, MetricType};
 

@@ -3,8 +3,8 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::MetricError;
+use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::family::{push_metric, FamilyMember, Parent};
-use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::model::{MetricFamily, MetricType};
 use crate::names::is_valid_label_name;
 

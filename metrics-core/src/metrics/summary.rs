@@ -4,9 +4,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::error::MetricError;
+use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::meta::{Meta, MetaRef, Opts};
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, TryLockEr
 use crate::collector::{Collector, StreamFamily};
 use crate::encoding::{FamilyRef, Scratch};
 use crate::error::MetricError;
-use crate::metrics::meta::Site;
+use crate::meta::Site;
 use crate::model::{Descriptor, LabelSet, MetricFamily, MetricType, Point, Sample};
 
 /// A link-time registration of a declared static (see `__private`).
