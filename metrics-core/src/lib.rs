@@ -166,7 +166,7 @@ pub mod __private {
     pub use crate::meta::{Meta, Site};
     pub use crate::metrics::family::Parent;
     pub use crate::model::MetricType;
-    pub use crate::registry::StaticMetric;
+    pub use crate::registry::{StaticMetric, STATIC_METRICS};
     pub use crate::support::{
         call, error_is_a, exceptions, exceptions_traced, inprogress, inprogress_future,
         inprogress_later, timed, timed_future, timed_later, timed_traced, timed_traced_later,
@@ -175,10 +175,6 @@ pub mod __private {
     };
     pub use core::sync::atomic::AtomicU64;
     pub use linkme;
-
-    /// Every declared static, gathered by the linker.
-    #[linkme::distributed_slice]
-    pub static STATIC_METRICS: [StaticMetric];
 
     /// A zero bucket count, to build static bucket arrays.
     #[allow(clippy::declare_interior_mutable_const)]

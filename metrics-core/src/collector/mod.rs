@@ -7,7 +7,8 @@ use std::fmt;
 
 use crate::fmt::float::RenderedFloat;
 use crate::meta::Meta;
-use crate::model::{Descriptor, LabelSet, MetricFamily, Point};
+use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType, Point};
+use crate::timestamp::Timestamp;
 
 /// Produces metric families at scrape time. Every metric type implements
 /// it; implement it yourself to export values you read from elsewhere
@@ -82,5 +83,73 @@ impl<C: Collector + ?Sized> Collector for std::sync::Arc<C> {
 
     fn as_stream(&self) -> Option<&dyn StreamFamily> {
         (**self).as_stream()
+    }
+}
+
+/// A family as the encoders read it: its metadata, and its metrics either
+/// from a snapshot ([`MetricFamily`]) or read in place from a built-in
+/// metric type ([`StreamFamily`]).
+pub(crate) struct FamilyRef<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) help: &'a str,
+    pub(crate) unit: &'a str,
+    pub(crate) kind: MetricType,
+    metrics: Metrics<'a>,
+}
+
+enum Metrics<'a> {
+    Snapshot(&'a [Metric]),
+    Stream(&'a dyn StreamFamily),
+}
+
+impl<'a> From<&'a MetricFamily> for FamilyRef<'a> {
+    fn from(f: &'a MetricFamily) -> Self {
+        FamilyRef {
+            name: &f.name,
+            help: &f.help,
+            unit: &f.unit,
+            kind: f.kind,
+            metrics: Metrics::Snapshot(&f.metrics),
+        }
+    }
+}
+
+impl<'a> FamilyRef<'a> {
+    pub(crate) fn stream(s: &'a dyn StreamFamily) -> Self {
+        let meta = s.stream_meta();
+        FamilyRef {
+            name: &meta.name,
+            help: &meta.help,
+            unit: &meta.unit,
+            kind: meta.kind,
+            metrics: Metrics::Stream(s),
+        }
+    }
+
+    /// Number of metrics.
+    pub(crate) fn len(&self) -> usize {
+        match self.metrics {
+            Metrics::Snapshot(metrics) => metrics.len(),
+            Metrics::Stream(s) => s.metric_count(),
+        }
+    }
+
+    /// Calls `f` with each metric: labels, point, timestamp, and the
+    /// point's `created` rendered in advance, when the metric keeps it.
+    pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
+    where
+        F: FnMut(&LabelSet, &Point, Option<Timestamp>, Option<&RenderedFloat>) -> fmt::Result,
+    {
+        match self.metrics {
+            Metrics::Snapshot(metrics) => {
+                for m in metrics {
+                    f(&m.labels, &m.point, m.timestamp, None)?;
+                }
+                Ok(())
+            }
+            Metrics::Stream(s) => {
+                s.for_each_metric(&mut |labels, point, created| f(labels, point, None, created))
+            }
+        }
     }
 }

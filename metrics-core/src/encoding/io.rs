@@ -62,7 +62,10 @@ pub fn encode_to<W: io::Write + ?Sized>(
         // `try_lock`ed, so a concurrent scrape never waits for this writer.
         let mut kept = registry.scratch();
         let mut own = Scratch::default();
-        let scratch = kept.as_deref_mut().unwrap_or(&mut own);
+        let scratch = kept
+            .as_deref_mut()
+            .and_then(Scratch::kept)
+            .unwrap_or(&mut own);
         let result = registry.for_each_family(&mut |f| {
             family(&mut chunks.buf, &f, format, options, scratch)?;
             chunks.hand_over(CHUNK)

@@ -10,12 +10,11 @@
 
 use std::fmt;
 
-use crate::collector::StreamFamily;
+pub(crate) use crate::collector::FamilyRef;
 use crate::error::MetricError;
 use crate::fmt::float::RenderedFloat;
-use crate::model::{HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
-use crate::registry::Registry;
-use crate::timestamp::Timestamp;
+use crate::model::{HistogramPoint, MetricFamily};
+use crate::registry::{Kept, Registry};
 
 pub(crate) mod io;
 pub(crate) mod openmetrics;
@@ -216,7 +215,10 @@ pub fn encode<W: fmt::Write + ?Sized>(
     }
     let mut kept = registry.scratch();
     let mut own = Scratch::default();
-    let scratch = kept.as_deref_mut().unwrap_or(&mut own);
+    let scratch = kept
+        .as_deref_mut()
+        .and_then(Scratch::kept)
+        .unwrap_or(&mut own);
     registry.for_each_family(&mut |f| match format {
         Format::OpenMetrics => openmetrics::family(out, &f, options, scratch),
         _ => text::family(out, &f, options, scratch),
@@ -322,74 +324,6 @@ impl fmt::Write for Utf8Writer<'_> {
     }
 }
 
-/// A family as the encoders read it: its metadata, and its metrics either
-/// from a snapshot ([`MetricFamily`]) or read in place from a built-in
-/// metric type ([`StreamFamily`]).
-pub(crate) struct FamilyRef<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) help: &'a str,
-    pub(crate) unit: &'a str,
-    pub(crate) kind: MetricType,
-    metrics: Metrics<'a>,
-}
-
-enum Metrics<'a> {
-    Snapshot(&'a [Metric]),
-    Stream(&'a dyn StreamFamily),
-}
-
-impl<'a> From<&'a MetricFamily> for FamilyRef<'a> {
-    fn from(f: &'a MetricFamily) -> Self {
-        FamilyRef {
-            name: &f.name,
-            help: &f.help,
-            unit: &f.unit,
-            kind: f.kind,
-            metrics: Metrics::Snapshot(&f.metrics),
-        }
-    }
-}
-
-impl<'a> FamilyRef<'a> {
-    pub(crate) fn stream(s: &'a dyn StreamFamily) -> Self {
-        let meta = s.stream_meta();
-        FamilyRef {
-            name: &meta.name,
-            help: &meta.help,
-            unit: &meta.unit,
-            kind: meta.kind,
-            metrics: Metrics::Stream(s),
-        }
-    }
-
-    /// Number of metrics.
-    pub(crate) fn len(&self) -> usize {
-        match self.metrics {
-            Metrics::Snapshot(metrics) => metrics.len(),
-            Metrics::Stream(s) => s.metric_count(),
-        }
-    }
-
-    /// Calls `f` with each metric: labels, point, timestamp, and the
-    /// point's `created` rendered in advance, when the metric keeps it.
-    pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
-    where
-        F: FnMut(&LabelSet, &Point, Option<Timestamp>, Option<&RenderedFloat>) -> fmt::Result,
-    {
-        match self.metrics {
-            Metrics::Snapshot(metrics) => {
-                for m in metrics {
-                    f(&m.labels, &m.point, m.timestamp, None)?;
-                }
-                Ok(())
-            }
-            Metrics::Stream(s) => {
-                s.for_each_metric(&mut |labels, point, created| f(labels, point, None, created))
-            }
-        }
-    }
-}
-
 /// A sample value, with its text when rendered in advance.
 #[derive(Clone, Copy)]
 pub(crate) struct Value<'a> {
@@ -422,6 +356,7 @@ impl<'a> Value<'a> {
 
 /// What an encoder keeps from one family to the next so that it does not
 /// allocate per family: the family's sample names, its rendered bounds.
+/// A registry keeps one from one scrape to the next ([`Scratch::kept`]).
 #[derive(Default)]
 pub(crate) struct Scratch {
     pub(crate) names: Names,
@@ -435,6 +370,16 @@ pub(crate) struct Scratch {
     pub(crate) labels: String,
     /// The family name as a label name (a state set's states label).
     pub(crate) state_label: String,
+}
+
+impl Scratch {
+    /// The buffers kept in a registry's slot, put there on first use.
+    pub(crate) fn kept(slot: &mut Kept) -> Option<&mut Scratch> {
+        if !matches!(slot, Some(b) if b.is::<Scratch>()) {
+            *slot = Some(Box::<Scratch>::default());
+        }
+        slot.as_mut()?.downcast_mut()
+    }
 }
 
 /// Writes a histogram's bucket lines, `name_bucket{labels,le="b"} count`

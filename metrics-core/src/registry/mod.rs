@@ -1,12 +1,12 @@
 //! [`Registry`]: where collectors are gathered at scrape time.
 
+use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, TryLockError};
 
-use crate::collector::{Collector, StreamFamily};
-use crate::encoding::{FamilyRef, Scratch};
+use crate::collector::{Collector, FamilyRef, StreamFamily};
 use crate::error::MetricError;
 use crate::meta::Site;
 use crate::model::{Descriptor, LabelSet, MetricFamily, MetricType, Point, Sample};
@@ -190,7 +190,7 @@ pub struct Registry {
     inner: RwLock<Inner>,
     /// The encoders' buffers, kept from one scrape to the next (taken
     /// only when free: a concurrent scrape uses buffers of its own).
-    scratch: Mutex<Scratch>,
+    scratch: Mutex<Kept>,
     /// Length of the last text written by `encode_text`, to size the next.
     text_len: AtomicUsize,
 }
@@ -252,6 +252,12 @@ pub fn default_registry() -> &'static Registry {
     })
 }
 
+/// What an encoder keeps in a registry from one scrape to the next. The
+/// registry holds it without knowing its type: the encoders sit above the
+/// registry, put their buffers in and take them out again (`None` until
+/// the first scrape).
+pub(crate) type Kept = Option<Box<dyn Any + Send>>;
+
 fn names_of(descriptors: &[Descriptor]) -> Vec<String> {
     descriptors
         .iter()
@@ -259,8 +265,14 @@ fn names_of(descriptors: &[Descriptor]) -> Vec<String> {
         .collect()
 }
 
+/// Every declared static, gathered by the linker (the declarations reach
+/// it as `__private::STATIC_METRICS`).
+#[doc(hidden)]
+#[linkme::distributed_slice]
+pub static STATIC_METRICS: [StaticMetric];
+
 fn statics() -> &'static [StaticMetric] {
-    &crate::__private::STATIC_METRICS
+    &STATIC_METRICS
 }
 
 impl Registry {
@@ -317,14 +329,14 @@ impl Registry {
     }
 
     /// The encoders' buffers, when no other scrape holds them.
-    pub(crate) fn scratch(&self) -> Option<MutexGuard<'_, Scratch>> {
+    pub(crate) fn scratch(&self) -> Option<MutexGuard<'_, Kept>> {
         match self.scratch.try_lock() {
             Ok(guard) => Some(guard),
             Err(TryLockError::WouldBlock) => None,
             // A collector panicked during an encode: start afresh.
             Err(TryLockError::Poisoned(e)) => {
                 let mut guard = e.into_inner();
-                *guard = Scratch::default();
+                *guard = None;
                 Some(guard)
             }
         }
