@@ -1,7 +1,9 @@
 //! Benchmarks of promscribe against its Rust peers: see
 //! `benches/hot_path.rs` (`cargo bench -p metrics-bench --bench hot_path`),
-//! `benches/encode.rs` (`benches/report.sh`) and the serving load test
-//! (`benches/serve_report.sh`, with the `serve_load` program).
+//! `benches/encode.rs` (`benches/report.sh`), the serving load test
+//! (`benches/serve_report.sh`, with the `serve_load` program) and one
+//! family at a million series (`benches/scale_report.sh`, with the `scale`
+//! program).
 //!
 //! This library holds what more than one of them uses: the peer workload
 //! of the exposition benchmarks.
