@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use crate::buckets::Buckets;
 use crate::error::MetricError;
-use crate::fmt::escaping::{write_label_name, EscapingScheme};
-use crate::fmt::float::{escape_label_value, float_string};
 pub use crate::metric_type::MetricType;
+use crate::render::escaping::{write_label_name, EscapingScheme};
+use crate::render::float::{escape_label_value, float_string};
 use crate::timestamp::Timestamp;
 use promscribe_rules::is_legacy_label_charset;
 
@@ -605,7 +605,7 @@ impl MetricFamily {
             Some(labels.remove(i).1)
         };
         let number = |text: &str, what: &str| -> Result<f64, MetricError> {
-            crate::fmt::float::parse_float(text).ok_or_else(|| {
+            crate::render::float::parse_float(text).ok_or_else(|| {
                 self.invalid(format!(
                     "`{what}` label `{text}` of `{}` is not a number",
                     sample_name()

@@ -14,7 +14,10 @@ use std::path::Path;
 const LAYERS: &[(&str, &[&str])] = &[
     // Text and time primitives: escaping, number rendering, clocks, the
     // kinds of metric.
-    ("primitives", &["fmt", "time", "timestamp", "metric_type"]),
+    (
+        "primitives",
+        &["render", "time", "timestamp", "metric_type"],
+    ),
     // The rules every constructor checks, and their errors.
     ("rules", &["error", "names", "buckets"]),
     // The typed, format-free snapshot and the metadata of a family.

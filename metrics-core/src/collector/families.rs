@@ -36,9 +36,9 @@
 //! ```
 
 use crate::error::MetricError;
-use crate::fmt::float::float_string;
 use crate::model::{MetricFamily, MetricType};
 use crate::names::{check_label_names, is_valid_label_name, is_valid_metric_name};
+use crate::render::float::float_string;
 use crate::timestamp::Timestamp;
 
 type Labels = Vec<(String, String)>;

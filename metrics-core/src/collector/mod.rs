@@ -5,9 +5,9 @@ pub(crate) mod process;
 
 use std::fmt;
 
-use crate::fmt::float::RenderedFloat;
 use crate::meta::Meta;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType, Point};
+use crate::render::float::RenderedFloat;
 use crate::timestamp::Timestamp;
 
 /// Produces metric families at scrape time. Every metric type implements

@@ -12,9 +12,9 @@ use std::fmt;
 
 pub(crate) use crate::collector::FamilyRef;
 use crate::error::MetricError;
-use crate::fmt::float::RenderedFloat;
 use crate::model::{HistogramPoint, MetricFamily};
 use crate::registry::{Kept, Registry};
+use crate::render::float::RenderedFloat;
 
 pub(crate) mod io;
 pub(crate) mod openmetrics;
@@ -22,7 +22,7 @@ pub(crate) mod openmetrics;
 pub(crate) mod protobuf;
 pub(crate) mod text;
 
-use crate::fmt::{escaping, float};
+use crate::render::{escaping, float};
 pub use escaping::EscapingScheme;
 pub use io::{encode_families_to, encode_to};
 #[cfg(feature = "protobuf")]
@@ -572,8 +572,8 @@ pub(crate) fn write_series<W: fmt::Write + ?Sized>(
         out.write_str(name)?;
         out.write_str("=\"")?;
         match value {
-            Extra::Float(v) => crate::fmt::float::fmt_float(out, v)?,
-            Extra::Text(t) => crate::fmt::float::write_label_value(out, t)?,
+            Extra::Float(v) => crate::render::float::fmt_float(out, v)?,
+            Extra::Text(t) => crate::render::float::write_label_value(out, t)?,
         }
         out.write_char('"')?;
     }

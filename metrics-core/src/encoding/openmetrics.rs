@@ -13,9 +13,9 @@ use std::fmt::{self, Write};
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::fmt::escaping::{write_label_name, write_unit, EscapingScheme};
-use crate::fmt::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::model::{Exemplar, Point};
+use crate::render::escaping::{write_label_name, write_unit, EscapingScheme};
+use crate::render::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::timestamp::Timestamp;
 
 /// The end of an exposition.

@@ -8,9 +8,9 @@ use std::fmt::{self, Write};
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::fmt::escaping::write_label_name;
-use crate::fmt::float::{escape_help, RenderedFloat};
 use crate::model::{MetricType, Point};
+use crate::render::escaping::write_label_name;
+use crate::render::float::{escape_help, RenderedFloat};
 use crate::timestamp::Timestamp;
 
 /// The separate gauge families written after a family, in this order.

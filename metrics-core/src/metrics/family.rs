@@ -17,11 +17,11 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
-use crate::fmt::float::RenderedFloat;
 use crate::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::metrics::epoch::{self, Guard, Retired};
 use crate::metrics::labels::{LabelText, LabelValues};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
+use crate::render::float::RenderedFloat;
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
 /// Histogram, Summary.
@@ -131,7 +131,7 @@ macro_rules! impl_collector {
                 f: &mut dyn FnMut(
                     &$crate::model::LabelSet,
                     &$crate::model::Point,
-                    Option<&$crate::fmt::float::RenderedFloat>,
+                    Option<&$crate::render::float::RenderedFloat>,
                 ) -> std::fmt::Result,
             ) -> std::fmt::Result {
                 let mut scratch = $crate::model::Point::Gauge(0.0);

@@ -873,7 +873,7 @@ fn show_labels(labels: &[(String, String)]) -> String {
         }
         s.push_str(k);
         s.push_str("=\"");
-        crate::fmt::float::escape_label_value(&mut s, v);
+        crate::render::float::escape_label_value(&mut s, v);
         s.push('"');
     }
     s.push('}');

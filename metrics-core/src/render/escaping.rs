@@ -208,7 +208,7 @@ fn write_escaped<W: Write + ?Sized>(
     match scheme {
         EscapingScheme::AllowUtf8 => {
             out.write_char('"')?;
-            crate::fmt::float::write_label_value(out, name)?;
+            crate::render::float::write_label_value(out, name)?;
             out.write_char('"')
         }
         EscapingScheme::Underscores => {
