@@ -8,9 +8,10 @@ use std::fmt::{self, Write};
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
+use crate::model::RenderedFloat;
 use crate::model::{MetricType, Point};
 use crate::render::escaping::write_label_name;
-use crate::render::float::{escape_help, RenderedFloat};
+use crate::render::float::escape_help;
 use crate::timestamp::Timestamp;
 
 /// The separate gauge families written after a family, in this order.
@@ -63,7 +64,8 @@ pub(crate) fn family<W: Write + ?Sized>(
     let mut created_line = |labels: &str,
                             t: Option<f64>,
                             ts: Option<Timestamp>,
-                            rendered: Option<&RenderedFloat>| match t {
+                            rendered: Option<&RenderedFloat<'_>>| match t
+    {
         Some(t) if options.created => {
             let first = created_lines.is_empty();
             let v = Value::cached(t, rendered);
