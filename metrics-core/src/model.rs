@@ -325,7 +325,7 @@ impl LabelSet {
     /// The pairs as written with `scheme`: the kept rendering, or (`dots`
     /// and `values` with a name outside the legacy set) rendered into
     /// `buf`.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn rendered_with<'a>(
         &'a self,
         scheme: EscapingScheme,
@@ -391,7 +391,7 @@ impl LabelSet {
 
     /// The `_created` text kept with the set
     /// ([`build_with_created`](Self::build_with_created)), if any.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn created_text(&self) -> Option<&str> {
         let s = self.0.as_deref()?;
         let (text, at, c) = match *s.as_bytes() {
