@@ -325,7 +325,6 @@ impl LabelSet {
     /// The pairs as written with `scheme`: the kept rendering, or (`dots`
     /// and `values` with a name outside the legacy set) rendered into
     /// `buf`.
-    #[inline]
     pub(crate) fn rendered_with<'a>(
         &'a self,
         scheme: EscapingScheme,
@@ -338,17 +337,12 @@ impl LabelSet {
         match (u == 0, scheme) {
             (true, _) | (false, EscapingScheme::AllowUtf8) => LabelSet::slice(s, text, 0, r),
             (false, EscapingScheme::Underscores) => LabelSet::slice(s, text, r, r + u),
-            (false, _) => self.render_into(scheme, buf),
+            (false, _) => {
+                buf.clear();
+                render_pairs(buf, self.pairs(), scheme);
+                buf
+            }
         }
-    }
-
-    /// The pairs rendered into `buf` with `scheme` (one no rendering is
-    /// kept for).
-    #[inline(never)]
-    fn render_into<'a>(&self, scheme: EscapingScheme, buf: &'a mut String) -> &'a str {
-        buf.clear();
-        render_pairs(buf, self.pairs(), scheme);
-        buf
     }
 
     /// The pairs, in order.
