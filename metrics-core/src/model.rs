@@ -16,7 +16,7 @@ use crate::buckets::Buckets;
 use crate::error::MetricError;
 pub use crate::metric_type::MetricType;
 use crate::render::escaping::{write_label_name, EscapingScheme};
-use crate::render::float::{escape_label_value, float_string, fmt_float};
+use crate::render::float::{escape_label_value, float_string};
 use crate::timestamp::Timestamp;
 use promscribe_rules::is_legacy_label_charset;
 
@@ -47,22 +47,17 @@ pub struct LabelSet(Option<Arc<str>>);
 
 // A non-empty set is one allocation, an `Arc<str>` laid out as:
 //
-// - one byte `w`, the width of every number in the header and the spans;
-// - the header: the length `r` of the `allow-utf-8` rendering, the length
-//   `u` of the `underscores` one (0: none, as when every name is legacy
-//   and `rendered` serves every scheme), the length `c` of the kept
-//   `_created` text of a family's child (0: none) and the number of pairs
-//   `n`;
-// - the text: the renderings, the `_created` text, then any name or value
-//   the rendering does not hold as it is (one that needed escaping);
-// - the spans, at the end: per pair, the start and end of its name and of
-//   its value in the text.
+// - one byte `w`, the width of every number that follows;
+// - the number of pairs `n`, the length `r` of the `allow-utf-8`
+//   rendering and the length `u` of the `underscores` one (0: none, as
+//   when every name is legacy and `rendered` serves every scheme);
+// - per pair, the start and end of its name and of its value in the text;
+// - the text: the renderings, then any name or value the rendering does
+//   not hold as it is (one that needed escaping).
 //
 // Numbers are `w` digits in base 128, least significant first: every byte
 // is ASCII, so the whole is a `str` and read without `unsafe`. Positions
-// are counted from the start of the text. The header has a fixed layout
-// for a given `w`, so the renderings are read with the header alone (the
-// encoders' path), the spans only for the pairs. Names are found in the
+// are counted from the start of the text. Names are found in the
 // rendering itself (a legacy name as it is, another between its quotes),
 // and so are most values (those without `\`, `"` or a newline): a
 // series pays for its label names only in the rendered text, and for the
@@ -71,20 +66,14 @@ pub struct LabelSet(Option<Arc<str>>);
 /// The position of the first number (after the width byte).
 const HEADER_NUMBERS: usize = 1;
 
-/// The numbers of the header: `r`, `u`, `c`, `n`.
-const HEADER_LEN: usize = 4;
-
 /// Reads the `w`-digit base-128 number at `at`.
 #[inline]
 fn read_number(bytes: &[u8], at: usize, w: usize) -> usize {
-    match bytes.get(at..at + w) {
-        Some(&[d]) => usize::from(d),
-        Some(digits) => digits
-            .iter()
-            .rev()
-            .fold(0, |n, &d| (n << 7) | usize::from(d)),
-        None => 0,
+    let mut n = 0usize;
+    for (i, b) in bytes.get(at..at + w).unwrap_or(&[]).iter().enumerate() {
+        n |= usize::from(*b) << (7 * i);
     }
+    n
 }
 
 /// Appends `n` as `w` base-128 digits.
@@ -159,21 +148,10 @@ impl LabelSet {
 
     /// The set of `n` pairs, pair `i` being `pair(i)`: one allocation.
     pub(crate) fn build<'a>(n: usize, pair: impl Fn(usize) -> (&'a str, &'a str)) -> LabelSet {
-        LabelSet::build_with_created(n, None, pair)
-    }
-
-    /// [`build`](Self::build), keeping `created` rendered in the same
-    /// allocation (a family's child; read with
-    /// [`created_text`](Self::created_text)). An empty set keeps nothing.
-    pub(crate) fn build_with_created<'a>(
-        n: usize,
-        created: Option<f64>,
-        pair: impl Fn(usize) -> (&'a str, &'a str),
-    ) -> LabelSet {
         if n == 0 {
             return LabelSet::EMPTY;
         }
-        let build = |s: &mut Scratch| LabelSet::build_in(s, n, created, &pair);
+        let build = |s: &mut Scratch| LabelSet::build_in(s, n, &pair);
         SCRATCH
             .try_with(|s| match s.try_borrow_mut() {
                 Ok(mut s) => build(&mut s),
@@ -185,7 +163,6 @@ impl LabelSet {
     fn build_in<'a>(
         s: &mut Scratch,
         n: usize,
-        created: Option<f64>,
         pair: &impl Fn(usize) -> (&'a str, &'a str),
     ) -> LabelSet {
         let Scratch {
@@ -239,12 +216,6 @@ impl LabelSet {
             render_pairs(text, (0..n).map(pair), EscapingScheme::Underscores);
         }
         let underscores_len = text.len() - rendered_len;
-        let created_at = text.len();
-        if let Some(t) = created {
-            // Writing into a `String` cannot fail.
-            let _ = fmt_float(text, t);
-        }
-        let created_len = text.len() - created_at;
         let extras_at = text.len();
         text.push_str(extras);
         // The narrowest width that holds every number.
@@ -254,14 +225,12 @@ impl LabelSet {
             w += 1;
         }
         out.clear();
-        out.reserve(HEADER_NUMBERS + w * (HEADER_LEN + 4 * n) + text.len());
+        out.reserve(HEADER_NUMBERS + w * (3 + 4 * n) + text.len());
         // Below 128: an ASCII character.
         out.push(char::from(w as u8));
+        push_number(out, n, w);
         push_number(out, rendered_len, w);
         push_number(out, underscores_len, w);
-        push_number(out, created_len, w);
-        push_number(out, n, w);
-        out.push_str(text);
         for &p in spans.iter() {
             let p = if p & EXTRA != 0 {
                 (p & !EXTRA) + extras_at
@@ -270,22 +239,18 @@ impl LabelSet {
             };
             push_number(out, p, w);
         }
+        out.push_str(text);
         LabelSet(Some(Arc::from(out.as_str())))
     }
 
-    /// The width of the numbers of a non-empty set, and where its text
-    /// starts.
+    /// The width of the numbers, the number of pairs and where the text
+    /// starts, of a non-empty set.
     #[inline]
-    fn width(s: &str) -> (usize, usize) {
-        let w = usize::from(s.as_bytes().first().copied().unwrap_or(1));
-        (w, HEADER_NUMBERS + HEADER_LEN * w)
-    }
-
-    /// Header number `i` (`r`, `u`, `c`, `n`) of a non-empty set of width
-    /// `w`.
-    #[inline]
-    fn header(s: &str, w: usize, i: usize) -> usize {
-        read_number(s.as_bytes(), HEADER_NUMBERS + i * w, w)
+    fn layout(s: &str) -> (usize, usize, usize) {
+        let b = s.as_bytes();
+        let w = usize::from(b.first().copied().unwrap_or(1));
+        let n = read_number(b, HEADER_NUMBERS, w);
+        (w, n, HEADER_NUMBERS + w * (3 + 4 * n))
     }
 
     /// The text of a non-empty set between two positions of it.
@@ -301,25 +266,14 @@ impl LabelSet {
         let Some(s) = self.0.as_deref() else {
             return ("", "");
         };
-        let (text, r, u) = LabelSet::rendering_lengths(s);
+        let (w, _, text) = LabelSet::layout(s);
+        let b = s.as_bytes();
+        let r = read_number(b, HEADER_NUMBERS + w, w);
+        let u = read_number(b, HEADER_NUMBERS + 2 * w, w);
         (
             LabelSet::slice(s, text, 0, r),
             LabelSet::slice(s, text, r, r + u),
         )
-    }
-
-    /// Where the text of a non-empty set starts, and the lengths `r` and
-    /// `u` of its renderings: read at fixed places (one byte each when
-    /// the set is under 128 bytes of text, the common case).
-    #[inline(always)]
-    fn rendering_lengths(s: &str) -> (usize, usize, usize) {
-        match *s.as_bytes() {
-            [1, r, u, ..] => (HEADER_NUMBERS + HEADER_LEN, usize::from(r), usize::from(u)),
-            _ => {
-                let (w, text) = LabelSet::width(s);
-                (text, LabelSet::header(s, w, 0), LabelSet::header(s, w, 1))
-            }
-        }
     }
 
     /// The pairs as written with `scheme`: the kept rendering, or (`dots`
@@ -330,13 +284,10 @@ impl LabelSet {
         scheme: EscapingScheme,
         buf: &'a mut String,
     ) -> &'a str {
-        let Some(s) = self.0.as_deref() else {
-            return "";
-        };
-        let (text, r, u) = LabelSet::rendering_lengths(s);
-        match (u == 0, scheme) {
-            (true, _) | (false, EscapingScheme::AllowUtf8) => LabelSet::slice(s, text, 0, r),
-            (false, EscapingScheme::Underscores) => LabelSet::slice(s, text, r, r + u),
+        let (rendered, underscores) = self.renderings();
+        match (underscores.is_empty(), scheme) {
+            (true, _) | (false, EscapingScheme::AllowUtf8) => rendered,
+            (false, EscapingScheme::Underscores) => underscores,
             (false, _) => {
                 buf.clear();
                 render_pairs(buf, self.pairs(), scheme);
@@ -353,17 +304,13 @@ impl LabelSet {
     /// ```
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
         let s = self.0.as_deref().unwrap_or("");
-        let (w, n, text, spans) = match self.0 {
-            Some(_) => {
-                let (w, text) = LabelSet::width(s);
-                let n = LabelSet::header(s, w, 3);
-                (w, n, text, s.len().saturating_sub(4 * n * w))
-            }
-            None => (1, 0, 0, 0),
+        let (w, n, text) = match self.0 {
+            Some(_) => LabelSet::layout(s),
+            None => (1, 0, 0),
         };
         let b = s.as_bytes();
         (0..n).map(move |i| {
-            let at = spans + 4 * i * w;
+            let at = HEADER_NUMBERS + w * (3 + 4 * i);
             let span = |j: usize| read_number(b, at + j * w, w);
             (
                 LabelSet::slice(s, text, span(0), span(1)),
@@ -383,26 +330,6 @@ impl LabelSet {
         self.renderings().0
     }
 
-    /// The `_created` text kept with the set
-    /// ([`build_with_created`](Self::build_with_created)), if any.
-    #[inline]
-    pub(crate) fn created_text(&self) -> Option<&str> {
-        let s = self.0.as_deref()?;
-        let (text, at, c) = match *s.as_bytes() {
-            [1, r, u, c, ..] => (
-                HEADER_NUMBERS + HEADER_LEN,
-                usize::from(r) + usize::from(u),
-                usize::from(c),
-            ),
-            _ => {
-                let (w, text) = LabelSet::width(s);
-                let at = LabelSet::header(s, w, 0) + LabelSet::header(s, w, 1);
-                (text, at, LabelSet::header(s, w, 2))
-            }
-        };
-        (c != 0).then(|| LabelSet::slice(s, text, at, at + c))
-    }
-
     /// The value of label `name`.
     ///
     /// ```
@@ -418,9 +345,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::EMPTY.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.0
-            .as_deref()
-            .map_or(0, |s| LabelSet::header(s, LabelSet::width(s).0, 3))
+        self.0.as_deref().map_or(0, |s| LabelSet::layout(s).1)
     }
 
     /// Whether there are no pairs.
@@ -454,37 +379,6 @@ impl PartialEq for LabelSet {
 impl fmt::Debug for LabelSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.pairs()).finish()
-    }
-}
-
-/// A float rendered once in [`write_float`](crate::write_float)'s form,
-/// for a value read at every scrape but set once (a child's `_created`,
-/// kept in its label set's allocation): valid while the value has the
-/// same bits. The text is looked up only when asked for (not with
-/// `_created` off).
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy)]
-pub struct RenderedFloat<'a> {
-    bits: u64,
-    labels: &'a LabelSet,
-}
-
-impl<'a> RenderedFloat<'a> {
-    /// `v`, kept rendered in `labels` (if at all).
-    pub(crate) fn new(v: f64, labels: &'a LabelSet) -> RenderedFloat<'a> {
-        RenderedFloat {
-            bits: v.to_bits(),
-            labels,
-        }
-    }
-
-    /// The text of `v`, when it is the value rendered.
-    #[inline]
-    pub(crate) fn get(&self, v: f64) -> Option<&'a str> {
-        if self.bits != v.to_bits() {
-            return None;
-        }
-        self.labels.created_text()
     }
 }
 
@@ -1351,18 +1245,6 @@ mod tests {
                 EscapingScheme::AllowUtf8,
             );
             assert_eq!(set.rendered(), expected);
-            assert_eq!(set.created_text(), None);
-            // With a `_created` text kept beside: the same pairs and
-            // renderings.
-            let with = LabelSet::build_with_created(pairs.len(), Some(1.5e9), |i| pairs[i]);
-            assert_eq!(with.created_text(), Some("1.5e+09"));
-            assert_eq!(with, set);
-            assert_eq!(with.rendered(), expected);
-            let mut buf = String::new();
-            assert_eq!(
-                with.rendered_with(EscapingScheme::Underscores, &mut buf),
-                set.rendered_with(EscapingScheme::Underscores, &mut String::new())
-            );
         }
         assert_eq!(
             LabelSet::new(Vec::<(String, String)>::new()).pairs().len(),

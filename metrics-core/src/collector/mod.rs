@@ -6,8 +6,8 @@ pub(crate) mod process;
 use std::fmt;
 
 use crate::meta::Meta;
-use crate::model::RenderedFloat;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType, Point};
+use crate::render::float::RenderedFloat;
 use crate::timestamp::Timestamp;
 
 /// Produces metric families at scrape time. Every metric type implements
@@ -68,7 +68,7 @@ pub trait StreamFamily: Send + Sync {
     /// point lent to `f` is only valid during the call (it may be reused).
     fn for_each_metric(
         &self,
-        f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat<'_>>) -> fmt::Result,
+        f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat>) -> fmt::Result,
     ) -> fmt::Result;
 }
 
@@ -138,7 +138,7 @@ impl<'a> FamilyRef<'a> {
     /// point's `created` rendered in advance, when the metric keeps it.
     pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
     where
-        F: FnMut(&LabelSet, &Point, Option<Timestamp>, Option<&RenderedFloat<'_>>) -> fmt::Result,
+        F: FnMut(&LabelSet, &Point, Option<Timestamp>, Option<&RenderedFloat>) -> fmt::Result,
     {
         match self.metrics {
             Metrics::Snapshot(metrics) => {

@@ -12,9 +12,9 @@ use std::fmt;
 
 pub(crate) use crate::collector::FamilyRef;
 use crate::error::MetricError;
-use crate::model::RenderedFloat;
 use crate::model::{HistogramPoint, MetricFamily};
 use crate::registry::{Kept, Registry};
+use crate::render::float::RenderedFloat;
 
 pub(crate) mod io;
 pub(crate) mod openmetrics;
@@ -339,7 +339,7 @@ impl From<f64> for Value<'_> {
 
 impl<'a> Value<'a> {
     /// `v`, written from `cache` when that holds it.
-    pub(crate) fn cached(v: f64, cache: Option<&RenderedFloat<'a>>) -> Self {
+    pub(crate) fn cached(v: f64, cache: Option<&'a RenderedFloat>) -> Self {
         Value {
             v,
             text: cache.and_then(|c| c.get(v)),

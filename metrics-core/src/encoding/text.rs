@@ -8,10 +8,9 @@ use std::fmt::{self, Write};
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::model::RenderedFloat;
 use crate::model::{MetricType, Point};
 use crate::render::escaping::write_label_name;
-use crate::render::float::escape_help;
+use crate::render::float::{escape_help, RenderedFloat};
 use crate::timestamp::Timestamp;
 
 /// The separate gauge families written after a family, in this order.
@@ -64,8 +63,7 @@ pub(crate) fn family<W: Write + ?Sized>(
     let mut created_line = |labels: &str,
                             t: Option<f64>,
                             ts: Option<Timestamp>,
-                            rendered: Option<&RenderedFloat<'_>>| match t
-    {
+                            rendered: Option<&RenderedFloat>| match t {
         Some(t) if options.created => {
             let first = created_lines.is_empty();
             let v = Value::cached(t, rendered);

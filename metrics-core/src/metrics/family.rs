@@ -20,8 +20,8 @@ use crate::error::MetricError;
 use crate::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::metrics::epoch::{self, Guard, Retired};
 use crate::metrics::labels::{LabelText, LabelValues};
-use crate::model::RenderedFloat;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
+use crate::render::float::RenderedFloat;
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
 /// Histogram, Summary.
@@ -131,7 +131,7 @@ macro_rules! impl_collector {
                 f: &mut dyn FnMut(
                     &$crate::model::LabelSet,
                     &$crate::model::Point,
-                    Option<&$crate::model::RenderedFloat<'_>>,
+                    Option<&$crate::render::float::RenderedFloat>,
                 ) -> std::fmt::Result,
             ) -> std::fmt::Result {
                 let mut scratch = $crate::model::Point::Gauge(0.0);
@@ -166,8 +166,7 @@ fn new_family(meta: &Meta) -> MetricFamily {
     f
 }
 
-/// One child: its label set (values, rendering and `_created` text),
-/// `_created` and metric.
+/// One child: its label set (values and rendering), `_created` and metric.
 /// Shared (`Arc`) by the creation-order list and owned handles; the
 /// lookup table points at it without a reference count.
 struct Node<M> {
@@ -175,9 +174,9 @@ struct Node<M> {
     /// Names and values, rendered once when the child is created; lookups
     /// compare its values.
     labels: LabelSet,
-    /// Its `_created` value, kept rendered in `labels` (after a reset the
-    /// value differs, and the encoders format the new one).
-    created: f64,
+    /// Its `_created` value, rendered once too, in place (after a reset
+    /// the value differs, and the encoders format the new one).
+    created: RenderedFloat,
     /// Its slot in the family's dense array, if it was ever published
     /// there (`usize::MAX`: never); written and read under the writer lock.
     dense_slot: AtomicUsize,
@@ -690,17 +689,19 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         }
         let parent = Parent { meta: &self.meta };
         let metric = M::new_child_of(&self.config, &parent);
-        let created = metric.created_time();
+        let created = metric
+            .created_time()
+            .map_or(RenderedFloat::NONE, RenderedFloat::new);
         let names = match self.meta.get() {
             Some(meta) => &meta.labels,
             None => &LabelNames::Static(&[]),
         };
         let node = Arc::new(Node {
             hash,
-            labels: LabelSet::build_with_created(N, created, |i| {
+            labels: LabelSet::build(N, |i| {
                 (names.get(i), values.get(i).copied().unwrap_or_default())
             }),
-            created: created.unwrap_or_default(),
+            created,
             dense_slot: AtomicUsize::new(NOT_DENSE),
             metric,
         });
@@ -1044,16 +1045,16 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
     /// waits, looking one up or updating one does not).
     fn for_each_metric(
         &self,
-        f: &mut dyn FnMut(&LabelSet, &crate::Point, Option<&RenderedFloat<'_>>) -> std::fmt::Result,
+        f: &mut dyn FnMut(&LabelSet, &crate::Point, Option<&RenderedFloat>) -> std::fmt::Result,
     ) -> std::fmt::Result {
         let mut scratch = crate::Point::Gauge(0.0);
         let w = self.lock();
         for child in &w.list {
-            let created = RenderedFloat::new(child.created, &child.labels);
+            let created = Some(&child.created);
             child
                 .metric
                 .visit_metric(&child.labels, &mut scratch, &mut |labels, point| {
-                    f(labels, point, Some(&created))
+                    f(labels, point, created)
                 })?;
         }
         Ok(())

@@ -28,6 +28,75 @@ pub(crate) fn fmt_float<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Res
     write_go(out, v)
 }
 
+/// A float rendered once in [`write_float`]'s form, for a value read at
+/// every scrape but set once (a child's `_created`): valid while the value
+/// has the same bits. The text is kept in place (no allocation); a value
+/// whose text is longer than that room (only some negative ones) is
+/// formatted at each scrape, as is [`RenderedFloat::NONE`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RenderedFloat {
+    bits: u64,
+    /// 0: nothing rendered.
+    len: u8,
+    text: [u8; RENDERED_FLOAT_ROOM],
+}
+
+/// The room of a [`RenderedFloat`]: `1.2345678901234567e-308` fits.
+const RENDERED_FLOAT_ROOM: usize = 23;
+
+/// A writer into a [`RenderedFloat`]'s room, failing once it is full.
+struct Room<'a> {
+    text: &'a mut [u8; RENDERED_FLOAT_ROOM],
+    len: usize,
+}
+
+impl fmt::Write for Room<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let room = self.text.get_mut(self.len..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl RenderedFloat {
+    /// Nothing rendered.
+    pub(crate) const NONE: RenderedFloat = RenderedFloat {
+        bits: 0,
+        len: 0,
+        text: [0; RENDERED_FLOAT_ROOM],
+    };
+
+    pub(crate) fn new(v: f64) -> RenderedFloat {
+        let mut text = [0; RENDERED_FLOAT_ROOM];
+        let mut room = Room {
+            text: &mut text,
+            len: 0,
+        };
+        let len = match fmt_float(&mut room, v) {
+            Ok(()) => room.len,
+            Err(_) => 0,
+        };
+        RenderedFloat {
+            bits: v.to_bits(),
+            // At most `RENDERED_FLOAT_ROOM`.
+            len: len as u8,
+            text,
+        }
+    }
+
+    /// The text of `v`, when it is the value rendered.
+    pub(crate) fn get(&self, v: f64) -> Option<&str> {
+        if self.len == 0 || self.bits != v.to_bits() {
+            return None;
+        }
+        let text = self.text.get(..usize::from(self.len))?;
+        std::str::from_utf8(text).ok()
+    }
+}
+
 /// A float as the text formats accept it: `+Inf`, `-Inf`, `NaN`, decimals
 /// and exponents.
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
