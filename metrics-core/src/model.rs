@@ -22,10 +22,8 @@ use promscribe_rules::is_legacy_label_charset;
 
 /// A set of label pairs, rendered once (as `name="escaped value",...`)
 /// when it is built: a family's child builds its set when it is created,
-/// and every scrape writes the rendered text as it is. A set is one
-/// allocation (the rendered text, where its names and values are found,
-/// and their positions); cloning it is a reference-count increment; the
-/// empty set allocates nothing.
+/// and every scrape writes the rendered text as it is. Cloning is a
+/// reference-count increment; the empty set allocates nothing.
 ///
 /// A label name outside the legacy character set (`[a-zA-Z_][a-zA-Z0-9_]*`)
 /// is written as the scrape's [`EscapingScheme`](crate::EscapingScheme)
@@ -43,69 +41,20 @@ use promscribe_rules::is_legacy_label_charset;
 /// assert_eq!(LabelSet::new([("my.label", "x")]).rendered(), r#""my.label"="x""#);
 /// ```
 #[derive(Clone, Default)]
-pub struct LabelSet(Option<Arc<str>>);
+pub struct LabelSet(Option<Arc<LabelSetInner>>);
 
-// A non-empty set is one allocation, an `Arc<str>` laid out as:
-//
-// - one byte `w`, the width of every number that follows;
-// - the number of pairs `n`, the length `r` of the `allow-utf-8`
-//   rendering and the length `u` of the `underscores` one (0: none, as
-//   when every name is legacy and `rendered` serves every scheme);
-// - per pair, the start and end of its name and of its value in the text;
-// - the text: the renderings, then any name or value the rendering does
-//   not hold as it is (one that needed escaping).
-//
-// Numbers are `w` digits in base 128, least significant first: every byte
-// is ASCII, so the whole is a `str` and read without `unsafe`. Positions
-// are counted from the start of the text. Names are found in the
-// rendering itself (a legacy name as it is, another between its quotes),
-// and so are most values (those without `\`, `"` or a newline): a
-// series pays for its label names only in the rendered text, and for the
-// spans a few bytes.
-
-/// The position of the first number (after the width byte).
-const HEADER_NUMBERS: usize = 1;
-
-/// Reads the `w`-digit base-128 number at `at`.
-#[inline]
-fn read_number(bytes: &[u8], at: usize, w: usize) -> usize {
-    let mut n = 0usize;
-    for (i, b) in bytes.get(at..at + w).unwrap_or(&[]).iter().enumerate() {
-        n |= usize::from(*b) << (7 * i);
-    }
-    n
-}
-
-/// Appends `n` as `w` base-128 digits.
-fn push_number(out: &mut String, mut n: usize, w: usize) {
-    for _ in 0..w {
-        // Below 128: an ASCII character.
-        out.push(char::from((n & 0x7f) as u8));
-        n >>= 7;
-    }
-}
-
-/// The scratch buffers `LabelSet::build` renders into, kept per thread so
-/// that a new set allocates only itself.
-#[derive(Default)]
-struct Scratch {
-    text: String,
-    extras: String,
-    spans: Vec<usize>,
-    out: String,
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+struct LabelSetInner {
+    pairs: Box<[(Box<str>, Box<str>)]>,
+    /// With `allow-utf-8`: names outside the legacy set quoted.
+    rendered: Box<str>,
+    /// With `underscores`, when a name is outside the legacy set (else
+    /// `rendered` serves every scheme).
+    underscores: Option<Box<str>>,
 }
 
 /// Writes `pairs` as `name="value",...` with the names in `scheme`.
-fn render_pairs<'a>(
-    out: &mut String,
-    pairs: impl Iterator<Item = (&'a str, &'a str)>,
-    scheme: EscapingScheme,
-) {
-    for (i, (k, v)) in pairs.enumerate() {
+fn render_pairs(out: &mut String, pairs: &[(Box<str>, Box<str>)], scheme: EscapingScheme) {
+    for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -138,142 +87,26 @@ impl LabelSet {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let pairs: Vec<(K, V)> = pairs.into_iter().collect();
-        LabelSet::build(pairs.len(), |i| {
-            pairs
-                .get(i)
-                .map_or(("", ""), |(k, v)| (k.as_ref(), v.as_ref()))
-        })
-    }
-
-    /// The set of `n` pairs, pair `i` being `pair(i)`: one allocation.
-    pub(crate) fn build<'a>(n: usize, pair: impl Fn(usize) -> (&'a str, &'a str)) -> LabelSet {
-        if n == 0 {
+        let pairs: Box<[(Box<str>, Box<str>)]> = pairs
+            .into_iter()
+            .map(|(k, v)| (Box::from(k.as_ref()), Box::from(v.as_ref())))
+            .collect();
+        if pairs.is_empty() {
             return LabelSet::EMPTY;
         }
-        let build = |s: &mut Scratch| LabelSet::build_in(s, n, &pair);
-        SCRATCH
-            .try_with(|s| match s.try_borrow_mut() {
-                Ok(mut s) => build(&mut s),
-                Err(_) => build(&mut Scratch::default()),
-            })
-            .unwrap_or_else(|_| build(&mut Scratch::default()))
-    }
-
-    fn build_in<'a>(
-        s: &mut Scratch,
-        n: usize,
-        pair: &impl Fn(usize) -> (&'a str, &'a str),
-    ) -> LabelSet {
-        let Scratch {
-            text,
-            extras,
-            spans,
-            out,
-        } = s;
-        text.clear();
-        extras.clear();
-        spans.clear();
-        // Where `raw`, just written from `start` on, is found: as written,
-        // between the quotes written around it, or (escaped) in `extras`,
-        // whose positions are shifted once the text's length is known
-        // (marked by the top bit).
-        const EXTRA: usize = 1 << (usize::BITS - 1);
-        let locate =
-            |text: &str, extras: &mut String, spans: &mut Vec<usize>, start: usize, raw: &str| {
-                let written = text.get(start..).unwrap_or_default();
-                if written == raw {
-                    spans.extend([start, text.len()]);
-                } else if written.len() == raw.len() + 2
-                    && written.get(1..written.len() - 1) == Some(raw)
-                {
-                    spans.extend([start + 1, text.len() - 1]);
-                } else {
-                    let at = extras.len();
-                    extras.push_str(raw);
-                    spans.extend([at | EXTRA, extras.len() | EXTRA]);
-                }
-            };
-        let mut legacy = true;
-        for i in 0..n {
-            let (k, v) = pair(i);
-            if i > 0 {
-                text.push(',');
-            }
-            legacy &= is_legacy_label_charset(k);
-            let start = text.len();
-            // Writing into a `String` cannot fail.
-            let _ = write_label_name(text, k, EscapingScheme::AllowUtf8);
-            locate(text, extras, spans, start, k);
-            text.push_str("=\"");
-            let start = text.len();
-            escape_label_value(text, v);
-            locate(text, extras, spans, start, v);
-            text.push('"');
-        }
-        let rendered_len = text.len();
-        if !legacy {
-            render_pairs(text, (0..n).map(pair), EscapingScheme::Underscores);
-        }
-        let underscores_len = text.len() - rendered_len;
-        let extras_at = text.len();
-        text.push_str(extras);
-        // The narrowest width that holds every number.
-        let largest = text.len().max(n);
-        let mut w = 1;
-        while w < 10 && largest >> (7 * w) != 0 {
-            w += 1;
-        }
-        out.clear();
-        out.reserve(HEADER_NUMBERS + w * (3 + 4 * n) + text.len());
-        // Below 128: an ASCII character.
-        out.push(char::from(w as u8));
-        push_number(out, n, w);
-        push_number(out, rendered_len, w);
-        push_number(out, underscores_len, w);
-        for &p in spans.iter() {
-            let p = if p & EXTRA != 0 {
-                (p & !EXTRA) + extras_at
-            } else {
-                p
-            };
-            push_number(out, p, w);
-        }
-        out.push_str(text);
-        LabelSet(Some(Arc::from(out.as_str())))
-    }
-
-    /// The width of the numbers, the number of pairs and where the text
-    /// starts, of a non-empty set.
-    #[inline]
-    fn layout(s: &str) -> (usize, usize, usize) {
-        let b = s.as_bytes();
-        let w = usize::from(b.first().copied().unwrap_or(1));
-        let n = read_number(b, HEADER_NUMBERS, w);
-        (w, n, HEADER_NUMBERS + w * (3 + 4 * n))
-    }
-
-    /// The text of a non-empty set between two positions of it.
-    #[inline]
-    fn slice(s: &str, text: usize, from: usize, to: usize) -> &str {
-        s.get(text + from..text + to).unwrap_or("")
-    }
-
-    /// The `allow-utf-8` rendering and the `underscores` one (empty when
-    /// the first serves every scheme).
-    #[inline]
-    fn renderings(&self) -> (&str, &str) {
-        let Some(s) = self.0.as_deref() else {
-            return ("", "");
-        };
-        let (w, _, text) = LabelSet::layout(s);
-        let b = s.as_bytes();
-        let r = read_number(b, HEADER_NUMBERS + w, w);
-        let u = read_number(b, HEADER_NUMBERS + 2 * w, w);
-        (
-            LabelSet::slice(s, text, 0, r),
-            LabelSet::slice(s, text, r, r + u),
-        )
+        let mut rendered = String::new();
+        render_pairs(&mut rendered, &pairs, EscapingScheme::AllowUtf8);
+        let legacy = pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
+        let underscores = (!legacy).then(|| {
+            let mut s = String::new();
+            render_pairs(&mut s, &pairs, EscapingScheme::Underscores);
+            s.into_boxed_str()
+        });
+        LabelSet(Some(Arc::new(LabelSetInner {
+            pairs,
+            rendered: rendered.into_boxed_str(),
+            underscores,
+        })))
     }
 
     /// The pairs as written with `scheme`: the kept rendering, or (`dots`
@@ -284,13 +117,15 @@ impl LabelSet {
         scheme: EscapingScheme,
         buf: &'a mut String,
     ) -> &'a str {
-        let (rendered, underscores) = self.renderings();
-        match (underscores.is_empty(), scheme) {
-            (true, _) | (false, EscapingScheme::AllowUtf8) => rendered,
-            (false, EscapingScheme::Underscores) => underscores,
-            (false, _) => {
+        let Some(inner) = self.0.as_deref() else {
+            return "";
+        };
+        match (&inner.underscores, scheme) {
+            (None, _) | (Some(_), EscapingScheme::AllowUtf8) => &inner.rendered,
+            (Some(u), EscapingScheme::Underscores) => u,
+            (Some(_), _) => {
                 buf.clear();
-                render_pairs(buf, self.pairs(), scheme);
+                render_pairs(buf, &inner.pairs, scheme);
                 buf
             }
         }
@@ -303,20 +138,12 @@ impl LabelSet {
     /// assert_eq!(l.pairs().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        let s = self.0.as_deref().unwrap_or("");
-        let (w, n, text) = match self.0 {
-            Some(_) => LabelSet::layout(s),
-            None => (1, 0, 0),
-        };
-        let b = s.as_bytes();
-        (0..n).map(move |i| {
-            let at = HEADER_NUMBERS + w * (3 + 4 * i);
-            let span = |j: usize| read_number(b, at + j * w, w);
-            (
-                LabelSet::slice(s, text, span(0), span(1)),
-                LabelSet::slice(s, text, span(2), span(3)),
-            )
-        })
+        self.0
+            .as_deref()
+            .map(|i| &i.pairs[..])
+            .unwrap_or(&[])
+            .iter()
+            .map(|(k, v)| (&**k, &**v))
     }
 
     /// The pairs as escaped text, `a="1",b="2"` (empty for no labels),
@@ -327,7 +154,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::new([("a", "x\ny")]).rendered(), "a=\"x\\ny\"");
     /// ```
     pub fn rendered(&self) -> &str {
-        self.renderings().0
+        self.0.as_deref().map(|i| &*i.rendered).unwrap_or("")
     }
 
     /// The value of label `name`.
@@ -345,7 +172,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::EMPTY.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.0.as_deref().map_or(0, |s| LabelSet::layout(s).1)
+        self.0.as_deref().map_or(0, |i| i.pairs.len())
     }
 
     /// Whether there are no pairs.
@@ -1199,56 +1026,4 @@ pub fn disable_created_series() {
 /// ```
 pub fn enable_created_series() {
     CREATED.store(CREATED_ON, Ordering::Relaxed);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every pair comes back as given, whatever needed escaping, and the
-    /// renderings are those of `render_pairs`.
-    #[test]
-    fn a_label_set_keeps_its_pairs_and_renderings() {
-        let long = "v".repeat(300);
-        let huge = "\"".repeat(20_000);
-        let cases: Vec<Vec<(&str, &str)>> = vec![
-            vec![("method", "get"), ("path", "/item/1")],
-            vec![("a", "x\ny"), ("b", "q\"uo\\te"), ("c", "")],
-            vec![
-                ("my.label", "x"),
-                ("é", "ü"),
-                ("q\"n", "v"),
-                ("plain", "a\\b"),
-            ],
-            vec![("", ""), ("a", &long), ("b", "1")],
-            vec![("big", &huge), ("my.name", &long)],
-        ];
-        for pairs in cases {
-            let set = LabelSet::new(pairs.iter().copied());
-            assert_eq!(set.pairs().collect::<Vec<_>>(), pairs);
-            assert_eq!(set.len(), pairs.len());
-            for scheme in [
-                EscapingScheme::AllowUtf8,
-                EscapingScheme::Underscores,
-                EscapingScheme::Dots,
-                EscapingScheme::Values,
-            ] {
-                let mut expected = String::new();
-                render_pairs(&mut expected, pairs.iter().copied(), scheme);
-                let mut buf = String::new();
-                assert_eq!(set.rendered_with(scheme, &mut buf), expected, "{scheme:?}");
-            }
-            let mut expected = String::new();
-            render_pairs(
-                &mut expected,
-                pairs.iter().copied(),
-                EscapingScheme::AllowUtf8,
-            );
-            assert_eq!(set.rendered(), expected);
-        }
-        assert_eq!(
-            LabelSet::new(Vec::<(String, String)>::new()).pairs().len(),
-            0
-        );
-    }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::meta::Meta;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType, Point};
+use crate::render::float::RenderedFloat;
 use crate::timestamp::Timestamp;
 
 /// Produces metric families at scrape time. Every metric type implements
@@ -62,9 +63,13 @@ pub trait StreamFamily: Send + Sync {
     /// Number of metrics (now: a family may grow meanwhile).
     fn metric_count(&self) -> usize;
 
-    /// Calls `f` with each metric's labels and point, in order. The point
-    /// lent to `f` is only valid during the call (it may be reused).
-    fn for_each_metric(&self, f: &mut dyn FnMut(&LabelSet, &Point) -> fmt::Result) -> fmt::Result;
+    /// Calls `f` with each metric's labels and point, in order, and the
+    /// point's `created` rendered in advance when the metric keeps it. The
+    /// point lent to `f` is only valid during the call (it may be reused).
+    fn for_each_metric(
+        &self,
+        f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat>) -> fmt::Result,
+    ) -> fmt::Result;
 }
 
 impl<C: Collector + ?Sized> Collector for std::sync::Arc<C> {
@@ -129,19 +134,22 @@ impl<'a> FamilyRef<'a> {
         }
     }
 
-    /// Calls `f` with each metric: labels, point, timestamp.
+    /// Calls `f` with each metric: labels, point, timestamp, and the
+    /// point's `created` rendered in advance, when the metric keeps it.
     pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
     where
-        F: FnMut(&LabelSet, &Point, Option<Timestamp>) -> fmt::Result,
+        F: FnMut(&LabelSet, &Point, Option<Timestamp>, Option<&RenderedFloat>) -> fmt::Result,
     {
         match self.metrics {
             Metrics::Snapshot(metrics) => {
                 for m in metrics {
-                    f(&m.labels, &m.point, m.timestamp)?;
+                    f(&m.labels, &m.point, m.timestamp, None)?;
                 }
                 Ok(())
             }
-            Metrics::Stream(s) => s.for_each_metric(&mut |labels, point| f(labels, point, None)),
+            Metrics::Stream(s) => {
+                s.for_each_metric(&mut |labels, point, created| f(labels, point, None, created))
+            }
         }
     }
 }

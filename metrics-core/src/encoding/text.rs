@@ -10,7 +10,7 @@ use super::{
 };
 use crate::model::{MetricType, Point};
 use crate::render::escaping::write_label_name;
-use crate::render::float::escape_help;
+use crate::render::float::{escape_help, RenderedFloat};
 use crate::timestamp::Timestamp;
 
 /// The separate gauge families written after a family, in this order.
@@ -60,10 +60,14 @@ pub(crate) fn family<W: Write + ?Sized>(
     // The `_created` lines are gathered on the way, for their family after
     // this one: the metrics are read once.
     let created_name = names.get(Suffix::Created);
-    let mut created_line = |labels: &str, t: Option<f64>, ts: Option<Timestamp>| match t {
+    let mut created_line = |labels: &str,
+                            t: Option<f64>,
+                            ts: Option<Timestamp>,
+                            rendered: Option<&RenderedFloat>| match t {
         Some(t) if options.created => {
             let first = created_lines.is_empty();
-            sample(created_lines, created_name, quoted, labels, None, t, ts)?;
+            let v = Value::cached(t, rendered);
+            sample(created_lines, created_name, quoted, labels, None, v, ts)?;
             if first {
                 // Room for the family's other lines, sized after the
                 // first (a line or two of slack per series): the buffer
@@ -75,7 +79,7 @@ pub(crate) fn family<W: Write + ?Sized>(
         }
         _ => Ok(()),
     };
-    f.for_each(|labels, point, ts| {
+    f.for_each(|labels, point, ts, rendered| {
         let labels = labels.rendered_with(scheme, label_buf);
         match point {
             Point::Counter(c) => {
@@ -88,7 +92,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                     c.value,
                     ts,
                 )?;
-                created_line(labels, c.created, ts)?;
+                created_line(labels, c.created, ts, rendered)?;
                 splits[0] |= options.created && c.created.is_some();
             }
             Point::Gauge(v) | Point::Unknown(v) => {
@@ -135,7 +139,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 if let Some(sum) = p.sum {
                     sample(out, names.get(Suffix::Sum), quoted, labels, None, sum, ts)?;
                 }
-                created_line(labels, p.created, ts)?;
+                created_line(labels, p.created, ts, rendered)?;
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
@@ -157,7 +161,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 if let Some(sum) = h.sum {
                     sample(out, names.get(Suffix::Sum), quoted, labels, None, sum, ts)?;
                 }
-                created_line(labels, h.created, ts)?;
+                created_line(labels, h.created, ts, rendered)?;
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
@@ -189,7 +193,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             out.write_str(created_lines)?;
             continue;
         }
-        f.for_each(|labels, point, ts| {
+        f.for_each(|labels, point, ts, _| {
             let value = match (point, split) {
                 (Point::GaugeHistogram(h), Split::GCount) => h.count,
                 (Point::GaugeHistogram(h), Split::GSum) => h.sum,
@@ -227,13 +231,13 @@ fn header<W: Write + ?Sized>(
     out.write_char('\n')
 }
 
-fn sample<W: Write + ?Sized>(
+fn sample<'a, W: Write + ?Sized>(
     out: &mut W,
     name: &str,
     quoted: bool,
     labels: &str,
     extra: Option<(&str, Extra<'_>)>,
-    value: impl Into<Value>,
+    value: impl Into<Value<'a>>,
     ts: Option<Timestamp>,
 ) -> fmt::Result {
     write_series(out, name, quoted, labels, extra)?;

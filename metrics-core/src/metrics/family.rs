@@ -21,6 +21,7 @@ use crate::meta::{LabelNames, Meta, MetaRef, Opts};
 use crate::metrics::epoch::{self, Guard, Retired};
 use crate::metrics::labels::{LabelText, LabelValues};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
+use crate::render::float::RenderedFloat;
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
 /// Histogram, Summary.
@@ -130,6 +131,7 @@ macro_rules! impl_collector {
                 f: &mut dyn FnMut(
                     &$crate::model::LabelSet,
                     &$crate::model::Point,
+                    Option<&$crate::render::float::RenderedFloat>,
                 ) -> std::fmt::Result,
             ) -> std::fmt::Result {
                 let mut scratch = $crate::model::Point::Gauge(0.0);
@@ -137,7 +139,7 @@ macro_rules! impl_collector {
                     self,
                     &$crate::model::LabelSet::EMPTY,
                     &mut scratch,
-                    &mut |labels, point| f(labels, point),
+                    &mut |labels, point| f(labels, point, None),
                 )
             }
         }
@@ -164,7 +166,7 @@ fn new_family(meta: &Meta) -> MetricFamily {
     f
 }
 
-/// One child: its label set (values and rendering) and metric.
+/// One child: its label values, rendered label set, `_created` and metric.
 /// Shared (`Arc`) by the creation-order list and owned handles; the
 /// lookup table points at it without a reference count.
 struct Node<M> {
@@ -172,6 +174,9 @@ struct Node<M> {
     /// Names and values, rendered once when the child is created; lookups
     /// compare its values.
     labels: LabelSet,
+    /// Its `_created` value, rendered once too (after a reset the value
+    /// differs, and the encoders format the new one).
+    created: Option<RenderedFloat>,
     /// Its slot in the family's dense array, if it was ever published
     /// there (`usize::MAX`: never); written and read under the writer lock.
     dense_slot: AtomicUsize,
@@ -684,15 +689,15 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         }
         let parent = Parent { meta: &self.meta };
         let metric = M::new_child_of(&self.config, &parent);
+        let created = metric.created_time().map(RenderedFloat::new);
         let names = match self.meta.get() {
             Some(meta) => &meta.labels,
             None => &LabelNames::Static(&[]),
         };
         let node = Arc::new(Node {
             hash,
-            labels: LabelSet::build(N, |i| {
-                (names.get(i), values.get(i).copied().unwrap_or_default())
-            }),
+            labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
+            created,
             dense_slot: AtomicUsize::new(NOT_DENSE),
             metric,
         });
@@ -1036,15 +1041,16 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
     /// waits, looking one up or updating one does not).
     fn for_each_metric(
         &self,
-        f: &mut dyn FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
+        f: &mut dyn FnMut(&LabelSet, &crate::Point, Option<&RenderedFloat>) -> std::fmt::Result,
     ) -> std::fmt::Result {
         let mut scratch = crate::Point::Gauge(0.0);
         let w = self.lock();
         for child in &w.list {
+            let created = child.created.as_ref();
             child
                 .metric
                 .visit_metric(&child.labels, &mut scratch, &mut |labels, point| {
-                    f(labels, point)
+                    f(labels, point, created)
                 })?;
         }
         Ok(())
@@ -1169,7 +1175,7 @@ mod tests {
             s.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let mut n = 0;
-                    f.for_each_metric(&mut |labels, _| {
+                    f.for_each_metric(&mut |labels, _, _| {
                         assert!(labels.rendered().starts_with("k=\""));
                         n += 1;
                         Ok(())
@@ -1204,7 +1210,7 @@ mod tests {
             let f = &f;
             let scrape = s.spawn(move || {
                 let mut first = true;
-                f.for_each_metric(&mut |_, _| {
+                f.for_each_metric(&mut |_, _, _| {
                     if first {
                         first = false;
                         scraping_tx.send(()).unwrap();
