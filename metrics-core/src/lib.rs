@@ -168,7 +168,7 @@ pub mod __private {
     pub use crate::model::MetricType;
     pub use crate::registry::{StaticMetric, STATIC_METRICS};
     pub use crate::support::{
-        call, error_is_a, exceptions, exceptions_traced, inprogress, inprogress_future,
+        call, error_is, exceptions, exceptions_traced, inprogress, inprogress_future,
         inprogress_later, timed, timed_future, timed_later, timed_traced, timed_traced_later,
         typed, CountingAny, ErrorReturn, ExceptionMetric, FeatureEnabled, FinishAny, Holder,
         InProgressMetric, LabelValueCount, LabelledMetric, OtelFeature, TimedMetric,

@@ -782,13 +782,6 @@ impl<T, E> ErrorReturn for Result<T, E> {
     }
 }
 
-/// Whether `e` is a `X` (or a boxed error holding one), for `err_type =
-/// X`; `E` may borrow from the input.
-#[inline]
-pub fn error_is_a<X: std::error::Error + 'static, E>(e: &E) -> bool {
-    error_is::<X, E>(e)
-}
-
 /// `finish` for a value that is not a `Result`: nothing to count.
 pub trait FinishAny<R> {
     /// Returns the value.
@@ -832,13 +825,6 @@ impl<H: Holder, F: Future> Pending<H, F, F::Output> {
     /// is true (`err = ..` and `err_type = ..`, through [`ErrorReturn`]).
     #[inline]
     pub fn counting_when<C: FnOnce(&F::Output) -> bool>(self, check: C) -> Counted<H, F, C> {
-        self.watch(check)
-    }
-
-    /// The future that runs `fut` under watch, counting an output for
-    /// which `check` is true.
-    #[inline]
-    fn watch<C: FnOnce(&F::Output) -> bool>(self, check: C) -> Counted<H, F, C> {
         Counted {
             fut: self.fut,
             counter: self.counter,
@@ -888,7 +874,7 @@ impl<H: Holder, F: Future<Output = Result<T, E>>, T, E> Pending<H, F, Result<T, 
     /// Runs the future; counts its panics and an `Err` output.
     #[inline]
     pub fn counting(self) -> Counted<H, F, IsErr<T, E>> {
-        self.watch(Result::is_err)
+        self.counting_when(Result::is_err)
     }
 }
 
@@ -901,7 +887,7 @@ pub trait CountingAny<R> {
 impl<H: Holder, F: Future> CountingAny<F::Output> for Pending<H, F, F::Output> {
     #[inline]
     fn counting(self) -> impl Future<Output = F::Output> {
-        self.watch(|_: &F::Output| false)
+        self.counting_when(|_: &F::Output| false)
     }
 }
 
@@ -950,9 +936,10 @@ fn erased_type_id<T: ?Sized>() -> TypeId {
 /// Whether an error is a `X`: the error type itself, or a boxed
 /// `dyn Error` holding a `X`. `E` need not be `'static`: an error type
 /// borrowing from the input is never a `X` (unless it is `X` with other
-/// lifetimes), and is then simply not counted.
+/// lifetimes), and is then simply not counted. What `err_type = X`
+/// tests.
 #[allow(unsafe_code)]
-pub(crate) fn error_is<X: std::error::Error + 'static, E>(e: &E) -> bool {
+pub fn error_is<X: std::error::Error + 'static, E>(e: &E) -> bool {
     let id = erased_type_id::<E>();
     if id == TypeId::of::<X>() {
         return true;

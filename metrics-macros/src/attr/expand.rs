@@ -282,7 +282,7 @@ pub(super) fn expand(attr: Attr, args: &Args, func: Func, shape: Shape) -> Token
                     (quote!(finish_when(#check)), quote!(counting_when(#check)))
                 }
                 ErrFilter::Type(key, ty) => {
-                    let is_a = quote_spanned!(ty.span()=> #p::error_is_a::<#ty, _>);
+                    let is_a = quote_spanned!(ty.span()=> #p::error_is::<#ty, _>);
                     let (out, e) = (
                         Ident::new("__metrics_out", Span::mixed_site()),
                         Ident::new("__metrics_e", Span::mixed_site()),
