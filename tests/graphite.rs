@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use promscribe::{Counter, Gauge, Opts, Registry};
 use promscribe_export::GraphiteBridge;
-use promscribe_test_support::{example_path, free_port, require_program, wait_until, Process};
+use promscribe_test_support::{
+    example_path, free_port, refused_port, require_program, wait_until, Process,
+};
 
 struct Carbon {
     process: Option<Process>,
@@ -245,7 +247,9 @@ fn tags_are_stored_as_tagged_series() {
 
 #[test]
 fn push_to_a_stopped_carbon_is_an_error() {
-    let port = free_port();
+    // Held, not listening: a free port, released, could be taken by the
+    // Carbon another test of this file starts meanwhile.
+    let (_held, port) = refused_port();
     let t0 = Instant::now();
     let err = GraphiteBridge::new(("127.0.0.1", port))
         .with_registry(leak(Registry::new()))
@@ -363,9 +367,10 @@ fn graphite_example_pushes_once() {
     assert_eq!(count, 3.0);
 
     // No carbon there: a clear error, exit 1.
+    let (_held, port) = refused_port();
     let out = Command::new(example_path("graphite"))
         .arg("--once")
-        .env("GRAPHITE_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env("GRAPHITE_ADDR", format!("127.0.0.1:{port}"))
         .output()
         .expect("run the graphite example");
     assert_eq!(out.status.code(), Some(1), "{out:?}");

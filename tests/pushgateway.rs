@@ -13,7 +13,7 @@ use promscribe_export::{
     GroupingKey, PushError, Pushgateway,
 };
 use promscribe_test_support::{
-    example_path, free_port, http_get, require_program, wait_until, Process,
+    example_path, free_port, http_get, refused_port, require_program, wait_until, Process,
 };
 
 struct Gateway {
@@ -491,7 +491,7 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 #[test]
 fn gateway_down_fails_fast_and_frozen_gateway_times_out() {
     // Nothing listens: the error comes at once.
-    let port = free_port();
+    let (_held, port) = refused_port();
     let timeout = Duration::from_secs(3);
     let gateway = Pushgateway::builder(format!("127.0.0.1:{port}"))
         .timeout(timeout)
@@ -550,8 +550,9 @@ fn push_batch_job_example() {
     assert!(t >= before.floor() && t < before + 60.0, "{t} vs {before}");
 
     // Gateway gone: a clear error, non-zero exit.
+    let (_held, port) = refused_port();
     let out = Command::new(example_path("push_batch_job"))
-        .env("PUSHGATEWAY_URL", format!("127.0.0.1:{}", free_port()))
+        .env("PUSHGATEWAY_URL", format!("127.0.0.1:{port}"))
         .output()
         .expect("run push_batch_job");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -672,8 +673,9 @@ fn pushgateway_cli_example() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 
     // No gateway there: exit 1, saying why.
+    let (_held, port) = refused_port();
     let out = cli()
-        .args(["--gateway", &format!("127.0.0.1:{}", free_port())])
+        .args(["--gateway", &format!("127.0.0.1:{port}")])
         .args(["--op", "push", "--job", "j", "--metrics", "a=1"])
         .output()
         .expect("run cli");

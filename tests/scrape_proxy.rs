@@ -4,7 +4,7 @@
 //! records what it forwarded, passes gzip through, and answers 502 for a
 //! target that is not there and 400 to a request that is not a proxy's.
 
-use promscribe_test_support::{free_port, ProxyOptions, ScrapeProxy};
+use promscribe_test_support::{refused_port, ProxyOptions, ScrapeProxy};
 
 promscribe::counter!(PROXIED, "scrape_proxy_test_total", "A series to see");
 
@@ -114,7 +114,8 @@ fn forwards_rewrites_accept_and_records_what_it_forwarded() {
 #[test]
 fn a_missing_target_is_a_recorded_502_and_a_direct_request_a_400() {
     let proxy = ScrapeProxy::start(ProxyOptions::new()).expect("proxy");
-    let url = format!("http://127.0.0.1:{}/metrics", free_port());
+    let (_held, port) = refused_port();
+    let url = format!("http://127.0.0.1:{port}/metrics");
     let (status, _, _, body) = get_via(&proxy, &url, false);
     assert_eq!(status, 502, "{}", String::from_utf8_lossy(&body));
     let rec = proxy.forwarded();

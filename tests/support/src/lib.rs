@@ -61,6 +61,24 @@ pub fn free_port() -> u16 {
         .expect("an ephemeral port on 127.0.0.1")
 }
 
+/// A port on 127.0.0.1 that refuses connections for as long as the
+/// returned socket lives: bound, never listening. Unlike a port from
+/// [`free_port`], released at once, no server another test starts
+/// meanwhile can take it.
+pub fn refused_port() -> (socket2::Socket, u16) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a TCP socket");
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    socket.bind(&any.into()).expect("bound on 127.0.0.1");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("a bound port");
+    (socket, port)
+}
+
 /// A child process killed (by its pid) and reaped when dropped.
 #[derive(Debug)]
 pub struct Process {
