@@ -25,13 +25,14 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `axum` | yes | [`router`], [`router_for`], [`start_http_server`], `MetricsService`, `ExpositionLayer`, `RequestMetricsLayer` (axum, hyper, tokio, tower) |
-//! | `compression` | yes | gzip and zstd answers when the scraper asks (flate2, zstd) |
-//! | `auth` | yes | `Auth`: basic auth with bcrypt hashes and bearer tokens (bcrypt, sha2) |
+//! | `compression` | yes | gzip answers when the scraper asks (flate2) |
+//! | `zstd` | no | zstd answers too (builds the zstd C library) |
+//! | `auth` | no | `Auth`: basic auth with bcrypt hashes and bearer tokens (bcrypt, sha2) |
 //! | `server-tls` | no | `TlsConfig`: HTTPS for [`start_http_server`], client certificates (rustls, ring) |
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
 //! | `push-async` | yes | `Pushgateway::push_async` and friends, for tokio applications (tokio's blocking pool; no server) |
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
-//! | `textfile` | yes | [`write_to_textfile`], [`write_to_textfile_with`] (tempfile) |
+//! | `textfile` | yes | [`write_to_textfile`], [`write_to_textfile_with`] (std only) |
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots), private root certificates, client certificates (mutual TLS) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
