@@ -6,9 +6,11 @@ use std::fmt::Write;
 /// (`i128::MIN` is 40 characters), so integers never allocate.
 const INLINE: usize = 40;
 
-/// A label value rendered as text, always in full: borrowed, formatted into
-/// a small inline buffer (integers, booleans, short `Display` values), or,
-/// only when a `Display` value is longer than that buffer, on the heap.
+/// A label value rendered as text, always in full: borrowed (strings,
+/// booleans, enums, integers below 1,000 from a static table), formatted
+/// into a small inline buffer (other integers, `char`s, short `Display`
+/// values), or, only when a `Display` value is longer than that buffer, on
+/// the heap.
 ///
 /// ```
 /// use promscribe::LabelText;
@@ -23,9 +25,17 @@ pub struct LabelText<'a> {
 #[derive(Debug, Clone)]
 enum Repr<'a> {
     Borrowed(&'a str),
-    Inline { buf: [u8; INLINE], len: u8 },
+    Inline { buf: Aligned, len: u8 },
     Heap(Box<str>),
 }
+
+/// The inline buffer, at an 8-byte boundary of the `LabelText`, so that an
+/// integer's text, stored as whole words, is read back by word loads that
+/// each fall within one store (a load spanning several narrower stores
+/// waits until they reach the cache).
+#[derive(Debug, Clone)]
+#[repr(align(8))]
+struct Aligned([u8; INLINE]);
 
 /// Where `display` writes: the inline buffer until it would overflow, then
 /// a `String` holding everything written so far and the rest.
@@ -66,6 +76,7 @@ impl<'a> LabelText<'a> {
     /// ```
     /// assert_eq!(promscribe::LabelText::borrowed("get").as_str(), "get");
     /// ```
+    #[inline]
     pub const fn borrowed(s: &'a str) -> Self {
         LabelText {
             repr: Repr::Borrowed(s),
@@ -105,7 +116,7 @@ impl<'a> LabelText<'a> {
         let _ = write!(sink, "{v}");
         let repr = match sink {
             Sink::Inline { buf, len } => Repr::Inline {
-                buf,
+                buf: Aligned(buf),
                 // `len <= INLINE` (40), which fits a `u8`.
                 len: u8::try_from(len).unwrap_or(INLINE as u8),
             },
@@ -123,7 +134,10 @@ impl<'a> LabelText<'a> {
             (Some(dst), Ok(len)) => {
                 dst.copy_from_slice(s.as_bytes());
                 LabelText {
-                    repr: Repr::Inline { buf, len },
+                    repr: Repr::Inline {
+                        buf: Aligned(buf),
+                        len,
+                    },
                 }
             }
             _ => LabelText {
@@ -137,15 +151,75 @@ impl<'a> LabelText<'a> {
     /// ```
     /// assert_eq!(promscribe::LabelText::display(&true).as_str(), "true");
     /// ```
+    #[inline]
     pub fn as_str(&self) -> &str {
+        // Borrowed text (strings, enums, integers below 1,000) is read
+        // inline; the rest out of line, so that a lookup's code stays small.
         match &self.repr {
             Repr::Borrowed(s) => s,
-            // Only whole `&str` pieces are ever copied into the buffer.
-            Repr::Inline { buf, len } => buf
-                .get(..usize::from(*len))
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or(""),
+            _ => self.stored(),
+        }
+    }
+
+    /// The text of the kinds that hold it.
+    #[allow(unsafe_code)]
+    fn stored(&self) -> &str {
+        match &self.repr {
+            Repr::Borrowed(s) => s,
+            Repr::Inline { buf, len } => {
+                let bytes = buf.0.get(..usize::from(*len)).unwrap_or_default();
+                debug_assert!(std::str::from_utf8(bytes).is_ok());
+                // SAFETY: the first `len` bytes of an `Inline` buffer are
+                // valid UTF-8. Its fields are private to this module and its
+                // writers keep that: `inline` copies a whole `&str`; `Sink`
+                // copies whole `&str` pieces (a piece that does not fit sends
+                // everything to the heap, never cut); `short_integer` writes
+                // ASCII digits and `-`. (Checking it here cost as much as the
+                // rest of rendering an integer.)
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
             Repr::Heap(s) => s,
+        }
+    }
+
+    /// `n < 10^15`, preceded by `-` when `negative`: the digits are
+    /// computed in registers ([`eight_digits`]) and land in the buffer as
+    /// whole words, never byte by byte, so that reading the text back
+    /// (hashing it, comparing it) is not stalled by loads spanning many
+    /// narrow stores (such a stall cost a lookup by a 7-digit integer
+    /// 10 ns).
+    #[inline]
+    fn short_integer(n: u64, negative: bool) -> LabelText<'static> {
+        debug_assert!(n < SHORT_LIMIT);
+        // Sixteen digits, leading zeros included, the first in the lowest
+        // byte.
+        const ZEROS: u128 = 0x3030_3030_3030_3030_3030_3030_3030_3030;
+        let low = u128::from(eight_digits(n % 100_000_000)) << 64;
+        let all = if n < 100_000_000 {
+            low | (ZEROS >> 64)
+        } else {
+            low | u128::from(eight_digits(n / 100_000_000))
+        };
+        // The leading zeros are the low bytes that are `0`; at least one
+        // digit is kept (`0` has one).
+        let zeros = ((all ^ ZEROS) | (1 << 120)).trailing_zeros() / 8;
+        let digits = 16 - zeros;
+        let mut text = all >> (8 * zeros);
+        let mut len = digits;
+        if negative {
+            text = (text << 8) | u128::from(b'-');
+            len += 1;
+        }
+        let mut buf = [0; INLINE];
+        if let Some(dst) = buf.get_mut(..16) {
+            dst.copy_from_slice(&text.to_le_bytes());
+        }
+        LabelText {
+            repr: Repr::Inline {
+                buf: Aligned(buf),
+                // At most 16: the cast does not truncate.
+                len: len as u8,
+            },
         }
     }
 }
@@ -186,24 +260,28 @@ pub trait LabelValue {
 }
 
 impl LabelValue for str {
+    #[inline]
     fn label_text(&self) -> LabelText<'_> {
         LabelText::borrowed(self)
     }
 }
 
 impl LabelValue for String {
+    #[inline]
     fn label_text(&self) -> LabelText<'_> {
         LabelText::borrowed(self)
     }
 }
 
 impl LabelValue for std::borrow::Cow<'_, str> {
+    #[inline]
     fn label_text(&self) -> LabelText<'_> {
         LabelText::borrowed(self)
     }
 }
 
 impl<T: LabelValue + ?Sized> LabelValue for &T {
+    #[inline]
     fn label_text(&self) -> LabelText<'_> {
         (**self).label_text()
     }
@@ -215,24 +293,112 @@ impl<T: LabelValue + ?Sized> LabelValue for &T {
 }
 
 impl LabelValue for bool {
+    #[inline]
     fn label_text(&self) -> LabelText<'_> {
         LabelText::borrowed(if *self { "true" } else { "false" })
     }
 }
 
-/// Integers render with `itoa` straight into the inline buffer: no
-/// `core::fmt` machinery, no allocation.
+/// The integers whose text is borrowed from [`SMALL_DIGITS`]: `0..SMALL`.
+const SMALL: usize = 1000;
+
+/// `"000"` to `"999"`, three bytes each.
+const fn small_digits() -> [u8; 3 * SMALL] {
+    let mut out = [0; 3 * SMALL];
+    let mut n = 0;
+    while n < SMALL {
+        // Each digit is below 10: the casts do not truncate.
+        out[3 * n] = b'0' + (n / 100) as u8;
+        out[3 * n + 1] = b'0' + (n / 10 % 10) as u8;
+        out[3 * n + 2] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    out
+}
+
+static SMALL_DIGIT_BYTES: [u8; 3 * SMALL] = small_digits();
+
+/// [`SMALL_DIGIT_BYTES`] as text (ASCII digits: never the empty fallback).
+static SMALL_DIGITS: &str = match std::str::from_utf8(&SMALL_DIGIT_BYTES) {
+    Ok(s) => s,
+    Err(_) => "",
+};
+
+/// The text of `n` when it is below [`SMALL`] (status codes, small ids,
+/// shard numbers): a slice of [`SMALL_DIGITS`] without its leading zeros.
+#[inline]
+fn small_integer(n: u16) -> Option<&'static str> {
+    let n = usize::from(n);
+    let skip = match n {
+        0..=9 => 2,
+        10..=99 => 1,
+        _ => 0,
+    };
+    // Past `SMALL` the range ends beyond the table: `None`.
+    SMALL_DIGITS.get(3 * n + skip..3 * n + 3)
+}
+
+/// Integers below this render in registers ([`LabelText::short_integer`]):
+/// 15 digits and a sign fill 16 bytes.
+const SHORT_LIMIT: u64 = 1_000_000_000_000_000;
+
+/// `x < 10^8` as eight ASCII digits, leading zeros included, the first
+/// digit in the lowest byte: the four-digit halves, then the two-digit
+/// quarters, then the digits, are split in parallel lanes of one `u64`
+/// (`v * 10_486 >> 20` is `v / 100`, `v * 103 >> 10` is `v / 10`, exactly,
+/// for the values the lanes hold).
+#[inline]
+fn eight_digits(x: u64) -> u64 {
+    // Lane 0 (bits 0..32): the first four digits; lane 1: the last four.
+    let v = (x / 10_000) | ((x % 10_000) << 32);
+    let hundreds = ((v * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    // Four 16-bit lanes of two digits each.
+    let v = hundreds | ((v - hundreds * 100) << 16);
+    let tens = ((v * 103) >> 10) & 0x000f_000f_000f_000f;
+    // Eight 8-bit lanes of one digit each.
+    let v = tens | ((v - tens * 10) << 8);
+    v | 0x3030_3030_3030_3030
+}
+
+/// Integers below 1,000 (status codes, small ids) borrow their text from a
+/// static table, as a string value does: nothing rendered, nothing copied.
+/// Others below 10^15 in magnitude render in registers
+/// ([`LabelText::short_integer`]); wider ones with `itoa`. No `core::fmt`
+/// machinery, no allocation.
 macro_rules! integer_label_value {
-    ($($t:ty),*) => {$(
+    (unsigned: $($t:ty),*) => {$(
         impl LabelValue for $t {
             #[inline]
             fn label_text(&self) -> LabelText<'_> {
-                LabelText::inline(itoa::Buffer::new().format(*self))
+                let v = *self;
+                if let Some(s) = u16::try_from(v).ok().and_then(small_integer) {
+                    return LabelText::borrowed(s);
+                }
+                match u64::try_from(v) {
+                    Ok(n) if n < SHORT_LIMIT => LabelText::short_integer(n, false),
+                    _ => LabelText::inline(itoa::Buffer::new().format(v)),
+                }
+            }
+        }
+    )*};
+    (signed: $($t:ty),*) => {$(
+        impl LabelValue for $t {
+            #[inline]
+            fn label_text(&self) -> LabelText<'_> {
+                let v = *self;
+                if let Some(s) = u16::try_from(v).ok().and_then(small_integer) {
+                    return LabelText::borrowed(s);
+                }
+                match u64::try_from(v.unsigned_abs()) {
+                    Ok(n) if n < SHORT_LIMIT => LabelText::short_integer(n, v < 0),
+                    _ => LabelText::inline(itoa::Buffer::new().format(v)),
+                }
             }
         }
     )*};
 }
-integer_label_value!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+integer_label_value!(unsigned: u8, u16, u32, u64, u128, usize);
+integer_label_value!(signed: i8, i16, i32, i64, i128, isize);
 
 impl LabelValue for char {
     #[inline]
@@ -316,6 +482,7 @@ fn dense_step(acc: Option<(usize, usize)>, v: Option<(usize, usize)>) -> Option<
 }
 
 impl<V: LabelValue, const N: usize> LabelValues<N> for [V; N] {
+    #[inline]
     fn texts(&self) -> [LabelText<'_>; N] {
         std::array::from_fn(|i| self[i].label_text())
     }
@@ -328,6 +495,7 @@ impl<V: LabelValue, const N: usize> LabelValues<N> for [V; N] {
 }
 
 impl<V: LabelValue, const N: usize> LabelValues<N> for &[V; N] {
+    #[inline]
     fn texts(&self) -> [LabelText<'_>; N] {
         std::array::from_fn(|i| self[i].label_text())
     }
@@ -341,6 +509,7 @@ impl<V: LabelValue, const N: usize> LabelValues<N> for &[V; N] {
 macro_rules! tuple_label_values {
     ($n:literal; $($t:ident $i:tt),+) => {
         impl<$($t: LabelValue),+> LabelValues<$n> for ($($t,)+) {
+            #[inline]
             fn texts(&self) -> [LabelText<'_>; $n] {
                 [$(self.$i.label_text()),+]
             }
@@ -386,7 +555,8 @@ mod tests {
                 for v in [<$t>::MIN, <$t>::MAX, 0 as $t, 1 as $t, 9 as $t, 10 as $t, 99 as $t, 100 as $t, <$t>::MAX / 3] {
                     let t = v.label_text();
                     assert_eq!(t.as_str(), v.to_string(), "{}", stringify!($t));
-                    assert!(matches!(t.repr, Repr::Inline { .. }));
+                    // Borrowed below 1,000, inline above: never on the heap.
+                    assert!(!matches!(t.repr, Repr::Heap(_)));
                 }
             )*};
         }
@@ -397,6 +567,73 @@ mod tests {
         for c in ['a', 'é', '€', '😀', '\0'] {
             assert_eq!(c.label_text().as_str(), c.to_string());
         }
+    }
+
+    #[test]
+    fn integers_below_1000_are_borrowed_from_the_table() {
+        for v in 0u16..=1100 {
+            let t = v.label_text();
+            assert_eq!(t.as_str(), v.to_string());
+            assert_eq!(matches!(t.repr, Repr::Borrowed(_)), v < 1000, "{v}");
+        }
+        assert!(matches!(7i8.label_text().repr, Repr::Borrowed("7")));
+        assert!(matches!(404u64.label_text().repr, Repr::Borrowed("404")));
+        assert!(matches!(999i128.label_text().repr, Repr::Borrowed("999")));
+        // Negative values are rendered.
+        assert_eq!((-7i32).label_text().as_str(), "-7");
+        assert!(matches!((-7i32).label_text().repr, Repr::Inline { .. }));
+    }
+
+    #[test]
+    fn eight_digits_of_every_lane_value() {
+        // Each four-digit half is computed in its own lane: every value of
+        // one half against a few of the other covers them all.
+        let some = [0, 1, 9, 10, 99, 100, 999, 1000, 4321, 9999];
+        for a in 0..10_000u64 {
+            for b in some {
+                for x in [a * 10_000 + b, b * 10_000 + a] {
+                    let text = eight_digits(x).to_le_bytes();
+                    assert_eq!(text, *format!("{x:08}").as_bytes(), "{x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn integers_of_every_length_render_as_display_does() {
+        let mut values = vec![u64::MAX, SHORT_LIMIT - 1, SHORT_LIMIT, SHORT_LIMIT + 1];
+        let mut p = 1u64;
+        for _ in 0..20 {
+            values.extend([p, p.saturating_sub(1), p.saturating_add(p / 3)]);
+            p = p.saturating_mul(10);
+        }
+        for v in values {
+            assert_eq!(v.label_text().as_str(), v.to_string());
+            if let Ok(i) = i64::try_from(v) {
+                assert_eq!(i.label_text().as_str(), i.to_string());
+                let negative = -i;
+                let t = negative.label_text();
+                assert_eq!(t.as_str(), negative.to_string());
+                assert!(!matches!(t.repr, Repr::Heap(_)), "{negative}");
+            }
+        }
+        assert_eq!(i64::MIN.label_text().as_str(), i64::MIN.to_string());
+    }
+
+    /// A rendered integer's text starts on an 8-byte boundary: the words it
+    /// is stored as are the words it is read back as.
+    #[test]
+    fn rendered_integers_are_word_aligned() {
+        for t in [
+            1_234_567u32.label_text(),
+            (-42i64).label_text(),
+            u128::MAX.label_text(),
+            LabelText::display(&"short"),
+        ] {
+            assert!(matches!(t.repr, Repr::Inline { .. }));
+            assert_eq!(t.as_str().as_ptr() as usize % 8, 0, "{}", t.as_str());
+        }
+        assert!(std::mem::size_of::<LabelText<'_>>() <= 48);
     }
 
     #[test]
