@@ -14,6 +14,9 @@
 //! - `labels_2_enums_inc`: look up by two enum values (each library's
 //!   typed-label support where it has one), add one;
 //! - `labels_str_u16_inc`: look up by `("get", 200u16)`, add one;
+//! - `labels_str_u32_inc`: look up by `("get", 1_234_567u32)`, add one
+//!   (ours only: an integer rendered at each lookup, where one below 1,000
+//!   is borrowed from a table);
 //! - `histogram_observe`, `histogram_observe_2_threads`: one observation of
 //!   a histogram with the same 11 bounds everywhere;
 //! - `timed_empty_fn`: time an empty function into that histogram
@@ -606,6 +609,18 @@ fn labels_str_u16_inc(c: &mut Criterion) {
     g.finish();
 }
 
+fn labels_str_u32_inc(c: &mut Criterion) {
+    let mut g = c.benchmark_group("labels_str_u32_inc");
+    g.bench_function("promscribe", |b| {
+        b.iter(|| {
+            ours::BY_STATUS
+                .labels(black_box(("get", 1_234_567u32)))
+                .inc()
+        })
+    });
+    g.finish();
+}
+
 fn bounds_histograms() -> (
     prometheus::Histogram,
     prometheus_client::metrics::histogram::Histogram,
@@ -726,6 +741,7 @@ criterion_group!(
     labels_2_strings_inc_2_threads,
     labels_2_enums_inc,
     labels_str_u16_inc,
+    labels_str_u32_inc,
     histogram_observe,
     histogram_observe_2_threads,
     timed_empty_fn
