@@ -1,13 +1,14 @@
 //! [`Histogram`]: observations counted in buckets.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::buckets::Buckets;
 use crate::error::MetricError;
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::once_box::OnceBox;
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{Exemplar, MetricFamily, MetricType};
 
@@ -90,8 +91,9 @@ pub struct Histogram {
     observations: Observations,
     created: Created,
     /// The latest exemplar per bucket, allocated by the first
-    /// `observe_with_exemplar`: a histogram without exemplars pays nothing.
-    exemplars: OnceLock<Box<[ExemplarSlot]>>,
+    /// `observe_with_exemplar`: a histogram without exemplars pays one
+    /// pointer.
+    exemplars: OnceBox<Box<[ExemplarSlot]>>,
 }
 
 impl Histogram {
@@ -107,7 +109,7 @@ impl Histogram {
             counts: Counts::Static(counts),
             observations: Observations::new(),
             created: Created::unset(),
-            exemplars: OnceLock::new(),
+            exemplars: OnceBox::new(),
         }
     }
 
@@ -119,7 +121,7 @@ impl Histogram {
             counts: Counts::zeroed(n),
             observations: Observations::new(),
             created: Created::now(),
-            exemplars: OnceLock::new(),
+            exemplars: OnceBox::new(),
         }
     }
 
@@ -221,9 +223,11 @@ impl Histogram {
         let exemplar =
             Exemplar::checked(self.name(), labels, v).map_err(|e| e.exemplar_refused(v))?;
         let slots = self.exemplars.get_or_init(|| {
-            (0..self.counts.get().len())
-                .map(|_| Mutex::new(None))
-                .collect()
+            Box::new(
+                (0..self.counts.get().len())
+                    .map(|_| Mutex::new(None))
+                    .collect(),
+            )
         });
         if let Some(slot) = slots.get(i) {
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));

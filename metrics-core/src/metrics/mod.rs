@@ -30,10 +30,12 @@ mod sizes {
         // pointer to what few counters use (fractions, exemplar, stripes).
         // It was 80 bytes with those parts inline.
         assert_eq!(size_of::<super::counter::Counter>(), 40);
-        // Metadata reference, value, and the optional value function.
-        assert_eq!(size_of::<super::gauge::Gauge>(), 48);
+        // Metadata reference, value, and one pointer to the value function
+        // (48 bytes when that was a `OnceLock` of the boxed function).
+        assert_eq!(size_of::<super::gauge::Gauge>(), 32);
         // Metadata, buckets, first shard's counts, observations (owner,
-        // sequence, sum, stripes), `_created`, exemplar slots.
-        assert_eq!(size_of::<super::histogram::Histogram>(), 160);
+        // sequence, sum, stripes), `_created`, and one pointer to the
+        // exemplar slots (160 bytes when that was a `OnceLock` of them).
+        assert_eq!(size_of::<super::histogram::Histogram>(), 144);
     }
 }

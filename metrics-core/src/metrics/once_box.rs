@@ -62,21 +62,35 @@ impl<T> OnceBox<T> {
 
     #[cold]
     fn init(&self, init: impl FnOnce() -> Box<T>) -> &T {
-        let new = Box::into_raw(init());
+        match self.publish(init()) {
+            Ok(v) | Err(v) => v,
+        }
+    }
+
+    /// Sets the value if there is none: false (and `value` dropped) if
+    /// there was one.
+    pub(crate) fn set(&self, value: Box<T>) -> bool {
+        self.publish(value).is_ok()
+    }
+
+    /// Publishes `value` if there is no value yet: `Ok` with it, or `Err`
+    /// with the value already there (`value` dropped).
+    fn publish(&self, value: Box<T>) -> Result<&T, &T> {
+        let new = Box::into_raw(value);
         match self
             .ptr
             .compare_exchange(ptr::null_mut(), new, Ordering::AcqRel, Ordering::Acquire)
         {
             // SAFETY: `new` is now the published pointer: valid until `drop`
             // (as in `get`).
-            Ok(_) => unsafe { &*new },
+            Ok(_) => Ok(unsafe { &*new }),
             Err(kept) => {
                 // SAFETY: `new` came from `Box::into_raw` above and was never
                 // published, so this is its only owner.
                 drop(unsafe { Box::from_raw(new) });
                 // SAFETY: `kept` is the published pointer (non-null: the
                 // exchange from null failed), valid until `drop`.
-                unsafe { &*kept }
+                Err(unsafe { &*kept })
             }
         }
     }
@@ -169,6 +183,10 @@ mod tests {
         assert_eq!(format!("{b:?}"), "OnceBox(<empty>)");
         assert_eq!(*b.get_or_init(|| Box::new(7)), 7);
         assert_eq!(*b.get_or_init(|| Box::new(8)), 7);
+        assert!(!b.set(Box::new(9)));
         assert_eq!(format!("{b:?}"), "OnceBox(7)");
+        let c = OnceBox::new();
+        assert!(c.set(Box::new(1)));
+        assert_eq!(c.get(), Some(&1));
     }
 }
