@@ -42,18 +42,19 @@ use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, P
 pub struct Counter {
     meta: MetaRef,
     whole: AtomicU64,
+    /// Fractional increments, and the carries of wrapped integer parts
+    /// (here, not with the rare parts: no increment ever allocates).
+    fraction: AtomicF64,
     created: Created,
     /// What few counters use, in one allocation made by the first of them
-    /// to be needed: a counter that only counts whole increments from one
-    /// thread pays one pointer for all of it.
+    /// to be needed (an exemplar, or contention): a counter without them
+    /// pays one pointer for both.
     rare: OnceBox<Rare>,
 }
 
 /// The rarely used parts of a counter.
 #[derive(Debug)]
 struct Rare {
-    /// Fractional increments, and the carries of wrapped integer parts.
-    fraction: AtomicF64,
     /// The last exemplar, once there was one (scrapes of a counter that
     /// never had one take no lock).
     exemplar: OnceLock<Mutex<Option<Arc<Exemplar>>>>,
@@ -65,7 +66,6 @@ struct Rare {
 impl Rare {
     fn new() -> Box<Self> {
         Box::new(Rare {
-            fraction: AtomicF64::zero(),
             exemplar: OnceLock::new(),
             stripes: OnceLock::new(),
         })
@@ -154,6 +154,7 @@ impl Counter {
         Counter {
             meta: MetaRef::Static(meta),
             whole: AtomicU64::new(0),
+            fraction: AtomicF64::zero(),
             created: Created::unset(),
             rare: OnceBox::new(),
         }
@@ -163,6 +164,7 @@ impl Counter {
         Counter {
             meta,
             whole: AtomicU64::new(0),
+            fraction: AtomicF64::zero(),
             created: Created::now(),
             rare: OnceBox::new(),
         }
@@ -317,7 +319,7 @@ impl Counter {
     #[cold]
     #[inline(never)]
     fn carry(&self) {
-        self.rare().fraction.add(WRAP);
+        self.fraction.add(WRAP);
     }
 
     /// Adds `amount`, which must be zero or positive: a negative amount (or
@@ -338,7 +340,7 @@ impl Counter {
             if amount < EXACT && whole as f64 == amount {
                 self.add_whole(whole);
             } else {
-                self.rare().fraction.add(amount);
+                self.fraction.add(amount);
             }
             Ok(())
         } else {
@@ -356,12 +358,7 @@ impl Counter {
     /// assert_eq!(C.get(), 0.0);
     /// ```
     pub fn get(&self) -> f64 {
-        self.whole_part() as f64 + self.fraction()
-    }
-
-    /// The float part: fractional increments and carries.
-    fn fraction(&self) -> f64 {
-        self.rare.get().map_or(0.0, |r| r.fraction.get())
+        self.whole_part() as f64 + self.fraction.get()
     }
 
     /// `whole` plus the stripes, exact (no `u64` overflow).
@@ -381,11 +378,11 @@ impl Counter {
     /// ```
     pub fn reset(&self) {
         self.whole.store(0, Ordering::Relaxed);
+        self.fraction.set(0.0);
         if let Some(rare) = self.rare.get() {
             for stripe in rare.stripes.get().into_iter().flat_map(|s| s.iter()) {
                 stripe.reset();
             }
-            rare.fraction.set(0.0);
             if let Some(slot) = rare.exemplar.get() {
                 *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
             }
@@ -607,7 +604,7 @@ mod tests {
     /// The exact value held: integer part plus the float part, which in
     /// these tests holds only carries (whole multiples of 2^64).
     fn exact(c: &Counter) -> u128 {
-        let fraction = c.fraction();
+        let fraction = c.fraction.get();
         assert_eq!(fraction % WRAP, 0.0, "float part holds only carries");
         c.whole_part() + fraction as u128
     }
@@ -857,18 +854,20 @@ mod tests {
     }
 
     /// The rarely used parts are allocated by the first of them needed: a
-    /// counter of whole increments from one thread has none.
+    /// counter without exemplars, used from one thread, has none.
     #[test]
-    fn whole_increments_allocate_nothing_rare() {
+    fn increments_allocate_nothing_rare() {
         let c = Counter::new("r_total", "h").unwrap();
         c.inc();
         c.inc_by(3.0).unwrap();
+        c.inc_by(0.5).unwrap();
+        c.inc_by_u64(u64::MAX);
         c.reset();
         assert!(c.rare.get().is_none());
         assert!(c.exemplar().is_none());
-        c.inc_by(0.5).unwrap();
+        c.inc_by_with_exemplar(1.0, &[("trace_id", "t")]).unwrap();
         assert!(c.rare.get().is_some());
-        assert_eq!(c.get(), 0.5);
+        assert_eq!(c.get(), 1.0);
     }
 
     #[test]
