@@ -23,6 +23,11 @@
 //!   (`#[timed]` for us, each peer's timer or two `Instant::now()` plus an
 //!   observation where it has none).
 //!
+//! With the feature `tsc-clock` (`cargo bench -p metrics-bench --features
+//! tsc-clock --bench hot_path`), promscribe's timers read the CPU's
+//! time-stamp counter, and `floor_two_counter_reads` times two reads of
+//! that clock.
+//!
 //! Label values are `&'static str` where a peer's key type is owned
 //! (`prometheus-client`, `fastmetrics`, `metrics`), their cheapest case:
 //! no `String` is built per lookup. A two-thread figure is the time per
@@ -355,6 +360,17 @@ fn floors(c: &mut Criterion) {
                 black_box(Instant::now());
             })
         });
+    #[cfg(feature = "tsc-clock")]
+    {
+        let clock = quanta::Clock::new();
+        c.benchmark_group("floor_two_counter_reads")
+            .bench_function("floor", |b| {
+                b.iter(|| {
+                    black_box(clock.raw());
+                    black_box(clock.raw());
+                })
+            });
+    }
 }
 
 fn counter_inc_cached(c: &mut Criterion) {
@@ -694,6 +710,13 @@ fn empty() {
 
 fn timed_empty_fn(c: &mut Criterion) {
     let (p, pcc, m, ms, fm) = bounds_histograms();
+    // The counter clock calibrates on a thread of its own, started by the
+    // first timer, within 200 ms: timers read `Instant` until then.
+    #[cfg(feature = "tsc-clock")]
+    {
+        ours::empty();
+        std::thread::sleep(Duration::from_millis(300));
+    }
     let mut g = c.benchmark_group("timed_empty_fn");
     g.bench_function("promscribe", |b| b.iter(ours::empty));
     g.bench_function("prometheus", |b| {

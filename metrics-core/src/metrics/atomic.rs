@@ -120,7 +120,7 @@ struct Stripes {
 
 impl Stripes {
     fn new(buckets: usize) -> Self {
-        let owned = (2 * cpus()).next_power_of_two().clamp(2, 32);
+        let owned = owned_stripes();
         let stride = (2 + buckets).div_ceil(WORDS);
         Stripes {
             lines: (0..(owned + 1) * stride)
@@ -262,10 +262,18 @@ fn cpus() -> usize {
     *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
+/// How many single-writer stripes a metric written from several threads
+/// gets: one per [`thread_slot`] below that number, twice the CPUs (so that
+/// every running thread finds one), a power of two from 2 to 32.
+pub(crate) fn owned_stripes() -> usize {
+    (2 * cpus()).next_power_of_two().clamp(2, 32)
+}
+
 /// A thread's slot: a small number no other living thread holds, taken
-/// when the thread first observes, given back when it ends (the lowest
-/// free ones are reused first, so slots stay below the number of threads
-/// alive at once).
+/// when the thread first needs one (an observation, an increment of a
+/// contended counter), given back when it ends (the lowest free ones are
+/// reused first, so slots stay below the number of threads alive at
+/// once).
 struct Slot(usize);
 
 /// Slots given back by ended threads.

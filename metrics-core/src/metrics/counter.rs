@@ -1,12 +1,13 @@
 //! [`Counter`]: a value that only goes up.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::MetricError;
 use crate::meta::{Meta, MetaRef, Opts};
-use crate::metrics::atomic::{AtomicF64, Created};
+use crate::metrics::atomic::{owned_stripes, thread_slot, AtomicF64, Created};
 use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::once_box::OnceBox;
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
 
 /// A counter: goes up, resets when the process restarts.
@@ -17,9 +18,11 @@ use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, P
 ///
 /// A counter updated from one thread is that one atomic. Once threads are
 /// seen contending for it (checked now and then, on a tiny share of the
-/// increments), its whole increments spread over cache-padded stripes, one
-/// per thread where the stripes suffice, so that threads on different cores
-/// stop fighting over one cache line; [`get`](Counter::get) sums them.
+/// increments), its whole increments move to cache-padded stripes, one per
+/// thread where the stripes suffice, each written by its thread alone with
+/// a plain load and store (no atomic read-modify-write), so that threads on
+/// different cores stop fighting over one cache line;
+/// [`get`](Counter::get) sums them.
 ///
 /// The integer part never wraps the counter back to zero: the increment
 /// that takes it past `u64::MAX` carries 2^64 into the `f64` part, so the
@@ -39,66 +42,100 @@ use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, P
 pub struct Counter {
     meta: MetaRef,
     whole: AtomicU64,
+    /// Fractional increments, and the carries of wrapped integer parts
+    /// (here, not with the rare parts: no increment ever allocates).
     fraction: AtomicF64,
     created: Created,
-    /// The last exemplar, in a slot allocated by the first
-    /// `inc_by_with_exemplar`: a counter without exemplars pays one
-    /// pointer for them, and its scrapes take no lock.
-    exemplar: OnceLock<Box<Mutex<Option<Arc<Exemplar>>>>>,
-    /// Set once contention is seen: whole increments go here instead of
-    /// `whole`, each thread to its stripe.
-    stripes: OnceLock<Stripes>,
+    /// What few counters use, in one allocation made by the first of them
+    /// to be needed (an exemplar, or contention): a counter without them
+    /// pays one pointer for both.
+    rare: OnceBox<Rare>,
 }
 
-/// One stripe: an atomic alone on its cache line (128 bytes: adjacent-line
-/// prefetchers pull lines in pairs on x86).
+/// The rarely used parts of a counter.
+#[derive(Debug)]
+struct Rare {
+    /// The last exemplar, once there was one (scrapes of a counter that
+    /// never had one take no lock).
+    exemplar: OnceLock<Mutex<Option<Arc<Exemplar>>>>,
+    /// Set once contention is seen: whole increments go here instead of
+    /// `whole`.
+    stripes: OnceLock<Box<[Stripe]>>,
+}
+
+impl Rare {
+    fn new() -> Box<Self> {
+        Box::new(Rare {
+            exemplar: OnceLock::new(),
+            stripes: OnceLock::new(),
+        })
+    }
+}
+
+/// One stripe, alone on its cache line (128 bytes: adjacent-line
+/// prefetchers pull lines in pairs on x86). A contended counter has one
+/// per [`thread_slot`] below [`owned_stripes`], each written only by the
+/// thread holding that slot, with a plain load and store; then one more,
+/// the last, shared with `fetch_add` by the threads without one.
 #[derive(Debug, Default)]
 #[repr(align(128))]
-struct Stripe(AtomicU64);
+struct Stripe {
+    /// Whole increments.
+    value: AtomicU64,
+    /// `value` at the last reset: the stripe counts `value - base`
+    /// (wrapping). A reset never writes `value`, which a thread may be
+    /// rewriting from what it read before.
+    base: AtomicU64,
+}
 
-/// The stripes of a contended counter: a power of two of them.
-#[derive(Debug)]
-struct Stripes(Box<[Stripe]>);
-
-impl Stripes {
-    /// Twice the available parallelism (so that threads numbered in turn
-    /// rarely share one), a power of two from 2 to 32.
-    fn new() -> Self {
-        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let n = (2 * cpus).next_power_of_two().clamp(2, 32);
-        Stripes((0..n).map(|_| Stripe::default()).collect())
+impl Stripe {
+    /// Its count since the last reset. `base` is read first, with acquire
+    /// ordering: `value` then reads at least what the reset read.
+    fn count(&self) -> u64 {
+        let base = self.base.load(Ordering::Acquire);
+        self.value.load(Ordering::Relaxed).wrapping_sub(base)
     }
 
-    /// The calling thread's stripe.
+    /// Adds `n` to a stripe only this thread writes (a load and a store);
+    /// whether its count since the last reset went past `u64::MAX` (a carry
+    /// is due).
     #[inline]
-    fn mine(&self) -> &AtomicU64 {
-        // Masked to the length, a power of two: always in range.
-        &self.0[thread_number() & (self.0.len() - 1)].0
+    fn add_owned(&self, n: u64) -> bool {
+        let base = self.base.load(Ordering::Acquire);
+        let before = self.value.load(Ordering::Relaxed);
+        self.value.store(before.wrapping_add(n), Ordering::Relaxed);
+        Self::wraps(base, before, n)
     }
 
-    /// The sum of the stripes, exact (no `u64` overflow).
-    fn sum(&self) -> u128 {
-        self.0
-            .iter()
-            .map(|s| u128::from(s.0.load(Ordering::Relaxed)))
-            .sum()
+    /// Adds `n` to a stripe several threads write; as `add_owned`.
+    fn add_shared(&self, n: u64) -> bool {
+        let base = self.base.load(Ordering::Acquire);
+        let before = self.value.fetch_add(n, Ordering::Relaxed);
+        Self::wraps(base, before, n)
+    }
+
+    /// Whether adding `n` to a value of `before` took the count from `base`
+    /// past `u64::MAX`. `base` is read before the value, with acquire
+    /// ordering (a reset stores its new base with release ordering after
+    /// reading the value): the value read then is at least that base, so
+    /// the count is never taken from a base newer than the value. A reset
+    /// concurrent with the very increment that crosses 2^64 may keep that
+    /// carry or lose it, as it may keep that increment or not.
+    #[inline]
+    fn wraps(base: u64, before: u64, n: u64) -> bool {
+        before.wrapping_sub(base).checked_add(n).is_none()
     }
 
     fn reset(&self) {
-        for s in self.0.iter() {
-            s.0.store(0, Ordering::Relaxed);
-        }
+        self.base
+            .store(self.value.load(Ordering::Relaxed), Ordering::Release);
     }
 }
 
-/// A small number per thread, given in turn when a thread first increments
-/// a striped counter.
-fn thread_number() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    NUMBER.with(|n| *n)
+/// The stripes of a contended counter: [`owned_stripes`] then the shared
+/// one.
+fn new_stripes() -> Box<[Stripe]> {
+    (0..=owned_stripes()).map(|_| Stripe::default()).collect()
 }
 
 /// Every increment that moves the integer part across a multiple of
@@ -119,8 +156,7 @@ impl Counter {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::zero(),
             created: Created::unset(),
-            exemplar: OnceLock::new(),
-            stripes: OnceLock::new(),
+            rare: OnceBox::new(),
         }
     }
 
@@ -130,9 +166,19 @@ impl Counter {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::zero(),
             created: Created::now(),
-            exemplar: OnceLock::new(),
-            stripes: OnceLock::new(),
+            rare: OnceBox::new(),
         }
+    }
+
+    /// The rarely used parts, allocated by the first call.
+    fn rare(&self) -> &Rare {
+        self.rare.get_or_init(Rare::new)
+    }
+
+    /// The stripes, once contention was seen.
+    #[inline]
+    fn stripes(&self) -> Option<&[Stripe]> {
+        self.rare.get()?.stripes.get().map(|s| &**s)
     }
 
     /// A counter built at run time, to [`register`](crate::Registry::register)
@@ -194,24 +240,52 @@ impl Counter {
         self.add_whole(n);
     }
 
-    /// One `fetch_add`, on `whole` or, once contention was seen, on the
-    /// thread's stripe. The add that wraps an integer part (each wrap is
-    /// seen by exactly one caller) carries 2^64 into the float part. An add
-    /// to `whole` that crosses a multiple of 2^SAMPLE_BITS checks for
+    /// One `fetch_add` on `whole` or, once contention was seen, a write of
+    /// the thread's stripe. The add that wraps an integer part (each wrap
+    /// is seen by exactly one caller) carries 2^64 into the float part. An
+    /// add to `whole` that crosses a multiple of 2^SAMPLE_BITS checks for
     /// contention.
     #[inline]
     fn add_whole(&self, n: u64) {
-        if let Some(stripes) = self.stripes.get() {
-            let before = stripes.mine().fetch_add(n, Ordering::Relaxed);
-            if before.checked_add(n).is_none() {
-                self.carry();
-            }
+        if let Some(stripes) = self.stripes() {
+            self.add_striped(stripes, thread_slot(), n);
             return;
         }
         let before = self.whole.fetch_add(n, Ordering::Relaxed);
         let after = before.wrapping_add(n);
         if (before ^ after) >> SAMPLE_BITS != 0 || after < before {
             self.sampled(after < before);
+        }
+    }
+
+    /// Adds `n` to the stripes as the thread holding `slot`: to its own
+    /// stripe with a load and a store (no other thread writes it), or, when
+    /// the slot has none, to the shared one.
+    #[inline]
+    fn add_striped(&self, stripes: &[Stripe], slot: usize, n: u64) {
+        let own = stripes.split_last().and_then(|(_, owned)| owned.get(slot));
+        let wrapped = match own {
+            Some(own) => own.add_owned(n),
+            None => self.add_shared(stripes, n),
+        };
+        if wrapped {
+            self.carry();
+        }
+    }
+
+    /// The shared stripe, for threads whose slot has none; whether a carry
+    /// is due.
+    #[cold]
+    #[inline(never)]
+    fn add_shared(&self, stripes: &[Stripe], n: u64) -> bool {
+        match stripes.last() {
+            Some(shared) => shared.add_shared(n),
+            // Never so (there are always stripes); counted all the same.
+            None => self
+                .whole
+                .fetch_add(n, Ordering::Relaxed)
+                .checked_add(n)
+                .is_none(),
         }
     }
 
@@ -239,7 +313,7 @@ impl Counter {
     /// Switches to stripes (once; later calls do nothing).
     #[cold]
     fn stripe(&self) {
-        self.stripes.get_or_init(Stripes::new);
+        self.rare().stripes.get_or_init(new_stripes);
     }
 
     #[cold]
@@ -287,10 +361,11 @@ impl Counter {
         self.whole_part() as f64 + self.fraction.get()
     }
 
-    /// `whole` plus the stripes, exact.
+    /// `whole` plus the stripes, exact (no `u64` overflow).
     fn whole_part(&self) -> u128 {
         let whole = u128::from(self.whole.load(Ordering::Relaxed));
-        whole + self.stripes.get().map_or(0, Stripes::sum)
+        let stripes = self.stripes().unwrap_or_default();
+        whole + stripes.iter().map(|s| u128::from(s.count())).sum::<u128>()
     }
 
     /// Resets to zero and restarts the `_created` timestamp.
@@ -303,12 +378,14 @@ impl Counter {
     /// ```
     pub fn reset(&self) {
         self.whole.store(0, Ordering::Relaxed);
-        if let Some(stripes) = self.stripes.get() {
-            stripes.reset();
-        }
         self.fraction.set(0.0);
-        if let Some(slot) = self.exemplar.get() {
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        if let Some(rare) = self.rare.get() {
+            for stripe in rare.stripes.get().into_iter().flat_map(|s| s.iter()) {
+                stripe.reset();
+            }
+            if let Some(slot) = rare.exemplar.get() {
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            }
         }
         self.created.reset();
     }
@@ -386,7 +463,7 @@ impl Counter {
         self.inc_by(amount)?;
         let exemplar = Exemplar::checked(self.name(), labels, amount)
             .map_err(|e| e.exemplar_refused(amount))?;
-        let slot = self.exemplar.get_or_init(Box::default);
+        let slot = self.rare().exemplar.get_or_init(Mutex::default);
         *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
         Ok(())
     }
@@ -404,7 +481,9 @@ impl Counter {
     /// The last exemplar, shared (no copy), without a lock when there has
     /// never been one.
     fn shared_exemplar(&self) -> Option<Arc<Exemplar>> {
-        self.exemplar
+        self.rare
+            .get()?
+            .exemplar
             .get()?
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -574,7 +653,7 @@ mod tests {
         let c = Counter::new("s_total", "h").unwrap();
         c.inc_by_u64(7); // before the switch: stays in `whole`
         c.stripe();
-        assert!(c.stripes.get().is_some());
+        assert!(c.stripes().is_some());
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| {
@@ -616,7 +695,7 @@ mod tests {
             c.inc();
         }
         c.inc_by_u64(u64::MAX - 5);
-        assert!(c.stripes.get().is_none());
+        assert!(c.stripes().is_none());
         assert_eq!(exact(&c), u128::from(u64::MAX) - 5 + (1 << 20));
     }
 
@@ -629,7 +708,7 @@ mod tests {
             return;
         }
         let c = Counter::new("s_total", "h").unwrap();
-        let done = |c: &Counter| c.stripes.get().is_some();
+        let done = |c: &Counter| c.stripes().is_some();
         const CAP: u64 = 1 << 28;
         let counts: Vec<u64> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..2)
@@ -653,6 +732,142 @@ mod tests {
         });
         assert!(done(&c), "no contention seen in {counts:?} increments");
         assert_eq!(exact(&c), counts.iter().map(|&n| u128::from(n)).sum());
+    }
+
+    /// Threads incrementing a striped counter (each on its own stripe, or
+    /// on the shared one past the stripes) while a scraper reads it: every
+    /// read is at least the one before, and the final total is exact.
+    #[test]
+    fn striped_increments_under_scrapes_are_never_lost() {
+        const THREADS: u64 = 6;
+        const EACH: u64 = 50_000;
+        let c = Counter::new("s_total", "h").unwrap();
+        c.stripe();
+        let writing = AtomicU64::new(THREADS);
+        std::thread::scope(|s| {
+            for _ in 0..THREADS {
+                s.spawn(|| {
+                    for _ in 0..EACH {
+                        c.inc();
+                        c.inc_by_u64(3);
+                        c.inc_by(2.0).unwrap();
+                        c.inc_by(0.5).unwrap();
+                    }
+                    writing.fetch_sub(1, Ordering::Release);
+                });
+            }
+            s.spawn(|| {
+                let mut last = 0.0;
+                let mut reads = 0u64;
+                while writing.load(Ordering::Acquire) > 0 || reads == 0 {
+                    let now = c.get();
+                    assert!(now >= last, "a scrape went back: {last} then {now}");
+                    assert!(now <= (THREADS * EACH) as f64 * 6.5);
+                    last = now;
+                    reads += 1;
+                }
+            });
+        });
+        assert_eq!(c.whole_part(), u128::from(THREADS * EACH * 6));
+        assert_eq!(c.get(), (THREADS * EACH) as f64 * 6.5);
+    }
+
+    /// Threads whose slot has no stripe of its own (more threads than
+    /// stripes, or a thread past its thread-local destructors) share the
+    /// last stripe, with `fetch_add`: nothing is lost either.
+    #[test]
+    fn threads_without_a_stripe_share_the_last_one() {
+        const EACH: u64 = 100_000;
+        let c = Counter::new("s_total", "h").unwrap();
+        c.stripe();
+        let stripes = c.stripes().unwrap();
+        let owned = stripes.len() - 1;
+        std::thread::scope(|s| {
+            for slot in [owned, owned + 7, usize::MAX >> 1, usize::MAX] {
+                let c = &c;
+                s.spawn(move || {
+                    for _ in 0..EACH {
+                        c.add_striped(stripes, slot, 1);
+                    }
+                });
+            }
+        });
+        assert_eq!(stripes[owned].count(), 4 * EACH);
+        assert_eq!(c.get(), (4 * EACH) as f64);
+    }
+
+    /// A reset never writes a stripe's value (a thread may be rewriting it
+    /// from what it read before): a reset made while a thread increments
+    /// keeps at most the increments made since (plus the one in flight),
+    /// never those it cleared.
+    #[test]
+    fn a_reset_never_brings_back_what_it_cleared() {
+        let c = Counter::new("s_total", "h").unwrap();
+        c.stripe();
+        let done = AtomicU64::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let mut brought_back = None;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    c.inc();
+                    n += 1;
+                    done.store(n, Ordering::Release);
+                }
+            });
+            // Once the thread increments, so that the two overlap.
+            while done.load(Ordering::Relaxed) == 0 {
+                std::hint::spin_loop();
+            }
+            for _ in 0..200_000 {
+                let before = done.load(Ordering::Acquire);
+                c.reset();
+                let value = c.get();
+                let since = done.load(Ordering::Acquire) - before;
+                if value > (since + 1) as f64 {
+                    brought_back = Some((value, since));
+                    break;
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(
+            brought_back, None,
+            "(value after a reset, increments since)"
+        );
+    }
+
+    /// A stripe counts from its value at the last reset: an increment that
+    /// wraps the stored value but not the count since the reset carries
+    /// nothing; one that takes that count past `u64::MAX` carries once.
+    #[test]
+    fn a_stripe_carries_from_its_count_since_the_reset() {
+        let c = Counter::new("s_total", "h").unwrap();
+        c.stripe();
+        c.inc_by_u64(u64::MAX - 1);
+        c.reset();
+        c.inc_by_u64(5);
+        assert_eq!(exact(&c), 5);
+        c.inc_by_u64(u64::MAX);
+        assert_eq!(exact(&c), u128::from(u64::MAX) + 5);
+    }
+
+    /// The rarely used parts are allocated by the first of them needed: a
+    /// counter without exemplars, used from one thread, has none.
+    #[test]
+    fn increments_allocate_nothing_rare() {
+        let c = Counter::new("r_total", "h").unwrap();
+        c.inc();
+        c.inc_by(3.0).unwrap();
+        c.inc_by(0.5).unwrap();
+        c.inc_by_u64(u64::MAX);
+        c.reset();
+        assert!(c.rare.get().is_none());
+        assert!(c.exemplar().is_none());
+        c.inc_by_with_exemplar(1.0, &[("trace_id", "t")]).unwrap();
+        assert!(c.rare.get().is_some());
+        assert_eq!(c.get(), 1.0);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! [`Gauge`]: a value that goes up and down.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::error::MetricError;
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::AtomicF64;
 use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::once_box::OnceBox;
 use crate::metrics::timer::{InProgress, Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 use crate::time::unix_now;
@@ -26,7 +27,8 @@ type ValueFn = Box<dyn Fn() -> f64 + Send + Sync>;
 pub struct Gauge {
     meta: MetaRef,
     value: AtomicF64,
-    function: OnceLock<ValueFn>,
+    /// The value function, once set (one pointer until then).
+    function: OnceBox<ValueFn>,
 }
 
 impl std::fmt::Debug for Gauge {
@@ -44,7 +46,7 @@ impl Gauge {
         Gauge {
             meta: MetaRef::Static(meta),
             value: AtomicF64::zero(),
-            function: OnceLock::new(),
+            function: OnceBox::new(),
         }
     }
 
@@ -70,7 +72,7 @@ impl Gauge {
         Ok(Arc::new(Gauge {
             meta: MetaRef::Shared(Arc::new(meta)),
             value: AtomicF64::zero(),
-            function: OnceLock::new(),
+            function: OnceBox::new(),
         }))
     }
 
@@ -179,7 +181,7 @@ impl Gauge {
     /// assert_eq!(G.get(), 3.0);
     /// ```
     pub fn set_function(&self, f: impl Fn() -> f64 + Send + Sync + 'static) -> bool {
-        self.function.set(Box::new(f)).is_ok()
+        self.function.set(Box::new(Box::new(f)))
     }
 
     /// Adds one now and subtracts it when the guard drops, on every exit
@@ -226,7 +228,7 @@ impl FamilyMember for Gauge {
         Gauge {
             meta: MetaRef::None,
             value: AtomicF64::zero(),
-            function: OnceLock::new(),
+            function: OnceBox::new(),
         }
     }
 
