@@ -7,8 +7,8 @@ use crate::error::MetricError;
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::{owned_stripes, thread_slot, AtomicF64, Created};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::once_box::OnceBox;
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
+use once_cell::race::OnceBox;
 
 /// A counter: goes up, resets when the process restarts.
 ///

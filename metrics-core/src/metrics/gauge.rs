@@ -6,10 +6,10 @@ use crate::error::MetricError;
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::AtomicF64;
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::once_box::OnceBox;
 use crate::metrics::timer::{InProgress, Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 use crate::time::unix_now;
+use once_cell::race::OnceBox;
 
 type ValueFn = Box<dyn Fn() -> f64 + Send + Sync>;
 
@@ -181,7 +181,7 @@ impl Gauge {
     /// assert_eq!(G.get(), 3.0);
     /// ```
     pub fn set_function(&self, f: impl Fn() -> f64 + Send + Sync + 'static) -> bool {
-        self.function.set(Box::new(Box::new(f)))
+        self.function.set(Box::new(Box::new(f))).is_ok()
     }
 
     /// Adds one now and subtracts it when the guard drops, on every exit

@@ -8,9 +8,9 @@ use crate::error::MetricError;
 use crate::meta::{Meta, MetaRef, Opts};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::once_box::OnceBox;
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{Exemplar, MetricFamily, MetricType};
+use once_cell::race::OnceBox;
 
 #[derive(Debug)]
 enum Counts {

@@ -13,7 +13,6 @@ pub(crate) mod gauge;
 pub(crate) mod histogram;
 pub(crate) mod info;
 pub(crate) mod labels;
-pub(crate) mod once_box;
 pub(crate) mod summary;
 pub(crate) mod timer;
 
