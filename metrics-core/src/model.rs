@@ -21,9 +21,9 @@ use crate::timestamp::Timestamp;
 use promscribe_rules::is_legacy_label_charset;
 
 /// A set of label pairs, rendered once (as `name="escaped value",...`)
-/// when it is built: a family's child builds its set when it is created,
-/// and every scrape writes the rendered text as it is. Cloning is a
-/// reference-count increment; the empty set allocates nothing.
+/// when it is built: the encoders write the rendered text as it is.
+/// Cloning is a reference-count increment; the empty set allocates
+/// nothing.
 ///
 /// A label name outside the legacy character set (`[a-zA-Z_][a-zA-Z0-9_]*`)
 /// is written as the scrape's [`EscapingScheme`](crate::EscapingScheme)
@@ -43,17 +43,40 @@ use promscribe_rules::is_legacy_label_charset;
 #[derive(Clone, Default)]
 pub struct LabelSet(Option<Arc<LabelSetInner>>);
 
+/// Growable buffers, so that a set nothing else shares can be refilled in
+/// place ([`LabelSet::refill`]).
 struct LabelSetInner {
-    pairs: Box<[(Box<str>, Box<str>)]>,
+    pairs: Vec<(String, String)>,
     /// With `allow-utf-8`: names outside the legacy set quoted.
-    rendered: Box<str>,
+    rendered: String,
+    /// Whether every name is in the legacy set (then `rendered` serves
+    /// every scheme).
+    legacy: bool,
     /// With `underscores`, when a name is outside the legacy set (else
-    /// `rendered` serves every scheme).
-    underscores: Option<Box<str>>,
+    /// empty, kept for its capacity).
+    underscores: String,
+}
+
+impl LabelSetInner {
+    /// Renders `pairs` into `rendered` (and `underscores`), reusing their
+    /// buffers.
+    fn render(&mut self) {
+        self.rendered.clear();
+        render_pairs(&mut self.rendered, &self.pairs, EscapingScheme::AllowUtf8);
+        self.legacy = self.pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
+        self.underscores.clear();
+        if !self.legacy {
+            render_pairs(
+                &mut self.underscores,
+                &self.pairs,
+                EscapingScheme::Underscores,
+            );
+        }
+    }
 }
 
 /// Writes `pairs` as `name="value",...` with the names in `scheme`.
-fn render_pairs(out: &mut String, pairs: &[(Box<str>, Box<str>)], scheme: EscapingScheme) {
+fn render_pairs(out: &mut String, pairs: &[(String, String)], scheme: EscapingScheme) {
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -87,26 +110,51 @@ impl LabelSet {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let pairs: Box<[(Box<str>, Box<str>)]> = pairs
+        let pairs: Vec<(String, String)> = pairs
             .into_iter()
-            .map(|(k, v)| (Box::from(k.as_ref()), Box::from(v.as_ref())))
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
             .collect();
         if pairs.is_empty() {
             return LabelSet::EMPTY;
         }
-        let mut rendered = String::new();
-        render_pairs(&mut rendered, &pairs, EscapingScheme::AllowUtf8);
-        let legacy = pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
-        let underscores = (!legacy).then(|| {
-            let mut s = String::new();
-            render_pairs(&mut s, &pairs, EscapingScheme::Underscores);
-            s.into_boxed_str()
-        });
-        LabelSet(Some(Arc::new(LabelSetInner {
+        let mut inner = LabelSetInner {
             pairs,
-            rendered: rendered.into_boxed_str(),
-            underscores,
-        })))
+            rendered: String::new(),
+            legacy: true,
+            underscores: String::new(),
+        };
+        inner.render();
+        LabelSet(Some(Arc::new(inner)))
+    }
+
+    /// Makes this set hold `pairs` instead: in place when nothing else
+    /// shares it, so that once its buffers have grown to the longest set
+    /// it refills without allocating (a family renders each child's labels
+    /// into one kept set at every scrape); else a new set.
+    pub(crate) fn refill<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let Some(inner) = self.0.as_mut().and_then(Arc::get_mut) else {
+            *self = LabelSet::new(pairs);
+            return;
+        };
+        let mut n = 0;
+        for (k, v) in pairs {
+            match inner.pairs.get_mut(n) {
+                Some((pk, pv)) => {
+                    pk.clear();
+                    pk.push_str(k);
+                    pv.clear();
+                    pv.push_str(v);
+                }
+                None => inner.pairs.push((k.to_owned(), v.to_owned())),
+            }
+            n += 1;
+        }
+        if n == 0 {
+            *self = LabelSet::EMPTY;
+            return;
+        }
+        inner.pairs.truncate(n);
+        inner.render();
     }
 
     /// The pairs as written with `scheme`: the kept rendering, or (`dots`
@@ -120,10 +168,10 @@ impl LabelSet {
         let Some(inner) = self.0.as_deref() else {
             return "";
         };
-        match (&inner.underscores, scheme) {
-            (None, _) | (Some(_), EscapingScheme::AllowUtf8) => &inner.rendered,
-            (Some(u), EscapingScheme::Underscores) => u,
-            (Some(_), _) => {
+        match (inner.legacy, scheme) {
+            (true, _) | (false, EscapingScheme::AllowUtf8) => &inner.rendered,
+            (false, EscapingScheme::Underscores) => &inner.underscores,
+            (false, _) => {
                 buf.clear();
                 render_pairs(buf, &inner.pairs, scheme);
                 buf

@@ -28,32 +28,6 @@ pub(crate) fn fmt_float<W: fmt::Write + ?Sized>(out: &mut W, v: f64) -> fmt::Res
     write_go(out, v)
 }
 
-/// A float rendered once in [`write_float`]'s form, for a value read at
-/// every scrape but set once (a child's `_created`): valid while the value
-/// has the same bits.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct RenderedFloat {
-    bits: u64,
-    text: Box<str>,
-}
-
-impl RenderedFloat {
-    pub(crate) fn new(v: f64) -> RenderedFloat {
-        let mut text = String::new();
-        write_float(&mut text, v);
-        RenderedFloat {
-            bits: v.to_bits(),
-            text: text.into_boxed_str(),
-        }
-    }
-
-    /// The text of `v`, when it is the value rendered.
-    pub(crate) fn get(&self, v: f64) -> Option<&str> {
-        (self.bits == v.to_bits()).then_some(&*self.text)
-    }
-}
-
 /// A float as the text formats accept it: `+Inf`, `-Inf`, `NaN`, decimals
 /// and exponents.
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
