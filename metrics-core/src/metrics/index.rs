@@ -591,3 +591,191 @@ impl<T> Drop for Index<T> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crossbeam_epoch::{Collector, LocalHandle};
+    use std::sync::atomic::AtomicUsize as Count;
+
+    /// A value that counts its drops.
+    struct Counted {
+        key: u64,
+        drops: Arc<Count>,
+    }
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// An index with a collector of its own, so that no other test's
+    /// guards delay its reclamation.
+    struct Fixture {
+        index: Index<Counted>,
+        handle: LocalHandle,
+        drops: Arc<Count>,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Fixture {
+                index: Index::new(),
+                handle: Collector::new().register(),
+                drops: Arc::new(Count::new(0)),
+            }
+        }
+
+        /// Hashes collide in groups of 8, so that probes pass over
+        /// entries and tombstones.
+        fn hash(key: u64) -> u64 {
+            key / 8
+        }
+
+        fn insert(&self, key: u64, dense: Option<(usize, usize)>) -> Arc<Entry<Counted>> {
+            let drops = Arc::clone(&self.drops);
+            self.index.get_or_insert_arc(
+                Self::hash(key),
+                |c| c.key == key,
+                || Counted { key, drops },
+                dense,
+                &self.handle.pin(),
+            )
+        }
+
+        fn get(&self, key: u64) -> Option<Ref<'_, Counted>> {
+            let hash = Self::hash(key);
+            self.index
+                .get(hash, |c| c.key == key, self.handle.pin())
+                .ok()
+        }
+
+        fn remove(&self, key: u64) -> usize {
+            self.index
+                .remove_where(|c| c.key == key, &self.handle.pin())
+        }
+
+        /// Runs the collector until nothing it holds is pending.
+        fn collect(&self) {
+            for _ in 0..8 {
+                self.handle.pin().flush();
+            }
+        }
+
+        fn drops(&self) -> usize {
+            self.drops.load(Ordering::Relaxed)
+        }
+    }
+
+    #[test]
+    fn entries_stay_found_through_growth_removals_and_rehashes() {
+        let f = Fixture::new();
+        let mut kept = 0;
+        for round in 0..4 {
+            for key in 0..500 {
+                f.insert(key, None);
+            }
+            for key in (round..500).step_by(3) {
+                assert_eq!(f.remove(key), 1);
+            }
+            kept = 0;
+            for key in 0..500 {
+                let removed = key >= round && (key - round) % 3 == 0;
+                assert_eq!(f.get(key).map(|c| c.key), (!removed).then_some(key));
+                kept += usize::from(!removed);
+            }
+        }
+        assert_eq!(f.index.len(), kept);
+        let mut order = Vec::new();
+        let _ = f.index.try_for_each(|c| {
+            order.push(c.key);
+            Ok::<(), ()>(())
+        });
+        assert_eq!(order.len(), f.index.len());
+        // The same key twice is one entry.
+        let a = f.insert(1, None);
+        let b = f.insert(1, None);
+        assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn a_found_entry_outlives_its_removal_while_its_guard_lives() {
+        let f = Fixture::new();
+        f.insert(7, None);
+        let found = f.get(7).expect("inserted");
+        assert_eq!(f.remove(7), 1);
+        f.collect();
+        assert_eq!(found.key, 7);
+        assert_eq!(f.drops(), 0, "freed under a guard");
+        drop(found);
+        f.collect();
+        assert_eq!(f.drops(), 1, "never freed");
+    }
+
+    #[test]
+    fn a_counted_entry_outlives_its_removal_and_the_index() {
+        let f = Fixture::new();
+        f.insert(3, None);
+        let owned = f
+            .index
+            .get_arc(Fixture::hash(3), |c| c.key == 3, &f.handle.pin())
+            .expect("inserted");
+        f.index.clear(&f.handle.pin());
+        f.collect();
+        assert_eq!(owned.key, 3);
+        let Fixture {
+            index,
+            handle,
+            drops,
+        } = f;
+        drop(index);
+        drop(handle);
+        assert_eq!(drops.load(Ordering::Relaxed), 0);
+        drop(owned);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn dense_entries_are_kept_until_the_index_is_dropped() {
+        let f = Fixture::new();
+        f.insert(5, Some((1, 4)));
+        let found = f.index.dense_get(1, 4, |c| c.key == 5).expect("published");
+        assert!(!found.is_pinned());
+        // Another position count, or other values: not this entry.
+        assert!(f.index.dense_get(1, 5, |c| c.key == 5).is_none());
+        assert!(f.index.dense_get(1, 4, |c| c.key == 6).is_none());
+        assert_eq!(f.remove(5), 1);
+        f.collect();
+        assert_eq!(found.key, 5);
+        assert_eq!(f.drops(), 0, "a published entry freed");
+        assert!(f.index.dense_get(1, 4, |_| true).is_none());
+        assert_eq!(f.index.graveyard_len(), 1);
+        drop(found);
+        let Fixture {
+            index,
+            handle,
+            drops,
+        } = f;
+        drop(handle);
+        drop(index);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn an_entry_found_by_hash_is_published_while_it_is_in_the_index() {
+        let f = Fixture::new();
+        f.insert(9, None);
+        let found = f.get(9).expect("inserted");
+        f.index.publish(&found, 2, 3);
+        assert!(f.index.dense_get(2, 3, |c| c.key == 9).is_some());
+        f.insert(10, None);
+        let gone = f.get(10).expect("inserted");
+        assert_eq!(f.remove(10), 1);
+        f.index.publish(&gone, 0, 3);
+        assert!(
+            f.index.dense_get(0, 3, |_| true).is_none(),
+            "removed, yet published"
+        );
+    }
+}
