@@ -59,13 +59,24 @@ struct LabelSetInner {
 
 impl LabelSetInner {
     /// Renders `pairs` into `rendered` (and `underscores`), reusing their
-    /// buffers.
+    /// buffers; `legacy` is up to date.
     fn render(&mut self) {
         self.rendered.clear();
-        render_pairs(&mut self.rendered, &self.pairs, EscapingScheme::AllowUtf8);
-        self.legacy = self.pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
-        self.underscores.clear();
-        if !self.legacy {
+        if self.legacy {
+            // Every scheme writes legacy names as they are.
+            for (i, (k, v)) in self.pairs.iter().enumerate() {
+                if i > 0 {
+                    self.rendered.push(',');
+                }
+                self.rendered.push_str(k);
+                self.rendered.push_str("=\"");
+                escape_label_value(&mut self.rendered, v);
+                self.rendered.push('"');
+            }
+            self.underscores.clear();
+        } else {
+            render_pairs(&mut self.rendered, &self.pairs, EscapingScheme::AllowUtf8);
+            self.underscores.clear();
             render_pairs(
                 &mut self.underscores,
                 &self.pairs,
@@ -117,10 +128,11 @@ impl LabelSet {
         if pairs.is_empty() {
             return LabelSet::EMPTY;
         }
+        let legacy = pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
         let mut inner = LabelSetInner {
             pairs,
             rendered: String::new(),
-            legacy: true,
+            legacy,
             underscores: String::new(),
         };
         inner.render();
@@ -130,22 +142,30 @@ impl LabelSet {
     /// Makes this set hold `pairs` instead: in place when nothing else
     /// shares it, so that once its buffers have grown to the longest set
     /// it refills without allocating (a family renders each child's labels
-    /// into one kept set at every scrape); else a new set.
+    /// into one kept set at every scrape: the names stay, and are checked
+    /// again only when they change); else a new set.
     pub(crate) fn refill<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
         let Some(inner) = self.0.as_mut().and_then(Arc::get_mut) else {
             *self = LabelSet::new(pairs);
             return;
         };
         let mut n = 0;
+        let mut names_changed = false;
         for (k, v) in pairs {
             match inner.pairs.get_mut(n) {
                 Some((pk, pv)) => {
-                    pk.clear();
-                    pk.push_str(k);
+                    if pk != k {
+                        pk.clear();
+                        pk.push_str(k);
+                        names_changed = true;
+                    }
                     pv.clear();
                     pv.push_str(v);
                 }
-                None => inner.pairs.push((k.to_owned(), v.to_owned())),
+                None => {
+                    inner.pairs.push((k.to_owned(), v.to_owned()));
+                    names_changed = true;
+                }
             }
             n += 1;
         }
@@ -153,7 +173,13 @@ impl LabelSet {
             *self = LabelSet::EMPTY;
             return;
         }
-        inner.pairs.truncate(n);
+        if n != inner.pairs.len() {
+            inner.pairs.truncate(n);
+            names_changed = true;
+        }
+        if names_changed {
+            inner.legacy = inner.pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
+        }
         inner.render();
     }
 
@@ -1074,4 +1100,61 @@ pub fn disable_created_series() {
 /// ```
 pub fn enable_created_series() {
     CREATED.store(CREATED_ON, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schemes(l: &LabelSet) -> Vec<String> {
+        let mut buf = String::new();
+        [
+            EscapingScheme::AllowUtf8,
+            EscapingScheme::Underscores,
+            EscapingScheme::Dots,
+            EscapingScheme::Values,
+        ]
+        .into_iter()
+        .map(|s| l.rendered_with(s, &mut buf).to_owned())
+        .collect()
+    }
+
+    /// A refilled set is the set `LabelSet::new` builds from the same
+    /// pairs, in every scheme, whether the names change or not; refilled
+    /// with values no longer than before, it keeps its buffer.
+    #[test]
+    fn refill_matches_new_and_reuses_its_buffers() {
+        let sets: [&[(&str, &str)]; 6] = [
+            &[("method", "get"), ("path", "/a\"b\\c\nd")],
+            &[("method", "post"), ("path", "/")],
+            &[("my.method", "put"), ("path", "x")],
+            &[("method", "get")],
+            &[("method", "delete"), ("path", "/z"), ("code", "200")],
+            &[],
+        ];
+        let mut kept = LabelSet::EMPTY;
+        for pairs in sets {
+            kept.refill(pairs.iter().copied());
+            let built = LabelSet::new(pairs.iter().copied());
+            assert_eq!(kept, built);
+            assert_eq!(kept.rendered(), built.rendered());
+            assert_eq!(schemes(&kept), schemes(&built), "{pairs:?}");
+        }
+        kept.refill([("method", "delete"), ("path", "/longer/than/the/next")]);
+        let buffer = kept.rendered().as_ptr();
+        kept.refill([("method", "get"), ("path", "/short")]);
+        assert_eq!(kept.rendered(), r#"method="get",path="/short""#);
+        assert_eq!(kept.rendered().as_ptr(), buffer, "not refilled in place");
+    }
+
+    /// A set shared with a clone is not refilled in place: the clone keeps
+    /// its pairs.
+    #[test]
+    fn refill_leaves_clones_alone() {
+        let mut kept = LabelSet::new([("a", "1")]);
+        let clone = kept.clone();
+        kept.refill([("a", "2")]);
+        assert_eq!(clone.rendered(), r#"a="1""#);
+        assert_eq!(kept.rendered(), r#"a="2""#);
+    }
 }

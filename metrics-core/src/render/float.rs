@@ -208,16 +208,23 @@ pub(crate) fn escape_help<W: fmt::Write + ?Sized>(
     out.write_str(rest)
 }
 
-/// Escapes a label value: `\`, `"` and newline.
+/// Escapes a label value: `\`, `"` and newline. Copies the runs between
+/// them whole (a family's scrape renders every child's values).
 pub(crate) fn escape_label_value(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'\\' => "\\\\",
+            b'"' => "\\\"",
+            b'\n' => "\\n",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte: a character boundary.
+        out.push_str(s.get(start..i).unwrap_or_default());
+        out.push_str(escaped);
+        start = i + 1;
     }
+    out.push_str(s.get(start..).unwrap_or_default());
 }
 
 /// [`escape_label_value`] into any writer.
