@@ -171,26 +171,60 @@ fn new_family(meta: &Meta) -> MetricFamily {
 /// holds, so the values cannot run into each other (as in the hash).
 const SEP: u8 = 0xff;
 
+/// Bytes of label values (separators included) a child keeps in itself;
+/// longer ones go to a box of their own. 30: the node stays within the
+/// size class it has with a box.
+const INLINE: usize = 30;
+
+/// A child's label values, each followed by `SEP`, contiguous: in the
+/// node when they fit, else in one box.
+enum Values {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl Values {
+    fn new(values: &[&str]) -> Self {
+        let bytes = || values.iter().flat_map(|v| v.bytes().chain([SEP]));
+        let len = values.iter().map(|v| v.len() + 1).sum::<usize>();
+        match u8::try_from(len) {
+            Ok(short) if len <= INLINE => {
+                let mut inline = [0; INLINE];
+                for (dst, src) in inline.iter_mut().zip(bytes()) {
+                    *dst = src;
+                }
+                Values::Inline {
+                    len: short,
+                    bytes: inline,
+                }
+            }
+            _ => Values::Heap(bytes().collect()),
+        }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Values::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Values::Heap(bytes) => bytes,
+        }
+    }
+}
+
 /// One child: its label values and its metric. Shared (`Arc`, in the
 /// index's entry) by the creation-order list and owned handles; the
 /// lookup table points at it without a reference count.
 struct Node<M> {
-    /// The label values, each followed by `SEP`, in one allocation: a
-    /// lookup compares the probe's values with these bytes as they are.
-    values: Box<[u8]>,
+    /// The label values: a lookup compares the probe's values with these
+    /// bytes as they are.
+    values: Values,
     metric: M,
 }
 
 impl<M> Node<M> {
     fn new(values: &[&str], metric: M) -> Self {
-        let len = values.iter().map(|v| v.len() + 1).sum();
-        let mut bytes = Vec::with_capacity(len);
-        for v in values {
-            bytes.extend_from_slice(v.as_bytes());
-            bytes.push(SEP);
-        }
         Node {
-            values: bytes.into_boxed_slice(),
+            values: Values::new(values),
             metric,
         }
     }
@@ -199,7 +233,7 @@ impl<M> Node<M> {
     /// kept bytes in place.
     #[inline]
     fn is(&self, values: &[&str]) -> bool {
-        let mut rest = &self.values[..];
+        let mut rest = self.values.bytes();
         for v in values {
             let v = v.as_bytes();
             let Some((head, tail)) = rest.split_at_checked(v.len()) else {
@@ -218,7 +252,7 @@ impl<M> Node<M> {
 
     /// The label values, in order.
     fn values(&self) -> impl Iterator<Item = &str> + '_ {
-        let mut rest = &self.values[..];
+        let mut rest = self.values.bytes();
         std::iter::from_fn(move || {
             let end = rest.iter().position(|&b| b == SEP)?;
             let (value, tail) = rest.split_at(end);
@@ -955,7 +989,8 @@ mod tests {
     /// Label values are kept in one buffer, each followed by a byte no
     /// text holds: values that would run into each other, empty values
     /// and values with that byte's character (U+00FF, two other bytes in
-    /// UTF-8) stay apart, and read back as they were given.
+    /// UTF-8) stay apart, and read back as they were given, in the node
+    /// (30 bytes with the separators) or in a box (31 and more).
     #[test]
     fn values_are_kept_apart_and_read_back() {
         let f = Family::<Counter, 3>::new(Opts::new("c", "c").labels(["a", "b", "c"])).unwrap();
@@ -968,6 +1003,9 @@ mod tests {
             ["", "\u{ff}", ""],
             ["ab", "c", ""],
             ["a", "bc", ""],
+            ["0123456789", "0123456789", "0123456"],
+            ["0123456789", "0123456789", "01234567"],
+            ["0123456789", "0123456789", "\u{ff}0123456789"],
         ];
         for (i, set) in sets.iter().enumerate() {
             f.labels(*set).inc_by_u64(i as u64 + 1);

@@ -67,10 +67,22 @@ const NOT_DENSE: u32 = u32::MAX;
 /// The size of the first table (a power of two, as every table's).
 const MIN_SLOTS: usize = 8;
 
-/// One entry: a value, the hash it is found by, and its position in the
-/// dense array if it was published there.
+/// The part of a hash the index keeps: its low 32 bits (they pick the
+/// first slot of a probe, and spare most value comparisons; the caller's
+/// predicate decides). Half a word less in every entry.
+type Short = u32;
+
+/// What the index keeps of `hash`.
+#[inline]
+fn short(hash: u64) -> Short {
+    // Truncation intended: the low bits.
+    hash as Short
+}
+
+/// One entry: a value, the (low bits of the) hash it is found by, and
+/// its position in the dense array if it was published there.
 pub(crate) struct Entry<T> {
-    hash: u64,
+    hash: Short,
     /// Its position in the dense array, or `NOT_DENSE`; written and read
     /// under the writers' lock.
     dense: AtomicU32,
@@ -111,8 +123,9 @@ impl<T> Table<T> {
 
     /// The slots in the order a probe for `hash` visits them.
     #[inline]
-    fn probe(&self, hash: u64) -> impl Iterator<Item = &AtomicPtr<Entry<T>>> {
-        // Truncation intended: the low bits pick the first slot.
+    fn probe(&self, hash: Short) -> impl Iterator<Item = &AtomicPtr<Entry<T>>> {
+        // The low bits pick the first slot (a `u32` always fits a `usize`
+        // where this builds).
         let start = hash as usize & (self.slots.len() - 1);
         let (before, after) = self.slots.split_at(start);
         after.iter().chain(before)
@@ -120,7 +133,7 @@ impl<T> Table<T> {
 
     /// The entry of `hash` that `is` accepts.
     #[inline]
-    fn find(&self, hash: u64, mut is: impl FnMut(&T) -> bool) -> Option<&Entry<T>> {
+    fn find(&self, hash: Short, mut is: impl FnMut(&T) -> bool) -> Option<&Entry<T>> {
         for slot in self.probe(hash) {
             let p = slot.load(Ordering::Acquire);
             if p.is_null() {
@@ -155,7 +168,7 @@ impl<T> Table<T> {
     }
 
     /// The first null slot of `hash`'s probe.
-    fn vacant(&self, hash: u64) -> Option<&AtomicPtr<Entry<T>>> {
+    fn vacant(&self, hash: Short) -> Option<&AtomicPtr<Entry<T>>> {
         self.probe(hash)
             .find(|slot| slot.load(Ordering::Relaxed).is_null())
     }
@@ -270,7 +283,7 @@ impl<T> Index<T> {
         is: impl FnMut(&T) -> bool,
         guard: &'g Guard,
     ) -> Option<&'g Entry<T>> {
-        self.table(guard)?.find(hash, is)
+        self.table(guard)?.find(short(hash), is)
     }
 
     /// Calls `f` with each entry, in insertion order, under the writers'
@@ -373,7 +386,7 @@ impl<T: Send + Sync + 'static> Index<T> {
             Some(found) => Self::arc_of(found),
             None => {
                 let entry = Arc::new(Entry {
-                    hash,
+                    hash: short(hash),
                     dense: AtomicU32::new(NOT_DENSE),
                     value: make(),
                 });
