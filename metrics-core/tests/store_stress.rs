@@ -189,14 +189,14 @@ fn lookups_race_removals_clears_and_scrapes() {
                 let mut i = 0usize;
                 while !stop.load(Ordering::Relaxed) {
                     strings.remove([format!("c{}", i % CHURN), format!("v{}", i % VS)]);
-                    if i % 7 == 0 {
+                    if i.is_multiple_of(7) {
                         let k = format!("c{}", (i / 7) % CHURN);
                         strings
                             .remove_by_labels(&[("k", k.as_str())])
                             .expect("known label");
                     }
                     enums.remove((METHODS[i % METHODS.len()], OUTCOMES[i % OUTCOMES.len()]));
-                    if i % 13 == 0 {
+                    if i.is_multiple_of(13) {
                         enums.clear();
                     }
                     i += 1;
@@ -210,8 +210,8 @@ fn lookups_race_removals_clears_and_scrapes() {
                 let mut out = String::new();
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let created = n % 2 == 0;
-                    let format = if n % 3 == 0 {
+                    let created = n.is_multiple_of(2);
+                    let format = if n.is_multiple_of(3) {
                         Format::OpenMetrics
                     } else {
                         Format::Text

@@ -1,6 +1,6 @@
 //! Loom models of promscribe's lock-free child index: the index source
 //! (`metrics-core/src/metrics/index.rs`) compiled as it is, against this
-//! crate's [`sync`] (loom's primitives under `--cfg loom`), with
+//! crate's `sync` module (loom's primitives under `--cfg loom`), with
 //! `crossbeam-epoch` built on loom's atomics (`--cfg crossbeam_loom`).
 //!
 //! ```text
