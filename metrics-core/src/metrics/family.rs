@@ -305,11 +305,10 @@ pub struct Family<M: FamilyMember, const N: usize> {
 /// [`labels`](Family::labels) returns. It dereferences to the metric
 /// (`family.labels(["get"]).inc()`). It pins the calling thread (an
 /// epoch guard: a write to that thread's own record, nothing shared) so
-/// that a concurrent
-/// [`remove`](Family::remove) cannot free the child under it; it is
-/// therefore neither `Send` nor `Sync`, and memory that removals free
-/// waits while a thread holds one. To keep a handle in a struct, across
-/// an `.await`, or on another thread, use
+/// that a concurrent [`remove`](Family::remove) cannot free the child
+/// under it; it is therefore neither `Send` nor `Sync`, and memory that
+/// removals free waits while a thread holds one. To keep a handle in a
+/// struct, across an `.await`, or on another thread, use
 /// [`labels_owned`](Family::labels_owned).
 ///
 /// ```
@@ -317,6 +316,12 @@ pub struct Family<M: FamilyMember, const N: usize> {
 /// let home = HITS.labels(["/"]);
 /// home.inc();
 /// assert_eq!(home.get(), 1.0);
+/// ```
+///
+/// ```compile_fail
+/// promscribe::counter!(HITS, "hits_total", "Hits", labels = ["page"]);
+/// fn send<T: Send>(_: T) {}
+/// send(HITS.labels(["/"])); // the guard belongs to this thread
 /// ```
 pub struct Child<'a, M> {
     /// The child, and the guard that keeps it (none for a child found in
