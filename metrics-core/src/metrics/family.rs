@@ -198,7 +198,12 @@ impl Values {
                     bytes: inline,
                 }
             }
-            _ => Values::Heap(bytes().collect()),
+            _ => {
+                // Sized first: one allocation, no growth, no shrinking.
+                let mut heap = Vec::with_capacity(len);
+                heap.extend(bytes());
+                Values::Heap(heap.into_boxed_slice())
+            }
         }
     }
 
