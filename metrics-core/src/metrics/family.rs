@@ -240,17 +240,10 @@ impl<M> Node<M> {
     fn is(&self, values: &[&str]) -> bool {
         let mut rest = self.values.bytes();
         for v in values {
-            let v = v.as_bytes();
-            let Some((head, tail)) = rest.split_at_checked(v.len()) else {
-                return false;
-            };
-            if head != v {
-                return false;
+            match rest.strip_prefix(v.as_bytes()) {
+                Some([SEP, tail @ ..]) => rest = tail,
+                _ => return false,
             }
-            let Some((&SEP, tail)) = tail.split_first() else {
-                return false;
-            };
-            rest = tail;
         }
         rest.is_empty()
     }

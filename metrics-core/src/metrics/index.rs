@@ -187,10 +187,15 @@ struct Writer<T> {
 
 /// An entry found in an index, kept valid by the guard it holds (or, found
 /// in the dense array, by the index itself). Not `Send`: the guard pins
-/// the thread that took it.
-pub(crate) struct Ref<'a, T> {
-    entry: &'a Entry<T>,
-    guard: Option<Guard>,
+/// the thread that took it. Two words: returned in registers.
+pub(crate) struct Ref<'a, T>(Kept<'a, T>);
+
+/// What keeps a [`Ref`]'s entry.
+enum Kept<'a, T> {
+    /// Found under this guard.
+    ByGuard(&'a Entry<T>, Guard),
+    /// Published in the dense array: kept by the index.
+    ByIndex(&'a Entry<T>),
 }
 
 impl<T> Deref for Ref<'_, T> {
@@ -198,15 +203,25 @@ impl<T> Deref for Ref<'_, T> {
 
     #[inline]
     fn deref(&self) -> &T {
-        &self.entry.value
+        match &self.0 {
+            Kept::ByGuard(entry, _) | Kept::ByIndex(entry) => &entry.value,
+        }
     }
 }
 
-impl<T> Ref<'_, T> {
+impl<'a, T> Ref<'a, T> {
+    /// The entry, and the guard that keeps it (none: the index keeps it).
+    fn parts(&self) -> (&'a Entry<T>, Option<&Guard>) {
+        match &self.0 {
+            Kept::ByGuard(entry, guard) => (entry, Some(guard)),
+            Kept::ByIndex(entry) => (entry, None),
+        }
+    }
+
     /// Whether it holds a guard (it was not found in the dense array).
     #[cfg(test)]
     pub(crate) fn is_pinned(&self) -> bool {
-        self.guard.is_some()
+        self.parts().1.is_some()
     }
 }
 
@@ -314,7 +329,7 @@ impl<T> Index<T> {
         // SAFETY (kept when dense, Arc-owned): a published entry lives as
         // long as the index, which outlives the returned borrow.
         let entry = unsafe { p.as_ref() }?;
-        is(&entry.value).then_some(Ref { entry, guard: None })
+        is(&entry.value).then_some(Ref(Kept::ByIndex(entry)))
     }
 
     /// Whether graveyard entries switched the dense array off.
@@ -406,19 +421,16 @@ impl<T: Send + Sync + 'static> Index<T> {
     /// dense array of `total` positions, if that position is free and
     /// `found` is still in the index.
     pub(crate) fn publish(&self, found: &Ref<'_, T>, i: usize, total: usize) {
-        let Some(guard) = &found.guard else {
+        let (entry, Some(guard)) = found.parts() else {
             return; // found in the dense array
         };
-        if !self.dense_wants(found.entry, i, total) {
+        if !self.dense_wants(entry, i, total) {
             return;
         }
         let w = self.lock();
-        let linked = self
-            .table(guard)
-            .and_then(|t| t.slot_of(found.entry))
-            .is_some();
+        let linked = self.table(guard).and_then(|t| t.slot_of(entry)).is_some();
         if linked {
-            self.publish_locked(&w, found.entry, i, total);
+            self.publish_locked(&w, entry, i, total);
         }
     }
 
@@ -461,10 +473,7 @@ impl<T: Send + Sync + 'static> Index<T> {
         // the handle keeps `guard` as long as it lends the entry, and
         // borrows the index.
         let entry = unsafe { entry.as_ref() };
-        Ref {
-            entry,
-            guard: Some(guard),
-        }
+        Ref(Kept::ByGuard(entry, guard))
     }
 
     /// One more counted reference to `entry`.
