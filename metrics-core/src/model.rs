@@ -22,8 +22,8 @@ use promscribe_rules::is_legacy_label_charset;
 
 /// A set of label pairs, rendered once (as `name="escaped value",...`)
 /// when it is built: the encoders write the rendered text as it is.
-/// Cloning is a reference-count increment; the empty set allocates
-/// nothing.
+/// Cloning a set built with [`new`](LabelSet::new) is a reference-count
+/// increment; the empty set allocates nothing.
 ///
 /// A label name outside the legacy character set (`[a-zA-Z_][a-zA-Z0-9_]*`)
 /// is written as the scrape's [`EscapingScheme`](crate::EscapingScheme)
@@ -40,11 +40,33 @@ use promscribe_rules::is_legacy_label_charset;
 /// assert!(LabelSet::EMPTY.is_empty());
 /// assert_eq!(LabelSet::new([("my.label", "x")]).rendered(), r#""my.label"="x""#);
 /// ```
-#[derive(Clone, Default)]
-pub struct LabelSet(Option<Arc<LabelSetInner>>);
+#[derive(Default)]
+pub struct LabelSet(Repr);
 
-/// Growable buffers, so that a set nothing else shares can be refilled in
-/// place ([`LabelSet::refill`]).
+#[derive(Default)]
+enum Repr {
+    #[default]
+    Empty,
+    /// What `new` builds: cloned by reference count.
+    Shared(Arc<LabelSetInner>),
+    /// What `refill` refills: owned, so refilled in place without a
+    /// reference count to check; a clone is a shared copy.
+    Scratch(Box<LabelSetInner>),
+}
+
+impl Clone for LabelSet {
+    fn clone(&self) -> Self {
+        LabelSet(match &self.0 {
+            Repr::Empty => Repr::Empty,
+            Repr::Shared(inner) => Repr::Shared(Arc::clone(inner)),
+            Repr::Scratch(inner) => Repr::Shared(Arc::new(LabelSetInner::clone(inner))),
+        })
+    }
+}
+
+/// Growable buffers, so that a set kept for it can be refilled in place
+/// ([`LabelSet::refill`]).
+#[derive(Clone, Default)]
 struct LabelSetInner {
     pairs: Vec<(String, String)>,
     /// With `allow-utf-8`: names outside the legacy set quoted.
@@ -59,8 +81,9 @@ struct LabelSetInner {
 
 impl LabelSetInner {
     /// Renders `pairs` into `rendered` (and `underscores`), reusing their
-    /// buffers; `legacy` is up to date.
-    fn render(&mut self) {
+    /// buffers; `legacy` is up to date. `plain`: no value has anything to
+    /// escape.
+    fn render(&mut self, plain: bool) {
         self.rendered.clear();
         if self.legacy {
             // Every scheme writes legacy names as they are.
@@ -70,7 +93,11 @@ impl LabelSetInner {
                 }
                 self.rendered.push_str(k);
                 self.rendered.push_str("=\"");
-                escape_label_value(&mut self.rendered, v);
+                if plain {
+                    self.rendered.push_str(v);
+                } else {
+                    escape_label_value(&mut self.rendered, v);
+                }
                 self.rendered.push('"');
             }
             self.underscores.clear();
@@ -106,7 +133,7 @@ impl LabelSet {
     /// ```
     /// assert_eq!(promscribe::LabelSet::EMPTY.rendered(), "");
     /// ```
-    pub const EMPTY: LabelSet = LabelSet(None);
+    pub const EMPTY: LabelSet = LabelSet(Repr::Empty);
 
     /// A set of these pairs, in this order (not checked: the metric types
     /// and builders check names before they build one).
@@ -135,18 +162,26 @@ impl LabelSet {
             legacy,
             underscores: String::new(),
         };
-        inner.render();
-        LabelSet(Some(Arc::new(inner)))
+        inner.render(false);
+        LabelSet(Repr::Shared(Arc::new(inner)))
     }
 
-    /// Makes this set hold `pairs` instead: in place when nothing else
-    /// shares it, so that once its buffers have grown to the longest set
-    /// it refills without allocating (a family renders each child's labels
-    /// into one kept set at every scrape: the names stay, and are checked
-    /// again only when they change); else a new set.
-    pub(crate) fn refill<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
-        let Some(inner) = self.0.as_mut().and_then(Arc::get_mut) else {
-            *self = LabelSet::new(pairs);
+    /// Makes this set hold `pairs` instead, in place: once its buffers
+    /// have grown to the longest set, without allocating (a family renders
+    /// each child's labels into one set it keeps, at every scrape: the
+    /// names stay, and are checked again only when they change). `plain`:
+    /// the caller knows that no value has a character to escape (`\`,
+    /// `"`, newline). A set built by [`new`](Self::new) becomes a set of
+    /// its own, which clones copy.
+    pub(crate) fn refill<'a>(
+        &mut self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        plain: bool,
+    ) {
+        if !matches!(self.0, Repr::Scratch(_)) {
+            self.0 = Repr::Scratch(Box::default());
+        }
+        let Repr::Scratch(inner) = &mut self.0 else {
             return;
         };
         let mut n = 0;
@@ -169,10 +204,6 @@ impl LabelSet {
             }
             n += 1;
         }
-        if n == 0 {
-            *self = LabelSet::EMPTY;
-            return;
-        }
         if n != inner.pairs.len() {
             inner.pairs.truncate(n);
             names_changed = true;
@@ -180,7 +211,16 @@ impl LabelSet {
         if names_changed {
             inner.legacy = inner.pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
         }
-        inner.render();
+        inner.render(plain);
+    }
+
+    /// The buffers, if any.
+    fn inner(&self) -> Option<&LabelSetInner> {
+        match &self.0 {
+            Repr::Empty => None,
+            Repr::Shared(inner) => Some(inner),
+            Repr::Scratch(inner) => Some(inner),
+        }
     }
 
     /// The pairs as written with `scheme`: the kept rendering, or (`dots`
@@ -191,7 +231,7 @@ impl LabelSet {
         scheme: EscapingScheme,
         buf: &'a mut String,
     ) -> &'a str {
-        let Some(inner) = self.0.as_deref() else {
+        let Some(inner) = self.inner() else {
             return "";
         };
         match (inner.legacy, scheme) {
@@ -212,8 +252,7 @@ impl LabelSet {
     /// assert_eq!(l.pairs().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.0
-            .as_deref()
+        self.inner()
             .map(|i| &i.pairs[..])
             .unwrap_or(&[])
             .iter()
@@ -228,7 +267,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::new([("a", "x\ny")]).rendered(), "a=\"x\\ny\"");
     /// ```
     pub fn rendered(&self) -> &str {
-        self.0.as_deref().map(|i| &*i.rendered).unwrap_or("")
+        self.inner().map(|i| &*i.rendered).unwrap_or("")
     }
 
     /// The value of label `name`.
@@ -246,7 +285,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::EMPTY.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.0.as_deref().map_or(0, |i| i.pairs.len())
+        self.inner().map_or(0, |i| i.pairs.len())
     }
 
     /// Whether there are no pairs.
@@ -1134,27 +1173,36 @@ mod tests {
         ];
         let mut kept = LabelSet::EMPTY;
         for pairs in sets {
-            kept.refill(pairs.iter().copied());
+            kept.refill(pairs.iter().copied(), false);
             let built = LabelSet::new(pairs.iter().copied());
             assert_eq!(kept, built);
             assert_eq!(kept.rendered(), built.rendered());
             assert_eq!(schemes(&kept), schemes(&built), "{pairs:?}");
         }
-        kept.refill([("method", "delete"), ("path", "/longer/than/the/next")]);
+        kept.refill(
+            [("method", "delete"), ("path", "/longer/than/the/next")],
+            true,
+        );
         let buffer = kept.rendered().as_ptr();
-        kept.refill([("method", "get"), ("path", "/short")]);
+        kept.refill([("method", "get"), ("path", "/short")], true);
         assert_eq!(kept.rendered(), r#"method="get",path="/short""#);
         assert_eq!(kept.rendered().as_ptr(), buffer, "not refilled in place");
     }
 
-    /// A set shared with a clone is not refilled in place: the clone keeps
-    /// its pairs.
+    /// A clone of a refilled set is a set of its own: refilling again
+    /// leaves it as it was; so does refilling a set built by `new` for its
+    /// clones.
     #[test]
     fn refill_leaves_clones_alone() {
-        let mut kept = LabelSet::new([("a", "1")]);
-        let clone = kept.clone();
-        kept.refill([("a", "2")]);
+        let mut built = LabelSet::new([("a", "1")]);
+        let clone = built.clone();
+        built.refill([("a", "2")], true);
         assert_eq!(clone.rendered(), r#"a="1""#);
-        assert_eq!(kept.rendered(), r#"a="2""#);
+        assert_eq!(built.rendered(), r#"a="2""#);
+        let refilled_clone = built.clone();
+        built.refill([("a", "3")], true);
+        assert_eq!(refilled_clone.rendered(), r#"a="2""#);
+        assert_eq!(refilled_clone.pairs().collect::<Vec<_>>(), [("a", "2")]);
+        assert_eq!(built.rendered(), r#"a="3""#);
     }
 }

@@ -167,17 +167,31 @@ fn new_family(meta: &Meta) -> MetricFamily {
     f
 }
 
-/// Ends each label value in a child's `values`: a byte no UTF-8 text
-/// holds, so the values cannot run into each other (as in the hash).
+/// Ends each label value in a child's `values` when one of them has a
+/// character to escape: a byte no UTF-8 text holds, so the values cannot
+/// run into each other (as in the hash).
 const SEP: u8 = 0xff;
+
+/// Ends each label value of a child none of whose values has a character
+/// to escape (`\`, `"`, newline), which is most: such values and their
+/// separators are UTF-8 as a whole, read at a scrape with one check and
+/// written as they are. A probe with a `"` in a value cannot match them:
+/// it would hold more `"` than the child's bytes do.
+const QUOTE: u8 = b'"';
+
+/// Whether a label value has a character the exposition formats escape.
+fn needs_escaping(value: &str) -> bool {
+    value.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n'))
+}
 
 /// Bytes of label values (separators included) a child keeps in itself;
 /// longer ones go to a box of their own. 30: the node stays within the
 /// size class it has with a box.
 const INLINE: usize = 30;
 
-/// A child's label values, each followed by `SEP`, contiguous: in the
-/// node when they fit, else in one box.
+/// A child's label values, each followed by its separator (`QUOTE`, or
+/// `SEP` when a value has a character to escape), contiguous: in the node
+/// when they fit, else in one box.
 enum Values {
     Inline { len: u8, bytes: [u8; INLINE] },
     Heap(Box<[u8]>),
@@ -185,7 +199,12 @@ enum Values {
 
 impl Values {
     fn new(values: &[&str]) -> Self {
-        let bytes = || values.iter().flat_map(|v| v.bytes().chain([SEP]));
+        let sep = if values.iter().any(|v| needs_escaping(v)) {
+            SEP
+        } else {
+            QUOTE
+        };
+        let bytes = || values.iter().flat_map(|v| v.bytes().chain([sep]));
         let len = values.iter().map(|v| v.len() + 1).sum::<usize>();
         match u8::try_from(len) {
             Ok(short) if len <= INLINE => {
@@ -216,6 +235,16 @@ impl Values {
     }
 }
 
+/// The separator of a child's value bytes: the last byte (`QUOTE` for no
+/// values).
+#[inline]
+fn separator(bytes: &[u8]) -> u8 {
+    match bytes.last() {
+        Some(&SEP) => SEP,
+        _ => QUOTE,
+    }
+}
+
 /// One child: its label values and its metric. Shared (`Arc`, in the
 /// index's entry) by the creation-order list and owned handles; the
 /// lookup table points at it without a reference count.
@@ -238,21 +267,39 @@ impl<M> Node<M> {
     /// kept bytes in place.
     #[inline]
     fn is(&self, values: &[&str]) -> bool {
-        let mut rest = self.values.bytes();
+        let bytes = self.values.bytes();
+        let sep = separator(bytes);
+        let mut rest = bytes;
         for v in values {
             match rest.strip_prefix(v.as_bytes()) {
-                Some([SEP, tail @ ..]) => rest = tail,
+                Some([s, tail @ ..]) if *s == sep => rest = tail,
                 _ => return false,
             }
         }
         rest.is_empty()
     }
 
+    /// Whether no value has a character to escape.
+    fn plain(&self) -> bool {
+        separator(self.values.bytes()) == QUOTE
+    }
+
     /// The label values, in order.
     fn values(&self) -> impl Iterator<Item = &str> + '_ {
-        let mut rest = self.values.bytes();
+        let bytes = self.values.bytes();
+        let sep = separator(bytes);
+        // Separated by `"`, the bytes are UTF-8 as a whole: checked once.
+        let mut text = (sep == QUOTE)
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten();
+        let mut rest = bytes;
         std::iter::from_fn(move || {
-            let end = rest.iter().position(|&b| b == SEP)?;
+            if let Some(t) = text.as_mut() {
+                let (value, tail) = t.split_once('"')?;
+                *t = tail;
+                return Some(value);
+            }
+            let end = rest.iter().position(|&b| b == sep)?;
             let (value, tail) = rest.split_at(end);
             rest = tail.get(1..).unwrap_or_default();
             // Built from `&str`s, cut at the separators only: valid UTF-8.
@@ -769,7 +816,10 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
         let names = self.names();
         let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
         self.index.try_for_each(|child| {
-            scratch.refill((0..N).map(|i| names.get(i)).zip(child.values()));
+            scratch.refill(
+                (0..N).map(|i| names.get(i)).zip(child.values()),
+                child.plain(),
+            );
             child
                 .metric
                 .visit_metric(&scratch, &mut point, &mut |labels, point| f(labels, point))
@@ -989,11 +1039,13 @@ mod tests {
         assert_eq!(f.labels([5]).get(), 0.0);
     }
 
-    /// Label values are kept in one buffer, each followed by a byte no
-    /// text holds: values that would run into each other, empty values
-    /// and values with that byte's character (U+00FF, two other bytes in
-    /// UTF-8) stay apart, and read back as they were given, in the node
-    /// (30 bytes with the separators) or in a box (31 and more).
+    /// Label values are kept in one buffer, each followed by a separator
+    /// (`"`, or a byte no text holds when a value has a character to
+    /// escape): values that would run into each other, empty values,
+    /// values holding a separator (U+00FF is two other bytes in UTF-8) and
+    /// values with characters to escape stay apart, and read back as they
+    /// were given, in the node (30 bytes with the separators) or in a box
+    /// (31 and more).
     #[test]
     fn values_are_kept_apart_and_read_back() {
         let f = Family::<Counter, 3>::new(Opts::new("c", "c").labels(["a", "b", "c"])).unwrap();
@@ -1009,6 +1061,14 @@ mod tests {
             ["0123456789", "0123456789", "0123456"],
             ["0123456789", "0123456789", "01234567"],
             ["0123456789", "0123456789", "\u{ff}0123456789"],
+            ["a", "b", ""],
+            ["a\"b", "", ""],
+            ["a\"", "b", ""],
+            ["a", "\"b", ""],
+            ["\"", "\"", "\""],
+            ["a\\", "b", ""],
+            ["a\n", "b\\\"", "\n\n"],
+            ["0123456789\"", "0123456789", "0123456789"],
         ];
         for (i, set) in sets.iter().enumerate() {
             f.labels(*set).inc_by_u64(i as u64 + 1);
