@@ -265,14 +265,19 @@ impl<M> Node<M> {
 
     /// Whether this child's values are `values`: each compared with the
     /// kept bytes in place.
+    ///
+    /// Either separator is taken after a value, so that the child's kind
+    /// need not be known: a child separated by `SEP` holds as many `SEP`s
+    /// as values, none of them in a probe, so a match takes `SEP` at each
+    /// of them; a child separated by `QUOTE` holds no `SEP` and no other
+    /// `"`, so a match takes `QUOTE` each time and no probe value holds
+    /// one.
     #[inline]
     fn is(&self, values: &[&str]) -> bool {
-        let bytes = self.values.bytes();
-        let sep = separator(bytes);
-        let mut rest = bytes;
+        let mut rest = self.values.bytes();
         for v in values {
             match rest.strip_prefix(v.as_bytes()) {
-                Some([s, tail @ ..]) if *s == sep => rest = tail,
+                Some([SEP | QUOTE, tail @ ..]) => rest = tail,
                 _ => return false,
             }
         }

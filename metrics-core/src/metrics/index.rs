@@ -134,8 +134,13 @@ impl<T> Table<T> {
     /// The entry of `hash` that `is` accepts.
     #[inline]
     fn find(&self, hash: Short, mut is: impl FnMut(&T) -> bool) -> Option<&Entry<T>> {
-        for slot in self.probe(hash) {
-            let p = slot.load(Ordering::Acquire);
+        // `probe`'s order, as an index (the lookups' loop: tighter than
+        // the chained iterator).
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        for _ in 0..self.slots.len() {
+            let p = self.slots.get(i)?.load(Ordering::Acquire);
+            i = (i + 1) & mask;
             if p.is_null() {
                 return None;
             }
