@@ -498,15 +498,31 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// C.labels(("get", 200u16)).inc();
     /// assert_eq!(C.labels(["get", "200"]).get(), 1.0);
     /// ```
+    #[inline]
     pub fn labels<L: LabelValues<N>>(&self, values: L) -> Child<'_, M> {
+        // The dense array's hit, inlined into the caller: a few loads and
+        // a comparison.
         let dense = values.dense_index();
-        let texts = values.texts();
-        let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
         if let Some((i, total)) = dense {
+            let texts = values.texts();
+            let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
+            // Compared: another enum type may index the same positions.
             if let Some(node) = self.index.dense_get(i, total, |n| n.is(&strs)) {
                 return Child { node };
             }
         }
+        self.labels_hashed(values, dense)
+    }
+
+    /// [`labels`](Self::labels) by hashing: a lookup in the table under a
+    /// guard, or the child created.
+    fn labels_hashed<L: LabelValues<N>>(
+        &self,
+        values: L,
+        dense: Option<(usize, usize)>,
+    ) -> Child<'_, M> {
+        let texts = values.texts();
+        let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
         let mut guard = epoch::pin();
         if let Some(hasher) = self.hasher.get() {
             match self
