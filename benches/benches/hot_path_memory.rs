@@ -2,8 +2,10 @@
 //! builds a counter family of 100,000 series with two labels (`method`,
 //! one of four; `path`, `/api/v1/item/{i}`), each incremented once; a
 //! counting global allocator gives the bytes still allocated afterwards,
-//! divided by the number of series (the map's spare capacity included).
-//! Prints one `heap_per_series <library>: <bytes>` line per library:
+//! divided by the number of series (the map's spare capacity included),
+//! and the allocations still live, likewise. Prints one
+//! `heap_per_series <library>: <bytes>` and one
+//! `allocations_per_series <library>: <count>` line per library:
 //! `cargo bench -p metrics-bench --bench hot_path_memory`.
 
 // The counting allocator is the one place that needs `unsafe`.
@@ -16,6 +18,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+static LIVE_BLOCKS: AtomicIsize = AtomicIsize::new(0);
 
 fn size(layout: Layout) -> isize {
     isize::try_from(layout.size()).unwrap_or(isize::MAX)
@@ -25,12 +28,14 @@ fn size(layout: Layout) -> isize {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(size(layout), Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(size(layout), Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -44,6 +49,7 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(size(layout), Ordering::Relaxed);
+        LIVE_BLOCKS.fetch_sub(1, Ordering::Relaxed);
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -60,13 +66,18 @@ fn series() -> impl Iterator<Item = (&'static str, String)> {
 }
 
 /// Builds the family with `build` (which keeps it alive in what it
-/// returns), reports the live bytes it holds per series, then drops it.
+/// returns), reports the live bytes and allocations it holds per series,
+/// then drops it.
 fn measure<T>(library: &str, build: impl FnOnce() -> T) {
     let before = LIVE.load(Ordering::Relaxed);
+    let blocks_before = LIVE_BLOCKS.load(Ordering::Relaxed);
     let kept = black_box(build());
     let after = LIVE.load(Ordering::Relaxed);
+    let blocks_after = LIVE_BLOCKS.load(Ordering::Relaxed);
     let per_series = (after - before) as f64 / SERIES as f64;
+    let blocks = (blocks_after - blocks_before) as f64 / SERIES as f64;
     println!("heap_per_series {library}: {per_series:.1}");
+    println!("allocations_per_series {library}: {blocks:.2}");
     drop(kept);
 }
 

@@ -21,9 +21,9 @@ use crate::timestamp::Timestamp;
 use promscribe_rules::is_legacy_label_charset;
 
 /// A set of label pairs, rendered once (as `name="escaped value",...`)
-/// when it is built: a family's child builds its set when it is created,
-/// and every scrape writes the rendered text as it is. Cloning is a
-/// reference-count increment; the empty set allocates nothing.
+/// when it is built: the encoders write the rendered text as it is.
+/// Cloning a set built with [`new`](LabelSet::new) is a reference-count
+/// increment; the empty set allocates nothing.
 ///
 /// A label name outside the legacy character set (`[a-zA-Z_][a-zA-Z0-9_]*`)
 /// is written as the scrape's [`EscapingScheme`](crate::EscapingScheme)
@@ -40,20 +40,81 @@ use promscribe_rules::is_legacy_label_charset;
 /// assert!(LabelSet::EMPTY.is_empty());
 /// assert_eq!(LabelSet::new([("my.label", "x")]).rendered(), r#""my.label"="x""#);
 /// ```
-#[derive(Clone, Default)]
-pub struct LabelSet(Option<Arc<LabelSetInner>>);
+#[derive(Default)]
+pub struct LabelSet(Repr);
 
+#[derive(Default)]
+enum Repr {
+    #[default]
+    Empty,
+    /// What `new` builds: cloned by reference count.
+    Shared(Arc<LabelSetInner>),
+    /// What `refill` refills: owned, so refilled in place without a
+    /// reference count to check; a clone is a shared copy.
+    Scratch(Box<LabelSetInner>),
+}
+
+impl Clone for LabelSet {
+    fn clone(&self) -> Self {
+        LabelSet(match &self.0 {
+            Repr::Empty => Repr::Empty,
+            Repr::Shared(inner) => Repr::Shared(Arc::clone(inner)),
+            Repr::Scratch(inner) => Repr::Shared(Arc::new(LabelSetInner::clone(inner))),
+        })
+    }
+}
+
+/// Growable buffers, so that a set kept for it can be refilled in place
+/// ([`LabelSet::refill`]).
+#[derive(Clone, Default)]
 struct LabelSetInner {
-    pairs: Box<[(Box<str>, Box<str>)]>,
+    pairs: Vec<(String, String)>,
     /// With `allow-utf-8`: names outside the legacy set quoted.
-    rendered: Box<str>,
+    rendered: String,
+    /// Whether every name is in the legacy set (then `rendered` serves
+    /// every scheme).
+    legacy: bool,
     /// With `underscores`, when a name is outside the legacy set (else
-    /// `rendered` serves every scheme).
-    underscores: Option<Box<str>>,
+    /// empty, kept for its capacity).
+    underscores: String,
+}
+
+impl LabelSetInner {
+    /// Renders `pairs` into `rendered` (and `underscores`), reusing their
+    /// buffers; `legacy` is up to date. `plain`: no value has anything to
+    /// escape.
+    fn render(&mut self, plain: bool) {
+        self.rendered.clear();
+        if self.legacy {
+            // Every scheme writes legacy names as they are.
+            for (i, (k, v)) in self.pairs.iter().enumerate() {
+                if i > 0 {
+                    self.rendered.push(',');
+                }
+                self.rendered.push_str(k);
+                self.rendered.push_str("=\"");
+                if plain {
+                    self.rendered.push_str(v);
+                } else {
+                    escape_label_value(&mut self.rendered, v);
+                }
+                self.rendered.push('"');
+            }
+            self.underscores.clear();
+        } else {
+            render_pairs(&mut self.rendered, &self.pairs, EscapingScheme::AllowUtf8);
+            self.underscores.clear();
+            render_pairs(
+                &mut self.underscores,
+                &self.pairs,
+                EscapingScheme::Underscores,
+            );
+        }
+    }
 }
 
 /// Writes `pairs` as `name="value",...` with the names in `scheme`.
-fn render_pairs(out: &mut String, pairs: &[(Box<str>, Box<str>)], scheme: EscapingScheme) {
+fn render_pairs(out: &mut String, pairs: &[(String, String)], scheme: EscapingScheme) {
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -72,7 +133,7 @@ impl LabelSet {
     /// ```
     /// assert_eq!(promscribe::LabelSet::EMPTY.rendered(), "");
     /// ```
-    pub const EMPTY: LabelSet = LabelSet(None);
+    pub const EMPTY: LabelSet = LabelSet(Repr::Empty);
 
     /// A set of these pairs, in this order (not checked: the metric types
     /// and builders check names before they build one).
@@ -87,26 +148,79 @@ impl LabelSet {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let pairs: Box<[(Box<str>, Box<str>)]> = pairs
+        let pairs: Vec<(String, String)> = pairs
             .into_iter()
-            .map(|(k, v)| (Box::from(k.as_ref()), Box::from(v.as_ref())))
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
             .collect();
         if pairs.is_empty() {
             return LabelSet::EMPTY;
         }
-        let mut rendered = String::new();
-        render_pairs(&mut rendered, &pairs, EscapingScheme::AllowUtf8);
         let legacy = pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
-        let underscores = (!legacy).then(|| {
-            let mut s = String::new();
-            render_pairs(&mut s, &pairs, EscapingScheme::Underscores);
-            s.into_boxed_str()
-        });
-        LabelSet(Some(Arc::new(LabelSetInner {
+        let mut inner = LabelSetInner {
             pairs,
-            rendered: rendered.into_boxed_str(),
-            underscores,
-        })))
+            rendered: String::new(),
+            legacy,
+            underscores: String::new(),
+        };
+        inner.render(false);
+        LabelSet(Repr::Shared(Arc::new(inner)))
+    }
+
+    /// Makes this set hold `pairs` instead, in place: once its buffers
+    /// have grown to the longest set, without allocating (a family renders
+    /// each child's labels into one set it keeps, at every scrape: the
+    /// names stay, and are checked again only when they change). `plain`:
+    /// the caller knows that no value has a character to escape (`\`,
+    /// `"`, newline). A set built by [`new`](Self::new) becomes a set of
+    /// its own, which clones copy.
+    pub(crate) fn refill<'a>(
+        &mut self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        plain: bool,
+    ) {
+        if !matches!(self.0, Repr::Scratch(_)) {
+            self.0 = Repr::Scratch(Box::default());
+        }
+        let Repr::Scratch(inner) = &mut self.0 else {
+            return;
+        };
+        let mut n = 0;
+        let mut names_changed = false;
+        for (k, v) in pairs {
+            match inner.pairs.get_mut(n) {
+                Some((pk, pv)) => {
+                    if pk != k {
+                        pk.clear();
+                        pk.push_str(k);
+                        names_changed = true;
+                    }
+                    pv.clear();
+                    pv.push_str(v);
+                }
+                None => {
+                    inner.pairs.push((k.to_owned(), v.to_owned()));
+                    names_changed = true;
+                }
+            }
+            n += 1;
+        }
+        if n != inner.pairs.len() {
+            inner.pairs.truncate(n);
+            names_changed = true;
+        }
+        if names_changed {
+            inner.legacy = inner.pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
+        }
+        inner.render(plain);
+    }
+
+    /// The buffers, if any.
+    fn inner(&self) -> Option<&LabelSetInner> {
+        match &self.0 {
+            Repr::Empty => None,
+            Repr::Shared(inner) => Some(inner),
+            Repr::Scratch(inner) => Some(inner),
+        }
     }
 
     /// The pairs as written with `scheme`: the kept rendering, or (`dots`
@@ -117,13 +231,13 @@ impl LabelSet {
         scheme: EscapingScheme,
         buf: &'a mut String,
     ) -> &'a str {
-        let Some(inner) = self.0.as_deref() else {
+        let Some(inner) = self.inner() else {
             return "";
         };
-        match (&inner.underscores, scheme) {
-            (None, _) | (Some(_), EscapingScheme::AllowUtf8) => &inner.rendered,
-            (Some(u), EscapingScheme::Underscores) => u,
-            (Some(_), _) => {
+        match (inner.legacy, scheme) {
+            (true, _) | (false, EscapingScheme::AllowUtf8) => &inner.rendered,
+            (false, EscapingScheme::Underscores) => &inner.underscores,
+            (false, _) => {
                 buf.clear();
                 render_pairs(buf, &inner.pairs, scheme);
                 buf
@@ -138,8 +252,7 @@ impl LabelSet {
     /// assert_eq!(l.pairs().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.0
-            .as_deref()
+        self.inner()
             .map(|i| &i.pairs[..])
             .unwrap_or(&[])
             .iter()
@@ -154,7 +267,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::new([("a", "x\ny")]).rendered(), "a=\"x\\ny\"");
     /// ```
     pub fn rendered(&self) -> &str {
-        self.0.as_deref().map(|i| &*i.rendered).unwrap_or("")
+        self.inner().map(|i| &*i.rendered).unwrap_or("")
     }
 
     /// The value of label `name`.
@@ -172,7 +285,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::EMPTY.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.0.as_deref().map_or(0, |i| i.pairs.len())
+        self.inner().map_or(0, |i| i.pairs.len())
     }
 
     /// Whether there are no pairs.
@@ -1026,4 +1139,70 @@ pub fn disable_created_series() {
 /// ```
 pub fn enable_created_series() {
     CREATED.store(CREATED_ON, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schemes(l: &LabelSet) -> Vec<String> {
+        let mut buf = String::new();
+        [
+            EscapingScheme::AllowUtf8,
+            EscapingScheme::Underscores,
+            EscapingScheme::Dots,
+            EscapingScheme::Values,
+        ]
+        .into_iter()
+        .map(|s| l.rendered_with(s, &mut buf).to_owned())
+        .collect()
+    }
+
+    /// A refilled set is the set `LabelSet::new` builds from the same
+    /// pairs, in every scheme, whether the names change or not; refilled
+    /// with values no longer than before, it keeps its buffer.
+    #[test]
+    fn refill_matches_new_and_reuses_its_buffers() {
+        let sets: [&[(&str, &str)]; 6] = [
+            &[("method", "get"), ("path", "/a\"b\\c\nd")],
+            &[("method", "post"), ("path", "/")],
+            &[("my.method", "put"), ("path", "x")],
+            &[("method", "get")],
+            &[("method", "delete"), ("path", "/z"), ("code", "200")],
+            &[],
+        ];
+        let mut kept = LabelSet::EMPTY;
+        for pairs in sets {
+            kept.refill(pairs.iter().copied(), false);
+            let built = LabelSet::new(pairs.iter().copied());
+            assert_eq!(kept, built);
+            assert_eq!(kept.rendered(), built.rendered());
+            assert_eq!(schemes(&kept), schemes(&built), "{pairs:?}");
+        }
+        kept.refill(
+            [("method", "delete"), ("path", "/longer/than/the/next")],
+            true,
+        );
+        let buffer = kept.rendered().as_ptr();
+        kept.refill([("method", "get"), ("path", "/short")], true);
+        assert_eq!(kept.rendered(), r#"method="get",path="/short""#);
+        assert_eq!(kept.rendered().as_ptr(), buffer, "not refilled in place");
+    }
+
+    /// A clone of a refilled set is a set of its own: refilling again
+    /// leaves it as it was; so does refilling a set built by `new` for its
+    /// clones.
+    #[test]
+    fn refill_leaves_clones_alone() {
+        let mut built = LabelSet::new([("a", "1")]);
+        let clone = built.clone();
+        built.refill([("a", "2")], true);
+        assert_eq!(clone.rendered(), r#"a="1""#);
+        assert_eq!(built.rendered(), r#"a="2""#);
+        let refilled_clone = built.clone();
+        built.refill([("a", "3")], true);
+        assert_eq!(refilled_clone.rendered(), r#"a="2""#);
+        assert_eq!(refilled_clone.pairs().collect::<Vec<_>>(), [("a", "2")]);
+        assert_eq!(built.rendered(), r#"a="3""#);
+    }
 }

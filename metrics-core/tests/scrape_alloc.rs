@@ -1,8 +1,9 @@
 //! A scrape of the built-in metric types allocates a constant number of
 //! times, whatever the number of series: the encoders read the families in
-//! place (no snapshot), label sets and `_created` values are rendered when
-//! a child is created, histogram series reuse one point, numbers are
-//! formatted on the stack. Counted with a counting global allocator, on
+//! place (no snapshot), each family renders its children's label sets
+//! into one label set it keeps and refills in place, histogram series
+//! reuse one point, numbers (`_created` included) are formatted on the
+//! stack. Counted with a counting global allocator, on
 //! the peer workload's shape (10,000 counter series with 2 labels, 1,000
 //! histograms with 11 buckets).
 #![allow(unsafe_code)] // a counting global allocator needs it; test only

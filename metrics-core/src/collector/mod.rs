@@ -7,7 +7,6 @@ use std::fmt;
 
 use crate::meta::Meta;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType, Point};
-use crate::render::float::RenderedFloat;
 use crate::timestamp::Timestamp;
 
 /// Produces metric families at scrape time. Every metric type implements
@@ -63,13 +62,10 @@ pub trait StreamFamily: Send + Sync {
     /// Number of metrics (now: a family may grow meanwhile).
     fn metric_count(&self) -> usize;
 
-    /// Calls `f` with each metric's labels and point, in order, and the
-    /// point's `created` rendered in advance when the metric keeps it. The
-    /// point lent to `f` is only valid during the call (it may be reused).
-    fn for_each_metric(
-        &self,
-        f: &mut dyn FnMut(&LabelSet, &Point, Option<&RenderedFloat>) -> fmt::Result,
-    ) -> fmt::Result;
+    /// Calls `f` with each metric's labels and point, in order. The labels
+    /// and the point lent to `f` are only valid during the call (they may
+    /// be reused).
+    fn for_each_metric(&self, f: &mut dyn FnMut(&LabelSet, &Point) -> fmt::Result) -> fmt::Result;
 }
 
 impl<C: Collector + ?Sized> Collector for std::sync::Arc<C> {
@@ -134,22 +130,19 @@ impl<'a> FamilyRef<'a> {
         }
     }
 
-    /// Calls `f` with each metric: labels, point, timestamp, and the
-    /// point's `created` rendered in advance, when the metric keeps it.
+    /// Calls `f` with each metric: labels, point, timestamp.
     pub(crate) fn for_each<F>(&self, mut f: F) -> fmt::Result
     where
-        F: FnMut(&LabelSet, &Point, Option<Timestamp>, Option<&RenderedFloat>) -> fmt::Result,
+        F: FnMut(&LabelSet, &Point, Option<Timestamp>) -> fmt::Result,
     {
         match self.metrics {
             Metrics::Snapshot(metrics) => {
                 for m in metrics {
-                    f(&m.labels, &m.point, m.timestamp, None)?;
+                    f(&m.labels, &m.point, m.timestamp)?;
                 }
                 Ok(())
             }
-            Metrics::Stream(s) => {
-                s.for_each_metric(&mut |labels, point, created| f(labels, point, None, created))
-            }
+            Metrics::Stream(s) => s.for_each_metric(&mut |labels, point| f(labels, point, None)),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! ([`MetricFamily`], what custom collectors produce and
 //! [`encode_families`] takes) or in place from a built-in metric type
 //! ([`Collector::as_stream`](crate::Collector)), and write straight into
-//! the output: label sets and a child's `_created` come pre-rendered,
-//! sample names and `le` pairs are rendered once per family, numbers are
+//! the output: label sets come rendered (a family's child's into a label
+//! set it refills in place), sample names and `le` pairs are rendered
+//! once per family, numbers (`_created` included) are
 //! formatted on the stack (`itoa`, `zmij`), nothing is allocated per
 //! sample or per series.
 
@@ -14,7 +15,6 @@ pub(crate) use crate::collector::FamilyRef;
 use crate::error::MetricError;
 use crate::model::{HistogramPoint, MetricFamily};
 use crate::registry::{Kept, Registry};
-use crate::render::float::RenderedFloat;
 
 pub(crate) mod io;
 pub(crate) mod openmetrics;
@@ -324,33 +324,19 @@ impl fmt::Write for Utf8Writer<'_> {
     }
 }
 
-/// A sample value, with its text when rendered in advance.
+/// A sample value.
 #[derive(Clone, Copy)]
-pub(crate) struct Value<'a> {
-    v: f64,
-    text: Option<&'a str>,
-}
+pub(crate) struct Value(f64);
 
-impl From<f64> for Value<'_> {
+impl From<f64> for Value {
     fn from(v: f64) -> Self {
-        Value { v, text: None }
+        Value(v)
     }
 }
 
-impl<'a> Value<'a> {
-    /// `v`, written from `cache` when that holds it.
-    pub(crate) fn cached(v: f64, cache: Option<&'a RenderedFloat>) -> Self {
-        Value {
-            v,
-            text: cache.and_then(|c| c.get(v)),
-        }
-    }
-
+impl Value {
     pub(crate) fn write<W: fmt::Write + ?Sized>(self, out: &mut W) -> fmt::Result {
-        match self.text {
-            Some(t) => out.write_str(t),
-            None => float::fmt_float(out, self.v),
-        }
+        float::fmt_float(out, self.0)
     }
 }
 

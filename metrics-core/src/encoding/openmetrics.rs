@@ -69,7 +69,7 @@ pub(crate) fn family<W: Write + ?Sized>(
         }
         out.write_char('\n')?;
     }
-    f.for_each(|labels, point, timestamp, created| {
+    f.for_each(|labels, point, timestamp| {
         let s = Line {
             names,
             labels: labels.rendered_with(scheme, label_buf),
@@ -80,7 +80,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             Point::Counter(c) => {
                 s.write(out, Suffix::Total, None, c.value, c.exemplar.as_deref())?;
                 if let (true, Some(t)) = (options.created, c.created) {
-                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
+                    s.write(out, Suffix::Created, None, t, None)?;
                 }
             }
             Point::Gauge(v) | Point::Unknown(v) => s.write(out, Suffix::None, None, *v, None)?,
@@ -109,7 +109,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                     s.write(out, Suffix::Sum, None, sum, None)?;
                 }
                 if let (true, Some(t)) = (options.created, p.created) {
-                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
+                    s.write(out, Suffix::Created, None, t, None)?;
                 }
             }
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
@@ -147,7 +147,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                     )?;
                 }
                 if let (true, false, Some(t)) = (options.created, gauge, h.created) {
-                    s.write(out, Suffix::Created, None, Value::cached(t, created), None)?;
+                    s.write(out, Suffix::Created, None, t, None)?;
                 }
             }
         }
@@ -163,12 +163,12 @@ struct Line<'a> {
 }
 
 impl Line<'_> {
-    fn write<'v, W: Write + ?Sized>(
+    fn write<W: Write + ?Sized>(
         &self,
         out: &mut W,
         suffix: Suffix,
         extra: Option<(&str, Extra<'_>)>,
-        value: impl Into<Value<'v>>,
+        value: impl Into<Value>,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
         let name = self.names.get(suffix);

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::model::{MetricType, Point};
 use crate::render::escaping::write_label_name;
-use crate::render::float::{escape_help, RenderedFloat};
+use crate::render::float::escape_help;
 use crate::timestamp::Timestamp;
 
 /// The separate gauge families written after a family, in this order.
@@ -60,14 +60,10 @@ pub(crate) fn family<W: Write + ?Sized>(
     // The `_created` lines are gathered on the way, for their family after
     // this one: the metrics are read once.
     let created_name = names.get(Suffix::Created);
-    let mut created_line = |labels: &str,
-                            t: Option<f64>,
-                            ts: Option<Timestamp>,
-                            rendered: Option<&RenderedFloat>| match t {
+    let mut created_line = |labels: &str, t: Option<f64>, ts: Option<Timestamp>| match t {
         Some(t) if options.created => {
             let first = created_lines.is_empty();
-            let v = Value::cached(t, rendered);
-            sample(created_lines, created_name, quoted, labels, None, v, ts)?;
+            sample(created_lines, created_name, quoted, labels, None, t, ts)?;
             if first {
                 // Room for the family's other lines, sized after the
                 // first (a line or two of slack per series): the buffer
@@ -79,7 +75,7 @@ pub(crate) fn family<W: Write + ?Sized>(
         }
         _ => Ok(()),
     };
-    f.for_each(|labels, point, ts, rendered| {
+    f.for_each(|labels, point, ts| {
         let labels = labels.rendered_with(scheme, label_buf);
         match point {
             Point::Counter(c) => {
@@ -92,7 +88,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                     c.value,
                     ts,
                 )?;
-                created_line(labels, c.created, ts, rendered)?;
+                created_line(labels, c.created, ts)?;
                 splits[0] |= options.created && c.created.is_some();
             }
             Point::Gauge(v) | Point::Unknown(v) => {
@@ -139,7 +135,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 if let Some(sum) = p.sum {
                     sample(out, names.get(Suffix::Sum), quoted, labels, None, sum, ts)?;
                 }
-                created_line(labels, p.created, ts, rendered)?;
+                created_line(labels, p.created, ts)?;
                 splits[0] |= options.created && p.created.is_some();
             }
             Point::Histogram(h) => {
@@ -161,7 +157,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 if let Some(sum) = h.sum {
                     sample(out, names.get(Suffix::Sum), quoted, labels, None, sum, ts)?;
                 }
-                created_line(labels, h.created, ts, rendered)?;
+                created_line(labels, h.created, ts)?;
                 splits[0] |= options.created && h.created.is_some();
             }
             Point::GaugeHistogram(h) => {
@@ -193,7 +189,7 @@ pub(crate) fn family<W: Write + ?Sized>(
             out.write_str(created_lines)?;
             continue;
         }
-        f.for_each(|labels, point, ts, _| {
+        f.for_each(|labels, point, ts| {
             let value = match (point, split) {
                 (Point::GaugeHistogram(h), Split::GCount) => h.count,
                 (Point::GaugeHistogram(h), Split::GSum) => h.sum,
@@ -231,13 +227,13 @@ fn header<W: Write + ?Sized>(
     out.write_char('\n')
 }
 
-fn sample<'a, W: Write + ?Sized>(
+fn sample<W: Write + ?Sized>(
     out: &mut W,
     name: &str,
     quoted: bool,
     labels: &str,
     extra: Option<(&str, Extra<'_>)>,
-    value: impl Into<Value<'a>>,
+    value: impl Into<Value>,
     ts: Option<Timestamp>,
 ) -> fmt::Result {
     write_series(out, name, quoted, labels, extra)?;

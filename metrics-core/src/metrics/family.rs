@@ -1,27 +1,29 @@
 //! [`Family`]: a metric with labels, one child per combination of values.
-
-// The lock-free lookup reads children through raw pointers kept alive by
-// epoch-based reclamation (`epoch.rs`); every `unsafe` block says why.
-#![allow(unsafe_code)]
+//!
+//! The children live in an [`Index`] (`index.rs`): found without a lock
+//! under an epoch guard (`crossbeam_epoch`), by enum values in a dense
+//! array without one, created and removed under the index's writer lock.
+//! A child keeps its label values only, contiguous; the names are the
+//! family's, and a scrape renders each child's label set into one kept
+//! [`LabelSet`].
 
 use std::hash::{BuildHasher, Hasher};
-use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use crossbeam_epoch as epoch;
 
 /// Label values are hashed with a per-process random seed (foldhash):
 /// several times faster than SipHash on short strings, and still not
 /// predictable from outside.
 type RandomState = foldhash::fast::RandomState;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
 use crate::meta::{LabelNames, Meta, MetaRef, Opts};
-use crate::metrics::epoch::{self, Guard, Retired};
-use crate::metrics::labels::{LabelText, LabelValues};
+use crate::metrics::index::{Entry, Index, Ref};
+use crate::metrics::labels::LabelValues;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
-use crate::render::float::RenderedFloat;
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
 /// Histogram, Summary.
@@ -42,7 +44,7 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
         Self::new_child(config)
     }
     /// When this metric was created (Unix seconds), for a type that
-    /// exposes it: a family renders it once per child.
+    /// exposes it (the encoders read it from the point, at each scrape).
     #[doc(hidden)]
     fn created_time(&self) -> Option<f64> {
         None
@@ -131,7 +133,6 @@ macro_rules! impl_collector {
                 f: &mut dyn FnMut(
                     &$crate::model::LabelSet,
                     &$crate::model::Point,
-                    Option<&$crate::render::float::RenderedFloat>,
                 ) -> std::fmt::Result,
             ) -> std::fmt::Result {
                 let mut scratch = $crate::model::Point::Gauge(0.0);
@@ -139,7 +140,7 @@ macro_rules! impl_collector {
                     self,
                     &$crate::model::LabelSet::EMPTY,
                     &mut scratch,
-                    &mut |labels, point| f(labels, point, None),
+                    &mut |labels, point| f(labels, point),
                 )
             }
         }
@@ -166,129 +167,150 @@ fn new_family(meta: &Meta) -> MetricFamily {
     f
 }
 
-/// One child: its label values, rendered label set, `_created` and metric.
-/// Shared (`Arc`) by the creation-order list and owned handles; the
+/// Ends each label value in a child's `values` when one of them has a
+/// character to escape: a byte no UTF-8 text holds, so the values cannot
+/// run into each other (as in the hash).
+const SEP: u8 = 0xff;
+
+/// Ends each label value of a child none of whose values has a character
+/// to escape (`\`, `"`, newline), which is most: such values and their
+/// separators are UTF-8 as a whole, read at a scrape with one check and
+/// written as they are. A probe with a `"` in a value cannot match them:
+/// it would hold more `"` than the child's bytes do.
+const QUOTE: u8 = b'"';
+
+/// Whether a label value has a character the exposition formats escape.
+fn needs_escaping(value: &str) -> bool {
+    value.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n'))
+}
+
+/// Bytes of label values (separators included) a child keeps in itself;
+/// longer ones go to a box of their own. 30: the node stays within the
+/// size class it has with a box.
+const INLINE: usize = 30;
+
+/// A child's label values, each followed by its separator (`QUOTE`, or
+/// `SEP` when a value has a character to escape), contiguous: in the node
+/// when they fit, else in one box.
+enum Values {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl Values {
+    fn new(values: &[&str]) -> Self {
+        let sep = if values.iter().any(|v| needs_escaping(v)) {
+            SEP
+        } else {
+            QUOTE
+        };
+        let bytes = || values.iter().flat_map(|v| v.bytes().chain([sep]));
+        let len = values.iter().map(|v| v.len() + 1).sum::<usize>();
+        match u8::try_from(len) {
+            Ok(short) if len <= INLINE => {
+                let mut inline = [0; INLINE];
+                for (dst, src) in inline.iter_mut().zip(bytes()) {
+                    *dst = src;
+                }
+                Values::Inline {
+                    len: short,
+                    bytes: inline,
+                }
+            }
+            _ => {
+                // Sized first: one allocation, no growth, no shrinking.
+                let mut heap = Vec::with_capacity(len);
+                heap.extend(bytes());
+                Values::Heap(heap.into_boxed_slice())
+            }
+        }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Values::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Values::Heap(bytes) => bytes,
+        }
+    }
+}
+
+/// The separator of a child's value bytes: the last byte (`QUOTE` for no
+/// values).
+#[inline]
+fn separator(bytes: &[u8]) -> u8 {
+    match bytes.last() {
+        Some(&SEP) => SEP,
+        _ => QUOTE,
+    }
+}
+
+/// One child: its label values and its metric. Shared (`Arc`, in the
+/// index's entry) by the creation-order list and owned handles; the
 /// lookup table points at it without a reference count.
 struct Node<M> {
-    hash: u64,
-    /// Names and values, rendered once when the child is created; lookups
-    /// compare its values.
-    labels: LabelSet,
-    /// Its `_created` value, rendered once too (after a reset the value
-    /// differs, and the encoders format the new one).
-    created: Option<RenderedFloat>,
-    /// Its slot in the family's dense array, if it was ever published
-    /// there (`usize::MAX`: never); written and read under the writer lock.
-    dense_slot: AtomicUsize,
+    /// The label values: a lookup compares the probe's values with these
+    /// bytes as they are.
+    values: Values,
     metric: M,
 }
 
-/// `dense_slot` of a node never published in the dense array.
-const NOT_DENSE: usize = usize::MAX;
-
 impl<M> Node<M> {
-    #[inline]
-    fn is(&self, hash: u64, values: &[&str]) -> bool {
-        self.hash == hash && self.values().eq(values.iter().copied())
+    fn new(values: &[&str], metric: M) -> Self {
+        Node {
+            values: Values::new(values),
+            metric,
+        }
     }
 
-    /// The label values, as the label set keeps them (not a second copy).
+    /// Whether this child's values are `values`: each compared with the
+    /// kept bytes in place.
+    ///
+    /// Either separator is taken after a value, so that the child's kind
+    /// need not be known: a child separated by `SEP` holds as many `SEP`s
+    /// as values, none of them in a probe, so a match takes `SEP` at each
+    /// of them; a child separated by `QUOTE` holds no `SEP` and no other
+    /// `"`, so a match takes `QUOTE` each time and no probe value holds
+    /// one.
     #[inline]
+    fn is(&self, values: &[&str]) -> bool {
+        let mut rest = self.values.bytes();
+        for v in values {
+            match rest.strip_prefix(v.as_bytes()) {
+                Some([SEP | QUOTE, tail @ ..]) => rest = tail,
+                _ => return false,
+            }
+        }
+        rest.is_empty()
+    }
+
+    /// Whether no value has a character to escape.
+    fn plain(&self) -> bool {
+        separator(self.values.bytes()) == QUOTE
+    }
+
+    /// The label values, in order.
     fn values(&self) -> impl Iterator<Item = &str> + '_ {
-        self.labels.pairs().map(|(_, v)| v)
-    }
-}
-
-/// The open-addressing lookup table: slots hold null (never used), a
-/// tombstone (a removed child) or a child of the creation-order list.
-/// Written only under the family's writer lock; read without any lock by
-/// pinned threads (see `epoch`). At most half the slots are used, so a
-/// probe always ends at a null slot.
-struct Table<M> {
-    slots: Box<[AtomicPtr<Node<M>>]>,
-}
-
-impl<M> Table<M> {
-    fn with_capacity(cap: usize) -> Box<Self> {
-        Box::new(Table {
-            slots: (0..cap).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
+        let bytes = self.values.bytes();
+        let sep = separator(bytes);
+        // Separated by `"`, the bytes are UTF-8 as a whole: checked once.
+        let mut text = (sep == QUOTE)
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten();
+        let mut rest = bytes;
+        std::iter::from_fn(move || {
+            if let Some(t) = text.as_mut() {
+                let (value, tail) = t.split_once('"')?;
+                *t = tail;
+                return Some(value);
+            }
+            let end = rest.iter().position(|&b| b == sep)?;
+            let (value, tail) = rest.split_at(end);
+            rest = tail.get(1..).unwrap_or_default();
+            // Built from `&str`s, cut at the separators only: valid UTF-8.
+            Some(std::str::from_utf8(value).unwrap_or_default())
         })
     }
-
-    fn tombstone() -> *mut Node<M> {
-        // Aligned and non-null, and never the address of an allocation.
-        ptr::NonNull::dangling().as_ptr()
-    }
-
-    /// The slot holding `node`, or where a node of `hash` not yet in the
-    /// table goes (`None` for `node` means: the first null slot).
-    fn slot_of(&self, hash: u64, node: Option<*const Node<M>>) -> Option<&AtomicPtr<Node<M>>> {
-        let mask = self.slots.len() - 1;
-        // Truncation intended: the low bits pick the first slot.
-        let mut i = hash as usize & mask;
-        for _ in 0..self.slots.len() {
-            let slot = &self.slots[i];
-            let p = slot.load(Ordering::Relaxed);
-            match node {
-                Some(n) if ptr::eq(p, n) => return Some(slot),
-                None if p.is_null() => return Some(slot),
-                _ if p.is_null() => return None,
-                _ => {}
-            }
-            i = (i + 1) & mask;
-        }
-        None
-    }
-}
-
-/// A table owned through a raw pointer (readers hold `&Table` while a
-/// writer swaps it out): dropped through the box it came from.
-struct OwnedTable<M>(ptr::NonNull<Table<M>>);
-
-// SAFETY: an `OwnedTable` is the unique owner of a `Table`, whose fields
-// are `Send + Sync` when `M` is.
-unsafe impl<M: Send + Sync> Send for OwnedTable<M> {}
-
-impl<M> Drop for OwnedTable<M> {
-    fn drop(&mut self) {
-        // SAFETY: the pointer came from `Box::into_raw` and is dropped
-        // once, after no reader can hold it (retired through `epoch`, or
-        // the family is dropped).
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
-    }
-}
-
-/// What a writer unlinks: a child or a replaced table.
-enum Garbage<M> {
-    // Fields only ever dropped.
-    Node(#[allow(dead_code)] Arc<Node<M>>),
-    Table(#[allow(dead_code)] OwnedTable<M>),
-}
-
-/// What writers (creating, removing) share, under the family's mutex.
-/// Scrapes read `list` under it too: they make creators wait, never
-/// lookups.
-struct Writer<M> {
-    /// Children in creation order; they own the nodes the table points at.
-    list: Vec<Arc<Node<M>>>,
-    /// Slots of the current table that are not null (children and
-    /// tombstones).
-    used: usize,
-    retired: Retired<Garbage<M>>,
-    /// Removed children that were published in the dense array: a dense
-    /// lookup takes no pin, so they stay allocated until the family is
-    /// dropped. Bounded: past `DENSE_MAX` of them the dense array is
-    /// switched off for good, and nothing more is published.
-    graveyard: Vec<Arc<Node<M>>>,
-}
-
-impl<M> Writer<M> {
-    const EMPTY: Self = Writer {
-        list: Vec::new(),
-        used: 0,
-        retired: Retired::new(),
-        graveyard: Vec::new(),
-    };
 }
 
 /// A labelled metric: `N` label names, one child metric per combination of
@@ -319,40 +341,24 @@ pub struct Family<M: FamilyMember, const N: usize> {
     config: M::Config,
     /// Label values are hashed with it; set with the first child.
     hasher: OnceLock<RandomState>,
-    /// The lookup table (null before the first child), from
-    /// `Box::into_raw`; replaced tables are retired through `epoch`.
-    table: AtomicPtr<Table<M>>,
-    /// The number of children, written under the writer lock (read
-    /// without it: a scrape asks while it holds the lock).
-    len: AtomicUsize,
-    /// Children looked up by enum values ([`LabelValues::dense_index`]),
-    /// at their position: read without a pin, as a child published here
-    /// is freed only with the family.
-    dense: OnceLock<Box<[AtomicPtr<Node<M>>]>>,
-    /// Set once too many published children were removed (see
-    /// `Writer::graveyard`): enum lookups then hash.
-    dense_off: AtomicBool,
-    writer: Mutex<Writer<M>>,
-}
-
-impl<M: FamilyMember, const N: usize> Drop for Family<M, N> {
-    fn drop(&mut self) {
-        let table = *self.table.get_mut();
-        if let Some(t) = ptr::NonNull::new(table) {
-            // No handle borrows the family any more (`&mut self`).
-            drop(OwnedTable(t));
-        }
-    }
+    /// The children: a lock-free table, the creation-order list, and the
+    /// dense array of children found by enum values
+    /// ([`LabelValues::dense_index`]).
+    index: Index<Node<M>>,
+    /// The label set a scrape renders each child's labels into, kept
+    /// from one scrape to the next (scrapes only; taken before the
+    /// index's lock).
+    scratch: Mutex<LabelSet>,
 }
 
 /// A child of a [`Family`], borrowed from it: what
 /// [`labels`](Family::labels) returns. It dereferences to the metric
-/// (`family.labels(["get"]).inc()`). It pins the calling thread (a write
-/// to that thread's own slot, nothing shared) so that a concurrent
-/// [`remove`](Family::remove) cannot free the child under it; it is
-/// therefore neither `Send` nor `Sync`, and memory that removals free
-/// waits while a thread holds one. To keep a handle in a struct, across
-/// an `.await`, or on another thread, use
+/// (`family.labels(["get"]).inc()`). It pins the calling thread (an
+/// epoch guard: a write to that thread's own record, nothing shared) so
+/// that a concurrent [`remove`](Family::remove) cannot free the child
+/// under it; it is therefore neither `Send` nor `Sync`, and memory that
+/// removals free waits while a thread holds one. To keep a handle in a
+/// struct, across an `.await`, or on another thread, use
 /// [`labels_owned`](Family::labels_owned).
 ///
 /// ```
@@ -361,24 +367,29 @@ impl<M: FamilyMember, const N: usize> Drop for Family<M, N> {
 /// home.inc();
 /// assert_eq!(home.get(), 1.0);
 /// ```
+///
+/// ```compile_fail
+/// promscribe::counter!(HITS, "hits_total", "Hits", labels = ["page"]);
+/// fn send<T: Send>(_: T) {}
+/// send(HITS.labels(["/"])); // the guard belongs to this thread
+/// ```
 pub struct Child<'a, M> {
-    metric: &'a M,
-    /// None for a child found in the dense array (freed only with the
-    /// family).
-    _pin: Option<Guard>,
+    /// The child, and the guard that keeps it (none for a child found in
+    /// the dense array, kept until the family is dropped).
+    node: Ref<'a, Node<M>>,
 }
 
 impl<M> std::ops::Deref for Child<'_, M> {
     type Target = M;
     #[inline]
     fn deref(&self) -> &M {
-        self.metric
+        &self.node.metric
     }
 }
 
 impl<M: std::fmt::Debug> std::fmt::Debug for Child<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.metric.fmt(f)
+        self.node.metric.fmt(f)
     }
 }
 
@@ -395,7 +406,7 @@ impl<M: std::fmt::Debug> std::fmt::Debug for Child<'_, M> {
 /// std::thread::spawn(move || mail.inc()).join().unwrap();
 /// assert_eq!(f.labels(["mail"]).get(), 1.0);
 /// ```
-pub struct OwnedChild<M>(Arc<Node<M>>);
+pub struct OwnedChild<M>(Arc<Entry<Node<M>>>);
 
 impl<M> Clone for OwnedChild<M> {
     fn clone(&self) -> Self {
@@ -434,11 +445,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             meta: MetaRef::Static(meta),
             config,
             hasher: OnceLock::new(),
-            table: AtomicPtr::new(ptr::null_mut()),
-            len: AtomicUsize::new(0),
-            dense: OnceLock::new(),
-            dense_off: AtomicBool::new(false),
-            writer: Mutex::new(Writer::EMPTY),
+            index: Index::new(),
+            scratch: Mutex::new(LabelSet::EMPTY),
         }
     }
 
@@ -466,11 +474,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             meta: MetaRef::Shared(Arc::new(meta)),
             config,
             hasher: OnceLock::new(),
-            table: AtomicPtr::new(ptr::null_mut()),
-            len: AtomicUsize::new(0),
-            dense: OnceLock::new(),
-            dense_off: AtomicBool::new(false),
-            writer: Mutex::new(Writer::EMPTY),
+            index: Index::new(),
+            scratch: Mutex::new(LabelSet::EMPTY),
         }))
     }
 
@@ -493,87 +498,52 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// C.labels(("get", 200u16)).inc();
     /// assert_eq!(C.labels(["get", "200"]).get(), 1.0);
     /// ```
+    #[inline]
     pub fn labels<L: LabelValues<N>>(&self, values: L) -> Child<'_, M> {
+        // The dense array's hit, inlined into the caller: a few loads and
+        // a comparison.
         let dense = values.dense_index();
         if let Some((i, total)) = dense {
-            if let Some(metric) = self.dense_hit(&values, i, total) {
-                return Child { metric, _pin: None };
+            let texts = values.texts();
+            let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
+            // Compared: another enum type may index the same positions.
+            if let Some(node) = self.index.dense_get(i, total, |n| n.is(&strs)) {
+                return Child { node };
             }
         }
+        self.labels_hashed(values, dense)
+    }
+
+    /// [`labels`](Self::labels) by hashing: a lookup in the table under a
+    /// guard, or the child created.
+    fn labels_hashed<L: LabelValues<N>>(
+        &self,
+        values: L,
+        dense: Option<(usize, usize)>,
+    ) -> Child<'_, M> {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        let pin = epoch::pin();
-        let metric = match self.find(&strs, &pin) {
-            // SAFETY: found while pinned: a removal retires the node at an
-            // epoch not before `pin`'s, so it stays allocated while `pin`
-            // (moved into the handle) lives; the family outlives the
-            // returned borrow.
-            Some(node) => {
-                let node = unsafe { &*node };
-                if let Some((i, total)) = dense {
-                    if self.dense_free(node, i, total) {
+        let mut guard = epoch::pin();
+        if let Some(hasher) = self.hasher.get() {
+            match self
+                .index
+                .get(Self::hash(hasher, &strs), |n| n.is(&strs), guard)
+            {
+                Ok(node) => {
+                    if let Some((i, total)) = dense {
                         // Found by hashing: publish it for the next lookup.
-                        drop(self.find_or_create(&strs, dense));
+                        self.index.publish(&node, i, total);
                     }
+                    return Child { node };
                 }
-                &node.metric
-            }
-            None => {
-                let node = self.find_or_create(&strs, dense);
-                // SAFETY: the node is in the table (its list keeps it
-                // alive) now; a removal retires it at an epoch not before
-                // `pin`'s, so it stays allocated while `pin` lives, and
-                // the family outlives the returned borrow.
-                unsafe { &(*Arc::as_ptr(&node)).metric }
-            }
-        };
-        Child {
-            metric,
-            _pin: Some(pin),
-        }
-    }
-
-    /// Whether `node` could be published at position `i` of the dense
-    /// array (a hint, read without the lock; `publish` decides).
-    fn dense_free(&self, node: &Node<M>, i: usize, total: usize) -> bool {
-        if self.dense_off.load(Ordering::Relaxed)
-            || node.dense_slot.load(Ordering::Relaxed) != NOT_DENSE
-        {
-            return false;
-        }
-        match self.dense.get() {
-            None => true,
-            Some(d) => {
-                d.len() == total
-                    && d.get(i)
-                        .is_some_and(|s| s.load(Ordering::Relaxed).is_null())
+                Err(back) => guard = back,
             }
         }
-    }
-
-    /// The child at position `i` of the dense array, if published there
-    /// with these values (another enum type with as many combinations
-    /// would index the same positions: the texts decide).
-    #[inline]
-    fn dense_hit<L: LabelValues<N>>(&self, values: &L, i: usize, total: usize) -> Option<&M> {
-        if self.dense_off.load(Ordering::Relaxed) {
-            return None;
-        }
-        let dense = self.dense.get()?;
-        if dense.len() != total {
-            return None;
-        }
-        let p = dense.get(i)?.load(Ordering::Acquire);
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: a node published in the dense array is never freed
-        // before the family (a removal moves it to the graveyard), and the
-        // returned borrow does not outlive the family.
-        let node = unsafe { &*p };
-        let texts = values.texts();
-        let same = node.values().eq(texts.iter().map(LabelText::as_str));
-        same.then_some(&node.metric)
+        let hash = self.hash_new(&strs);
+        let node =
+            self.index
+                .get_or_insert(hash, |n| n.is(&strs), || self.node(&strs), dense, guard);
+        Child { node }
     }
 
     /// The child for these label values as an owned handle, created on
@@ -591,210 +561,50 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     pub fn labels_owned<L: LabelValues<N>>(&self, values: L) -> OwnedChild<M> {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        let pin = epoch::pin();
-        if let Some(node) = self.find(&strs, &pin) {
-            // SAFETY: `node` comes from `Arc::as_ptr` of an `Arc` that the
-            // list or the retired list still holds while `pin` lives, so
-            // its count is at least one: taking one more reference is
-            // sound.
-            return OwnedChild(unsafe {
-                Arc::increment_strong_count(node);
-                Arc::from_raw(node)
-            });
+        let guard = epoch::pin();
+        if let Some(hasher) = self.hasher.get() {
+            let hash = Self::hash(hasher, &strs);
+            if let Some(node) = self.index.get_arc(hash, |n| n.is(&strs), &guard) {
+                return OwnedChild(node);
+            }
         }
-        drop(pin);
-        OwnedChild(self.find_or_create(&strs, None))
+        let hash = self.hash_new(&strs);
+        OwnedChild(self.index.get_or_insert_arc(
+            hash,
+            |n| n.is(&strs),
+            || self.node(&strs),
+            None,
+            &guard,
+        ))
     }
 
     fn hash(hasher: &RandomState, values: &[&str]) -> u64 {
         let mut h = hasher.build_hasher();
         for v in values {
             h.write(v.as_bytes());
-            h.write_u8(0xff);
+            h.write_u8(SEP);
         }
         h.finish()
     }
 
-    /// The child with these values, without a lock: allocated while
-    /// `_pin` lives.
-    #[inline]
-    fn find(&self, values: &[&str; N], _pin: &Guard) -> Option<*const Node<M>> {
-        let hash = Self::hash(self.hasher.get()?, values);
-        let table = self.table.load(Ordering::Acquire);
-        if table.is_null() {
-            return None;
-        }
-        // SAFETY: a table is retired (not freed) when replaced, and freed
-        // only once no thread pinned before its retirement is still
-        // pinned; `_pin` was taken before this load.
-        let table = unsafe { &*table };
-        let mask = table.slots.len() - 1;
-        // Truncation intended: the low bits pick the first slot.
-        let mut i = hash as usize & mask;
-        // At most half the slots are used: a null slot ends the probe.
-        for _ in 0..table.slots.len() {
-            let p = table.slots[i].load(Ordering::Acquire);
-            if p.is_null() {
-                return None;
-            }
-            if p != Table::tombstone() {
-                // SAFETY: as for the table: a node is retired once
-                // unlinked, and freed after every earlier pin ended.
-                let node = unsafe { &*p };
-                if node.is(hash, values) {
-                    return Some(p.cast_const());
-                }
-            }
-            i = (i + 1) & mask;
-        }
-        None
+    /// The hash of `values`, for a child that may not exist yet (the
+    /// hasher is set with the first child).
+    fn hash_new(&self, values: &[&str]) -> u64 {
+        Self::hash(self.hasher.get_or_init(RandomState::default), values)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Writer<M>> {
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The child with these values, created if missing, under the writer
-    /// lock.
-    fn find_or_create(&self, values: &[&str; N], dense: Option<(usize, usize)>) -> Arc<Node<M>> {
-        let mut w = self.lock();
-        let hasher = self.hasher.get_or_init(RandomState::default);
-        let hash = Self::hash(hasher, values);
-        let table = self.table.load(Ordering::Acquire);
-        // SAFETY: only writers (holding the lock, as here) free tables.
-        let slot = unsafe { table.as_ref() }.and_then(|t| {
-            let mask = t.slots.len() - 1;
-            // Truncation intended: the low bits pick the first slot.
-            let mut i = hash as usize & mask;
-            for _ in 0..t.slots.len() {
-                let p = t.slots[i].load(Ordering::Relaxed);
-                if p.is_null() {
-                    return None;
-                }
-                // SAFETY: under the lock, linked nodes are alive (the list
-                // owns them).
-                if p != Table::tombstone() && unsafe { &*p }.is(hash, values) {
-                    return Some(p.cast_const());
-                }
-                i = (i + 1) & mask;
-            }
-            None
-        });
-        if let Some(p) = slot {
-            if let Some(node) = w.list.iter().find(|n| ptr::eq(Arc::as_ptr(n), p)) {
-                let node = Arc::clone(node);
-                self.publish(&node, dense);
-                return node;
-            }
-        }
+    /// A new child with these values (under the index's writer lock).
+    fn node(&self, values: &[&str]) -> Node<M> {
         let parent = Parent { meta: &self.meta };
-        let metric = M::new_child_of(&self.config, &parent);
-        let created = metric.created_time().map(RenderedFloat::new);
-        let names = match self.meta.get() {
+        Node::new(values, M::new_child_of(&self.config, &parent))
+    }
+
+    /// The label names, as the family's metadata holds them.
+    fn names(&self) -> &LabelNames {
+        match self.meta.get() {
             Some(meta) => &meta.labels,
             None => &LabelNames::Static(&[]),
-        };
-        let node = Arc::new(Node {
-            hash,
-            labels: LabelSet::new(values.iter().enumerate().map(|(i, v)| (names.get(i), *v))),
-            created,
-            dense_slot: AtomicUsize::new(NOT_DENSE),
-            metric,
-        });
-        self.link(&mut w, &node);
-        self.publish(&node, dense);
-        w.list.push(Arc::clone(&node));
-        self.len.store(w.list.len(), Ordering::Relaxed);
-        w.retired.collect();
-        node
-    }
-
-    /// Publishes `node` (linked, under the writer lock) at position `i`
-    /// of the dense array, if that position is free and the array on.
-    fn publish(&self, node: &Arc<Node<M>>, dense: Option<(usize, usize)>) {
-        let Some((i, total)) = dense else { return };
-        if self.dense_off.load(Ordering::Relaxed)
-            || node.dense_slot.load(Ordering::Relaxed) != NOT_DENSE
-        {
-            return;
         }
-        let slots = self.dense.get_or_init(|| {
-            (0..total)
-                .map(|_| AtomicPtr::new(ptr::null_mut()))
-                .collect()
-        });
-        if slots.len() != total {
-            return;
-        }
-        if let Some(slot) = slots.get(i) {
-            if slot.load(Ordering::Relaxed).is_null() {
-                node.dense_slot.store(i, Ordering::Relaxed);
-                slot.store(Arc::as_ptr(node).cast_mut(), Ordering::Release);
-            }
-        }
-    }
-
-    /// Retires an unlinked node, or keeps it in the graveyard if it was
-    /// published in the dense array (emptying its position there).
-    fn bury(&self, w: &mut Writer<M>, node: Arc<Node<M>>) {
-        let i = node.dense_slot.load(Ordering::Relaxed);
-        if i == NOT_DENSE {
-            w.retired.retire(Garbage::Node(node));
-            return;
-        }
-        if let Some(slot) = self.dense.get().and_then(|d| d.get(i)) {
-            slot.store(ptr::null_mut(), Ordering::Release);
-        }
-        w.graveyard.push(node);
-        if w.graveyard.len() >= crate::metrics::labels::DENSE_MAX {
-            self.dense_off.store(true, Ordering::Relaxed);
-        }
-    }
-
-    /// Puts `node` in the table, growing (or rehashing) it first when
-    /// that would fill more than half of it.
-    fn link(&self, w: &mut Writer<M>, node: &Arc<Node<M>>) {
-        let current = self.table.load(Ordering::Acquire);
-        // SAFETY: only writers (holding the lock, as the caller does)
-        // replace or free the table.
-        let full = unsafe { current.as_ref() }.is_none_or(|t| 2 * (w.used + 1) > t.slots.len());
-        if full {
-            let live = w.list.len() + 1;
-            // Half full at most after the rehash, grown again at half.
-            let cap = (2 * live).next_power_of_two().max(8);
-            let fresh = Table::with_capacity(cap);
-            for n in w.list.iter().chain(std::iter::once(node)) {
-                if let Some(slot) = fresh.slot_of(n.hash, None) {
-                    slot.store(Arc::as_ptr(n).cast_mut(), Ordering::Relaxed);
-                }
-            }
-            w.used = live;
-            let old = self.table.swap(Box::into_raw(fresh), Ordering::AcqRel);
-            if let Some(old) = ptr::NonNull::new(old) {
-                w.retired.retire(Garbage::Table(OwnedTable(old)));
-            }
-            return;
-        }
-        // SAFETY: as above; `full` is false, so there is a table.
-        if let Some(t) = unsafe { current.as_ref() } {
-            if let Some(slot) = t.slot_of(node.hash, None) {
-                slot.store(Arc::as_ptr(node).cast_mut(), Ordering::Release);
-            }
-            w.used += 1;
-        }
-    }
-
-    /// Unlinks `node` from the table (a tombstone in its slot) and
-    /// retires it: the caller has removed it from the list.
-    fn unlink(&self, w: &mut Writer<M>, node: Arc<Node<M>>) {
-        let table = self.table.load(Ordering::Acquire);
-        // SAFETY: only writers (holding the lock) replace or free it.
-        if let Some(t) = unsafe { table.as_ref() } {
-            if let Some(slot) = t.slot_of(node.hash, Some(Arc::as_ptr(&node))) {
-                slot.store(Table::tombstone(), Ordering::Release);
-            }
-        }
-        self.bury(w, node);
     }
 
     /// The child for label values given by name, in any order (Python's
@@ -866,23 +676,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        self.remove_where(|n| n.values().eq(strs.iter().copied())) > 0
-    }
-
-    /// Removes the children `doomed` picks; how many.
-    fn remove_where(&self, mut doomed: impl FnMut(&Node<M>) -> bool) -> usize {
-        let mut w = self.lock();
-        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut w.list)
-            .into_iter()
-            .partition(|n| doomed(n));
-        w.list = kept;
-        self.len.store(w.list.len(), Ordering::Relaxed);
-        let removed = gone.len();
-        for node in gone {
-            self.unlink(&mut w, node);
-        }
-        w.retired.collect();
-        removed
+        self.index.remove_where(|n| n.is(&strs), &epoch::pin()) > 0
     }
 
     /// Removes every child whose labels include all the given pairs;
@@ -925,11 +719,14 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         if positions.is_empty() {
             return Ok(0);
         }
-        Ok(self.remove_where(|c| {
-            positions
-                .iter()
-                .all(|(i, v)| c.values().nth(*i).is_some_and(|cv| cv == *v))
-        }))
+        Ok(self.index.remove_where(
+            |c| {
+                positions
+                    .iter()
+                    .all(|(i, v)| c.values().nth(*i).is_some_and(|cv| cv == *v))
+            },
+            &epoch::pin(),
+        ))
     }
 
     /// Removes every child.
@@ -941,17 +738,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(G.is_empty());
     /// ```
     pub fn clear(&self) {
-        let mut w = self.lock();
-        let old = self.table.swap(ptr::null_mut(), Ordering::AcqRel);
-        w.used = 0;
-        self.len.store(0, Ordering::Relaxed);
-        for node in std::mem::take(&mut w.list) {
-            self.bury(&mut w, node);
-        }
-        if let Some(old) = ptr::NonNull::new(old) {
-            w.retired.retire(Garbage::Table(OwnedTable(old)));
-        }
-        w.retired.collect();
+        self.index.clear(&epoch::pin());
     }
 
     /// Number of children.
@@ -961,7 +748,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert_eq!(G.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
+        self.index.len()
     }
 
     /// Whether the family has no child yet.
@@ -1008,12 +795,13 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
             return;
         };
         let mut family = new_family(meta);
-        let w = self.lock();
-        family.metrics.reserve_exact(w.list.len());
-        for child in &w.list {
-            child.metric.collect_metric(&mut family, &child.labels);
-        }
-        drop(w);
+        family.metrics.reserve_exact(self.len());
+        let names = &meta.labels;
+        let _ = self.index.try_for_each(|child| {
+            let labels = LabelSet::new((0..N).map(|i| names.get(i)).zip(child.values()));
+            child.metric.collect_metric(&mut family, &labels);
+            Ok::<(), ()>(())
+        });
         out.push(family);
     }
 
@@ -1036,24 +824,27 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
         self.len()
     }
 
-    /// The children in creation order, read under the family's writer
+    /// The children in creation order, read under the index's writer
     /// lock (held for this family only: creating or removing a child
-    /// waits, looking one up or updating one does not).
+    /// waits, looking one up or updating one does not). Each child's
+    /// labels are rendered into the family's kept label set, refilled in
+    /// place.
     fn for_each_metric(
         &self,
-        f: &mut dyn FnMut(&LabelSet, &crate::Point, Option<&RenderedFloat>) -> std::fmt::Result,
+        f: &mut dyn FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
     ) -> std::fmt::Result {
-        let mut scratch = crate::Point::Gauge(0.0);
-        let w = self.lock();
-        for child in &w.list {
-            let created = child.created.as_ref();
+        let mut point = crate::Point::Gauge(0.0);
+        let names = self.names();
+        let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
+        self.index.try_for_each(|child| {
+            scratch.refill(
+                (0..N).map(|i| names.get(i)).zip(child.values()),
+                child.plain(),
+            );
             child
                 .metric
-                .visit_metric(&child.labels, &mut scratch, &mut |labels, point| {
-                    f(labels, point, created)
-                })?;
-        }
-        Ok(())
+                .visit_metric(&scratch, &mut point, &mut |labels, point| f(labels, point))
+        })
     }
 }
 
@@ -1061,6 +852,7 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
 mod tests {
     use super::*;
     use crate::{Counter, Gauge};
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn children_are_shared_and_ordered_by_creation() {
@@ -1093,7 +885,7 @@ mod tests {
     }
 
     #[test]
-    fn created_is_written_from_its_rendering_and_after_a_reset_anew() {
+    fn created_is_written_and_after_a_reset_anew() {
         let f = Family::<Counter, 1>::new(Opts::new("r_total", "r").labels(["a"])).unwrap();
         let r = crate::Registry::new();
         r.register(f.clone()).unwrap();
@@ -1175,7 +967,7 @@ mod tests {
             s.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let mut n = 0;
-                    f.for_each_metric(&mut |labels, _, _| {
+                    f.for_each_metric(&mut |labels, _| {
                         assert!(labels.rendered().starts_with("k=\""));
                         n += 1;
                         Ok(())
@@ -1210,7 +1002,7 @@ mod tests {
             let f = &f;
             let scrape = s.spawn(move || {
                 let mut first = true;
-                f.for_each_metric(&mut |_, _, _| {
+                f.for_each_metric(&mut |_, _| {
                     if first {
                         first = false;
                         scraping_tx.send(()).unwrap();
@@ -1236,8 +1028,9 @@ mod tests {
         assert_eq!(f.len(), 11);
     }
 
-    /// Removed children are freed once no thread is pinned (here: at once,
-    /// or as soon as other tests' brief pins end).
+    /// Removed children are freed once no thread is pinned: here as soon
+    /// as the guards of this test and of the other tests of the process
+    /// are dropped and the collector has run.
     #[test]
     fn removed_children_are_freed() {
         let f = Family::<Gauge, 1>::new(Opts::new("g", "g").labels(["k"])).unwrap();
@@ -1245,25 +1038,112 @@ mod tests {
             f.labels([i]).set(1.0);
         }
         let kept = f.labels_owned([5]);
+        let removed = Arc::downgrade(&f.labels_owned([6]).0);
+        let cleared = Arc::downgrade(&f.labels_owned([7]).0);
         assert!(f.remove([5]));
+        assert!(f.remove([6]));
         f.clear();
-        let mut waiting = usize::MAX;
+        let mut freed = false;
         for _ in 0..10_000 {
-            let mut w = f.lock();
-            w.retired.collect();
-            waiting = w.retired.len();
-            drop(w);
-            if waiting == 0 {
+            epoch::pin().flush();
+            freed = removed.strong_count() == 0 && cleared.strong_count() == 0;
+            if freed {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        assert_eq!(waiting, 0);
+        assert!(freed, "removed children still allocated");
         // An owned handle keeps its child: updates still work, unexposed.
         kept.set(3.0);
         assert_eq!(kept.get(), 3.0);
         assert!(f.is_empty());
         assert_eq!(f.labels([5]).get(), 0.0);
+    }
+
+    /// Label values are kept in one buffer, each followed by a separator
+    /// (`"`, or a byte no text holds when a value has a character to
+    /// escape): values that would run into each other, empty values,
+    /// values holding a separator (U+00FF is two other bytes in UTF-8) and
+    /// values with characters to escape stay apart, and read back as they
+    /// were given, in the node (30 bytes with the separators) or in a box
+    /// (31 and more).
+    #[test]
+    fn values_are_kept_apart_and_read_back() {
+        let f = Family::<Counter, 3>::new(Opts::new("c", "c").labels(["a", "b", "c"])).unwrap();
+        let sets = [
+            ["", "", ""],
+            ["a", "", ""],
+            ["", "a", ""],
+            ["", "", "a"],
+            ["\u{ff}", "", ""],
+            ["", "\u{ff}", ""],
+            ["ab", "c", ""],
+            ["a", "bc", ""],
+            ["0123456789", "0123456789", "0123456"],
+            ["0123456789", "0123456789", "01234567"],
+            ["0123456789", "0123456789", "\u{ff}0123456789"],
+            ["a", "b", ""],
+            ["a\"b", "", ""],
+            ["a\"", "b", ""],
+            ["a", "\"b", ""],
+            ["\"", "\"", "\""],
+            ["a\\", "b", ""],
+            ["a\n", "b\\\"", "\n\n"],
+            ["0123456789\"", "0123456789", "0123456789"],
+        ];
+        for (i, set) in sets.iter().enumerate() {
+            f.labels(*set).inc_by_u64(i as u64 + 1);
+        }
+        assert_eq!(f.len(), sets.len());
+        for (i, set) in sets.iter().enumerate() {
+            assert_eq!(f.labels(*set).get(), i as f64 + 1.0, "{set:?}");
+        }
+        let mut out = Vec::new();
+        f.collect(&mut out);
+        let read: Vec<Vec<String>> = out[0]
+            .metrics
+            .iter()
+            .map(|m| m.labels.pairs().map(|(_, v)| v.to_owned()).collect())
+            .collect();
+        assert_eq!(read, sets.map(|s| s.map(str::to_owned).to_vec()));
+    }
+
+    /// A scrape renders each child's labels into the family's one kept
+    /// label set: the names once per family, the values per child, each
+    /// child's own.
+    #[test]
+    fn a_scrape_renders_each_child_into_one_kept_label_set() {
+        let f = Family::<Gauge, 2>::new(Opts::new("g", "g").labels(["room", "my.floor"])).unwrap();
+        f.labels(["hall", "1"]).set(1.0);
+        f.labels(["kitchen \"b\"", "22"]).set(2.0);
+        let scrape = || {
+            let mut seen = Vec::new();
+            f.for_each_metric(&mut |labels, _| {
+                let mut buf = String::new();
+                let underscores =
+                    labels.rendered_with(crate::EscapingScheme::Underscores, &mut buf);
+                seen.push((labels.rendered().to_owned(), underscores.to_owned()));
+                Ok(())
+            })
+            .unwrap();
+            seen
+        };
+        let expected = [
+            (
+                r#"room="hall","my.floor"="1""#.to_owned(),
+                r#"room="hall",my_floor="1""#.to_owned(),
+            ),
+            (
+                r#"room="kitchen \"b\"","my.floor"="22""#.to_owned(),
+                r#"room="kitchen \"b\"",my_floor="22""#.to_owned(),
+            ),
+        ];
+        assert_eq!(scrape(), expected);
+        // Refilled in place: the same buffer, not a new set.
+        let kept = f.scratch.lock().unwrap().rendered().as_ptr();
+        assert_eq!(scrape(), expected);
+        let again = f.scratch.lock().unwrap().rendered().as_ptr();
+        assert_eq!(kept, again, "the kept label set was replaced");
     }
 
     /// Two label enums, written out as `#[derive(LabelValue)]` writes them.
@@ -1302,7 +1182,7 @@ mod tests {
         f.labels((Method::Get, Method::Post)).inc();
         f.labels((Method::Get, Method::Post)).inc();
         assert!(
-            f.labels((Method::Get, Method::Post))._pin.is_none(),
+            !f.labels((Method::Get, Method::Post)).node.is_pinned(),
             "not a dense hit"
         );
         assert_eq!(f.labels(["get", "post"]).get(), 3.0);
@@ -1324,18 +1204,18 @@ mod tests {
 
     /// Children removed after being published in the dense array are kept
     /// (a dense lookup takes no pin) but not without bound: past
-    /// `DENSE_MAX` of them the family stops publishing.
+    /// `GRAVEYARD_MAX` of them the family stops publishing.
     #[test]
     fn dense_removals_are_bounded() {
         let f = Family::<Gauge, 1>::new(Opts::new("g", "g").labels(["m"])).unwrap();
-        let max = crate::metrics::labels::DENSE_MAX;
+        let max = crate::metrics::index::GRAVEYARD_MAX;
         for _ in 0..max + 10 {
             f.labels([Method::Get]).inc();
             assert_eq!(f.labels([Method::Get]).get(), 1.0);
             assert!(f.remove([Method::Get]));
         }
-        assert!(f.dense_off.load(Ordering::Relaxed));
-        assert_eq!(f.lock().graveyard.len(), max);
+        assert!(f.index.dense_is_off());
+        assert_eq!(f.index.graveyard_len(), max);
         f.labels([Method::Get]).inc();
         assert_eq!(f.labels(["get"]).get(), 1.0);
     }
@@ -1376,7 +1256,7 @@ mod tests {
             }
             stop.store(true, Ordering::Relaxed);
         });
-        assert!(f.lock().graveyard.len() <= crate::metrics::labels::DENSE_MAX + 4);
+        assert!(f.index.graveyard_len() <= crate::metrics::index::GRAVEYARD_MAX + 4);
         f.labels((Method::Get, Method::Get)).inc();
         assert!(f.labels(["get", "get"]).get() >= 1.0);
     }

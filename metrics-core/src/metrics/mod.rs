@@ -7,13 +7,14 @@
 pub(crate) mod atomic;
 pub(crate) mod counter;
 pub(crate) mod enumeration;
-pub(crate) mod epoch;
 pub(crate) mod family;
 pub(crate) mod gauge;
 pub(crate) mod histogram;
+pub(crate) mod index;
 pub(crate) mod info;
 pub(crate) mod labels;
 pub(crate) mod summary;
+pub(crate) mod sync;
 pub(crate) mod timer;
 
 /// The sizes of the metric types, pinned so that growing one is a
