@@ -214,6 +214,29 @@ impl LabelSet {
         inner.render(plain);
     }
 
+    /// Refills the values of a set `refill` filled before with the same
+    /// names, in the same order (a family's kept set: its names never
+    /// change), without comparing the names again. With another number
+    /// of values than the set holds, it refills names and values alike
+    /// from `names`.
+    pub(crate) fn refill_values<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+        values: impl ExactSizeIterator<Item = &'a str>,
+        plain: bool,
+    ) {
+        match &mut self.0 {
+            Repr::Scratch(inner) if inner.pairs.len() == values.len() => {
+                for ((_, pv), v) in inner.pairs.iter_mut().zip(values) {
+                    pv.clear();
+                    pv.push_str(v);
+                }
+                inner.render(plain);
+            }
+            _ => self.refill(names.into_iter().zip(values), plain),
+        }
+    }
+
     /// The buffers, if any.
     fn inner(&self) -> Option<&LabelSetInner> {
         match &self.0 {
@@ -1187,6 +1210,22 @@ mod tests {
         kept.refill([("method", "get"), ("path", "/short")], true);
         assert_eq!(kept.rendered(), r#"method="get",path="/short""#);
         assert_eq!(kept.rendered().as_ptr(), buffer, "not refilled in place");
+    }
+
+    /// A family's kept set: values refilled, names kept.
+    #[test]
+    fn refill_values_keeps_the_names_and_matches_new() {
+        let mut kept = LabelSet::EMPTY;
+        // Empty at first: names and values are filled.
+        kept.refill_values(["method", "path"], ["get", "/a"].into_iter(), true);
+        assert_eq!(kept, LabelSet::new([("method", "get"), ("path", "/a")]));
+        kept.refill_values(["method", "path"], ["post", "/a\"b"].into_iter(), false);
+        let built = LabelSet::new([("method", "post"), ("path", "/a\"b")]);
+        assert_eq!(kept, built);
+        assert_eq!(kept.rendered(), built.rendered());
+        // Another number of values: the names are taken anew.
+        kept.refill_values(["code"], ["200"].into_iter(), true);
+        assert_eq!(kept.rendered(), r#"code="200""#);
     }
 
     /// A clone of a refilled set is a set of its own: refilling again

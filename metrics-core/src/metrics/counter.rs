@@ -358,7 +358,13 @@ impl Counter {
     /// assert_eq!(C.get(), 0.0);
     /// ```
     pub fn get(&self) -> f64 {
-        self.whole_part() as f64 + self.fraction.get()
+        let whole = match self.stripes() {
+            // Unstriped (the usual case): a `u64`, converted natively
+            // (a `u128` conversion is a library call, seen in scrapes).
+            None => self.whole.load(Ordering::Relaxed) as f64,
+            Some(_) => self.whole_part() as f64,
+        };
+        whole + self.fraction.get()
     }
 
     /// `whole` plus the stripes, exact (no `u64` overflow).

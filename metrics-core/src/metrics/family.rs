@@ -313,6 +313,26 @@ impl<M> Node<M> {
     }
 }
 
+/// A child's `N` values, as an exact-size iterator.
+struct ExactValues<I>(I, usize);
+
+impl<'a, I: Iterator<Item = &'a str>> Iterator for ExactValues<I> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let v = self.0.next()?;
+        self.1 = self.1.saturating_sub(1);
+        Some(v)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, Some(self.1))
+    }
+}
+
+impl<'a, I: Iterator<Item = &'a str>> ExactSizeIterator for ExactValues<I> {}
+
 /// A labelled metric: `N` label names, one child metric per combination of
 /// label values. The arity is in the type, so `labels` with the wrong
 /// number of values does not compile.
@@ -837,8 +857,10 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
         let names = self.names();
         let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
         self.index.try_for_each(|child| {
-            scratch.refill(
-                (0..N).map(|i| names.get(i)).zip(child.values()),
+            // The kept set holds this family's names once filled.
+            scratch.refill_values(
+                (0..N).map(|i| names.get(i)),
+                ExactValues(child.values(), N),
                 child.plain(),
             );
             child
