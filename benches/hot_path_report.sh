@@ -77,7 +77,7 @@ rows = [
     ("labels_str_u16_inc", 'lookup by ("get", 200u16) + inc', (0.6, "peer")),
     ("histogram_observe", "histogram observe", (0.75, "peer")),
     ("histogram_observe_2_threads", "histogram observe, 2 threads (median)", (0.35, "peer")),
-    ("timed_empty_fn", "`#[timed]` on an empty fn", (0.5, "two_now")),
+    ("timed_empty_fn", "`#[timed]` on an empty fn", (1.2, "two_now")),
 ]
 
 memory = {}
