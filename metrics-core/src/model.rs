@@ -65,10 +65,17 @@ impl Clone for LabelSet {
 }
 
 /// Growable buffers, so that a set kept for it can be refilled in place
-/// ([`LabelSet::refill`]).
+/// ([`LabelSet::refill`]). The names and values are kept once, as spans of
+/// one text: `rendered` itself when they appear in it verbatim (legacy
+/// names, nothing escaped: what a family's scrape refills), else `raw`.
 #[derive(Clone, Default)]
 struct LabelSetInner {
-    pairs: Vec<(String, String)>,
+    /// The names and values one after the other, when not `verbatim`.
+    raw: String,
+    /// Per pair: the name's and the value's byte ranges in the text.
+    spans: Vec<[usize; 4]>,
+    /// Whether the spans index `rendered` (else `raw`).
+    verbatim: bool,
     /// With `allow-utf-8`: names outside the legacy set quoted.
     rendered: String,
     /// Whether every name is in the legacy set (then `rendered` serves
@@ -80,42 +87,99 @@ struct LabelSetInner {
 }
 
 impl LabelSetInner {
-    /// Renders `pairs` into `rendered` (and `underscores`), reusing their
-    /// buffers; `legacy` is up to date. `plain`: no value has anything to
-    /// escape.
-    fn render(&mut self, plain: bool) {
-        self.rendered.clear();
-        if self.legacy {
-            // Every scheme writes legacy names as they are.
-            for (i, (k, v)) in self.pairs.iter().enumerate() {
-                if i > 0 {
-                    self.rendered.push(',');
-                }
-                self.rendered.push_str(k);
-                self.rendered.push_str("=\"");
-                if plain {
-                    self.rendered.push_str(v);
-                } else {
-                    escape_label_value(&mut self.rendered, v);
-                }
-                self.rendered.push('"');
-            }
-            self.underscores.clear();
+    /// The text the spans index.
+    fn text(&self) -> &str {
+        if self.verbatim {
+            &self.rendered
         } else {
-            render_pairs(&mut self.rendered, &self.pairs, EscapingScheme::AllowUtf8);
-            self.underscores.clear();
-            render_pairs(
-                &mut self.underscores,
-                &self.pairs,
-                EscapingScheme::Underscores,
-            );
+            &self.raw
         }
+    }
+
+    fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        spans_of(self.text(), &self.spans)
+    }
+
+    /// Holds `pairs` (in `raw`) and renders them: the general case.
+    fn fill<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        self.raw.clear();
+        self.spans.clear();
+        for (k, v) in pairs {
+            let k0 = self.raw.len();
+            self.raw.push_str(k);
+            let v0 = self.raw.len();
+            self.raw.push_str(v);
+            self.spans.push([k0, v0, v0, self.raw.len()]);
+        }
+        self.verbatim = false;
+        self.render();
+    }
+
+    /// Renders the pairs of `raw` into `rendered` (and `underscores`).
+    fn render(&mut self) {
+        let legacy = self.pairs().all(|(k, _)| is_legacy_label_charset(k));
+        self.legacy = legacy;
+        self.rendered.clear();
+        self.underscores.clear();
+        let (mut rendered, mut underscores) = (
+            std::mem::take(&mut self.rendered),
+            std::mem::take(&mut self.underscores),
+        );
+        render_pairs(&mut rendered, self.pairs(), EscapingScheme::AllowUtf8);
+        // Every scheme writes legacy names as they are: `rendered` serves.
+        if !self.legacy {
+            render_pairs(&mut underscores, self.pairs(), EscapingScheme::Underscores);
+        }
+        self.rendered = rendered;
+        self.underscores = underscores;
+    }
+
+    /// Renders `pairs` whose names are all legacy and whose values need no
+    /// escaping straight into `rendered`, the spans pointing into it: each
+    /// name and value is copied once.
+    fn fill_verbatim<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        self.rendered.clear();
+        self.underscores.clear();
+        self.spans.clear();
+        for (i, (k, v)) in pairs.into_iter().enumerate() {
+            if i > 0 {
+                self.rendered.push(',');
+            }
+            let k0 = self.rendered.len();
+            self.rendered.push_str(k);
+            let k1 = self.rendered.len();
+            self.rendered.push_str("=\"");
+            let v0 = self.rendered.len();
+            self.rendered.push_str(v);
+            let v1 = self.rendered.len();
+            self.rendered.push('"');
+            self.spans.push([k0, k1, v0, v1]);
+        }
+        self.verbatim = true;
+        self.legacy = true;
     }
 }
 
+/// The pairs that `spans` mark in `text`.
+fn spans_of<'a>(
+    text: &'a str,
+    spans: &'a [[usize; 4]],
+) -> impl ExactSizeIterator<Item = (&'a str, &'a str)> + 'a {
+    spans.iter().map(move |[k0, k1, v0, v1]| {
+        (
+            text.get(*k0..*k1).unwrap_or_default(),
+            text.get(*v0..*v1).unwrap_or_default(),
+        )
+    })
+}
+
 /// Writes `pairs` as `name="value",...` with the names in `scheme`.
-fn render_pairs(out: &mut String, pairs: &[(String, String)], scheme: EscapingScheme) {
-    for (i, (k, v)) in pairs.iter().enumerate() {
+fn render_pairs<'a>(
+    out: &mut String,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    scheme: EscapingScheme,
+) {
+    for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -148,21 +212,12 @@ impl LabelSet {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let pairs: Vec<(String, String)> = pairs
-            .into_iter()
-            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
-            .collect();
+        let pairs: Vec<(K, V)> = pairs.into_iter().collect();
         if pairs.is_empty() {
             return LabelSet::EMPTY;
         }
-        let legacy = pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
-        let mut inner = LabelSetInner {
-            pairs,
-            rendered: String::new(),
-            legacy,
-            underscores: String::new(),
-        };
-        inner.render(false);
+        let mut inner = LabelSetInner::default();
+        inner.fill(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
         LabelSet(Repr::Shared(Arc::new(inner)))
     }
 
@@ -178,60 +233,53 @@ impl LabelSet {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
         plain: bool,
     ) {
+        let inner = self.scratch();
+        if !plain {
+            inner.fill(pairs);
+            return;
+        }
+        inner.fill_verbatim(pairs);
+        // `plain` says nothing of the names: with one outside the legacy
+        // set, the text is copied to the raw pairs and rendered anew
+        // (into the same buffers: nothing is allocated once warm).
+        if !inner.pairs().all(|(k, _)| is_legacy_label_charset(k)) {
+            let text = std::mem::take(&mut inner.rendered);
+            inner.raw.clear();
+            inner.raw.push_str(&text);
+            inner.rendered = text;
+            inner.verbatim = false;
+            inner.render();
+        }
+    }
+
+    /// The owned buffers this set is refilled in (made so if it was not).
+    fn scratch(&mut self) -> &mut LabelSetInner {
         if !matches!(self.0, Repr::Scratch(_)) {
             self.0 = Repr::Scratch(Box::default());
         }
-        let Repr::Scratch(inner) = &mut self.0 else {
-            return;
-        };
-        let mut n = 0;
-        let mut names_changed = false;
-        for (k, v) in pairs {
-            match inner.pairs.get_mut(n) {
-                Some((pk, pv)) => {
-                    if pk != k {
-                        pk.clear();
-                        pk.push_str(k);
-                        names_changed = true;
-                    }
-                    pv.clear();
-                    pv.push_str(v);
-                }
-                None => {
-                    inner.pairs.push((k.to_owned(), v.to_owned()));
-                    names_changed = true;
-                }
-            }
-            n += 1;
+        match &mut self.0 {
+            Repr::Scratch(inner) => inner,
+            // Made a scratch set just above.
+            _ => unreachable!("a scratch label set"),
         }
-        if n != inner.pairs.len() {
-            inner.pairs.truncate(n);
-            names_changed = true;
-        }
-        if names_changed {
-            inner.legacy = inner.pairs.iter().all(|(k, _)| is_legacy_label_charset(k));
-        }
-        inner.render(plain);
     }
 
     /// Refills the values of a set `refill` filled before with the same
     /// names, in the same order (a family's kept set: its names never
-    /// change), without comparing the names again. With another number
+    /// change), without checking the names again. With another number
     /// of values than the set holds, it refills names and values alike
     /// from `names`.
     pub(crate) fn refill_values<'a>(
         &mut self,
-        names: impl IntoIterator<Item = &'a str>,
+        names: impl IntoIterator<Item = &'a str> + Clone,
         values: impl ExactSizeIterator<Item = &'a str>,
         plain: bool,
     ) {
         match &mut self.0 {
-            Repr::Scratch(inner) if inner.pairs.len() == values.len() => {
-                for ((_, pv), v) in inner.pairs.iter_mut().zip(values) {
-                    pv.clear();
-                    pv.push_str(v);
-                }
-                inner.render(plain);
+            // Legacy names (checked when first filled) and plain values:
+            // rendered in one copy.
+            Repr::Scratch(inner) if plain && inner.legacy && inner.spans.len() == values.len() => {
+                inner.fill_verbatim(names.into_iter().zip(values));
             }
             _ => self.refill(names.into_iter().zip(values), plain),
         }
@@ -262,7 +310,7 @@ impl LabelSet {
             (false, EscapingScheme::Underscores) => &inner.underscores,
             (false, _) => {
                 buf.clear();
-                render_pairs(buf, &inner.pairs, scheme);
+                render_pairs(buf, inner.pairs(), scheme);
                 buf
             }
         }
@@ -275,11 +323,10 @@ impl LabelSet {
     /// assert_eq!(l.pairs().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.inner()
-            .map(|i| &i.pairs[..])
-            .unwrap_or(&[])
-            .iter()
-            .map(|(k, v)| (&**k, &**v))
+        match self.inner() {
+            Some(inner) => spans_of(inner.text(), &inner.spans),
+            None => spans_of("", &[]),
+        }
     }
 
     /// The pairs as escaped text, `a="1",b="2"` (empty for no labels),
@@ -308,7 +355,7 @@ impl LabelSet {
     /// assert_eq!(promscribe::LabelSet::EMPTY.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner().map_or(0, |i| i.pairs.len())
+        self.inner().map_or(0, |i| i.spans.len())
     }
 
     /// Whether there are no pairs.
