@@ -1259,6 +1259,27 @@ mod tests {
         assert_eq!(kept.rendered().as_ptr(), buffer, "not refilled in place");
     }
 
+    /// Plain values under a name outside the legacy set: rendered as
+    /// `new` renders them, in every scheme, though the values need no
+    /// escaping; the pairs read back as given.
+    #[test]
+    fn a_plain_refill_with_a_utf8_name_renders_as_new() {
+        let mut kept = LabelSet::EMPTY;
+        for _ in 0..2 {
+            kept.refill([("my.label", "x"), ("b", "y")], true);
+            let built = LabelSet::new([("my.label", "x"), ("b", "y")]);
+            assert_eq!(kept.rendered(), r#""my.label"="x",b="y""#);
+            assert_eq!(schemes(&kept), schemes(&built));
+            assert_eq!(
+                kept.pairs().collect::<Vec<_>>(),
+                [("my.label", "x"), ("b", "y")]
+            );
+        }
+        kept.refill([("a", "1")], true);
+        assert_eq!(kept.pairs().collect::<Vec<_>>(), [("a", "1")]);
+        assert_eq!(kept.get("a"), Some("1"));
+    }
+
     /// A family's kept set: values refilled, names kept.
     #[test]
     fn refill_values_keeps_the_names_and_matches_new() {
