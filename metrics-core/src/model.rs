@@ -255,7 +255,13 @@ impl LabelSet {
     /// The owned buffers this set is refilled in (made so if it was not).
     fn scratch(&mut self) -> &mut LabelSetInner {
         if !matches!(self.0, Repr::Scratch(_)) {
-            self.0 = Repr::Scratch(Box::default());
+            // Sized for a usual label set, so that a scrape's first
+            // children do not grow it step by step.
+            self.0 = Repr::Scratch(Box::new(LabelSetInner {
+                spans: Vec::with_capacity(4),
+                rendered: String::with_capacity(128),
+                ..LabelSetInner::default()
+            }));
         }
         match &mut self.0 {
             Repr::Scratch(inner) => inner,
