@@ -17,6 +17,8 @@ use crossbeam_epoch as epoch;
 /// predictable from outside.
 type RandomState = foldhash::fast::RandomState;
 
+use once_cell::race::OnceBox;
+
 use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
@@ -187,7 +189,7 @@ fn needs_escaping(value: &str) -> bool {
 /// Bytes of label values (separators included) a child keeps in itself;
 /// longer ones go to a box of their own. 30: the node stays within the
 /// size class it has with a box.
-const INLINE: usize = 30;
+const INLINE: usize = 22;
 
 /// A child's label values, each followed by its separator (`QUOTE`, or
 /// `SEP` when a value has a character to escape), contiguous: in the node
@@ -252,6 +254,11 @@ struct Node<M> {
     /// The label values: a lookup compares the probe's values with these
     /// bytes as they are.
     values: Values,
+    /// The label set of the typed snapshot (`Collector::collect`: the
+    /// protobuf exposition, custom consumers), built by the first one and
+    /// kept: later snapshots clone it (a reference count). The streaming
+    /// text scrapes never build it; until a snapshot, it is a null pointer.
+    labels: OnceBox<LabelSet>,
     metric: M,
 }
 
@@ -259,6 +266,7 @@ impl<M> Node<M> {
     fn new(values: &[&str], metric: M) -> Self {
         Node {
             values: Values::new(values),
+            labels: OnceBox::new(),
             metric,
         }
     }
@@ -818,8 +826,12 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
         family.metrics.reserve_exact(self.len());
         let names = &meta.labels;
         let _ = self.index.try_for_each(|child| {
-            let labels = LabelSet::new((0..N).map(|i| names.get(i)).zip(child.values()));
-            child.metric.collect_metric(&mut family, &labels);
+            let labels = child.labels.get_or_init(|| {
+                Box::new(LabelSet::new(
+                    (0..N).map(|i| names.get(i)).zip(child.values()),
+                ))
+            });
+            child.metric.collect_metric(&mut family, labels);
             Ok::<(), ()>(())
         });
         out.push(family);
@@ -1087,8 +1099,8 @@ mod tests {
     /// escape): values that would run into each other, empty values,
     /// values holding a separator (U+00FF is two other bytes in UTF-8) and
     /// values with characters to escape stay apart, and read back as they
-    /// were given, in the node (30 bytes with the separators) or in a box
-    /// (31 and more).
+    /// were given, in the node (22 bytes with the separators) or in a box
+    /// (23 and more).
     #[test]
     fn values_are_kept_apart_and_read_back() {
         let f = Family::<Counter, 3>::new(Opts::new("c", "c").labels(["a", "b", "c"])).unwrap();
