@@ -189,7 +189,7 @@ fn needs_escaping(value: &str) -> bool {
 /// Bytes of label values (separators included) a child keeps in itself;
 /// longer ones go to a box of their own. 30: the node stays within the
 /// size class it has with a box.
-const INLINE: usize = 22;
+const INLINE: usize = 30;
 
 /// A child's label values, each followed by its separator (`QUOTE`, or
 /// `SEP` when a value has a character to escape), contiguous: in the node
@@ -1099,8 +1099,8 @@ mod tests {
     /// escape): values that would run into each other, empty values,
     /// values holding a separator (U+00FF is two other bytes in UTF-8) and
     /// values with characters to escape stay apart, and read back as they
-    /// were given, in the node (22 bytes with the separators) or in a box
-    /// (23 and more).
+    /// were given, in the node (30 bytes with the separators) or in a box
+    /// (31 and more).
     #[test]
     fn values_are_kept_apart_and_read_back() {
         let f = Family::<Counter, 3>::new(Opts::new("c", "c").labels(["a", "b", "c"])).unwrap();
