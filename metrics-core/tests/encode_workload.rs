@@ -5,36 +5,15 @@
 //! to report come from the benchmark. Run with
 //! `cargo test -p promscribe --release --test encode_workload -- --ignored --nocapture`;
 //! it asserts nothing about time.
-#![allow(unsafe_code)] // a counting global allocator needs it; test only
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocated, Counting};
 use std::time::{Duration, Instant};
 
 use promscribe::{
     encode, Buckets, Counter, EncodeOptions, Family, Format, Histogram, Opts, Registry,
 };
-
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -95,9 +74,9 @@ fn peer_workload() {
         for _ in 0..5 {
             run(&mut out);
         }
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocated();
         run(&mut out);
-        let allocs = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let allocs = allocated() - before;
         let mut best = Duration::MAX;
         for _ in 0..200 {
             let start = Instant::now();

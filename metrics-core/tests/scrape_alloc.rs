@@ -6,38 +6,14 @@
 //! stack. Counted with a counting global allocator, on
 //! the peer workload's shape (10,000 counter series with 2 labels, 1,000
 //! histograms with 11 buckets).
-#![allow(unsafe_code)] // a counting global allocator needs it; test only
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocated, Counting};
 
 use promscribe::{
     encode, Buckets, Counter, EncodeOptions, Family, Format, Histogram, Opts, Registry,
 };
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -45,9 +21,9 @@ static GLOBAL: Counting = Counting;
 /// Allocations made by `f`. The test is the only one of this binary, so
 /// no other thread allocates meanwhile.
 fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocated();
     f();
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    allocated() - before
 }
 
 #[test]

@@ -2,36 +2,12 @@
 //! label values of up to 30 bytes included), two with longer values,
 //! besides the growth of the family's list and table (a few allocations
 //! per doubling). Counted with a counting global allocator.
-#![allow(unsafe_code)] // a counting global allocator needs it; test only
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocated, Counting};
 
 use promscribe::{Counter, Family, Opts};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -45,11 +21,11 @@ fn allocations_per_series(values: &[(String, String)]) -> f64 {
         .expect("valid");
     // The first child sets up what every family and thread sets up once.
     f.labels(["warm", "up"]).inc();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocated();
     for (method, path) in values {
         f.labels([method, path]).inc();
     }
-    let made = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let made = allocated() - before;
     assert_eq!(f.len(), values.len() + 1);
     made as f64 / values.len() as f64
 }
