@@ -515,10 +515,6 @@ impl FamilyMember for Counter {
         Self::from_meta(MetaRef::None)
     }
 
-    fn created_time(&self) -> Option<f64> {
-        Some(self.created())
-    }
-
     fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet) {
         let point = CounterPoint {
             value: self.get(),

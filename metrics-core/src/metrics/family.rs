@@ -45,13 +45,6 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
         let _ = family;
         Self::new_child(config)
     }
-    /// When this metric was created (Unix seconds), for a type that
-    /// exposes it (the encoders read it from the point, at each scrape).
-    #[doc(hidden)]
-    fn created_time(&self) -> Option<f64> {
-        None
-    }
-
     /// Appends this child's metric (with its pre-rendered labels).
     #[doc(hidden)]
     fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet);

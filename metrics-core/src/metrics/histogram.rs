@@ -330,10 +330,6 @@ impl FamilyMember for Histogram {
         Self::with_buckets_meta(MetaRef::None, buckets.clone())
     }
 
-    fn created_time(&self) -> Option<f64> {
-        Some(self.created.get())
-    }
-
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
         let mut point = crate::HistogramPoint {
             bounds: crate::Bounds::from(self.buckets.clone()),

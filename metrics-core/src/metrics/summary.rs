@@ -145,10 +145,6 @@ impl FamilyMember for Summary {
         Self::from_meta(MetaRef::None)
     }
 
-    fn created_time(&self) -> Option<f64> {
-        Some(self.created.get())
-    }
-
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
         push_metric(family, labels, crate::Point::Summary(self.point()));
     }
