@@ -142,6 +142,14 @@ pub enum MetricError {
         /// The refused amount.
         amount: f64,
     },
+    /// A series limit out of range: `max_series` of 0, an `expire_after`
+    /// of zero or longer than 24 days, or a process-wide default set twice.
+    InvalidLimit {
+        /// The metric (empty for the process-wide default).
+        metric: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for MetricError {
@@ -203,6 +211,12 @@ impl fmt::Display for MetricError {
                 f,
                 "counter `{metric}` cannot be increased by {amount}: counters only go up"
             ),
+            MetricError::InvalidLimit { metric, reason } if metric.is_empty() => {
+                write!(f, "invalid series limit: {reason}")
+            }
+            MetricError::InvalidLimit { metric, reason } => {
+                write!(f, "invalid series limit of metric `{metric}`: {reason}")
+            }
         }
     }
 }

@@ -108,7 +108,10 @@ pub use error::MetricError;
 pub use meta::{Opts, Site};
 pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};
-pub use metrics::family::{Child, Family, FamilyMember, OwnedChild};
+pub use metrics::family::{
+    default_max_series, set_default_max_series, Child, Family, FamilyMember, OwnedChild,
+    OVERFLOW_COUNTER, OVERFLOW_LABEL,
+};
 pub use metrics::gauge::Gauge;
 pub use metrics::histogram::Histogram;
 pub use metrics::info::Info;
@@ -165,6 +168,7 @@ macro_rules! __promscribe_register {
 pub mod __private {
     pub use crate::meta::{Meta, Site};
     pub use crate::metrics::family::Parent;
+    pub use crate::metrics::liveness::Liveness;
     pub use crate::model::MetricType;
     pub use crate::registry::{StaticMetric, STATIC_METRICS};
     pub use crate::support::{

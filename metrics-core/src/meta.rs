@@ -110,6 +110,8 @@ pub struct Opts {
     pub(crate) subsystem: String,
     pub(crate) unit: String,
     pub(crate) labels: Vec<String>,
+    pub(crate) max_series: Option<usize>,
+    pub(crate) expire_after: Option<std::time::Duration>,
 }
 
 impl Opts {
@@ -172,6 +174,45 @@ impl Opts {
         self
     }
 
+    /// The most series a [`Family`](crate::Family) keeps: past it, a new
+    /// combination of label values records into the family's one overflow
+    /// series (`otel_metric_overflow="true"`). See the README's "Bounding
+    /// cardinality". A cap of 0 is refused by the constructor.
+    ///
+    /// ```
+    /// use promscribe::{Counter, Family, Opts};
+    /// let f = Family::<Counter, 1>::new(
+    ///     Opts::new("hits_total", "Hits").labels(["user"]).max_series(2)).unwrap();
+    /// for user in ["a", "b", "c", "d"] {
+    ///     f.labels([user]).inc();
+    /// }
+    /// assert_eq!(f.len(), 2);
+    /// assert!(Family::<Counter, 1>::new(Opts::new("x", "x").labels(["a"]).max_series(0)).is_err());
+    /// ```
+    pub fn max_series(mut self, max: usize) -> Self {
+        self.max_series = Some(max);
+        self
+    }
+
+    /// An idle timeout for the series of a [`Family`](crate::Family): a
+    /// series not updated for this long leaves the exposition, and its
+    /// memory is released once no handle holds it; a handle still held
+    /// brings it back with its next update. Between 1 ms and 24 days.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use promscribe::{Gauge, Family, Opts};
+    /// let f = Family::<Gauge, 1>::new(Opts::new("temp", "T").labels(["room"])
+    ///     .expire_after(Duration::from_secs(600))).unwrap();
+    /// f.labels(["hall"]).set(19.5);
+    /// assert!(Family::<Gauge, 1>::new(Opts::new("x", "x").labels(["a"])
+    ///     .expire_after(Duration::ZERO)).is_err());
+    /// ```
+    pub fn expire_after(mut self, after: std::time::Duration) -> Self {
+        self.expire_after = Some(after);
+        self
+    }
+
     pub(crate) fn into_meta(self, kind: MetricType) -> Result<Meta, MetricError> {
         let name = names::full_name(
             kind,
@@ -188,27 +229,5 @@ impl Opts {
             kind,
             labels: LabelNames::Owned(self.labels.into()),
         })
-    }
-}
-
-/// How a metric reaches its metadata: children of a family have none.
-#[derive(Debug, Clone)]
-pub(crate) enum MetaRef {
-    None,
-    Static(&'static Meta),
-    Shared(Arc<Meta>),
-}
-
-impl MetaRef {
-    pub(crate) fn get(&self) -> Option<&Meta> {
-        match self {
-            MetaRef::None => None,
-            MetaRef::Static(m) => Some(m),
-            MetaRef::Shared(m) => Some(m),
-        }
-    }
-
-    pub(crate) fn name(&self) -> &str {
-        self.get().map(Meta::name).unwrap_or("")
     }
 }

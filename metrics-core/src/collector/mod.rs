@@ -49,6 +49,15 @@ pub trait Collector: Send + Sync {
     fn as_stream(&self) -> Option<&dyn StreamFamily> {
         None
     }
+
+    /// A labelled family with a series cap: its name, and how many updates
+    /// went to its overflow series (what the registry's
+    /// `promscribe_series_overflow_total` shows). `None` (the default):
+    /// no cap.
+    #[doc(hidden)]
+    fn series_overflow(&self) -> Option<(&str, u64)> {
+        None
+    }
 }
 
 /// A collector that is exactly one family, read in place by the encoders

@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::MetricError;
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::meta::{Meta, Opts};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::atomic::{owned_stripes, thread_slot, AtomicF64, Created};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
@@ -249,13 +250,14 @@ impl Counter {
     fn add_whole(&self, n: u64) {
         if let Some(stripes) = self.stripes() {
             self.add_striped(stripes, thread_slot(), n);
-            return;
+        } else {
+            let before = self.whole.fetch_add(n, Ordering::Relaxed);
+            let after = before.wrapping_add(n);
+            if (before ^ after) >> SAMPLE_BITS != 0 || after < before {
+                self.sampled(after < before);
+            }
         }
-        let before = self.whole.fetch_add(n, Ordering::Relaxed);
-        let after = before.wrapping_add(n);
-        if (before ^ after) >> SAMPLE_BITS != 0 || after < before {
-            self.sampled(after < before);
-        }
+        self.meta.touch();
     }
 
     /// Adds `n` to the stripes as the thread holding `slot`: to its own
@@ -341,6 +343,7 @@ impl Counter {
                 self.add_whole(whole);
             } else {
                 self.fraction.add(amount);
+                self.meta.touch();
             }
             Ok(())
         } else {
@@ -394,6 +397,7 @@ impl Counter {
             }
         }
         self.created.reset();
+        self.meta.touch();
     }
 
     /// Runs `f`, counting one exception if it returns `Err` or panics (the
@@ -505,6 +509,12 @@ impl Counter {
     pub fn created(&self) -> f64 {
         self.created.get()
     }
+
+    /// A counter of no family and no registry: what a family counts the
+    /// updates of its overflow series in.
+    pub(crate) fn tally() -> Arc<Self> {
+        Arc::new(Self::from_meta(MetaRef::None))
+    }
 }
 
 impl FamilyMember for Counter {
@@ -512,7 +522,16 @@ impl FamilyMember for Counter {
     type Config = ();
 
     fn new_child(_: &()) -> Self {
-        Self::from_meta(MetaRef::None)
+        Self::from_meta(MetaRef::child())
+    }
+
+    fn __liveness(&self) -> Option<&Liveness> {
+        self.meta.liveness()
+    }
+
+    fn __overflow(mut self, tally: Arc<Counter>) -> Self {
+        self.meta = MetaRef::Overflow(tally);
+        self
     }
 
     fn collect_metric(&self, family: &mut MetricFamily, labels: &LabelSet) {

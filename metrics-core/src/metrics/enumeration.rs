@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::MetricError;
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::meta::{Meta, Opts};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::model::{MetricFamily, MetricType};
 
@@ -166,6 +167,7 @@ impl Enum {
         match self.states.position(state) {
             Some(i) => {
                 self.current.store(i, Ordering::Relaxed);
+                self.meta.touch();
                 Ok(())
             }
             None => Err(MetricError::UnknownState {
@@ -205,10 +207,19 @@ impl FamilyMember for Enum {
 
     fn new_child(states: &States) -> Self {
         Enum {
-            meta: MetaRef::None,
+            meta: MetaRef::child(),
             states: states.clone(),
             current: AtomicUsize::new(0),
         }
+    }
+
+    fn __liveness(&self) -> Option<&Liveness> {
+        self.meta.liveness()
+    }
+
+    fn __overflow(mut self, tally: std::sync::Arc<crate::Counter>) -> Self {
+        self.meta = MetaRef::Overflow(tally);
+        self
     }
 
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {

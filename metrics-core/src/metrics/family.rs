@@ -8,9 +8,11 @@
 //! [`LabelSet`].
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
-use crossbeam_epoch as epoch;
+use crossbeam_epoch::{self as epoch, Guard};
 
 /// Label values are hashed with a per-process random seed (foldhash):
 /// several times faster than SipHash on short strings, and still not
@@ -22,7 +24,8 @@ use once_cell::race::OnceBox;
 use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
-use crate::meta::{LabelNames, Meta, MetaRef, Opts};
+use crate::meta::{LabelNames, Meta, Opts};
+use crate::metrics::liveness::{monotonic_ms, Liveness, MetaRef};
 use crate::metrics::index::{Entry, Index, Ref};
 use crate::metrics::labels::LabelValues;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
@@ -44,6 +47,19 @@ pub trait FamilyMember: Send + Sync + Sized + 'static {
     fn new_child_of(config: &Self::Config, family: &Parent<'_>) -> Self {
         let _ = family;
         Self::new_child(config)
+    }
+    /// The child's liveness (every member type has one; a type without
+    /// one is never expired and never overflows).
+    #[doc(hidden)]
+    fn __liveness(&self) -> Option<&Liveness> {
+        None
+    }
+    /// This child as the family's overflow series: its updates counted in
+    /// `tally`.
+    #[doc(hidden)]
+    fn __overflow(self, tally: Arc<crate::Counter>) -> Self {
+        let _ = tally;
+        self
     }
     /// Appends this child's metric (with its pre-rendered labels).
     #[doc(hidden)]
@@ -314,6 +330,33 @@ impl<M> Node<M> {
     }
 }
 
+impl<M: FamilyMember> Node<M> {
+    /// For a lookup that found this child: whether it may be handed out
+    /// (not dead); an expired child is brought back.
+    #[inline(always)]
+    fn live(&self) -> bool {
+        match self.metric.__liveness() {
+            Some(l) => l.lookup(),
+            None => true,
+        }
+    }
+
+    /// Whether the child is in the exposition.
+    #[inline]
+    fn exposed(&self) -> bool {
+        self.metric.__liveness().is_none_or(Liveness::is_exposed)
+    }
+
+    /// Marks the child dead, as it leaves the index (`remove`, `clear`);
+    /// `true`, for `remove_where`.
+    fn kill(&self) -> bool {
+        if let Some(l) = self.metric.__liveness() {
+            l.kill();
+        }
+        true
+    }
+}
+
 /// A child's `N` values, as an exact-size iterator.
 struct ExactValues<I>(I, usize);
 
@@ -370,6 +413,148 @@ pub struct Family<M: FamilyMember, const N: usize> {
     /// from one scrape to the next (scrapes only; taken before the
     /// index's lock).
     scratch: Mutex<LabelSet>,
+    /// `max_series` and `expire_after`.
+    limits: Limits,
+    /// The overflow series, made by the first lookup past the cap.
+    overflow: OnceBox<Overflow<M>>,
+    /// The count of updates to the overflow series, made when a cap is
+    /// first seen (so that the registry shows it at zero before any).
+    tally: OnceBox<Arc<crate::Counter>>,
+    /// Expiry and `retain`: the sweeps' state, one sweep at a time.
+    sweeper: Mutex<Sweeper>,
+    /// When the next sweep is due (`monotonic_ms`), for the sweeps that
+    /// lookups past the table and scrapes start.
+    next_sweep: AtomicU32,
+    /// Set by `retain`: sweeps are due even without an idle timeout.
+    retired: AtomicBool,
+}
+
+/// The label of a family's overflow series: OpenTelemetry's
+/// `otel.metric.overflow` attribute, as Prometheus names it.
+pub const OVERFLOW_LABEL: &str = "otel_metric_overflow";
+
+/// The name of the counter family a registry exposes for its families that
+/// have a cap: updates recorded into each one's overflow series, labelled
+/// `family`.
+pub const OVERFLOW_COUNTER: &str = "promscribe_series_overflow";
+
+/// Logs the first overflow of a family (once per family: the overflow
+/// series is made once).
+#[cold]
+fn warn_overflow(family: &str, cap: usize) {
+    tracing::warn!(
+        family,
+        max_series = cap,
+        "metric family `{family}` reached its limit of {cap} series: further label \
+         combinations are recorded in its series labelled {OVERFLOW_LABEL}=\"true\""
+    );
+}
+
+/// The process-wide `max_series` of families that set none.
+static DEFAULT_MAX_SERIES: OnceLock<usize> = OnceLock::new();
+
+/// Sets the `max_series` of every [`Family`] that does not set its own
+/// (declared with `max_series = N`, or built with
+/// [`Opts::max_series`]), in every registry, from now on; once per
+/// process. A second call, or a cap of 0, is an error and changes nothing.
+///
+/// ```
+/// promscribe::set_default_max_series(10_000).unwrap();
+/// assert!(promscribe::set_default_max_series(5_000).is_err());
+/// assert_eq!(promscribe::default_max_series(), Some(10_000));
+/// ```
+pub fn set_default_max_series(max: usize) -> Result<(), MetricError> {
+    if max == 0 {
+        return Err(MetricError::InvalidLimit {
+            metric: String::new(),
+            reason: "a default max_series of 0 would send every series to overflow".into(),
+        });
+    }
+    DEFAULT_MAX_SERIES
+        .set(max)
+        .map_err(|_| MetricError::InvalidLimit {
+            metric: String::new(),
+            reason: format!(
+                "the default max_series is set once per process, and is {} already",
+                DEFAULT_MAX_SERIES.get().copied().unwrap_or(max)
+            ),
+        })
+}
+
+/// The process-wide default `max_series`, if one was set.
+///
+/// ```
+/// let _ = promscribe::default_max_series();
+/// ```
+pub fn default_max_series() -> Option<usize> {
+    DEFAULT_MAX_SERIES.get().copied()
+}
+
+/// A family's series limits: `max_series` (0: the process default, if
+/// any) and the idle timeout in milliseconds (0: none).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_series: usize,
+    expire_ms: u32,
+}
+
+/// The longest idle timeout: half the range of the wrapping millisecond
+/// clock (about 24.8 days).
+const MAX_EXPIRE_MS: u128 = 1 << 31;
+
+impl Limits {
+    const NONE: Limits = Limits {
+        max_series: 0,
+        expire_ms: 0,
+    };
+
+    /// The limits, or what is wrong with them.
+    const fn new(
+        max_series: Option<usize>,
+        expire_after: Option<Duration>,
+    ) -> Result<Limits, &'static str> {
+        let max_series = match max_series {
+            Some(0) => return Err("max_series must be at least 1"),
+            Some(n) => n,
+            None => 0,
+        };
+        let expire_ms = match expire_after {
+            None => 0,
+            Some(d) => {
+                let ms = d.as_millis();
+                if ms == 0 {
+                    return Err("expire_after must be at least 1 ms");
+                }
+                if ms >= MAX_EXPIRE_MS {
+                    return Err("expire_after must be under 24 days");
+                }
+                // Checked just above.
+                ms as u32
+            }
+        };
+        Ok(Limits {
+            max_series,
+            expire_ms,
+        })
+    }
+}
+
+/// The overflow series of a family: a child outside the index, labelled
+/// `otel_metric_overflow="true"` only.
+struct Overflow<M> {
+    entry: Arc<Entry<Node<M>>>,
+    labels: LabelSet,
+}
+
+/// What the sweeps of one family keep.
+struct Sweeper {
+    /// The number of the last sweep (or `retain`).
+    number: u32,
+    /// The last sweep after which every epoch guard pinned at its end was
+    /// dropped: set by a function the sweep defers to the epoch's
+    /// collector. A child expired by a sweep up to this one can be reached
+    /// by no borrowed handle (`Child`) that it did not revive.
+    quiet: Option<Arc<AtomicU32>>,
 }
 
 /// A child of a [`Family`], borrowed from it: what
@@ -462,12 +647,42 @@ impl<M: FamilyMember, const N: usize> std::fmt::Debug for Family<M, N> {
 impl<M: FamilyMember, const N: usize> Family<M, N> {
     #[doc(hidden)]
     pub const fn __from_static(meta: &'static Meta, config: M::Config) -> Self {
+        Self::from_parts(MetaRef::Static(meta), config, Limits::NONE)
+    }
+
+    /// A declared family with `max_series = N` or `expire_after = D`
+    /// (0 and `None`: not set). Limits out of range fail the build (the
+    /// declaration macros check literals themselves, with a span).
+    #[doc(hidden)]
+    pub const fn __from_static_limited(
+        meta: &'static Meta,
+        config: M::Config,
+        max_series: Option<usize>,
+        expire_after: Option<Duration>,
+    ) -> Self {
+        let limits = match Limits::new(max_series, expire_after) {
+            Ok(limits) => limits,
+            Err(reason) => panic!("{}", reason),
+        };
+        Self::from_parts(MetaRef::Static(meta), config, limits)
+    }
+
+    const fn from_parts(meta: MetaRef, config: M::Config, limits: Limits) -> Self {
         Family {
-            meta: MetaRef::Static(meta),
+            meta,
             config,
             hasher: OnceLock::new(),
             index: Index::new(),
             scratch: Mutex::new(LabelSet::EMPTY),
+            limits,
+            overflow: OnceBox::new(),
+            tally: OnceBox::new(),
+            sweeper: Mutex::new(Sweeper {
+                number: 0,
+                quiet: None,
+            }),
+            next_sweep: AtomicU32::new(0),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -482,7 +697,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// f.labels(["/"]).inc();
     /// assert!(Family::<Counter, 2>::with_config(Opts::new("x", "x").labels(["a"]), ()).is_err());
     /// ```
-    pub fn with_config(opts: Opts, config: M::Config) -> Result<Arc<Self>, MetricError> {
+    pub fn with_config(mut opts: Opts, config: M::Config) -> Result<Arc<Self>, MetricError> {
         if opts.labels.len() != N {
             return Err(MetricError::LabelCount {
                 metric: opts.name.clone(),
@@ -490,14 +705,18 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 got: opts.labels.len(),
             });
         }
+        let limits = Limits::new(opts.max_series.take(), opts.expire_after.take()).map_err(
+            |reason| MetricError::InvalidLimit {
+                metric: opts.name.clone(),
+                reason: reason.to_owned(),
+            },
+        )?;
         let meta = opts.into_meta(M::TYPE)?;
-        Ok(Arc::new(Family {
-            meta: MetaRef::Shared(Arc::new(meta)),
+        Ok(Arc::new(Self::from_parts(
+            MetaRef::Shared(Arc::new(meta)),
             config,
-            hasher: OnceLock::new(),
-            index: Index::new(),
-            scratch: Mutex::new(LabelSet::EMPTY),
-        }))
+            limits,
+        )))
     }
 
     /// The family name.
@@ -529,7 +748,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
             // Compared: another enum type may index the same positions.
             if let Some(node) = self.index.dense_get(i, total, |n| n.is(&strs)) {
-                return Child { node };
+                if node.live() {
+                    return Child { node };
+                }
             }
         }
         self.labels_hashed(values, dense)
@@ -550,21 +771,47 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 .index
                 .get(Self::hash(hasher, &strs), |n| n.is(&strs), guard)
             {
-                Ok(node) => {
+                Ok(node) if node.live() => {
                     if let Some((i, total)) = dense {
                         // Found by hashing: publish it for the next lookup.
                         self.index.publish(&node, i, total);
                     }
                     return Child { node };
                 }
+                // Dead: unlinked under the writers' lock, which the
+                // insert below waits for.
+                Ok(node) => guard = node.into_guard().unwrap_or_else(epoch::pin),
                 Err(back) => guard = back,
             }
         }
-        let hash = self.hash_new(&strs);
-        let node =
-            self.index
-                .get_or_insert(hash, |n| n.is(&strs), || self.node(&strs), dense, guard);
-        Child { node }
+        self.create(&strs, dense, guard)
+    }
+
+    /// The slow path of [`labels`](Self::labels): the child created, or,
+    /// past the cap, the overflow series; a due sweep first.
+    #[cold]
+    #[inline(never)]
+    fn create(&self, strs: &[&str; N], dense: Option<(usize, usize)>, guard: Guard) -> Child<'_, M> {
+        self.maybe_sweep();
+        let cap = self.cap();
+        let hash = self.hash_new(strs);
+        let made = (self.index.len() < cap)
+            .then(|| {
+                self.index
+                    .get_or_insert(hash, |n| n.is(strs), || self.node(strs), dense, cap, guard)
+            })
+            .and_then(Result::ok);
+        match made {
+            Some(node) => {
+                // Expired (not dead: those are unlinked under the lock the
+                // insert held): brought back.
+                node.live();
+                Child { node }
+            }
+            None => Child {
+                node: Ref::kept(&self.overflow().entry),
+            },
+        }
     }
 
     /// The child for these label values as an owned handle, created on
@@ -586,17 +833,200 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         if let Some(hasher) = self.hasher.get() {
             let hash = Self::hash(hasher, &strs);
             if let Some(node) = self.index.get_arc(hash, |n| n.is(&strs), &guard) {
-                return OwnedChild(node);
+                // The count just taken against a sweep killing the child:
+                // each side writes (the count; the state) then reads the
+                // other's, so at least one sees the other (`sweep`).
+                fence(Ordering::SeqCst);
+                if node.live() {
+                    return OwnedChild(node);
+                }
             }
         }
+        self.maybe_sweep();
         let hash = self.hash_new(&strs);
-        OwnedChild(self.index.get_or_insert_arc(
-            hash,
-            |n| n.is(&strs),
-            || self.node(&strs),
-            None,
+        let cap = self.cap();
+        let made = (self.index.len() < cap)
+            .then(|| {
+                self.index.get_or_insert_arc(
+                    hash,
+                    |n| n.is(&strs),
+                    || self.node(&strs),
+                    None,
+                    cap,
+                    &guard,
+                )
+            })
+            .flatten();
+        match made {
+            Some(node) => {
+                node.live();
+                OwnedChild(node)
+            }
+            None => OwnedChild(Arc::clone(&self.overflow().entry)),
+        }
+    }
+
+    /// The cap: the family's `max_series`, else the process default, else
+    /// none.
+    #[inline]
+    fn cap(&self) -> usize {
+        match self.limits.max_series {
+            0 => DEFAULT_MAX_SERIES.get().copied().unwrap_or(usize::MAX),
+            n => n,
+        }
+    }
+
+    /// The overflow series (made by the first lookup past the cap, which
+    /// logs it once).
+    fn overflow(&self) -> &Overflow<M> {
+        self.overflow.get_or_init(|| {
+            let parent = Parent { meta: &self.meta };
+            let metric = M::new_child_of(&self.config, &parent).__overflow(Arc::clone(self.tally()));
+            let cap = self.cap();
+            warn_overflow(self.name(), cap);
+            Box::new(Overflow {
+                entry: Entry::standalone(Node::new(&[], metric)),
+                labels: LabelSet::new([(OVERFLOW_LABEL, "true")]),
+            })
+        })
+    }
+
+    /// The count of updates to the overflow series.
+    fn tally(&self) -> &Arc<crate::Counter> {
+        self.tally
+            .get_or_init(|| Box::new(crate::Counter::tally()))
+    }
+
+    /// Whether sweeps are due at all: an idle timeout, or a `retain` that
+    /// hid series.
+    #[inline]
+    fn sweeps(&self) -> bool {
+        self.limits.expire_ms != 0 || self.retired.load(Ordering::Relaxed)
+    }
+
+    /// A sweep, if one is due (from the slow paths of lookups and from
+    /// scrapes; never from a lookup that finds its child).
+    fn maybe_sweep(&self) {
+        if !self.sweeps() {
+            return;
+        }
+        let now = monotonic_ms();
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        // Wrapping: due now or in the past half of the clock.
+        if now.wrapping_sub(due) < 1 << 31 {
+            self.sweep(now);
+        }
+    }
+
+    /// The time between sweeps: a quarter of the idle timeout (so a series
+    /// leaves at most a quarter late), else a second.
+    fn sweep_period(&self) -> u32 {
+        match self.limits.expire_ms {
+            0 => 1000,
+            ms => (ms / 4).max(1),
+        }
+    }
+
+    /// One sweep: releases the children expired (or hidden by `retain`) by
+    /// a sweep no borrowed handle has outlived, unless a counted handle
+    /// holds them or the dense array publishes them; then marks the
+    /// touched children idle and expires those idle for the timeout. Skips
+    /// if another sweep runs.
+    fn sweep(&self, now: u32) {
+        let Ok(mut sweeper) = self.sweeper.try_lock() else {
+            return;
+        };
+        self.next_sweep
+            .store(now.wrapping_add(self.sweep_period()), Ordering::Relaxed);
+        let guard = epoch::pin();
+        let quiet = sweeper.quiet.get_or_insert_with(Default::default);
+        let quiet_through = quiet.load(Ordering::Acquire);
+        let done = Arc::clone(quiet);
+        self.index.remove_entries_where(
+            |entry, dense| {
+                let Some(l) = entry.metric.__liveness() else {
+                    return false;
+                };
+                if dense || !l.expired_by(quiet_through) || !l.try_kill() {
+                    return false;
+                }
+                // Against `labels_owned` taking a count: see there.
+                fence(Ordering::SeqCst);
+                if Arc::strong_count(entry) > 1 {
+                    l.unkill();
+                    return false;
+                }
+                true
+            },
             &guard,
-        ))
+        );
+        sweeper.number = sweeper.number.wrapping_add(1);
+        let number = sweeper.number;
+        if self.limits.expire_ms != 0 {
+            let expire_ms = self.limits.expire_ms;
+            let _ = self.index.try_for_each(|child| {
+                if let Some(l) = child.metric.__liveness() {
+                    l.sweep(now, expire_ms, number);
+                }
+                Ok::<(), ()>(())
+            });
+        }
+        Self::mark_quiet(done, number, &guard);
+    }
+
+    /// Defers the record that sweep `number` is quiet until every guard
+    /// pinned now is dropped.
+    fn mark_quiet(done: Arc<AtomicU32>, number: u32, guard: &Guard) {
+        guard.defer(move || {
+            done.fetch_max(number, Ordering::AcqRel);
+        });
+        guard.flush();
+    }
+
+    /// Hides every series `keep` refuses, given its label values (in the
+    /// order of the label names) and its metric; returns how many it hid.
+    /// A hidden series leaves the next scrape of every format. As with
+    /// expiry, a handle still held is never orphaned: an update through
+    /// it, or a lookup of its values, brings the series back with every
+    /// update it had. Its memory is released by a later sweep (a scrape,
+    /// or a lookup that creates a series, runs one at most every second)
+    /// once no handle holds it.
+    ///
+    /// ```
+    /// promscribe::gauge!(QUEUE, "queue_depth", "Depth", labels = ["queue"]);
+    /// QUEUE.labels(["mail"]).set(3.0);
+    /// QUEUE.labels(["print"]).set(0.0);
+    /// assert_eq!(QUEUE.retain(|[_queue], depth| depth.get() > 0.0), 1);
+    /// let text = promscribe::encode_text(promscribe::default_registry());
+    /// assert!(text.contains("queue_depth{queue=\"mail\"} 3"));
+    /// assert!(!text.contains("print"));
+    /// ```
+    pub fn retain(&self, mut keep: impl FnMut(&[&str; N], &M) -> bool) -> usize {
+        let mut sweeper = self.sweeper.lock().unwrap_or_else(PoisonError::into_inner);
+        sweeper.number = sweeper.number.wrapping_add(1);
+        let number = sweeper.number;
+        let mut hidden = 0;
+        let _ = self.index.try_for_each(|child| {
+            let Some(l) = child.metric.__liveness() else {
+                return Ok::<(), ()>(());
+            };
+            if !l.is_exposed() {
+                return Ok(());
+            }
+            let mut values = child.values();
+            let values: [&str; N] = std::array::from_fn(|_| values.next().unwrap_or_default());
+            if !keep(&values, &child.metric) && l.retire(number) {
+                hidden += 1;
+            }
+            Ok(())
+        });
+        if hidden > 0 {
+            self.retired.store(true, Ordering::Relaxed);
+            let guard = epoch::pin();
+            let done = Arc::clone(sweeper.quiet.get_or_insert_with(Default::default));
+            Self::mark_quiet(done, number, &guard);
+        }
+        hidden
     }
 
     fn hash(hasher: &RandomState, values: &[&str]) -> u64 {
@@ -697,7 +1127,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        self.index.remove_where(|n| n.is(&strs), &epoch::pin()) > 0
+        self.index.remove_where(|n| n.is(&strs) && n.kill(), &epoch::pin()) > 0
     }
 
     /// Removes every child whose labels include all the given pairs;
@@ -745,6 +1175,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 positions
                     .iter()
                     .all(|(i, v)| c.values().nth(*i).is_some_and(|cv| cv == *v))
+                    && c.kill()
             },
             &epoch::pin(),
         ))
@@ -759,7 +1190,12 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(G.is_empty());
     /// ```
     pub fn clear(&self) {
-        self.index.clear(&epoch::pin());
+        self.index.clear(
+            |child| {
+                child.kill();
+            },
+            &epoch::pin(),
+        );
     }
 
     /// Number of children.
@@ -818,15 +1254,25 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
         let mut family = new_family(meta);
         family.metrics.reserve_exact(self.len());
         let names = &meta.labels;
+        self.maybe_sweep();
         let _ = self.index.try_for_each(|child| {
+            if !child.exposed() {
+                return Ok::<(), ()>(());
+            }
             let labels = child.labels.get_or_init(|| {
                 Box::new(LabelSet::new(
                     (0..N).map(|i| names.get(i)).zip(child.values()),
                 ))
             });
             child.metric.collect_metric(&mut family, labels);
-            Ok::<(), ()>(())
+            Ok(())
         });
+        if let Some(overflow) = self.overflow.get() {
+            overflow
+                .entry
+                .metric
+                .collect_metric(&mut family, &overflow.labels);
+        }
         out.push(family);
     }
 
@@ -836,6 +1282,14 @@ impl<M: FamilyMember, const N: usize> Collector for Family<M, N> {
 
     fn as_stream(&self) -> Option<&dyn StreamFamily> {
         self.meta.get().map(|_| self as &dyn StreamFamily)
+    }
+
+    fn series_overflow(&self) -> Option<(&str, u64)> {
+        if self.cap() == usize::MAX || self.meta.get().is_none() {
+            return None;
+        }
+        // A count of whole updates: exact below 2^53.
+        Some((self.name(), self.tally().get() as u64))
     }
 }
 
@@ -858,10 +1312,14 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
         &self,
         f: &mut dyn FnMut(&LabelSet, &crate::Point) -> std::fmt::Result,
     ) -> std::fmt::Result {
+        self.maybe_sweep();
         let mut point = crate::Point::Gauge(0.0);
         let names = self.names();
         let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
         self.index.try_for_each(|child| {
+            if !child.exposed() {
+                return Ok(());
+            }
             // The kept set holds this family's names once filled.
             scratch.refill_values(
                 (0..N).map(|i| names.get(i)),
@@ -871,7 +1329,15 @@ impl<M: FamilyMember, const N: usize> StreamFamily for Family<M, N> {
             child
                 .metric
                 .visit_metric(&scratch, &mut point, &mut |labels, point| f(labels, point))
-        })
+        })?;
+        match self.overflow.get() {
+            Some(overflow) => overflow.entry.metric.visit_metric(
+                &overflow.labels,
+                &mut point,
+                &mut |labels, point| f(labels, point),
+            ),
+            None => Ok(()),
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::error::MetricError;
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::meta::{Meta, Opts};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::atomic::AtomicF64;
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::timer::{InProgress, Observe, Timer};
@@ -96,6 +97,7 @@ impl Gauge {
     #[inline]
     pub fn inc(&self) {
         self.value.add(1.0);
+        self.meta.touch();
     }
 
     /// Subtracts one.
@@ -108,6 +110,7 @@ impl Gauge {
     #[inline]
     pub fn dec(&self) {
         self.value.add(-1.0);
+        self.meta.touch();
     }
 
     /// Adds `v` (which may be negative).
@@ -120,6 +123,7 @@ impl Gauge {
     #[inline]
     pub fn inc_by(&self, v: f64) {
         self.value.add(v);
+        self.meta.touch();
     }
 
     /// Subtracts `v`.
@@ -132,6 +136,7 @@ impl Gauge {
     #[inline]
     pub fn dec_by(&self, v: f64) {
         self.value.add(-v);
+        self.meta.touch();
     }
 
     /// Sets the value.
@@ -144,6 +149,7 @@ impl Gauge {
     #[inline]
     pub fn set(&self, v: f64) {
         self.value.set(v);
+        self.meta.touch();
     }
 
     /// Sets the value to the current Unix time in seconds.
@@ -155,6 +161,7 @@ impl Gauge {
     /// ```
     pub fn set_to_current_time(&self) {
         self.value.set(unix_now());
+        self.meta.touch();
     }
 
     /// The current value (the function's result when one is set).
@@ -226,10 +233,19 @@ impl FamilyMember for Gauge {
 
     fn new_child(_: &()) -> Self {
         Gauge {
-            meta: MetaRef::None,
+            meta: MetaRef::child(),
             value: AtomicF64::zero(),
             function: OnceBox::new(),
         }
+    }
+
+    fn __liveness(&self) -> Option<&Liveness> {
+        self.meta.liveness()
+    }
+
+    fn __overflow(mut self, tally: Arc<crate::Counter>) -> Self {
+        self.meta = MetaRef::Overflow(tally);
+        self
     }
 
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {

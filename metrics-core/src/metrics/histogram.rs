@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::buckets::Buckets;
 use crate::error::MetricError;
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::meta::{Meta, Opts};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::timer::{Observe, Timer};
@@ -181,6 +182,7 @@ impl Histogram {
         // A binary search: no branch to mispredict, whatever the values.
         let i = bucket(self.buckets.bounds().partition_point(|b| *b < v), v, counts);
         self.observations.observe(counts, i, v);
+        self.meta.touch();
         i
     }
 
@@ -191,6 +193,7 @@ impl Histogram {
         let counts = self.counts.get();
         let i = bucket(scan(self.buckets.bounds(), seconds), seconds, counts);
         self.observations.observe(counts, i, seconds);
+        self.meta.touch();
     }
 
     /// Records one observation and keeps an exemplar for it (e.g. the
@@ -327,7 +330,16 @@ impl FamilyMember for Histogram {
     type Config = Buckets;
 
     fn new_child(buckets: &Buckets) -> Self {
-        Self::with_buckets_meta(MetaRef::None, buckets.clone())
+        Self::with_buckets_meta(MetaRef::child(), buckets.clone())
+    }
+
+    fn __liveness(&self) -> Option<&Liveness> {
+        self.meta.liveness()
+    }
+
+    fn __overflow(mut self, tally: std::sync::Arc<crate::Counter>) -> Self {
+        self.meta = MetaRef::Overflow(tally);
+        self
     }
 
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {

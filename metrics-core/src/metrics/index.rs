@@ -89,6 +89,18 @@ pub(crate) struct Entry<T> {
     value: T,
 }
 
+impl<T> Entry<T> {
+    /// An entry of no index (a family's overflow series): the caller keeps
+    /// it for as long as it lends it ([`Ref::kept`]).
+    pub(crate) fn standalone(value: T) -> Arc<Self> {
+        Arc::new(Entry {
+            hash: 0,
+            dense: AtomicU32::new(NOT_DENSE),
+            value,
+        })
+    }
+}
+
 impl<T> Deref for Entry<T> {
     type Target = T;
 
@@ -220,6 +232,20 @@ impl<'a, T> Ref<'a, T> {
         match &self.0 {
             Kept::ByGuard(entry, guard) => (entry, Some(guard)),
             Kept::ByIndex(entry) => (entry, None),
+        }
+    }
+
+    /// A handle on an entry its owner keeps for at least `'a` (a
+    /// [`standalone`](Entry::standalone) one).
+    pub(crate) fn kept(entry: &'a Entry<T>) -> Self {
+        Ref(Kept::ByIndex(entry))
+    }
+
+    /// The guard it holds, if any (the entry is not to be used).
+    pub(crate) fn into_guard(self) -> Option<Guard> {
+        match self.0 {
+            Kept::ByGuard(_, guard) => Some(guard),
+            Kept::ByIndex(_) => None,
         }
     }
 
@@ -379,17 +405,21 @@ impl<T: Send + Sync + 'static> Index<T> {
     /// The entry of `hash` that `is` accepts, inserted (built by `make`,
     /// under the writers' lock) if there is none; published at position
     /// `i` of a dense array of `total` positions if `dense` is
-    /// `Some((i, total))` and that position is free.
+    /// `Some((i, total))` and that position is free. `guard` back when
+    /// there is none and the index holds `cap` entries already.
     pub(crate) fn get_or_insert(
         &self,
         hash: u64,
         is: impl FnMut(&T) -> bool,
         make: impl FnOnce() -> T,
         dense: Option<(usize, usize)>,
+        cap: usize,
         guard: Guard,
-    ) -> Ref<'_, T> {
-        let entry = self.get_or_insert_arc(hash, is, make, dense, &guard);
-        Self::pinned(NonNull::from(&*entry), guard)
+    ) -> Result<Ref<'_, T>, Guard> {
+        match self.get_or_insert_arc(hash, is, make, dense, cap, &guard) {
+            Some(entry) => Ok(Self::pinned(NonNull::from(&*entry), guard)),
+            None => Err(guard),
+        }
     }
 
     /// As [`get_or_insert`](Self::get_or_insert), as a counted reference.
@@ -399,11 +429,13 @@ impl<T: Send + Sync + 'static> Index<T> {
         is: impl FnMut(&T) -> bool,
         make: impl FnOnce() -> T,
         dense: Option<(usize, usize)>,
+        cap: usize,
         guard: &Guard,
-    ) -> Arc<Entry<T>> {
+    ) -> Option<Arc<Entry<T>>> {
         let mut w = self.lock();
         let entry = match self.find(hash, is, guard) {
             Some(found) => Self::arc_of(found),
+            None if w.list.len() >= cap => return None,
             None => {
                 let entry = Arc::new(Entry {
                     hash: short(hash),
@@ -419,7 +451,7 @@ impl<T: Send + Sync + 'static> Index<T> {
         if let Some((i, total)) = dense {
             self.publish_locked(&w, &entry, i, total);
         }
-        entry
+        Some(entry)
     }
 
     /// Publishes `found` (from [`get`](Self::get)) at position `i` of a
@@ -441,8 +473,24 @@ impl<T: Send + Sync + 'static> Index<T> {
 
     /// Removes the entries `doomed` picks; how many.
     pub(crate) fn remove_where(&self, mut doomed: impl FnMut(&T) -> bool, guard: &Guard) -> usize {
+        self.remove_entries_where(|e, _| doomed(&e.value), guard)
+    }
+
+    /// Removes the entries `doomed` picks, shown the entry's `Arc` (its
+    /// count says whether a counted handle holds it: the list's is the only
+    /// other) and whether it is published in the dense array; how many.
+    pub(crate) fn remove_entries_where(
+        &self,
+        mut doomed: impl FnMut(&Arc<Entry<T>>, bool) -> bool,
+        guard: &Guard,
+    ) -> usize {
         let mut w = self.lock();
-        let gone: Vec<_> = w.list.extract_if(.., |e| doomed(&e.value)).collect();
+        let gone: Vec<_> = w
+            .list
+            .extract_if(.., |e| {
+                doomed(e, e.dense.load(Ordering::Relaxed) != NOT_DENSE)
+            })
+            .collect();
         if gone.is_empty() {
             return 0;
         }
@@ -458,13 +506,15 @@ impl<T: Send + Sync + 'static> Index<T> {
         removed
     }
 
-    /// Removes every entry.
-    pub(crate) fn clear(&self, guard: &Guard) {
+    /// Removes every entry, calling `leaving` with each under the
+    /// writers' lock.
+    pub(crate) fn clear(&self, mut leaving: impl FnMut(&T), guard: &Guard) {
         let mut w = self.lock();
         let old = self.table.swap(ptr::null_mut(), Ordering::AcqRel);
         w.used = 0;
         self.len.store(0, Ordering::Relaxed);
         for entry in std::mem::take(&mut w.list) {
+            leaving(&entry.value);
             self.bury(&mut w, entry, guard);
         }
         Self::retire(old, guard);
@@ -667,8 +717,10 @@ mod tests {
                 |c| c.key == key,
                 || Counted { key, drops },
                 dense,
+                usize::MAX,
                 &self.handle.pin(),
             )
+            .expect("no cap")
         }
 
         fn get(&self, key: u64) -> Option<Ref<'_, Counted>> {
@@ -748,7 +800,7 @@ mod tests {
             .index
             .get_arc(Fixture::hash(3), |c| c.key == 3, &f.handle.pin())
             .expect("inserted");
-        f.index.clear(&f.handle.pin());
+        f.index.clear(|_| {}, &f.handle.pin());
         f.collect();
         assert_eq!(owned.key, 3);
         let Fixture {

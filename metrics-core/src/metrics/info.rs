@@ -3,7 +3,8 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::MetricError;
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::meta::{Meta, Opts};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::family::{push_metric, FamilyMember, Parent};
 use crate::model::{MetricFamily, MetricType};
 use crate::names::is_valid_label_name;
@@ -123,6 +124,7 @@ impl Info {
             }
         }
         *self.value.write().unwrap_or_else(PoisonError::into_inner) = pairs;
+        self.meta.touch();
         Ok(())
     }
 
@@ -146,15 +148,24 @@ impl FamilyMember for Info {
 
     fn new_child(_: &()) -> Self {
         Info {
-            meta: MetaRef::None,
+            meta: MetaRef::child(),
             owner: MetaRef::None,
             value: RwLock::new(Vec::new()),
         }
     }
 
+    fn __liveness(&self) -> Option<&Liveness> {
+        self.meta.liveness()
+    }
+
+    fn __overflow(mut self, tally: std::sync::Arc<crate::Counter>) -> Self {
+        self.meta = MetaRef::Overflow(tally);
+        self
+    }
+
     fn new_child_of(_: &(), family: &Parent<'_>) -> Self {
         Info {
-            meta: MetaRef::None,
+            meta: MetaRef::child(),
             owner: family.meta.clone(),
             value: RwLock::new(Vec::new()),
         }

@@ -13,6 +13,7 @@ pub(crate) mod histogram;
 pub(crate) mod index;
 pub(crate) mod info;
 pub(crate) mod labels;
+pub(crate) mod liveness;
 pub(crate) mod summary;
 pub(crate) mod sync;
 pub(crate) mod timer;

@@ -4,7 +4,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::error::MetricError;
-use crate::meta::{Meta, MetaRef, Opts};
+use crate::meta::{Meta, Opts};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::timer::{Observe, Timer};
@@ -96,6 +97,7 @@ impl Summary {
     pub fn observe(&self, v: f64) {
         self.observations
             .observe(std::slice::from_ref(&self.count), 0, v);
+        self.meta.touch();
     }
 
     /// Number of observations.
@@ -142,7 +144,16 @@ impl FamilyMember for Summary {
     type Config = ();
 
     fn new_child(_: &()) -> Self {
-        Self::from_meta(MetaRef::None)
+        Self::from_meta(MetaRef::child())
+    }
+
+    fn __liveness(&self) -> Option<&Liveness> {
+        self.meta.liveness()
+    }
+
+    fn __overflow(mut self, tally: std::sync::Arc<crate::Counter>) -> Self {
+        self.meta = MetaRef::Overflow(tally);
+        self
     }
 
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {

@@ -582,8 +582,14 @@ impl Registry {
                 }
             }
         }
-        for c in collectors {
+        for c in &collectors {
             c.collect(&mut out);
+        }
+        let overflow_wanted = wanted.is_none_or(|w| w.contains(OVERFLOW_SAMPLE));
+        if let Some(f) = overflow_family(self.statics_if_any(), &collectors) {
+            if overflow_wanted {
+                out.push(f);
+            }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         let mut seen: HashSet<String> = HashSet::new();
@@ -658,6 +664,9 @@ impl Registry {
                 }
             }
         }
+        if let Some(family) = overflow_family(statics, &collectors) {
+            sources.push(Source::Owned(family));
+        }
         sources.sort_by(|a, b| a.name().cmp(b.name()));
         let mut seen: HashSet<String> = HashSet::new();
         if target_info.is_some() {
@@ -691,6 +700,15 @@ impl Registry {
             }
         }
         Ok(())
+    }
+
+    /// The statics, if this registry exposes them.
+    fn statics_if_any(&self) -> &'static [StaticMetric] {
+        if self.statics {
+            statics()
+        } else {
+            &[]
+        }
     }
 
     /// The families for `/metrics?name[]=...`, as Python's
@@ -878,4 +896,42 @@ impl Registry {
             .find(|s| matches(s))
             .map(|s| s.value)
     }
+}
+
+/// The sample name of [`OVERFLOW_COUNTER`](crate::OVERFLOW_COUNTER).
+const OVERFLOW_SAMPLE: &str = "promscribe_series_overflow_total";
+
+/// `promscribe_series_overflow_total{family="..."}`: for each family with
+/// a series cap among `statics` and `collectors`, the updates recorded in
+/// its overflow series; `None` when no family has a cap.
+fn overflow_family(
+    statics: &[StaticMetric],
+    collectors: &[Arc<dyn Collector>],
+) -> Option<MetricFamily> {
+    let mut counts: Vec<(&str, u64)> = statics
+        .iter()
+        .map(|s| s.collector)
+        .chain(collectors.iter().map(|c| &**c as &dyn Collector))
+        .filter_map(|c| c.series_overflow())
+        .collect();
+    if counts.is_empty() {
+        return None;
+    }
+    counts.sort_unstable();
+    let mut f = MetricFamily::new(
+        crate::OVERFLOW_COUNTER,
+        "Updates recorded in a family's overflow series (otel_metric_overflow=\"true\") \
+         because the family had reached its max_series",
+        MetricType::Counter,
+    );
+    for (family, n) in counts {
+        let point = Point::Counter(crate::model::CounterPoint {
+            value: n as f64,
+            created: None,
+            exemplar: None,
+        });
+        // A counter point in a counter family: cannot be refused.
+        let _ = f.add(LabelSet::new([("family", family)]), point);
+    }
+    Some(f)
 }

@@ -84,6 +84,7 @@ impl World {
             |p| p.key == key,
             || Payload::new(key, &self.drops),
             None,
+            usize::MAX,
             guard,
         );
     }
@@ -135,8 +136,12 @@ fn insert_races_lookup() {
                     |p| p.key == 1,
                     || Payload::new(1, &world.drops),
                     None,
+                    usize::MAX,
                     handle.pin(),
                 );
+                let Ok(node) = node else {
+                    panic!("an index without a cap refused an entry")
+                };
                 assert_eq!(node.read(), 1);
             })
         };
@@ -275,7 +280,7 @@ fn reclamation_interleaved_with_readers() {
             let world = Arc::clone(&world);
             thread::spawn(move || {
                 let handle = world.collector.register();
-                world.index.clear(&handle.pin());
+                world.index.clear(|_| {}, &handle.pin());
                 World::collect(&handle);
             })
         };
@@ -309,6 +314,7 @@ fn dense_lookup_races_remove() {
                 |p| p.key == 1,
                 || Payload::new(1, &world.drops),
                 Some((0, 2)),
+                usize::MAX,
                 &handle.pin(),
             );
         }
