@@ -214,6 +214,12 @@ impl Opts {
     }
 
     pub(crate) fn into_meta(self, kind: MetricType) -> Result<Meta, MetricError> {
+        if self.max_series.is_some() || self.expire_after.is_some() {
+            return Err(MetricError::InvalidLimit {
+                metric: self.name,
+                reason: "max_series and expire_after apply to labelled families only".into(),
+            });
+        }
         let name = names::full_name(
             kind,
             &self.name,

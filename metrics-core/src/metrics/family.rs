@@ -971,16 +971,23 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 Ok::<(), ()>(())
             });
         }
-        Self::mark_quiet(done, number, &guard);
+        Self::mark_quiet(done, number, guard);
     }
 
     /// Defers the record that sweep `number` is quiet until every guard
-    /// pinned now is dropped.
-    fn mark_quiet(done: Arc<AtomicU32>, number: u32, guard: &Guard) {
+    /// pinned now is dropped, then nudges the epoch along: each flush
+    /// advances it at most one step and a deferred function runs two steps
+    /// later, so without the nudge a program that only sweeps now and then
+    /// would release its expired series sweeps late.
+    fn mark_quiet(done: Arc<AtomicU32>, number: u32, guard: Guard) {
         guard.defer(move || {
             done.fetch_max(number, Ordering::AcqRel);
         });
         guard.flush();
+        drop(guard);
+        for _ in 0..3 {
+            epoch::pin().flush();
+        }
     }
 
     /// Hides every series `keep` refuses, given its label values (in the
@@ -1022,9 +1029,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         });
         if hidden > 0 {
             self.retired.store(true, Ordering::Relaxed);
-            let guard = epoch::pin();
             let done = Arc::clone(sweeper.quiet.get_or_insert_with(Default::default));
-            Self::mark_quiet(done, number, &guard);
+            Self::mark_quiet(done, number, epoch::pin());
         }
         hidden
     }
