@@ -65,10 +65,7 @@ fn past_the_cap_updates_go_to_one_overflow_series_and_the_sum_stays_exact() {
     assert_eq!(sample(&text, "capped_total{k=\"3\"}"), Some(6.0));
     // Every update of the overflow series is counted, by family.
     assert_eq!(
-        sample(
-            &text,
-            "promscribe_series_overflow_total{family=\"capped\"}"
-        ),
+        sample(&text, "promscribe_series_overflow_total{family=\"capped\"}"),
         Some(270.0),
         "{text}"
     );
@@ -186,7 +183,11 @@ fn concurrent_creators_never_exceed_the_cap() {
                 s.spawn(move || {
                     for i in 0..PER_THREAD {
                         // Distinct values per thread, some shared.
-                        let v = if i % 3 == 0 { i % 100 } else { t * 1_000_000 + i };
+                        let v = if i % 3 == 0 {
+                            i % 100
+                        } else {
+                            t * 1_000_000 + i
+                        };
                         if i % 2 == 0 {
                             f.labels([v]).inc();
                         } else {
@@ -262,7 +263,11 @@ fn an_update_through_a_held_handle_brings_an_expired_series_back() {
     owned.inc();
     borrowed.inc();
     let text = scrape(&r, Format::Text);
-    assert_eq!(sample(&text, "held_total{k=\"owned\"}"), Some(2.0), "{text}");
+    assert_eq!(
+        sample(&text, "held_total{k=\"owned\"}"),
+        Some(2.0),
+        "{text}"
+    );
     assert_eq!(
         sample(&text, "held_total{k=\"borrowed\"}"),
         Some(3.0),
@@ -290,9 +295,7 @@ fn a_lookup_after_expiry_gives_a_live_series() {
     let (g, rg) = counters("back_total", |o| o.expire_after(Duration::from_millis(20)));
     let held = g.labels_owned(["a"]);
     held.inc_by_u64(5);
-    assert!(eventually(
-        || !scrape(&rg, Format::Text).contains("k=\"a\"")
-    ));
+    assert!(eventually(|| !scrape(&rg, Format::Text).contains("k=\"a\"")));
     assert_eq!(g.labels(["a"]).get(), 5.0);
     assert_eq!(
         sample(&scrape(&rg, Format::Text), "back_total{k=\"a\"}"),
@@ -304,7 +307,9 @@ fn a_lookup_after_expiry_gives_a_live_series() {
 /// a stream of new values does not grow the family without bound.
 #[test]
 fn expiry_runs_without_scrapes() {
-    let (f, _r) = counters("stream_total", |o| o.expire_after(Duration::from_millis(20)));
+    let (f, _r) = counters("stream_total", |o| {
+        o.expire_after(Duration::from_millis(20))
+    });
     let start = Instant::now();
     let mut most = 0;
     let mut v = 0u64;
@@ -317,10 +322,7 @@ fn expiry_runs_without_scrapes() {
         thread::sleep(Duration::from_millis(1));
     }
     assert!(v > 10_000, "only {v} values");
-    assert!(
-        most < (v / 4) as usize,
-        "{most} series kept of {v} created"
-    );
+    assert!(most < (v / 4) as usize, "{most} series kept of {v} created");
     // Once the stream stops, a few more creating lookups release the rest.
     for i in 0..4 {
         thread::sleep(Duration::from_millis(30));
@@ -367,7 +369,11 @@ fn retain_hides_now_and_a_held_handle_brings_its_series_back() {
 fn churn(borrowed: bool) {
     const THREADS: usize = 4;
     const UPDATES: u64 = 20_000;
-    let name = if borrowed { "churn_b_total" } else { "churn_o_total" };
+    let name = if borrowed {
+        "churn_b_total"
+    } else {
+        "churn_o_total"
+    };
     let (f, r) = counters(name, |o| o.expire_after(Duration::from_millis(1)));
     let stop = AtomicBool::new(false);
     let released = AtomicBool::new(false);

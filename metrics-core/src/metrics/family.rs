@@ -25,9 +25,9 @@ use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
 use crate::meta::{LabelNames, Meta, Opts};
-use crate::metrics::liveness::{monotonic_ms, Liveness, MetaRef};
 use crate::metrics::index::{Entry, Index, Ref};
 use crate::metrics::labels::LabelValues;
+use crate::metrics::liveness::{monotonic_ms, Liveness, MetaRef};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
@@ -498,9 +498,9 @@ struct Limits {
     expire_ms: u32,
 }
 
-/// The longest idle timeout: half the range of the wrapping millisecond
-/// clock (about 24.8 days).
-const MAX_EXPIRE_MS: u128 = 1 << 31;
+/// The longest idle timeout (exclusive): 24 days, within half the range
+/// of the wrapping millisecond clock (about 24.8 days).
+const MAX_EXPIRE_MS: u128 = 24 * 86_400_000;
 
 impl Limits {
     const NONE: Limits = Limits {
@@ -602,8 +602,10 @@ impl<M: std::fmt::Debug> std::fmt::Debug for Child<'_, M> {
 /// A child of a [`Family`] held by reference count: what
 /// [`labels_owned`](Family::labels_owned) returns. `Send`, `Sync`,
 /// `Clone` and `'static`; it dereferences to the metric. After the child
-/// is removed from its family, updates through it still work but are no
-/// longer exposed.
+/// is removed from its family ([`remove`](Family::remove),
+/// [`clear`](Family::clear)), updates through it still work but are no
+/// longer exposed; expiry and [`retain`](Family::retain) never do that
+/// to a held handle (its next update brings the series back).
 ///
 /// ```
 /// use promscribe::{Counter, Family, Opts};
@@ -705,12 +707,13 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 got: opts.labels.len(),
             });
         }
-        let limits = Limits::new(opts.max_series.take(), opts.expire_after.take()).map_err(
-            |reason| MetricError::InvalidLimit {
-                metric: opts.name.clone(),
-                reason: reason.to_owned(),
-            },
-        )?;
+        let limits =
+            Limits::new(opts.max_series.take(), opts.expire_after.take()).map_err(|reason| {
+                MetricError::InvalidLimit {
+                    metric: opts.name.clone(),
+                    reason: reason.to_owned(),
+                }
+            })?;
         let meta = opts.into_meta(M::TYPE)?;
         Ok(Arc::new(Self::from_parts(
             MetaRef::Shared(Arc::new(meta)),
@@ -791,14 +794,25 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// past the cap, the overflow series; a due sweep first.
     #[cold]
     #[inline(never)]
-    fn create(&self, strs: &[&str; N], dense: Option<(usize, usize)>, guard: Guard) -> Child<'_, M> {
+    fn create(
+        &self,
+        strs: &[&str; N],
+        dense: Option<(usize, usize)>,
+        guard: Guard,
+    ) -> Child<'_, M> {
         self.maybe_sweep();
         let cap = self.cap();
         let hash = self.hash_new(strs);
         let made = (self.index.len() < cap)
             .then(|| {
-                self.index
-                    .get_or_insert(hash, |n| n.is(strs), || self.node(strs), dense, cap, guard)
+                self.index.get_or_insert(
+                    hash,
+                    |n| n.is(strs),
+                    || self.node(strs),
+                    dense,
+                    cap,
+                    guard,
+                )
             })
             .and_then(Result::ok);
         match made {
@@ -881,7 +895,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     fn overflow(&self) -> &Overflow<M> {
         self.overflow.get_or_init(|| {
             let parent = Parent { meta: &self.meta };
-            let metric = M::new_child_of(&self.config, &parent).__overflow(Arc::clone(self.tally()));
+            let metric =
+                M::new_child_of(&self.config, &parent).__overflow(Arc::clone(self.tally()));
             let cap = self.cap();
             warn_overflow(self.name(), cap);
             Box::new(Overflow {
@@ -893,8 +908,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
 
     /// The count of updates to the overflow series.
     fn tally(&self) -> &Arc<crate::Counter> {
-        self.tally
-            .get_or_init(|| Box::new(crate::Counter::tally()))
+        self.tally.get_or_init(|| Box::new(crate::Counter::tally()))
     }
 
     /// Whether sweeps are due at all: an idle timeout, or a `retain` that
@@ -1133,7 +1147,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        self.index.remove_where(|n| n.is(&strs) && n.kill(), &epoch::pin()) > 0
+        self.index
+            .remove_where(|n| n.is(&strs) && n.kill(), &epoch::pin())
+            > 0
     }
 
     /// Removes every child whose labels include all the given pairs;
@@ -1204,7 +1220,10 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         );
     }
 
-    /// Number of children.
+    /// Number of children kept in memory: a series hidden by expiry or
+    /// [`retain`](Family::retain) counts until a sweep releases it, the
+    /// overflow series never (a capped family holds at most its
+    /// `max_series` children).
     ///
     /// ```
     /// promscribe::gauge!(G, "temp", "T", labels = ["room"]);
