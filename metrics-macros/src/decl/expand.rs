@@ -53,6 +53,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         labels,
         buckets,
         states,
+        limits,
     } = m;
     let private = krate.private();
     let k = krate.path();
@@ -124,10 +125,18 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
                 }},
                 _ => quote!(()),
             };
-            (
-                quote!(#k::Family<#k::#ty, #n>),
-                quote!(#p::Family::__from_static(&__META, #config)),
-            )
+            let init = if limits.is_set() {
+                let some = |e: Option<TokenStream>| match e {
+                    Some(e) => quote!(::core::option::Option::Some(#e)),
+                    None => quote!(::core::option::Option::None),
+                };
+                let (max_series, expire_after) =
+                    (some(limits.max_series), some(limits.expire_after));
+                quote!(#p::Family::__from_static_limited(&__META, #config, #max_series, #expire_after))
+            } else {
+                quote!(#p::Family::__from_static(&__META, #config))
+            };
+            (quote!(#k::Family<#k::#ty, #n>), init)
         }
     };
     let registration = match registration {

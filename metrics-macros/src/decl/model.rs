@@ -1,7 +1,7 @@
 //! What a declaration means once checked: the kind of metric and the
 //! static to emit.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Ident, LitStr, Visibility};
 
 use crate::krate::Krate;
@@ -68,15 +68,40 @@ impl Kind {
         match self {
             Kind::Histogram => &[
                 "labels",
+                "max_series",
+                "expire_after",
                 "buckets",
                 "namespace",
                 "subsystem",
                 "unit",
                 "crate",
             ],
-            Kind::Enum => &["states", "labels", "namespace", "subsystem", "crate"],
-            Kind::Info => &["labels", "namespace", "subsystem", "crate"],
-            _ => &["labels", "namespace", "subsystem", "unit", "crate"],
+            Kind::Enum => &[
+                "states",
+                "labels",
+                "max_series",
+                "expire_after",
+                "namespace",
+                "subsystem",
+                "crate",
+            ],
+            Kind::Info => &[
+                "labels",
+                "max_series",
+                "expire_after",
+                "namespace",
+                "subsystem",
+                "crate",
+            ],
+            _ => &[
+                "labels",
+                "max_series",
+                "expire_after",
+                "namespace",
+                "subsystem",
+                "unit",
+                "crate",
+            ],
         }
     }
 
@@ -108,4 +133,25 @@ pub(super) struct Model {
     pub(super) labels: Option<Vec<LitStr>>,
     pub(super) buckets: Option<Vec<f64>>,
     pub(super) states: Option<Vec<LitStr>>,
+    /// The family's series limits, as the `usize` and `Duration`
+    /// expressions the const constructor takes: `None` when not given (or
+    /// given on a metric without labels, or invalid: reported).
+    pub(super) limits: Limits,
+}
+
+/// `max_series = ...` and `expire_after = ...` of a labelled family.
+#[derive(Default)]
+pub(super) struct Limits {
+    /// A `usize` expression: a literal checked here, or a const
+    /// expression the constructor checks when the static is evaluated.
+    pub(super) max_series: Option<TokenStream>,
+    /// A `Duration` expression: a duration string turned into
+    /// milliseconds here, or a const expression checked as above.
+    pub(super) expire_after: Option<TokenStream>,
+}
+
+impl Limits {
+    pub(super) fn is_set(&self) -> bool {
+        self.max_series.is_some() || self.expire_after.is_some()
+    }
 }
