@@ -3,6 +3,8 @@
 //! series from the exposition and a held handle brings it back, whether
 //! the option is a literal or a const expression.
 
+#![deny(warnings)]
+
 use std::time::{Duration, Instant};
 
 use promscribe::{counter, default_registry, encode_text, gauge, histogram};
@@ -103,8 +105,11 @@ fn max_series_as_a_const_and_as_a_forwarded_fragment() {
     let text = encode_text(default_registry());
     assert!(text.contains("decl_limit_capped_by_const{otel_metric_overflow=\"true\"} 2.0"));
     assert!(text.contains("decl_limit_forwarded_seconds_count{otel_metric_overflow=\"true\"} 1"));
-    assert!(text.contains("promscribe_series_overflow_total{family=\"decl_limit_capped_by_const\"} 1"));
-    assert!(text.contains("promscribe_series_overflow_total{family=\"decl_limit_forwarded_seconds\"} 1"));
+    assert!(
+        text.contains("promscribe_series_overflow_total{family=\"decl_limit_capped_by_const\"} 1")
+    );
+    assert!(text
+        .contains("promscribe_series_overflow_total{family=\"decl_limit_forwarded_seconds\"} 1"));
 }
 
 /// Scrapes until `gone` has left the exposition (each scrape may sweep:
@@ -149,10 +154,7 @@ fn idle_series_leave_and_a_held_handle_brings_its_series_back(
 
 #[test]
 fn expire_after_as_a_duration_string() {
-    idle_series_leave_and_a_held_handle_brings_its_series_back(
-        &EXPIRING,
-        "decl_limit_expiring",
-    );
+    idle_series_leave_and_a_held_handle_brings_its_series_back(&EXPIRING, "decl_limit_expiring");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! static to emit.
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Attribute, Ident, LitStr, Visibility};
+use syn::{Attribute, Expr, Ident, LitStr, Visibility};
 
 use crate::krate::Krate;
 use crate::names::RuleKind;
@@ -133,21 +133,28 @@ pub(super) struct Model {
     pub(super) labels: Option<Vec<LitStr>>,
     pub(super) buckets: Option<Vec<f64>>,
     pub(super) states: Option<Vec<LitStr>>,
-    /// The family's series limits, as the `usize` and `Duration`
-    /// expressions the const constructor takes: `None` when not given (or
-    /// given on a metric without labels, or invalid: reported).
+    /// The family's series limits: `None` when not given (or given on a
+    /// metric without labels, or invalid: reported).
     pub(super) limits: Limits,
 }
 
 /// `max_series = ...` and `expire_after = ...` of a labelled family.
 #[derive(Default)]
 pub(super) struct Limits {
-    /// A `usize` expression: a literal checked here, or a const
-    /// expression the constructor checks when the static is evaluated.
-    pub(super) max_series: Option<TokenStream>,
-    /// A `Duration` expression: a duration string turned into
-    /// milliseconds here, or a const expression checked as above.
-    pub(super) expire_after: Option<TokenStream>,
+    /// A `usize`.
+    pub(super) max_series: Option<Limit>,
+    /// A `Duration`.
+    pub(super) expire_after: Option<Limit>,
+}
+
+/// The value of a limit.
+pub(super) enum Limit {
+    /// Checked by the macro: an integer literal, or the `Duration` of a
+    /// duration string.
+    Checked(TokenStream),
+    /// A const expression, checked in the expansion, where the static is
+    /// evaluated.
+    Const(Expr),
 }
 
 impl Limits {

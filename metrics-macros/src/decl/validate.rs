@@ -3,12 +3,12 @@
 //! (invalid parts replaced by stand-ins), so that the static exists and
 //! one mistake gives one message, not a cascade.
 
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Literal, Span};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, UnOp};
 
-use super::model::{Kind, Limits, Model};
+use super::model::{Kind, Limit, Limits, Model};
 use super::parse::Input;
 use super::ungroup;
 use crate::krate::Krate;
@@ -80,10 +80,9 @@ fn number(e: &Expr) -> Option<f64> {
 }
 
 /// `max_series`: a positive integer literal, checked here; any other
-/// expression is passed on, for the const constructor to check when the
-/// static is evaluated (its type by the compiler, its value by a const
-/// panic).
-fn max_series(value: &Expr) -> syn::Result<TokenStream> {
+/// expression is passed on, to be checked where the static is evaluated
+/// (its type by the compiler, its value by a const panic).
+fn max_series(value: &Expr) -> syn::Result<Limit> {
     const TAKES: &str =
         "`max_series` takes a positive integer, e.g. `max_series = 1000`, or a const expression of type `usize`";
     match ungroup(value) {
@@ -101,7 +100,7 @@ fn max_series(value: &Expr) -> syn::Result<TokenStream> {
                     i,
                     "`max_series` must be at least 1: a cap of 0 would send every series to the overflow series",
                 )),
-                Ok(_) => Ok(quote!(#i)),
+                Ok(_) => Ok(Limit::Checked(quote!(#i))),
                 Err(_) => Err(syn::Error::new_spanned(i, "`max_series` is too large")),
             }
         }
@@ -114,7 +113,7 @@ fn max_series(value: &Expr) -> syn::Result<TokenStream> {
             format!("{TAKES}: it cannot be negative"),
         )),
         Expr::Lit(other) => Err(syn::Error::new_spanned(other, TAKES)),
-        _ => Ok(quote!(#value)),
+        _ => Ok(Limit::Const(value.clone())),
     }
 }
 
@@ -158,7 +157,7 @@ fn parse_duration(text: &str) -> Result<u64, String> {
 /// `expire_after`: a duration string, checked and turned into
 /// milliseconds here; any other expression is passed on as for
 /// `max_series`.
-fn expire_after(value: &Expr) -> syn::Result<TokenStream> {
+fn expire_after(value: &Expr) -> syn::Result<Limit> {
     match ungroup(value) {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
@@ -166,13 +165,15 @@ fn expire_after(value: &Expr) -> syn::Result<TokenStream> {
             let ms = parse_duration(&s.value()).map_err(|e| syn::Error::new_spanned(s, e))?;
             let mut ms = Literal::u64_suffixed(ms);
             ms.set_span(s.span());
-            Ok(quote_spanned!(s.span()=> ::core::time::Duration::from_millis(#ms)))
+            Ok(Limit::Checked(
+                quote_spanned!(s.span()=> ::core::time::Duration::from_millis(#ms)),
+            ))
         }
         Expr::Lit(other) => Err(syn::Error::new_spanned(
             other,
             "`expire_after` takes a duration string, e.g. `expire_after = \"5m\"` (a whole number and a unit: ms, s, m or h), or a const expression of type `Duration`",
         )),
-        _ => Ok(quote!(#value)),
+        _ => Ok(Limit::Const(value.clone())),
     }
 }
 
@@ -538,21 +539,27 @@ mod tests {
 
     #[test]
     fn limit_literals_and_expressions() {
-        let ok = |src: &str| max_series(&syn::parse_str(src).expect(src)).map(|t| t.to_string());
-        assert_eq!(ok("2").ok().as_deref(), Some("2"));
-        assert_eq!(ok("1_000usize").ok().as_deref(), Some("1_000usize"));
-        assert_eq!(ok("CAP").ok().as_deref(), Some("CAP"));
-        for bad in ["0", "0usize", "-1", "2.5", "\"10\"", "2u32", "true"] {
-            assert!(ok(bad).is_err(), "{bad}");
+        fn text(limit: syn::Result<Limit>) -> Option<String> {
+            match limit.ok()? {
+                Limit::Checked(t) => Some(t.to_string()),
+                Limit::Const(e) => Some(format!("const {}", quote!(#e))),
+            }
         }
-        let ok = |src: &str| expire_after(&syn::parse_str(src).expect(src)).map(|t| t.to_string());
+        let ok = |src: &str| text(max_series(&syn::parse_str(src).expect(src)));
+        assert_eq!(ok("2").as_deref(), Some("2"));
+        assert_eq!(ok("1_000usize").as_deref(), Some("1_000usize"));
+        assert_eq!(ok("CAP").as_deref(), Some("const CAP"));
+        for bad in ["0", "0usize", "-1", "2.5", "\"10\"", "2u32", "true"] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
+        let ok = |src: &str| text(expire_after(&syn::parse_str(src).expect(src)));
         assert_eq!(
-            ok("\"5m\"").ok().as_deref(),
+            ok("\"5m\"").as_deref(),
             Some(":: core :: time :: Duration :: from_millis (300000u64)")
         );
-        assert!(ok("TIMEOUT").is_ok());
+        assert_eq!(ok("TIMEOUT").as_deref(), Some("const TIMEOUT"));
         for bad in ["300", "\"\"", "\"0s\"", "1.5"] {
-            assert!(ok(bad).is_err(), "{bad}");
+            assert_eq!(ok(bad), None, "{bad}");
         }
     }
 }
