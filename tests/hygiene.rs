@@ -48,6 +48,27 @@ enumeration!(
     labels = ["x"],
     states = ["a", "b"]
 );
+// Limits, a literal and a const expression each, beside user items named
+// like the values the expansion holds.
+const H_CAP: usize = 10;
+const __limit: usize = 3;
+const reason: &str = "";
+counter!(
+    H_LIMITED,
+    "hyg_limited_total",
+    "c",
+    labels = ["a"],
+    max_series = 10,
+    expire_after = "1h"
+);
+gauge!(
+    H_LIMITED_CONST,
+    "hyg_limited_const",
+    "g",
+    labels = ["a"],
+    max_series = H_CAP,
+    expire_after = ::core::time::Duration::from_secs(60)
+);
 
 #[timed(H_HIST)]
 #[track_inprogress(H_GAUGE)]
@@ -88,6 +109,9 @@ fn expansions_compile_and_work_with_everything_shadowed() {
     let _ = H_INFO.set([("k", "v")]);
     let _ = H_ENUM_FAMILY.labels(["1"]);
     let _ = H_HIST_DEFAULT.labels(["1"]);
+    H_LIMITED.labels(["1"]).inc();
+    H_LIMITED_CONST.labels(["1"]).set(2.0);
+    ::std::assert_eq!(H_LIMITED_CONST.labels(["1"]).get(), 2.0);
     let rt = ::tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");

@@ -195,6 +195,7 @@ pub mod __private {
         pub use crate::buckets::{Buckets, DEFAULT_BUCKETS};
         pub use crate::metrics::enumeration::{Enum, States};
         pub use crate::metrics::family::Family;
+        pub use crate::metrics::family::{__expire_after_error, __max_series_error};
         pub use crate::metrics::histogram::Histogram;
         pub use crate::{Counter, Gauge, Info, Summary};
 

@@ -22,7 +22,8 @@ use decl::Kind;
 /// `counter!(vis NAME, "metric_name", "help", options...)`. The static is a
 /// `promscribe::Counter`, or a `promscribe::Family<Counter, N>` with
 /// `labels = ["a", ...]` (N label names; `.labels([..])` picks a child).
-/// Options: `labels = [...]`, `namespace = "..."`, `subsystem = "..."`,
+/// Options: `labels = [...]`, `max_series = N` and `expire_after = "5m"`
+/// (with `labels`, see below), `namespace = "..."`, `subsystem = "..."`,
 /// `unit = "..."`, `crate = path` (see below). The family name is built as Python's client does:
 /// `namespace_subsystem_name_unit`, a trailing `_total` dropped from the
 /// family name and added back on the sample. Names are checked at compile
@@ -56,6 +57,67 @@ use decl::Kind;
 ///
 /// ```compile_fail
 /// promscribe::counter!(BAD, "", "Failures");
+/// ```
+///
+/// # Bounding a family: `max_series` and `expire_after`
+///
+/// A family (`labels = [...]`) grows a series for every combination of
+/// label values it is given. Two options bound it, in every declaration
+/// macro, as `promscribe::Opts::max_series` and `Opts::expire_after` do
+/// for a family built at run time:
+///
+/// - `max_series = N`: at most N series. Past N, a new combination records
+///   into the family's one overflow series, labelled only
+///   `otel_metric_overflow="true"`; the series already there keep working,
+///   and the registry counts the overflow's updates in
+///   `promscribe_series_overflow_total{family="<name>"}`. A positive
+///   integer literal, or a const expression of type `usize`.
+/// - `expire_after = "5m"`: a series not updated for this long leaves the
+///   exposition, and its memory is released once nothing holds it; a
+///   handle still held (`labels_owned`) brings it back, with all its
+///   counts, at its next update. A string, a whole number and a unit,
+///   `ms`, `s`, `m` or `h` (`"500ms"`, `"30s"`, `"5m"`, `"1h"`), from 1 ms
+///   to under 24 days; or a const expression of type
+///   `std::time::Duration`.
+///
+/// Literals are checked at compile time, with an error at the literal; a
+/// const expression is checked where the static is evaluated, and a value
+/// out of range fails the build there, at the expression. Without
+/// `labels` either option is an error: a metric without labels is one
+/// series.
+///
+/// ```
+/// use std::time::Duration;
+/// use promscribe::{counter, gauge};
+///
+/// counter!(LOGINS, "logins_total", "Logins", labels = ["user"], max_series = 2);
+/// gauge!(QUEUES, "queue_depth", "Depth", labels = ["queue"], expire_after = "5m");
+///
+/// const IDLE: Duration = Duration::from_secs(10 * 60);
+/// const MAX_PEERS: usize = 1000;
+/// gauge!(PEERS, "peer_lag_seconds", "Lag", labels = ["peer"],
+///        max_series = MAX_PEERS, expire_after = IDLE);
+///
+/// for user in ["ann", "bob", "cid", "dee"] {
+///     LOGINS.labels([user]).inc();
+/// }
+/// QUEUES.labels(["mail"]).set(3.0);
+/// PEERS.labels(["10.0.0.1"]).set(0.25);
+/// assert_eq!(LOGINS.len(), 2);
+/// let text = promscribe::encode_text(promscribe::default_registry());
+/// assert!(text.contains(r#"logins_total{otel_metric_overflow="true"} 2.0"#));
+/// assert!(text.contains(r#"promscribe_series_overflow_total{family="logins"} 2"#));
+/// ```
+///
+/// A limit on a metric without labels, or a duration the macro cannot
+/// read, is a compile error:
+///
+/// ```compile_fail
+/// promscribe::counter!(C, "calls_total", "Calls", max_series = 100);
+/// ```
+///
+/// ```compile_fail
+/// promscribe::counter!(C, "calls_total", "Calls", labels = ["route"], expire_after = "2d");
 /// ```
 ///
 /// # `crate = path`
@@ -250,8 +312,9 @@ pub fn summary(input: TokenStream) -> TokenStream {
 /// key-value pairs exposed as `<name>_info{...} 1`.
 ///
 /// The static is a `promscribe::Info`, or a `promscribe::Family<Info, N>`
-/// with `labels = [...]`. Options: `labels`, `namespace`, `subsystem`; a
-/// unit is an error. A trailing `_info` is dropped from the family name.
+/// with `labels = [...]`. Options: `labels`, `max_series` and
+/// `expire_after` (as for [`counter!`]), `namespace`, `subsystem`; a unit
+/// is an error. A trailing `_info` is dropped from the family name.
 ///
 /// ```
 /// use promscribe::info;
@@ -286,7 +349,8 @@ pub fn info(input: TokenStream) -> TokenStream {
 ///
 /// The static is a `promscribe::Enum`, or a `promscribe::Family<Enum, N>`
 /// with `labels = [...]`. Options: `states` (required), `labels`,
-/// `namespace`, `subsystem`; a unit is an error. The state label is named
+/// `max_series` and `expire_after` (as for [`counter!`]), `namespace`,
+/// `subsystem`; a unit is an error. The state label is named
 /// after the metric, so the metric name must also be a valid label name.
 ///
 /// ```

@@ -490,6 +490,27 @@ pub fn default_max_series() -> Option<usize> {
     DEFAULT_MAX_SERIES.get().copied()
 }
 
+/// What is wrong with a declared family's `max_series`, or `""`. The
+/// declaration macros check a const expression with it, in the
+/// expansion, so that the build fails at the expression.
+#[doc(hidden)]
+pub const fn __max_series_error(max: usize) -> &'static str {
+    match Limits::new(Some(max), None) {
+        Ok(_) => "",
+        Err(reason) => reason,
+    }
+}
+
+/// What is wrong with a declared family's `expire_after`, or `""` (as
+/// [`__max_series_error`]).
+#[doc(hidden)]
+pub const fn __expire_after_error(after: Duration) -> &'static str {
+    match Limits::new(None, Some(after)) {
+        Ok(_) => "",
+        Err(reason) => reason,
+    }
+}
+
 /// A family's series limits: `max_series` (0: the process default, if
 /// any) and the idle timeout in milliseconds (0: none).
 #[derive(Debug, Clone, Copy)]

@@ -9,10 +9,11 @@
 //! promscribe of another version gives one unresolved import.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Ident, LitStr};
 
-use super::model::{Kind, Model};
+use super::model::{Kind, Limit, Model};
 
 fn float_tokens(v: f64) -> TokenStream {
     if v == f64::INFINITY {
@@ -20,6 +21,41 @@ fn float_tokens(v: f64) -> TokenStream {
     } else {
         let lit = proc_macro2::Literal::f64_suffixed(v);
         quote!(#lit)
+    }
+}
+
+/// The `Option` argument of a limit. A const expression is checked where
+/// it is written: its type by a `const` of the limit's type, its value by
+/// a const panic with the constructor's message (`check` is the private
+/// function that gives it), so that a mistake is blamed on the expression
+/// rather than on the whole declaration. The value is held by a `const`
+/// item, not a `let`: a `const` or unit struct of the user's of the same
+/// name would turn a `let`'s binding into a pattern.
+fn limit(p: &Ident, limit: Option<Limit>, ty: TokenStream, check: &str) -> TokenStream {
+    match limit {
+        None => quote!(::core::option::Option::None),
+        Some(Limit::Checked(value)) => quote!(::core::option::Option::Some(#value)),
+        Some(Limit::Const(e)) => {
+            let check = Ident::new(check, Span::call_site());
+            let value = Ident::new("__PROMSCRIBE_LIMIT", Span::mixed_site());
+            // The type at the expression too: a mismatch is its own.
+            let ty: TokenStream = ty
+                .into_iter()
+                .map(|mut t| {
+                    t.set_span(e.span());
+                    t
+                })
+                .collect();
+            quote_spanned! {e.span()=>
+                ::core::option::Option::Some({
+                    const #value: #ty = #e;
+                    if !#p::#check(#value).is_empty() {
+                        ::core::panic!("{}", #p::#check(#value));
+                    }
+                    #value
+                })
+            }
+        }
     }
 }
 
@@ -53,6 +89,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         labels,
         buckets,
         states,
+        limits,
     } = m;
     let private = krate.private();
     let k = krate.path();
@@ -124,10 +161,19 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
                 }},
                 _ => quote!(()),
             };
-            (
-                quote!(#k::Family<#k::#ty, #n>),
-                quote!(#p::Family::__from_static(&__META, #config)),
-            )
+            let init = if limits.is_set() {
+                let max_series = limit(&p, limits.max_series, quote!(usize), "__max_series_error");
+                let expire_after = limit(
+                    &p,
+                    limits.expire_after,
+                    quote!(::core::time::Duration),
+                    "__expire_after_error",
+                );
+                quote!(#p::Family::__from_static_limited(&__META, #config, #max_series, #expire_after))
+            } else {
+                quote!(#p::Family::__from_static(&__META, #config))
+            };
+            (quote!(#k::Family<#k::#ty, #n>), init)
         }
     };
     let registration = match registration {

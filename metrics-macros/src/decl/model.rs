@@ -1,8 +1,8 @@
 //! What a declaration means once checked: the kind of metric and the
 //! static to emit.
 
-use proc_macro2::Span;
-use syn::{Attribute, Ident, LitStr, Visibility};
+use proc_macro2::{Span, TokenStream};
+use syn::{Attribute, Expr, Ident, LitStr, Visibility};
 
 use crate::krate::Krate;
 use crate::names::RuleKind;
@@ -68,15 +68,40 @@ impl Kind {
         match self {
             Kind::Histogram => &[
                 "labels",
+                "max_series",
+                "expire_after",
                 "buckets",
                 "namespace",
                 "subsystem",
                 "unit",
                 "crate",
             ],
-            Kind::Enum => &["states", "labels", "namespace", "subsystem", "crate"],
-            Kind::Info => &["labels", "namespace", "subsystem", "crate"],
-            _ => &["labels", "namespace", "subsystem", "unit", "crate"],
+            Kind::Enum => &[
+                "states",
+                "labels",
+                "max_series",
+                "expire_after",
+                "namespace",
+                "subsystem",
+                "crate",
+            ],
+            Kind::Info => &[
+                "labels",
+                "max_series",
+                "expire_after",
+                "namespace",
+                "subsystem",
+                "crate",
+            ],
+            _ => &[
+                "labels",
+                "max_series",
+                "expire_after",
+                "namespace",
+                "subsystem",
+                "unit",
+                "crate",
+            ],
         }
     }
 
@@ -108,4 +133,32 @@ pub(super) struct Model {
     pub(super) labels: Option<Vec<LitStr>>,
     pub(super) buckets: Option<Vec<f64>>,
     pub(super) states: Option<Vec<LitStr>>,
+    /// The family's series limits: `None` when not given (or given on a
+    /// metric without labels, or invalid: reported).
+    pub(super) limits: Limits,
+}
+
+/// `max_series = ...` and `expire_after = ...` of a labelled family.
+#[derive(Default)]
+pub(super) struct Limits {
+    /// A `usize`.
+    pub(super) max_series: Option<Limit>,
+    /// A `Duration`.
+    pub(super) expire_after: Option<Limit>,
+}
+
+/// The value of a limit.
+pub(super) enum Limit {
+    /// Checked by the macro: an integer literal, or the `Duration` of a
+    /// duration string.
+    Checked(TokenStream),
+    /// A const expression, checked in the expansion, where the static is
+    /// evaluated.
+    Const(Expr),
+}
+
+impl Limits {
+    pub(super) fn is_set(&self) -> bool {
+        self.max_series.is_some() || self.expire_after.is_some()
+    }
 }

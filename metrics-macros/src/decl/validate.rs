@@ -3,11 +3,12 @@
 //! (invalid parts replaced by stand-ins), so that the static exists and
 //! one mistake gives one message, not a cascade.
 
-use proc_macro2::Span;
+use proc_macro2::{Literal, Span};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, UnOp};
 
-use super::model::{Kind, Model};
+use super::model::{Kind, Limit, Limits, Model};
 use super::parse::Input;
 use super::ungroup;
 use crate::krate::Krate;
@@ -78,6 +79,104 @@ fn number(e: &Expr) -> Option<f64> {
     }
 }
 
+/// `max_series`: a positive integer literal, checked here; any other
+/// expression is passed on, to be checked where the static is evaluated
+/// (its type by the compiler, its value by a const panic).
+fn max_series(value: &Expr) -> syn::Result<Limit> {
+    const TAKES: &str =
+        "`max_series` takes a positive integer, e.g. `max_series = 1000`, or a const expression of type `usize`";
+    match ungroup(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => {
+            if !matches!(i.suffix(), "" | "usize") {
+                return Err(syn::Error::new_spanned(
+                    i,
+                    format!("`max_series` is a `usize`, not a `{}`", i.suffix()),
+                ));
+            }
+            match i.base10_parse::<u64>() {
+                Ok(0) => Err(syn::Error::new_spanned(
+                    i,
+                    "`max_series` must be at least 1: a cap of 0 would send every series to the overflow series",
+                )),
+                Ok(_) => Ok(Limit::Checked(quote!(#i))),
+                Err(_) => Err(syn::Error::new_spanned(i, "`max_series` is too large")),
+            }
+        }
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) if matches!(ungroup(expr), Expr::Lit(_)) => Err(syn::Error::new_spanned(
+            value,
+            format!("{TAKES}: it cannot be negative"),
+        )),
+        Expr::Lit(other) => Err(syn::Error::new_spanned(other, TAKES)),
+        _ => Ok(Limit::Const(value.clone())),
+    }
+}
+
+/// The longest `expire_after`, in milliseconds, exclusive: 24 days, the
+/// limit promscribe documents (its clock would allow about 24.8).
+const MAX_EXPIRE_MS: u64 = 24 * 24 * 60 * 60 * 1000;
+
+/// A duration string: a whole number and a unit, `ms`, `s`, `m` or `h`
+/// (`"500ms"`, `"30s"`, `"5m"`, `"1h"`), in milliseconds, from 1 ms to
+/// under 24 days; or what is wrong with it.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let per_unit: u64 = match unit {
+        _ if number.is_empty() || unit.is_empty() || !unit.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            return Err(format!(
+                "`{text}` is not a duration: expected a whole number and a unit (ms, s, m or h), e.g. \"30s\" or \"5m\""
+            ))
+        }
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60 * 1000,
+        "h" => 60 * 60 * 1000,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in \"{text}\": expected ms, s, m or h"
+            ))
+        }
+    };
+    // Digits only: a number that does not fit is too long anyway.
+    match number.parse::<u64>().ok().and_then(|n| n.checked_mul(per_unit)) {
+        Some(0) => Err(
+            "`expire_after` must be at least 1 ms: leave the option out for series that never expire"
+                .to_owned(),
+        ),
+        Some(ms) if ms < MAX_EXPIRE_MS => Ok(ms),
+        _ => Err("`expire_after` must be under 24 days".to_owned()),
+    }
+}
+
+/// `expire_after`: a duration string, checked and turned into
+/// milliseconds here; any other expression is passed on as for
+/// `max_series`.
+fn expire_after(value: &Expr) -> syn::Result<Limit> {
+    match ungroup(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => {
+            let ms = parse_duration(&s.value()).map_err(|e| syn::Error::new_spanned(s, e))?;
+            let mut ms = Literal::u64_suffixed(ms);
+            ms.set_span(s.span());
+            Ok(Limit::Checked(
+                quote_spanned!(s.span()=> ::core::time::Duration::from_millis(#ms)),
+            ))
+        }
+        Expr::Lit(other) => Err(syn::Error::new_spanned(
+            other,
+            "`expire_after` takes a duration string, e.g. `expire_after = \"5m\"` (a whole number and a unit: ms, s, m or h), or a const expression of type `Duration`",
+        )),
+        _ => Ok(Limit::Const(value.clone())),
+    }
+}
+
 /// Checks the input and builds the model (see the module comment).
 pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
     let mut labels: Option<Vec<LitStr>> = None;
@@ -86,6 +185,8 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
     let mut states: Option<Vec<LitStr>> = None;
     let (mut namespace, mut subsystem, mut unit) = (None, None, None);
     let mut krate = Krate::default();
+    let mut limits = Limits::default();
+    let mut limit_keys: Vec<&Ident> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for (key, value) in &input.options {
         let k = key.to_string();
@@ -188,6 +289,20 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
                 }
                 states = Some(out);
             }
+            "max_series" => {
+                limit_keys.push(key);
+                match max_series(value) {
+                    Ok(t) => limits.max_series = Some(t),
+                    Err(e) => errors.push(e),
+                }
+            }
+            "expire_after" => {
+                limit_keys.push(key);
+                match expire_after(value) {
+                    Ok(t) => limits.expire_after = Some(t),
+                    Err(e) => errors.push(e),
+                }
+            }
             "namespace" => match string_option(key, value) {
                 Ok(s) => namespace = Some(s),
                 Err(e) => errors.push(e),
@@ -203,6 +318,21 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
             // `options()` lists exactly the keys handled above.
             _ => {}
         }
+    }
+
+    // The limits bound the series of a family: a metric without labels is
+    // one series. (Given with a `labels` that is invalid, they wait for it
+    // to be fixed: that mistake is reported already.)
+    if !seen.iter().any(|k| k == "labels") {
+        for key in limit_keys {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!(
+                    "`{key}` bounds the series of a family: it needs `labels = [...]` (a metric without labels is one series)"
+                ),
+            ));
+        }
+        limits = Limits::default();
     }
 
     // The metric name and help: string literals. A missing one was
@@ -336,6 +466,7 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
         labels,
         buckets,
         states,
+        limits,
     }
 }
 
@@ -365,5 +496,70 @@ mod tests {
             expr: Box::new(syn::parse_quote!(-2.5)),
         });
         assert_eq!(number(&grouped), Some(-2.5));
+    }
+
+    #[test]
+    fn duration_strings() {
+        for (text, ms) in [
+            ("1ms", 1),
+            ("500ms", 500),
+            ("30s", 30_000),
+            ("5m", 300_000),
+            ("1h", 3_600_000),
+            ("0001s", 1000),
+            ("575h", 575 * 3_600_000),
+            ("2073599999ms", MAX_EXPIRE_MS - 1),
+        ] {
+            assert_eq!(parse_duration(text), Ok(ms), "{text}");
+        }
+        for (text, says) in [
+            ("", "not a duration"),
+            ("5", "not a duration"),
+            ("m", "not a duration"),
+            ("1.5h", "not a duration"),
+            ("-5m", "not a duration"),
+            ("5 m", "not a duration"),
+            ("1h30m", "not a duration"),
+            ("5d", "unknown unit `d`"),
+            ("5M", "unknown unit `M`"),
+            ("5sec", "unknown unit `sec`"),
+            ("0s", "at least 1 ms"),
+            ("0ms", "at least 1 ms"),
+            ("576h", "under 24 days"),
+            ("2073600000ms", "under 24 days"),
+            ("99999999999999999999999h", "under 24 days"),
+            ("18446744073709551615h", "under 24 days"),
+        ] {
+            match parse_duration(text) {
+                Err(e) => assert!(e.contains(says), "{text}: `{e}` does not say `{says}`"),
+                Ok(ms) => panic!("{text} read as {ms} ms"),
+            }
+        }
+    }
+
+    #[test]
+    fn limit_literals_and_expressions() {
+        fn text(limit: syn::Result<Limit>) -> Option<String> {
+            match limit.ok()? {
+                Limit::Checked(t) => Some(t.to_string()),
+                Limit::Const(e) => Some(format!("const {}", quote!(#e))),
+            }
+        }
+        let ok = |src: &str| text(max_series(&syn::parse_str(src).expect(src)));
+        assert_eq!(ok("2").as_deref(), Some("2"));
+        assert_eq!(ok("1_000usize").as_deref(), Some("1_000usize"));
+        assert_eq!(ok("CAP").as_deref(), Some("const CAP"));
+        for bad in ["0", "0usize", "-1", "2.5", "\"10\"", "2u32", "true"] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
+        let ok = |src: &str| text(expire_after(&syn::parse_str(src).expect(src)));
+        assert_eq!(
+            ok("\"5m\"").as_deref(),
+            Some(":: core :: time :: Duration :: from_millis (300000u64)")
+        );
+        assert_eq!(ok("TIMEOUT").as_deref(), Some("const TIMEOUT"));
+        for bad in ["300", "\"\"", "\"0s\"", "1.5"] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
     }
 }
