@@ -11,6 +11,7 @@ use promscribe::{
     OVERFLOW_LABEL,
 };
 
+#[cfg(test)] // test helpers: unwraps allowed
 fn counters(name: &str, opts: impl FnOnce(Opts) -> Opts) -> (Arc<Family<Counter, 1>>, Registry) {
     let f = Family::<Counter, 1>::new(opts(Opts::new(name, "help").labels(["k"]))).unwrap();
     let r = Registry::new();
@@ -18,6 +19,7 @@ fn counters(name: &str, opts: impl FnOnce(Opts) -> Opts) -> (Arc<Family<Counter,
     (f, r)
 }
 
+#[cfg(test)] // test helpers: unwraps allowed
 fn scrape(r: &Registry, format: Format) -> String {
     let mut out = String::new();
     encode(&mut out, r, format, &EncodeOptions::default()).unwrap();
@@ -25,6 +27,7 @@ fn scrape(r: &Registry, format: Format) -> String {
 }
 
 /// The value of the sample `name{labels}` in a text 0.0.4 exposition.
+#[cfg(test)] // test helpers: unwraps allowed
 fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
@@ -32,6 +35,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 }
 
 /// The sum of every `name{...}` sample of a text 0.0.4 exposition.
+#[cfg(test)] // test helpers: unwraps allowed
 fn sum_of(text: &str, name: &str) -> f64 {
     text.lines()
         .filter(|l| l.starts_with(&format!("{name}{{")))
@@ -39,6 +43,7 @@ fn sum_of(text: &str, name: &str) -> f64 {
         .sum()
 }
 
+#[cfg(test)] // test helpers: unwraps allowed
 fn series_count(text: &str, name: &str) -> usize {
     text.lines()
         .filter(|l| l.starts_with(&format!("{name}{{")))
@@ -215,6 +220,7 @@ fn concurrent_creators_never_exceed_the_cap() {
 }
 
 /// Sleeps until `f` is true, for at most 5 s.
+#[cfg(test)] // test helpers: unwraps allowed
 fn eventually(mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(5) {
@@ -366,6 +372,7 @@ fn retain_hides_now_and_a_held_handle_brings_its_series_back() {
 /// hide, revive and release series all the time: every update of a held
 /// handle is in the final exposition. Owned and borrowed handles are tried
 /// apart: a borrowed one pins its thread, which holds every release back.
+#[cfg(test)] // test helpers: unwraps allowed
 fn churn(borrowed: bool) {
     const THREADS: usize = 4;
     const UPDATES: u64 = 20_000;
