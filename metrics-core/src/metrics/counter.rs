@@ -7,7 +7,8 @@ use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
 use crate::metrics::atomic::{owned_stripes, thread_slot, AtomicF64, Created};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::liveness::{Liveness, MetaRef};
+use crate::metrics::liveness::Liveness;
+use crate::metrics::meta_ref::MetaRef;
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
 use once_cell::race::OnceBox;
 

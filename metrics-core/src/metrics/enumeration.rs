@@ -6,7 +6,8 @@ use std::sync::Arc;
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::liveness::{Liveness, MetaRef};
+use crate::metrics::liveness::Liveness;
+use crate::metrics::meta_ref::MetaRef;
 use crate::model::{MetricFamily, MetricType};
 
 /// The declared states of an [`Enum`], in order; the first is the default.

@@ -8,7 +8,7 @@
 //! [`LabelSet`].
 
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -27,7 +27,8 @@ use crate::error::MetricError;
 use crate::meta::{LabelNames, Meta, Opts};
 use crate::metrics::index::{Entry, Index, Ref};
 use crate::metrics::labels::LabelValues;
-use crate::metrics::liveness::{monotonic_ms, Liveness, MetaRef};
+use crate::metrics::liveness::{monotonic_ms, Liveness};
+use crate::metrics::meta_ref::MetaRef;
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
@@ -868,11 +869,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         if let Some(hasher) = self.hasher.get() {
             let hash = Self::hash(hasher, &strs);
             if let Some(node) = self.index.get_arc(hash, |n| n.is(&strs), &guard) {
-                // The count just taken against a sweep killing the child:
-                // each side writes (the count; the state) then reads the
-                // other's, so at least one sees the other (`sweep`).
-                fence(Ordering::SeqCst);
-                if node.live() {
+                // The count just taken, against a sweep releasing the
+                // child (`Liveness::try_release`).
+                if node.metric.__liveness().is_none_or(Liveness::claim) {
                     return OwnedChild(node);
                 }
             }
@@ -982,16 +981,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 let Some(l) = entry.metric.__liveness() else {
                     return false;
                 };
-                if dense || !l.expired_by(quiet_through) || !l.try_kill() {
-                    return false;
-                }
-                // Against `labels_owned` taking a count: see there.
-                fence(Ordering::SeqCst);
-                if Arc::strong_count(entry) > 1 {
-                    l.unkill();
-                    return false;
-                }
-                true
+                // A counted handle holds the entry's `Arc`; the list holds
+                // one.
+                !dense && l.expired_by(quiet_through) && l.try_release(|| Arc::strong_count(entry))
             },
             &guard,
         );

@@ -5,7 +5,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
 use crate::metrics::family::{push_metric, FamilyMember, Parent};
-use crate::metrics::liveness::{Liveness, MetaRef};
+use crate::metrics::liveness::Liveness;
+use crate::metrics::meta_ref::MetaRef;
 use crate::model::{MetricFamily, MetricType};
 use crate::names::is_valid_label_name;
 

@@ -1,7 +1,7 @@
-//! How a metric reaches its metadata ([`MetaRef`]) and, for a child of a
-//! [`Family`](crate::Family), whether its series is in the exposition
-//! ([`Liveness`]): the state that a series' updates, its lookups and its
-//! family's sweeps (expiry, `retain`) share.
+//! Whether the series of a child of a [`Family`](crate::Family) is in the
+//! exposition: the state that a series' updates, its lookups and its
+//! family's sweeps (expiry, `retain`) share. The atomics come from `sync`,
+//! so that the loom model (`tests/loom`) checks this file with loom's.
 //!
 //! A child's state is one of:
 //!
@@ -23,11 +23,7 @@
 //! so a sweep that expires or kills a child and an update or lookup that
 //! revives it cannot both win.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-
-use crate::meta::Meta;
-use crate::metrics::counter::Counter;
+use super::sync::{fence, AtomicU32, Ordering};
 
 /// Updated since the last sweep.
 const TOUCHED: u32 = 1;
@@ -35,86 +31,6 @@ const TOUCHED: u32 = 1;
 const EXPIRED: u32 = 2;
 /// Unlinked from the family: final.
 const DEAD: u32 = 4;
-
-/// How a metric reaches its metadata: statics borrow it, metrics built at
-/// run time share it; children of a family have none of their own, but
-/// their liveness, and a family's overflow series the count of its
-/// updates.
-pub(crate) enum MetaRef {
-    /// No metadata, no liveness (a family's internal tally).
-    None,
-    Static(&'static Meta),
-    Shared(Arc<Meta>),
-    /// A child of a family.
-    Child(Liveness),
-    /// The overflow series of a family past its `max_series`: every
-    /// update is counted in the tally the registry exposes.
-    Overflow(Arc<Counter>),
-}
-
-impl Clone for MetaRef {
-    fn clone(&self) -> Self {
-        match self {
-            MetaRef::None => MetaRef::None,
-            MetaRef::Static(m) => MetaRef::Static(m),
-            MetaRef::Shared(m) => MetaRef::Shared(Arc::clone(m)),
-            MetaRef::Child(_) => MetaRef::Child(Liveness::new()),
-            MetaRef::Overflow(t) => MetaRef::Overflow(Arc::clone(t)),
-        }
-    }
-}
-
-impl std::fmt::Debug for MetaRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MetaRef::None => f.write_str("None"),
-            MetaRef::Static(m) => f.debug_tuple("Static").field(&m.name()).finish(),
-            MetaRef::Shared(m) => f.debug_tuple("Shared").field(&m.name()).finish(),
-            MetaRef::Child(l) => f.debug_tuple("Child").field(l).finish(),
-            MetaRef::Overflow(_) => f.write_str("Overflow"),
-        }
-    }
-}
-
-impl MetaRef {
-    /// The metadata of a child: a fresh liveness, touched.
-    pub(crate) const fn child() -> Self {
-        MetaRef::Child(Liveness::new())
-    }
-
-    pub(crate) fn get(&self) -> Option<&Meta> {
-        match self {
-            MetaRef::Static(m) => Some(m),
-            MetaRef::Shared(m) => Some(m),
-            MetaRef::None | MetaRef::Child(_) | MetaRef::Overflow(_) => None,
-        }
-    }
-
-    pub(crate) fn name(&self) -> &str {
-        self.get().map(Meta::name).unwrap_or("")
-    }
-
-    /// A child's liveness.
-    pub(crate) fn liveness(&self) -> Option<&Liveness> {
-        match self {
-            MetaRef::Child(l) => Some(l),
-            _ => None,
-        }
-    }
-
-    /// What every update calls once it has written its value: nothing for
-    /// an unlabelled metric; for a child, one load (and a write once per
-    /// sweep, or to bring an expired series back); for an overflow series,
-    /// one increment of the family's tally.
-    #[inline(always)]
-    pub(crate) fn touch(&self) {
-        match self {
-            MetaRef::Child(l) => l.touch(),
-            MetaRef::Overflow(tally) => tally.inc(),
-            _ => {}
-        }
-    }
-}
 
 /// Whether a child's series is in the exposition: see the module
 /// documentation. Two words, inside the child's metadata reference (which
@@ -149,7 +65,18 @@ pub(crate) enum Swept {
 }
 
 impl Liveness {
+    /// A fresh child's: touched.
+    #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
+        Liveness {
+            state: AtomicU32::new(TOUCHED),
+            since: AtomicU32::new(0),
+        }
+    }
+
+    /// A fresh child's: touched.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
         Liveness {
             state: AtomicU32::new(TOUCHED),
             since: AtomicU32::new(0),
@@ -282,24 +209,54 @@ impl Liveness {
             && quiet.wrapping_sub(self.since.load(Ordering::Relaxed)) < 1 << 31
     }
 
-    /// Expired to dead, if nothing brought it back meanwhile (under the
-    /// index's writer lock).
-    pub(crate) fn try_kill(&self) -> bool {
-        self.state
+    /// Expired to dead, if nothing brought it back meanwhile and no
+    /// counted handle holds it: `holders` reads the number of counted
+    /// references (the family's own included, so 1 means none). Called
+    /// under the index's writer lock, which also orders it against other
+    /// releases.
+    ///
+    /// Against [`claim`](Self::claim): this writes the state, fences, then
+    /// reads the count; a claimer adds to the count, fences, then reads the
+    /// state. With both fences sequentially consistent, at least one side
+    /// sees the other's write: the claimer sees dead and gives its count
+    /// back, or this sees the count and undoes the kill.
+    pub(crate) fn try_release(&self, holders: impl FnOnce() -> usize) -> bool {
+        if self
+            .state
             .compare_exchange(EXPIRED, DEAD, Ordering::SeqCst, Ordering::Relaxed)
-            .is_ok()
+            .is_err()
+        {
+            return false;
+        }
+        fence(Ordering::SeqCst);
+        if holders() > 1 {
+            // Nobody else turns a dead child back (touches and lookups
+            // leave it), so the undo is a plain store.
+            self.state.store(EXPIRED, Ordering::SeqCst);
+            return false;
+        }
+        true
     }
 
-    /// Undoes [`try_kill`](Self::try_kill) (still under that lock) when a
-    /// handle turned out to hold the child: expired again.
-    pub(crate) fn unkill(&self) {
-        self.state.store(EXPIRED, Ordering::SeqCst);
+    /// For a counted handle just taken (its count added): whether it may
+    /// be handed out, as [`lookup`](Self::lookup); see
+    /// [`try_release`](Self::try_release).
+    pub(crate) fn claim(&self) -> bool {
+        fence(Ordering::SeqCst);
+        self.lookup()
+    }
+
+    /// Whether the child is dead.
+    #[cfg_attr(not(any(test, loom)), allow(dead_code))]
+    pub(crate) fn is_dead(&self) -> bool {
+        self.state.load(Ordering::Acquire) & DEAD != 0
     }
 }
 
 /// Milliseconds since the first call, wrapping after about 49 days: the
 /// clock of idle timeouts (compared by wrapping difference; a child idle
 /// for more than 24 days between two sweeps expires one sweep late).
+#[cfg(not(loom))]
 pub(crate) fn monotonic_ms() -> u32 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let ms = START
@@ -310,7 +267,7 @@ pub(crate) fn monotonic_ms() -> u32 {
     ms as u32
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
@@ -349,11 +306,13 @@ mod tests {
         assert!(l.expired_by(7u32.wrapping_add(1000)));
         l.touch();
         assert!(!l.expired_by(8));
-        assert!(!l.try_kill());
+        assert!(!l.try_release(|| 1));
         assert!(l.retire(9));
-        assert!(l.try_kill());
-        l.unkill();
+        assert!(!l.try_release(|| 2), "a counted handle holds it");
         assert!(l.expired_by(9));
+        assert!(l.try_release(|| 1));
+        assert!(l.is_dead());
+        assert!(!l.claim());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub(crate) mod index;
 pub(crate) mod info;
 pub(crate) mod labels;
 pub(crate) mod liveness;
+pub(crate) mod meta_ref;
 pub(crate) mod summary;
 pub(crate) mod sync;
 pub(crate) mod timer;

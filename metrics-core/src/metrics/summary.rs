@@ -7,7 +7,8 @@ use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
-use crate::metrics::liveness::{Liveness, MetaRef};
+use crate::metrics::liveness::Liveness;
+use crate::metrics::meta_ref::MetaRef;
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 

@@ -4,7 +4,9 @@
 //! names, backed by loom's types under `--cfg loom`, so that loom checks
 //! this very source; keep the two shims' names in step.
 
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{
+    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
+};
 pub(crate) use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Marks an allocation that readers reach without a lock (a table of the

@@ -1,5 +1,6 @@
-//! Loom models of promscribe's lock-free child index: the index source
-//! (`metrics-core/src/metrics/index.rs`) compiled as it is, against this
+//! Loom models of promscribe's lock-free child index and of the liveness
+//! of its children: the sources (`metrics-core/src/metrics/index.rs`,
+//! `metrics-core/src/metrics/liveness.rs`) compiled as they are, against this
 //! crate's `sync` module (loom's primitives under `--cfg loom`), with
 //! `crossbeam-epoch` built on loom's atomics (`--cfg crossbeam_loom`).
 //!
@@ -15,7 +16,12 @@
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../../metrics-core/src/metrics/index.rs"]
 mod index;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../metrics-core/src/metrics/liveness.rs"]
+mod liveness;
 pub(crate) mod sync;
 
+#[cfg(all(test, loom))]
+mod liveness_models;
 #[cfg(all(test, loom))]
 mod models;
