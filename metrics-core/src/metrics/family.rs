@@ -791,11 +791,11 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
         let mut guard = epoch::pin();
+        let mut hash = None;
         if let Some(hasher) = self.hasher.get() {
-            match self
-                .index
-                .get(Self::hash(hasher, &strs), |n| n.is(&strs), guard)
-            {
+            let h = Self::hash(hasher, &strs);
+            hash = Some(h);
+            match self.index.get(h, |n| n.is(&strs), guard) {
                 Ok(node) if node.live() => {
                     if let Some((i, total)) = dense {
                         // Found by hashing: publish it for the next lookup.
@@ -809,7 +809,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 Err(back) => guard = back,
             }
         }
-        self.create(&strs, dense, guard)
+        self.create(&strs, hash, dense, guard)
     }
 
     /// The slow path of [`labels`](Self::labels): the child created, or,
@@ -819,12 +819,13 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     fn create(
         &self,
         strs: &[&str; N],
+        hash: Option<u64>,
         dense: Option<(usize, usize)>,
         guard: Guard,
     ) -> Child<'_, M> {
         self.maybe_sweep();
         let cap = self.cap();
-        let hash = self.hash_new(strs);
+        let hash = hash.unwrap_or_else(|| self.hash_new(strs));
         let made = (self.index.len() < cap)
             .then(|| {
                 self.index.get_or_insert(
@@ -1216,7 +1217,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         ))
     }
 
-    /// Removes every child.
+    /// Removes every child (the overflow series, once a capped family has
+    /// one, stays: it holds what no series of the family would).
     ///
     /// ```
     /// promscribe::gauge!(G, "temp", "T", labels = ["room"]);
