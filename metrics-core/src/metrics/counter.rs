@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
-use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::atomic::{owned_stripes, thread_slot, AtomicF64, Created};
 use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
 use once_cell::race::OnceBox;
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
-use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::model::{MetricFamily, MetricType};
 
 /// The declared states of an [`Enum`], in order; the first is the default.

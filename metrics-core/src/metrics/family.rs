@@ -25,9 +25,9 @@ use crate::buckets::Buckets;
 use crate::collector::{Collector, StreamFamily};
 use crate::error::MetricError;
 use crate::meta::{LabelNames, Meta, Opts};
-use crate::metrics::liveness::{monotonic_ms, Liveness, MetaRef};
 use crate::metrics::index::{Entry, Index, Ref};
 use crate::metrics::labels::LabelValues;
+use crate::metrics::liveness::{monotonic_ms, Liveness, MetaRef};
 use crate::model::{Descriptor, LabelSet, Metric, MetricFamily, MetricType};
 
 /// A metric type that can be a child of a [`Family`]: Counter, Gauge,
@@ -705,12 +705,13 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 got: opts.labels.len(),
             });
         }
-        let limits = Limits::new(opts.max_series.take(), opts.expire_after.take()).map_err(
-            |reason| MetricError::InvalidLimit {
-                metric: opts.name.clone(),
-                reason: reason.to_owned(),
-            },
-        )?;
+        let limits =
+            Limits::new(opts.max_series.take(), opts.expire_after.take()).map_err(|reason| {
+                MetricError::InvalidLimit {
+                    metric: opts.name.clone(),
+                    reason: reason.to_owned(),
+                }
+            })?;
         let meta = opts.into_meta(M::TYPE)?;
         Ok(Arc::new(Self::from_parts(
             MetaRef::Shared(Arc::new(meta)),
@@ -791,14 +792,25 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// past the cap, the overflow series; a due sweep first.
     #[cold]
     #[inline(never)]
-    fn create(&self, strs: &[&str; N], dense: Option<(usize, usize)>, guard: Guard) -> Child<'_, M> {
+    fn create(
+        &self,
+        strs: &[&str; N],
+        dense: Option<(usize, usize)>,
+        guard: Guard,
+    ) -> Child<'_, M> {
         self.maybe_sweep();
         let cap = self.cap();
         let hash = self.hash_new(strs);
         let made = (self.index.len() < cap)
             .then(|| {
-                self.index
-                    .get_or_insert(hash, |n| n.is(strs), || self.node(strs), dense, cap, guard)
+                self.index.get_or_insert(
+                    hash,
+                    |n| n.is(strs),
+                    || self.node(strs),
+                    dense,
+                    cap,
+                    guard,
+                )
             })
             .and_then(Result::ok);
         match made {
@@ -881,7 +893,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     fn overflow(&self) -> &Overflow<M> {
         self.overflow.get_or_init(|| {
             let parent = Parent { meta: &self.meta };
-            let metric = M::new_child_of(&self.config, &parent).__overflow(Arc::clone(self.tally()));
+            let metric =
+                M::new_child_of(&self.config, &parent).__overflow(Arc::clone(self.tally()));
             let cap = self.cap();
             warn_overflow(self.name(), cap);
             Box::new(Overflow {
@@ -893,8 +906,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
 
     /// The count of updates to the overflow series.
     fn tally(&self) -> &Arc<crate::Counter> {
-        self.tally
-            .get_or_init(|| Box::new(crate::Counter::tally()))
+        self.tally.get_or_init(|| Box::new(crate::Counter::tally()))
     }
 
     /// Whether sweeps are due at all: an idle timeout, or a `retain` that
@@ -1127,7 +1139,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
-        self.index.remove_where(|n| n.is(&strs) && n.kill(), &epoch::pin()) > 0
+        self.index
+            .remove_where(|n| n.is(&strs) && n.kill(), &epoch::pin())
+            > 0
     }
 
     /// Removes every child whose labels include all the given pairs;

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
-use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::atomic::AtomicF64;
 use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::timer::{InProgress, Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 use crate::time::unix_now;

@@ -712,15 +712,16 @@ mod tests {
 
         fn insert(&self, key: u64, dense: Option<(usize, usize)>) -> Arc<Entry<Counted>> {
             let drops = Arc::clone(&self.drops);
-            self.index.get_or_insert_arc(
-                Self::hash(key),
-                |c| c.key == key,
-                || Counted { key, drops },
-                dense,
-                usize::MAX,
-                &self.handle.pin(),
-            )
-            .expect("no cap")
+            self.index
+                .get_or_insert_arc(
+                    Self::hash(key),
+                    |c| c.key == key,
+                    || Counted { key, drops },
+                    dense,
+                    usize::MAX,
+                    &self.handle.pin(),
+                )
+                .expect("no cap")
         }
 
         fn get(&self, key: u64) -> Option<Ref<'_, Counted>> {

@@ -4,8 +4,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
-use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::family::{push_metric, FamilyMember, Parent};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::model::{MetricFamily, MetricType};
 use crate::names::is_valid_label_name;
 

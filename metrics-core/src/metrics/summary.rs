@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
-use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
+use crate::metrics::liveness::{Liveness, MetaRef};
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 
