@@ -230,3 +230,58 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_a_case_and_refuses_the_rest() {
+        let case =
+            parse(&args(&["1_000_000", "max_series=10,000", "seconds=2.5"])).expect("a valid case");
+        assert_eq!(case.values, 1_000_000);
+        assert_eq!(case.max_series, Some(10_000));
+        assert_eq!(case.expire_ms, None);
+        assert_eq!(case.seconds, Some(2.5));
+        for bad in [
+            &[][..],
+            &["x"][..],
+            &["10", "cap=3"][..],
+            &["10", "seconds=-1"][..],
+            &["10", "seconds=NaN"][..],
+            &["10", "expire_ms"][..],
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn reads_the_overflow_count_of_the_family() {
+        let text = "# TYPE promscribe_series_overflow_total counter\n\
+            promscribe_series_overflow_total{family=\"other\"} 5\n\
+            promscribe_series_overflow_total{family=\"requests\"} 990000\n";
+        assert_eq!(overflow_count(text, "requests"), Ok(990_000));
+        assert_eq!(overflow_count(text, "absent"), Ok(0));
+        let broken = "promscribe_series_overflow_total{family=\"requests\"} x\n";
+        assert!(overflow_count(broken, "requests").is_err());
+    }
+
+    #[test]
+    fn a_capped_run_checks_its_scrape() {
+        let case = parse(&args(&["50", "max_series=20"])).expect("a valid case");
+        let fields = run(&case).expect("the scrape holds the cap and the overflow");
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(get("len").as_deref(), Some("20"));
+        assert_eq!(get("samples").as_deref(), Some("21"));
+        assert_eq!(get("overflow").as_deref(), Some("30"));
+    }
+}
