@@ -498,3 +498,25 @@ fn the_first_overflow_logs_once() {
     });
     assert_eq!(count.0.load(Ordering::Relaxed), 1);
 }
+
+/// A family kept full by idle series, never scraped: its lookups past the
+/// cap still run the sweeps now and then, so the idle series are released
+/// and a new combination gets a series of its own again.
+#[test]
+fn a_full_family_releases_idle_series_without_scrapes() {
+    let (f, _r) = counters("full_total", |o| {
+        o.max_series(100).expire_after(Duration::from_millis(20))
+    });
+    for v in 0..100u32 {
+        f.labels([v]).inc();
+    }
+    f.labels(["over"]).inc();
+    assert_eq!(f.len(), 100);
+    assert!(eventually(|| {
+        for _ in 0..64 {
+            f.labels(["over"]).inc();
+        }
+        // The overflow series has counted; a new series starts at 0.
+        f.labels(["probe"]).get() == 0.0
+    }));
+}

@@ -823,8 +823,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         dense: Option<(usize, usize)>,
         guard: Guard,
     ) -> Child<'_, M> {
-        self.maybe_sweep();
         let cap = self.cap();
+        self.sweep_before_insert(cap);
         let hash = hash.unwrap_or_else(|| self.hash_new(strs));
         let made = (self.index.len() < cap)
             .then(|| {
@@ -877,9 +877,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 }
             }
         }
-        self.maybe_sweep();
-        let hash = self.hash_new(&strs);
         let cap = self.cap();
+        self.sweep_before_insert(cap);
+        let hash = self.hash_new(&strs);
         let made = (self.index.len() < cap)
             .then(|| {
                 self.index.get_or_insert_arc(
@@ -937,6 +937,35 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     #[inline]
     fn sweeps(&self) -> bool {
         self.limits.expire_ms != 0 || self.retired.load(Ordering::Relaxed)
+    }
+
+    /// Before a lookup that missed creates a child: a sweep if one is due
+    /// (one clock read). A full family's lookups are mostly overflow
+    /// updates, which should cost little more than a hit: there only one
+    /// lookup in 64 of each thread reads the clock, so that a family kept
+    /// full by idle series still releases them without a scrape.
+    #[inline]
+    fn sweep_before_insert(&self, cap: usize) {
+        if !self.sweeps() {
+            return;
+        }
+        if self.index.len() < cap {
+            self.maybe_sweep();
+            return;
+        }
+        thread_local! {
+            static FULL_MISSES: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+        }
+        let due = FULL_MISSES
+            .try_with(|n| {
+                let next = n.get().wrapping_add(1) % 64;
+                n.set(next);
+                next == 0
+            })
+            .unwrap_or(true);
+        if due {
+            self.maybe_sweep();
+        }
     }
 
     /// A sweep, if one is due (from the slow paths of lookups and from
