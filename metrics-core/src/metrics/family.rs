@@ -416,8 +416,9 @@ pub struct Family<M: FamilyMember, const N: usize> {
     scratch: Mutex<LabelSet>,
     /// `max_series` and `expire_after`.
     limits: Limits,
-    /// The overflow series, made by the first lookup past the cap.
-    overflow: OnceBox<Overflow<M>>,
+    /// The overflow series, made by the first lookup past the cap (once:
+    /// racing lookups wait for it, so the warning is logged once).
+    overflow: OnceLock<Overflow<M>>,
     /// The count of updates to the overflow series, made when a cap is
     /// first seen (so that the registry shows it at zero before any).
     tally: OnceBox<Arc<crate::Counter>>,
@@ -699,7 +700,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             index: Index::new(),
             scratch: Mutex::new(LabelSet::EMPTY),
             limits,
-            overflow: OnceBox::new(),
+            overflow: OnceLock::new(),
             tally: OnceBox::new(),
             sweeper: Mutex::new(Sweeper {
                 number: 0,
@@ -920,10 +921,10 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
                 M::new_child_of(&self.config, &parent).__overflow(Arc::clone(self.tally()));
             let cap = self.cap();
             warn_overflow(self.name(), cap);
-            Box::new(Overflow {
+            Overflow {
                 entry: Entry::standalone(Node::new(&[], metric)),
                 labels: LabelSet::new([(OVERFLOW_LABEL, "true")]),
-            })
+            }
         })
     }
 
