@@ -60,6 +60,7 @@ fn hist(bounds: &[f64], counts: &[f64], count: Option<f64>, sum: Option<f64>) ->
         sum,
         created: None,
         exemplars: Vec::new(),
+        native: None,
     }
 }
 

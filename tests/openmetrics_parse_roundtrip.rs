@@ -208,6 +208,7 @@ fn histogram(rng: &mut Rng, gauge: bool, text: bool) -> HistogramPoint {
         sum,
         created: if gauge { None } else { maybe(rng, timestamp_s) },
         exemplars,
+        native: None,
     }
 }
 

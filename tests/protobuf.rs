@@ -401,6 +401,7 @@ fn every_type() -> Vec<MetricFamily> {
                 None,
                 ex(&[("trace_id", "t3")], 9.0, None),
             ],
+            native: None,
         }),
     )
     .expect("a point of the family's kind");
@@ -414,6 +415,7 @@ fn every_type() -> Vec<MetricFamily> {
             sum: None,
             created: None,
             exemplars: vec![],
+            native: None,
         }),
     )
     .expect("a point of the family's kind");
@@ -429,6 +431,7 @@ fn every_type() -> Vec<MetricFamily> {
             sum: Some(9000.0),
             created: Some(1.0),
             exemplars: vec![None, ex(&[("id", "q")], 4096.0, Some(2.0))],
+            native: None,
         }),
     )
     .expect("a point of the family's kind");
@@ -661,6 +664,7 @@ fn values_the_format_cannot_carry_are_errors_naming_the_family() {
                     sum: None,
                     created: None,
                     exemplars: vec![],
+                    native: None,
                 }),
             )
             .unwrap();

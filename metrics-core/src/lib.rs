@@ -120,8 +120,8 @@ pub use metrics::summary::Summary;
 pub use metrics::timer::{InProgress, Observe, Timer};
 pub use model::{
     created_series_enabled, disable_created_series, enable_created_series, Bounds, CounterPoint,
-    Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point,
-    Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
+    Descriptor, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType,
+    NativeBuckets, Point, Sample, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
 pub use names::{
     is_valid_label_name, is_valid_legacy_label_name, is_valid_legacy_metric_name,

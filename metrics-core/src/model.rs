@@ -509,6 +509,61 @@ pub struct HistogramPoint {
     pub created: Option<f64>,
     /// The latest exemplar per bucket: empty, or one entry per bound.
     pub exemplars: Vec<Option<Arc<Exemplar>>>,
+    /// Native (sparse, exponential) buckets, for a histogram that has
+    /// them; `bounds` may then be empty (no classic buckets): the text
+    /// formats write `_count` and `_sum` only, the protobuf exposition the
+    /// native buckets (and the classic ones when there are both).
+    pub native: Option<Box<NativeBuckets>>,
+}
+
+/// The native buckets of a histogram point (Prometheus' native histograms,
+/// as client_golang observes them): bucket `i` of schema `s` holds the
+/// observations `v` with `base^(i-1) < |v| <= base^i`, `base = 2^(2^-s)`,
+/// on the side of `v`'s sign; `|v| <= zero_threshold` counts in the zero
+/// bucket.
+///
+/// ```
+/// let b = promscribe::NativeBuckets {
+///     schema: 3,
+///     zero_threshold: 2f64.powi(-128),
+///     zero_count: 0,
+///     positive: vec![(0, 2), (1, 1)],
+///     negative: vec![],
+///     exemplars: vec![],
+/// };
+/// assert_eq!(b.count(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativeBuckets {
+    /// The resolution, -4 to 8: each power of two is split into `2^schema`
+    /// buckets (for a positive schema).
+    pub schema: i32,
+    /// The largest magnitude counted in the zero bucket.
+    pub zero_threshold: f64,
+    /// Observations in the zero bucket.
+    pub zero_count: u64,
+    /// The populated buckets of positive observations: `(index, count)`,
+    /// indexes increasing, counts absolute (not deltas) and non-zero.
+    pub positive: Vec<(i32, u64)>,
+    /// The populated buckets of negative observations, as `positive`.
+    pub negative: Vec<(i32, u64)>,
+    /// Native exemplars (each with its timestamp), oldest first.
+    pub exemplars: Vec<Arc<Exemplar>>,
+}
+
+impl NativeBuckets {
+    /// The observations counted in buckets (zero bucket included; NaN
+    /// observations are in the point's count only).
+    ///
+    /// ```
+    /// let b = promscribe::NativeBuckets { schema: 0, zero_threshold: 0.0, zero_count: 1,
+    ///     positive: vec![(2, 3)], negative: vec![(1, 1)], exemplars: vec![] };
+    /// assert_eq!(b.count(), 5);
+    /// ```
+    pub fn count(&self) -> u64 {
+        let side = |b: &[(i32, u64)]| b.iter().map(|(_, c)| c).sum::<u64>();
+        self.zero_count + side(&self.positive) + side(&self.negative)
+    }
 }
 
 impl HistogramPoint {
@@ -516,7 +571,8 @@ impl HistogramPoint {
     ///
     /// ```
     /// # let p = promscribe::HistogramPoint { bounds: promscribe::Bounds::from(vec![f64::INFINITY]),
-    /// #   counts: vec![0.0], count: Some(0.0), sum: None, created: None, exemplars: vec![] };
+    /// #   counts: vec![0.0], count: Some(0.0), sum: None, created: None, exemplars: vec![],
+    /// #   native: None };
     /// assert!(p.exemplar(0).is_none());
     /// ```
     pub fn exemplar(&self, i: usize) -> Option<&Exemplar> {
@@ -903,6 +959,7 @@ impl MetricFamily {
                         sum: None,
                         created: None,
                         exemplars: Vec::new(),
+                        native: None,
                     };
                     if kind == MetricType::Histogram {
                         Point::Histogram(p)

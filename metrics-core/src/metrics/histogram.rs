@@ -351,6 +351,7 @@ impl FamilyMember for Histogram {
             sum: None,
             created: None,
             exemplars: Vec::new(),
+            native: None,
         };
         self.fill_point(&mut point);
         push_metric(family, labels, crate::Point::Histogram(point));
@@ -383,6 +384,7 @@ impl FamilyMember for Histogram {
                     sum: None,
                     created: None,
                     exemplars: Vec::new(),
+                    native: None,
                 };
                 self.fill_point(&mut point);
                 *other = crate::Point::Histogram(point);

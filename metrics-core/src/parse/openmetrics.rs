@@ -844,6 +844,7 @@ impl Fam {
                     sum,
                     created,
                     exemplars,
+                    native: None,
                 };
                 if gauge {
                     Point::GaugeHistogram(p)
