@@ -17,7 +17,10 @@
 //! Summary      { 1 sample_count, 2 sample_sum, 3 quantile*, 4 created_timestamp }
 //! Quantile     { 1 quantile, 2 value }
 //! Histogram    { 1 sample_count, 4 sample_count_float, 2 sample_sum, 3 bucket*,
-//!                15 created_timestamp, 5..14 and 16: native histogram fields }
+//!                5 schema, 6 zero_threshold, 7 zero_count, 9 negative_span*,
+//!                10 negative_delta*, 12 positive_span*, 13 positive_delta*,
+//!                15 created_timestamp, 16 exemplars* }
+//! BucketSpan   { 1 offset (sint32), 2 length }
 //! Bucket       { 1 cumulative_count, 4 cumulative_count_float, 2 upper_bound, 3 exemplar }
 //! Exemplar     { 1 label*, 2 value, 3 timestamp }
 //! Timestamp    { 1 seconds, 2 nanos }          (google.protobuf.Timestamp)
@@ -32,9 +35,17 @@
 //! are written in the [`EscapingScheme`] of the options (as they are for
 //! `allow-utf-8`; a family with a name to escape is copied, escaped).
 //!
-//! Native histograms will add their fields (schema, zero bucket, spans,
-//! deltas; 5 to 14 and 16) to the `Histogram` message beside the classic
-//! buckets, from a new `Point` variant; nothing here needs reshaping.
+//! A histogram point with native buckets ([`NativeBuckets`]) adds the
+//! native fields beside its classic buckets (if it has any), as
+//! client_golang writes them: schema, zero threshold and zero count
+//! always; each side's populated buckets as spans and deltas, where a gap
+//! of one or two buckets is filled with empty buckets and a longer one
+//! starts a new span (`makeBuckets` in client_golang's `histogram.go`);
+//! the native exemplars in `exemplars`. A histogram with no observation
+//! and a zero threshold of 0 gets one no-op positive span `{0, 0}`, since
+//! a scraper tells a native histogram from a classic one by its spans,
+//! zero threshold or zero count. Spans and deltas are computed while
+//! writing: nothing is allocated for them.
 
 use prost::bytes::BufMut;
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
@@ -46,7 +57,9 @@ use promscribe_rules::{is_legacy_label_charset, is_valid_legacy_metric_name};
 
 use super::{EncodeOptions, EscapingScheme};
 use crate::error::MetricError;
-use crate::model::{Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, Point};
+use crate::model::{
+    Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, NativeBuckets, Point,
+};
 
 /// `Content-Type` of the length-delimited protobuf exposition.
 ///
@@ -115,6 +128,9 @@ fn escape_family(
                 Point::Counter(c) => legacy_exemplar(c.exemplar.as_deref()),
                 Point::Histogram(h) | Point::GaugeHistogram(h) => {
                     h.exemplars.iter().all(|e| legacy_exemplar(e.as_deref()))
+                        && h.native
+                            .as_ref()
+                            .is_none_or(|n| n.exemplars.iter().all(|e| legacy_exemplar(Some(e))))
                 }
                 _ => true,
             }
@@ -124,14 +140,17 @@ fn escape_family(
     }
     let mut out = f.clone();
     out.name = scheme.metric_name(&f.name);
+    let escape_one = |x: &mut Arc<Exemplar>| {
+        if !legacy_exemplar(Some(x)) {
+            let x = Arc::make_mut(x);
+            for (k, _) in &mut x.labels {
+                *k = scheme.label_name(k);
+            }
+        }
+    };
     let escape_exemplar = |e: &mut Option<Arc<Exemplar>>| {
         if let Some(x) = e.as_mut() {
-            if !legacy_exemplar(Some(x)) {
-                let x = Arc::make_mut(x);
-                for (k, _) in &mut x.labels {
-                    *k = scheme.label_name(k);
-                }
-            }
+            escape_one(x);
         }
     };
     for m in &mut out.metrics {
@@ -147,6 +166,9 @@ fn escape_family(
             Point::Counter(c) => escape_exemplar(&mut c.exemplar),
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
                 h.exemplars.iter_mut().for_each(escape_exemplar);
+                if let Some(n) = h.native.as_mut() {
+                    n.exemplars.iter_mut().for_each(escape_one);
+                }
             }
             _ => {}
         }
@@ -219,8 +241,54 @@ fn check_family(f: &MetricFamily, options: &EncodeOptions) -> Result<(), MetricE
                 for i in 0..h.counts.len() {
                     check_exemplar(h.exemplar(i))?;
                 }
+                if let Some(n) = &h.native {
+                    check_native(n).map_err(bad)?;
+                    for e in &n.exemplars {
+                        check_exemplar(Some(e))?;
+                    }
+                }
             }
             Point::Gauge(_) | Point::Unknown(_) | Point::Info | Point::StateSet(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses native buckets the format (or a scraper) cannot take: a schema
+/// outside -4..=8, a zero threshold that is negative or not finite,
+/// bucket indexes not strictly increasing or too far apart for a span's
+/// `sint32` offset, a bucket count beyond the `sint64` of the deltas.
+fn check_native(n: &NativeBuckets) -> Result<(), String> {
+    if !(-4..=8).contains(&n.schema) {
+        return Err(format!("native schema {} is outside -4..=8", n.schema));
+    }
+    if !(n.zero_threshold.is_finite() && n.zero_threshold >= 0.0) {
+        return Err(format!(
+            "native zero threshold {} is not a non-negative finite number",
+            n.zero_threshold
+        ));
+    }
+    for (side, buckets) in [("positive", &n.positive), ("negative", &n.negative)] {
+        let mut next: Option<i32> = None;
+        for &(i, c) in buckets.iter() {
+            if let Some(prev) = next {
+                if i <= prev {
+                    return Err(format!(
+                        "native {side} bucket indexes are not strictly increasing ({prev} then {i})"
+                    ));
+                }
+                if i64::from(i) - i64::from(prev) - 1 > i64::from(i32::MAX) {
+                    return Err(format!(
+                        "native {side} buckets {prev} and {i} are too far apart for a span offset"
+                    ));
+                }
+            }
+            if i64::try_from(c).is_err() {
+                return Err(format!(
+                    "native {side} bucket {i} count {c} is beyond the int64 of a delta"
+                ));
+            }
+            next = Some(i);
         }
     }
     Ok(())
@@ -668,16 +736,21 @@ fn put_count(int_tag: u32, float_tag: u32, c: f64, out: &mut Vec<u8>) {
     }
 }
 
-/// A classic histogram; the native fields (5 to 14, 16) are left out.
+/// A histogram: its classic buckets and, when the point has them, its
+/// native ones.
 struct HistogramMsg<'a> {
     h: &'a HistogramPoint,
     created: Option<TimestampMsg>,
 }
 
 impl HistogramMsg<'_> {
-    /// `_count`, or the last cumulative count when the point has none.
+    /// `_count`, or else the last cumulative count, or else the native
+    /// buckets' count.
     fn count(&self) -> Option<f64> {
-        self.h.count.or_else(|| self.h.counts.last().copied())
+        self.h
+            .count
+            .or_else(|| self.h.counts.last().copied())
+            .or_else(|| self.h.native.as_ref().map(|n| n.count() as f64))
     }
 
     fn buckets(&self) -> impl Iterator<Item = BucketMsg<'_>> {
@@ -693,6 +766,16 @@ impl HistogramMsg<'_> {
                 exemplar: self.h.exemplar(i).map(ExemplarMsg),
             })
     }
+
+    /// The no-op span a native histogram needs so that a scraper does not
+    /// take it for a classic one: when it has no bucket, no zero count and
+    /// a zero threshold of 0 (client_golang's rule).
+    fn needs_noop_span(n: &NativeBuckets) -> bool {
+        n.zero_threshold == 0.0
+            && n.zero_count == 0
+            && n.positive.is_empty()
+            && n.negative.is_empty()
+    }
 }
 
 impl Msg for HistogramMsg<'_> {
@@ -705,6 +788,21 @@ impl Msg for HistogramMsg<'_> {
             n += double_len(2);
         }
         n += self.buckets().map(|b| msg_len(3, &b)).sum::<usize>();
+        if let Some(native) = &self.h.native {
+            n += varint_len(5, zigzag(i64::from(native.schema)))
+                + double_len(6)
+                + varint_len(7, native.zero_count);
+            n += side_len(9, 10, &native.negative);
+            n += side_len(12, 13, &native.positive);
+            if Self::needs_noop_span(native) {
+                n += msg_len(12, &SpanMsg(0, 0));
+            }
+            n += native
+                .exemplars
+                .iter()
+                .map(|e| msg_len(16, &ExemplarMsg(e)))
+                .sum::<usize>();
+        }
         if let Some(t) = &self.created {
             n += msg_len(15, t);
         }
@@ -721,10 +819,110 @@ impl Msg for HistogramMsg<'_> {
         for b in self.buckets() {
             put_msg(3, &b, out);
         }
+        if let Some(native) = &self.h.native {
+            put_varint(5, zigzag(i64::from(native.schema)), out);
+            put_double(6, native.zero_threshold, out);
+            put_varint(7, native.zero_count, out);
+            put_side(9, 10, &native.negative, out);
+            put_side(12, 13, &native.positive, out);
+            if Self::needs_noop_span(native) {
+                put_msg(12, &SpanMsg(0, 0), out);
+            }
+        }
         if let Some(t) = &self.created {
             put_msg(15, t, out);
         }
+        if let Some(native) = &self.h.native {
+            for e in &native.exemplars {
+                put_msg(16, &ExemplarMsg(e), out);
+            }
+        }
     }
+}
+
+/// `v` zigzag-encoded, as `sint32` and `sint64` fields are.
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// A `BucketSpan`: offset (from the end of the previous span, or from
+/// index 0 for the first), length.
+struct SpanMsg(i32, u32);
+
+impl Msg for SpanMsg {
+    fn len(&self) -> usize {
+        varint_len(1, zigzag(i64::from(self.0))) + varint_len(2, u64::from(self.1))
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_varint(1, zigzag(i64::from(self.0)), out);
+        put_varint(2, u64::from(self.1), out);
+    }
+}
+
+/// Calls `span` with each span of `buckets` (indexes strictly increasing,
+/// as `check_native` makes sure), as client_golang's `makeBuckets` cuts
+/// them: a gap of more than two empty buckets starts a new span, a
+/// smaller one is filled with empty buckets.
+fn for_each_span(buckets: &[(i32, u64)], mut span: impl FnMut(SpanMsg)) {
+    let mut current: Option<SpanMsg> = None;
+    // The index after the last bucket written.
+    let mut next = 0i64;
+    for &(i, _) in buckets {
+        let gap = i64::from(i) - next;
+        match current.as_mut() {
+            Some(s) if gap <= 2 => s.1 = s.1.saturating_add(gap as u32 + 1),
+            _ => {
+                if let Some(s) = current.take() {
+                    span(s);
+                }
+                // `check_native` bounds the gap to `i32`.
+                current = Some(SpanMsg(gap as i32, 1));
+            }
+        }
+        next = i64::from(i) + 1;
+    }
+    if let Some(s) = current {
+        span(s);
+    }
+}
+
+/// Calls `delta` with each bucket's count minus the previous one's (the
+/// first one's from 0), the empty buckets that fill a small gap included,
+/// in the order of the spans of [`for_each_span`].
+fn for_each_delta(buckets: &[(i32, u64)], mut delta: impl FnMut(i64)) {
+    let mut prev = 0i64;
+    let mut next: Option<i64> = None;
+    for &(i, c) in buckets {
+        if let Some(next) = next {
+            let gap = i64::from(i) - next;
+            if gap <= 2 {
+                for _ in 0..gap {
+                    delta(-prev);
+                    prev = 0;
+                }
+            }
+        }
+        // `check_native` bounds the counts to `i64`.
+        let c = c as i64;
+        delta(c - prev);
+        prev = c;
+        next = Some(i64::from(i) + 1);
+    }
+}
+
+/// The encoded length of one side's spans (`span_tag`) and deltas
+/// (`delta_tag`, unpacked, as proto2 writes a repeated `sint64`).
+fn side_len(span_tag: u32, delta_tag: u32, buckets: &[(i32, u64)]) -> usize {
+    let mut n = 0;
+    for_each_span(buckets, |s| n += msg_len(span_tag, &s));
+    for_each_delta(buckets, |d| n += varint_len(delta_tag, zigzag(d)));
+    n
+}
+
+fn put_side(span_tag: u32, delta_tag: u32, buckets: &[(i32, u64)], out: &mut Vec<u8>) {
+    for_each_span(buckets, |s| put_msg(span_tag, &s, out));
+    for_each_delta(buckets, |d| put_varint(delta_tag, zigzag(d), out));
 }
 
 struct BucketMsg<'a> {
