@@ -295,7 +295,7 @@ fn prometheus_reads_native_histograms_over_protobuf_and_queries_them() {
         "Prometheus to rate the native histogram",
         || {
             assert!(prometheus.is_running(), "prometheus exited; see its log");
-            let scrapes = single(port, &format!("count_over_time(up{{job=\"native\"}}[1m])"))?;
+            let scrapes = single(port, "count_over_time(up{job=\"native\"}[1m])")?;
             if scrapes < 4.0 {
                 return None;
             }

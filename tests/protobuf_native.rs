@@ -503,10 +503,12 @@ fn positive(buckets: &[(i32, u64)]) -> (Vec<pb::BucketSpan>, Vec<i64>) {
     (h.positive_span, h.positive_delta)
 }
 
+/// Populated buckets, the spans and deltas they are written as.
+type SpanCase = (&'static [(i32, u64)], &'static [(i32, u32)], &'static [i64]);
+
 #[test]
 fn gaps_of_one_or_two_buckets_are_filled_and_longer_ones_start_a_span() {
-    // (buckets, spans, deltas)
-    let cases: &[(&[(i32, u64)], &[(i32, u32)], &[i64])] = &[
+    let cases: &[SpanCase] = &[
         // One bucket: the first offset is its index.
         (&[(5, 3)], &[(5, 1)], &[3]),
         (&[(-7, 1)], &[(-7, 1)], &[1]),
