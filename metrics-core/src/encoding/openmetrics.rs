@@ -7,13 +7,24 @@
 //! histogram with negative buckets, which has no sum, writes neither
 //! (Python's `Histogram` writes `_count` there, which its own strict parser
 //! refuses).
+//!
+//! A histogram with native buckets is written in OpenMetrics 1.0.0 as
+//! client_golang's `expfmt` writes it: its classic buckets, or, when it has
+//! none, one `+Inf` bucket counting every observation, then `_count`,
+//! `_sum` and `_created`. When the scraper asked for the version that
+//! carries them ([`Format::OpenMetrics2_0_0`](crate::Format::OpenMetrics2_0_0)),
+//! as Python's client writes it: first the native histogram as the value of
+//! one sample, `name{labels} {count:..,sum:..,schema:..,...}`, then its
+//! classic samples if it has classic buckets (a native-only histogram is
+//! that one sample, as in Python, whose parser refuses a `_created` without
+//! buckets).
 
 use std::fmt::{self, Write};
 
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::model::{Exemplar, Point};
+use crate::model::{Exemplar, HistogramPoint, NativeBuckets, Point};
 use crate::render::escaping::{write_label_name, write_unit, EscapingScheme};
 use crate::render::float::{escape_help, fmt_float, write_float_repr_to, write_label_value};
 use crate::timestamp::Timestamp;
@@ -23,11 +34,14 @@ pub(crate) fn end<W: Write + ?Sized>(out: &mut W) -> fmt::Result {
     out.write_str("# EOF\n")
 }
 
+/// Writes one family; `native`: native histograms as Python's client
+/// writes them for OpenMetrics 2.0.0 (else as classic ones).
 pub(crate) fn family<W: Write + ?Sized>(
     out: &mut W,
     f: &FamilyRef<'_>,
     options: &EncodeOptions,
     scratch: &mut Scratch,
+    native: bool,
 ) -> fmt::Result {
     let Scratch {
         names,
@@ -114,6 +128,19 @@ pub(crate) fn family<W: Write + ?Sized>(
             }
             Point::Histogram(h) | Point::GaugeHistogram(h) => {
                 let gauge = matches!(point, Point::GaugeHistogram(_));
+                if let Some(nb) = h.native.as_deref() {
+                    if native {
+                        s.native(out, h, nb)?;
+                        if h.bounds.as_slice().is_empty() {
+                            return Ok(());
+                        }
+                    } else if h.bounds.as_slice().is_empty() {
+                        // No classic buckets: one `+Inf` bucket, as Go writes it.
+                        let count = h.count.unwrap_or(nb.count() as f64);
+                        let inf = Some(("le", Extra::Float(f64::INFINITY)));
+                        s.write(out, Suffix::Bucket, inf, count, None)?;
+                    }
+                }
                 let bucket = names.get(Suffix::Bucket);
                 bucket_lines(
                     out,
@@ -179,6 +206,59 @@ impl Line<'_> {
         out.write_char('\n')
     }
 
+    /// The native histogram as one sample, `name{labels} {count:..,...}`,
+    /// then its timestamp and exemplars, as Python's client writes it.
+    fn native<W: Write + ?Sized>(
+        &self,
+        out: &mut W,
+        h: &HistogramPoint,
+        nb: &NativeBuckets,
+    ) -> fmt::Result {
+        let name = self.names.get(Suffix::None);
+        write_series(out, name, self.names.quoted, self.labels, None)?;
+        out.write_str(" {count:")?;
+        native_number(out, h.count.unwrap_or(nb.count() as f64))?;
+        out.write_str(",sum:")?;
+        native_number(out, h.sum.unwrap_or(0.0))?;
+        out.write_str(",schema:")?;
+        out.write_str(itoa::Buffer::new().format(nb.schema))?;
+        out.write_str(",zero_threshold:")?;
+        native_number(out, nb.zero_threshold)?;
+        out.write_str(",zero_count:")?;
+        out.write_str(itoa::Buffer::new().format(nb.zero_count))?;
+        for (side, buckets) in [("negative", &nb.negative), ("positive", &nb.positive)] {
+            if buckets.is_empty() {
+                continue;
+            }
+            write!(out, ",{side}_spans:[")?;
+            spans(out, buckets, |out, offset, length| {
+                write!(out, "{offset}:{length}")
+            })?;
+            write!(out, "],{side}_deltas:[")?;
+            let mut first = true;
+            let mut previous = 0i128;
+            for_each_count(buckets, |count| {
+                if !first {
+                    out.write_char(',')?;
+                }
+                first = false;
+                let count = i128::from(count);
+                out.write_str(itoa::Buffer::new().format(count - previous))?;
+                previous = count;
+                Ok(())
+            })?;
+            out.write_char(']')?;
+        }
+        out.write_char('}')?;
+        if let Some(t) = self.timestamp {
+            write!(out, " {t}")?;
+        }
+        for e in &nb.exemplars {
+            write_exemplar(out, e, self.scheme)?;
+        }
+        out.write_char('\n')
+    }
+
     /// What follows a value: the timestamp (in seconds, every fractional
     /// digit kept), the exemplar.
     fn tail<W: Write + ?Sized>(&self, out: &mut W, exemplar: Option<&Exemplar>) -> fmt::Result {
@@ -190,6 +270,81 @@ impl Line<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// The spans of populated buckets `(index, count)` (indexes increasing),
+/// laid out as client_golang lays them out: a span starts at the first
+/// bucket and after each gap of more than two empty buckets; a gap of one
+/// or two is covered by the span, its buckets counted 0. `span(out,
+/// offset, length)` is called for each, separated by commas; the offset of
+/// the first is its index, of the others the gap before it.
+fn spans<W, F>(out: &mut W, buckets: &[(i32, u64)], mut span: F) -> fmt::Result
+where
+    W: Write + ?Sized,
+    F: FnMut(&mut W, i64, u64) -> fmt::Result,
+{
+    let mut current: Option<(i64, u64)> = None;
+    let mut next = 0i64;
+    for &(index, _) in buckets {
+        let index = i64::from(index);
+        let gap = index - next;
+        match current.as_mut() {
+            Some((_, length)) if gap <= 2 => *length += gap.unsigned_abs() + 1,
+            _ => {
+                if let Some((offset, length)) = current {
+                    span(out, offset, length)?;
+                    out.write_char(',')?;
+                }
+                current = Some((gap, 1));
+            }
+        }
+        next = index + 1;
+    }
+    match current {
+        Some((offset, length)) => span(out, offset, length),
+        None => Ok(()),
+    }
+}
+
+/// The count of every bucket the [`spans`] cover, in order: the populated
+/// ones' and 0 for each bucket of a gap a span covers.
+fn for_each_count<F>(buckets: &[(i32, u64)], mut count: F) -> fmt::Result
+where
+    F: FnMut(u64) -> fmt::Result,
+{
+    let mut next: Option<i64> = None;
+    for &(index, c) in buckets {
+        let index = i64::from(index);
+        if let Some(next) = next {
+            let gap = index - next;
+            if gap <= 2 {
+                for _ in 0..gap {
+                    count(0)?;
+                }
+            }
+        }
+        count(c)?;
+        next = Some(index + 1);
+    }
+    Ok(())
+}
+
+/// A number of the native histogram sample: a whole number (exactly
+/// representable) without a fraction, as Python writes its integers; any
+/// other as Python's `repr`; `NaN`, `+Inf` and `-Inf` as OpenMetrics
+/// spells them.
+fn native_number<W: Write + ?Sized>(out: &mut W, v: f64) -> fmt::Result {
+    if v.is_nan() {
+        return out.write_str("NaN");
+    }
+    if v.is_infinite() {
+        return out.write_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    }
+    // Below 2^53 every whole number is exact, and `as` converts it exactly.
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        return out.write_str(itoa::Buffer::new().format(v as i64));
+    }
+    write_float_repr_to(out, v)
 }
 
 /// ` # {labels} value timestamp`, labels sorted by name as Python does.
