@@ -23,7 +23,8 @@ const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8; es
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
 const TEXT_V1: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=underscores";
 const TEXT_V1_UTF8: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
-const OM2: &str = "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=underscores";
+const OM2: &str =
+    "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=underscores";
 const OM_UTF8: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
 

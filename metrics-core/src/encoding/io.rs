@@ -8,8 +8,8 @@
 use std::fmt;
 use std::io;
 
-use super::{FamilyRef, Scratch};
 use super::{EncodeOptions, Format};
+use super::{FamilyRef, Scratch};
 use crate::model::MetricFamily;
 use crate::registry::Registry;
 

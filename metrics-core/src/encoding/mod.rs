@@ -13,7 +13,7 @@ use std::fmt;
 
 pub(crate) use crate::collector::FamilyRef;
 use crate::error::MetricError;
-use crate::model::{HistogramPoint, MetricFamily};
+use crate::model::{HistogramPoint, MetricFamily, NativeBuckets};
 use crate::registry::{Kept, Registry};
 
 pub(crate) mod io;
@@ -468,6 +468,15 @@ where
         out.write_char('\n')?;
     }
     Ok(())
+}
+
+/// The count of a histogram point with native buckets: its own, else the
+/// observations in its buckets (summed as floats: no overflow).
+pub(crate) fn native_count(h: &HistogramPoint, nb: &NativeBuckets) -> f64 {
+    h.count.unwrap_or_else(|| {
+        let side = |b: &[(i32, u64)]| b.iter().map(|(_, c)| *c as f64).sum::<f64>();
+        nb.zero_count as f64 + side(&nb.positive) + side(&nb.negative)
+    })
 }
 
 /// A sample name suffix, an index into [`Names`].

@@ -136,7 +136,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                         }
                     } else if h.bounds.as_slice().is_empty() {
                         // No classic buckets: one `+Inf` bucket, as Go writes it.
-                        let count = h.count.unwrap_or(nb.count() as f64);
+                        let count = super::native_count(h, nb);
                         let inf = Some(("le", Extra::Float(f64::INFINITY)));
                         s.write(out, Suffix::Bucket, inf, count, None)?;
                     }
@@ -217,7 +217,7 @@ impl Line<'_> {
         let name = self.names.get(Suffix::None);
         write_series(out, name, self.names.quoted, self.labels, None)?;
         out.write_str(" {count:")?;
-        native_number(out, h.count.unwrap_or(nb.count() as f64))?;
+        native_number(out, super::native_count(h, nb))?;
         out.write_str(",sum:")?;
         native_number(out, h.sum.unwrap_or(0.0))?;
         out.write_str(",schema:")?;
@@ -235,18 +235,15 @@ impl Line<'_> {
                 write!(out, "{offset}:{length}")
             })?;
             write!(out, "],{side}_deltas:[")?;
-            let mut first = true;
             let mut previous = 0i128;
-            for_each_count(buckets, |count| {
-                if !first {
+            for (i, &(_, count)) in buckets.iter().enumerate() {
+                if i > 0 {
                     out.write_char(',')?;
                 }
-                first = false;
                 let count = i128::from(count);
                 out.write_str(itoa::Buffer::new().format(count - previous))?;
                 previous = count;
-                Ok(())
-            })?;
+            }
             out.write_char(']')?;
         }
         out.write_char('}')?;
@@ -272,12 +269,13 @@ impl Line<'_> {
     }
 }
 
-/// The spans of populated buckets `(index, count)` (indexes increasing),
-/// laid out as client_golang lays them out: a span starts at the first
-/// bucket and after each gap of more than two empty buckets; a gap of one
-/// or two is covered by the span, its buckets counted 0. `span(out,
-/// offset, length)` is called for each, separated by commas; the offset of
-/// the first is its index, of the others the gap before it.
+/// The spans of the buckets `(index, count)` (indexes increasing): each
+/// run of consecutive indexes is one span, as Python's client writes the
+/// spans it is given (client_golang's protobuf spans also cover gaps of
+/// one or two buckets with zero counts; these write no bucket that is not
+/// in the point). `span(out, offset, length)` is called for each,
+/// separated by commas; the offset of the first is its first index, of the
+/// others the number of indexes skipped before it.
 fn spans<W, F>(out: &mut W, buckets: &[(i32, u64)], mut span: F) -> fmt::Result
 where
     W: Write + ?Sized,
@@ -287,15 +285,14 @@ where
     let mut next = 0i64;
     for &(index, _) in buckets {
         let index = i64::from(index);
-        let gap = index - next;
         match current.as_mut() {
-            Some((_, length)) if gap <= 2 => *length += gap.unsigned_abs() + 1,
+            Some((_, length)) if index == next => *length += 1,
             _ => {
                 if let Some((offset, length)) = current {
                     span(out, offset, length)?;
                     out.write_char(',')?;
                 }
-                current = Some((gap, 1));
+                current = Some((index - next, 1));
             }
         }
         next = index + 1;
@@ -304,29 +301,6 @@ where
         Some((offset, length)) => span(out, offset, length),
         None => Ok(()),
     }
-}
-
-/// The count of every bucket the [`spans`] cover, in order: the populated
-/// ones' and 0 for each bucket of a gap a span covers.
-fn for_each_count<F>(buckets: &[(i32, u64)], mut count: F) -> fmt::Result
-where
-    F: FnMut(u64) -> fmt::Result,
-{
-    let mut next: Option<i64> = None;
-    for &(index, c) in buckets {
-        let index = i64::from(index);
-        if let Some(next) = next {
-            let gap = index - next;
-            if gap <= 2 {
-                for _ in 0..gap {
-                    count(0)?;
-                }
-            }
-        }
-        count(c)?;
-        next = Some(index + 1);
-    }
-    Ok(())
 }
 
 /// A number of the native histogram sample: a whole number (exactly

@@ -227,7 +227,7 @@ fn native_only_bucket<W: Write + ?Sized>(
 ) -> fmt::Result {
     match h.native.as_deref() {
         Some(nb) if h.bounds.as_slice().is_empty() => {
-            let count = h.count.unwrap_or(nb.count() as f64);
+            let count = super::native_count(h, nb);
             let inf = Some(("le", Extra::Float(f64::INFINITY)));
             sample(out, bucket, quoted, labels, inf, count, ts)
         }
