@@ -356,3 +356,111 @@ fn write_exemplar<W: Write + ?Sized>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::collector::{Collector, StreamFamily};
+    use crate::meta::Meta;
+    use crate::model::{
+        HistogramPoint, LabelSet, Metric, MetricFamily, MetricType, NativeBuckets, Point,
+    };
+    use crate::{encode, encode_families, EncodeOptions, Format, Registry};
+
+    static META: Meta = Meta::new_static(MetricType::Histogram, "lat", "Latency", "", &["a"]);
+
+    /// A histogram family read in place by the encoders (as the built-in
+    /// types are), its one point with native buckets only.
+    struct Native {
+        labels: LabelSet,
+        point: Point,
+    }
+
+    impl Native {
+        fn new() -> Native {
+            Native {
+                labels: LabelSet::new([("a", "1")]),
+                point: Point::Histogram(HistogramPoint {
+                    bounds: Vec::new().into(),
+                    counts: Vec::new(),
+                    count: Some(4.0),
+                    sum: Some(2.5),
+                    created: Some(7.0),
+                    exemplars: Vec::new(),
+                    native: Some(Box::new(NativeBuckets {
+                        schema: 1,
+                        zero_threshold: 0.25,
+                        zero_count: 1,
+                        positive: vec![(-1, 1), (3, 2)],
+                        negative: Vec::new(),
+                        exemplars: Vec::new(),
+                    })),
+                }),
+            }
+        }
+    }
+
+    impl Collector for Native {
+        fn collect(&self, out: &mut Vec<MetricFamily>) {
+            let mut f = MetricFamily::new("lat", "Latency", MetricType::Histogram);
+            f.metrics.push(Metric {
+                labels: self.labels.clone(),
+                point: self.point.clone(),
+                timestamp: None,
+            });
+            out.push(f);
+        }
+
+        fn as_stream(&self) -> Option<&dyn StreamFamily> {
+            Some(self)
+        }
+    }
+
+    impl StreamFamily for Native {
+        fn stream_meta(&self) -> &Meta {
+            &META
+        }
+
+        fn metric_count(&self) -> usize {
+            1
+        }
+
+        fn for_each_metric(
+            &self,
+            f: &mut dyn FnMut(&LabelSet, &Point) -> std::fmt::Result,
+        ) -> std::fmt::Result {
+            f(&self.labels, &self.point)
+        }
+    }
+
+    /// The in-place path and the snapshot path write a native histogram
+    /// alike, in every text format.
+    #[test]
+    fn stream_and_snapshot_paths_agree() {
+        let r = Registry::new();
+        let native = Arc::new(Native::new());
+        r.register(native.clone()).expect("registers");
+        let mut snapshot = Vec::new();
+        native.collect(&mut snapshot);
+        let options = EncodeOptions::default().created(true);
+        for format in [
+            Format::Text,
+            Format::Text1_0_0,
+            Format::OpenMetrics,
+            Format::OpenMetrics2_0_0,
+        ] {
+            let (mut streamed, mut snapped) = (String::new(), String::new());
+            encode(&mut streamed, &r, format, &options).expect("a String");
+            encode_families(&mut snapped, &snapshot, format, &options).expect("a String");
+            assert_eq!(streamed, snapped, "{format:?}");
+            let want = if format == Format::OpenMetrics2_0_0 {
+                "lat{a=\"1\"} {count:4,sum:2.5,schema:1,zero_threshold:0.25,zero_count:1,\
+                 positive_spans:[-1:1,3:1],positive_deltas:[1,1]}\n"
+            } else {
+                "lat_bucket{a=\"1\",le=\"+Inf\"} 4.0\nlat_count{a=\"1\"} 4.0\nlat_sum{a=\"1\"} 2.5\n"
+            };
+            assert!(streamed.contains(want), "{format:?}: {streamed}");
+        }
+    }
+}

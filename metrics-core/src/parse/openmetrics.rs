@@ -43,6 +43,34 @@ use crate::timestamp::Timestamp;
 /// `_sum` with negative buckets, a quantile outside `[0, 1]`, a state set
 /// value other than 0 or 1, an info value other than 1.
 ///
+/// A histogram's (or gauge histogram's) sample named as its family whose
+/// value is a native histogram, as Python's client writes it for
+/// [`Format::OpenMetrics2_0_0`](crate::Format::OpenMetrics2_0_0)
+/// (`h {count:3,sum:1.5,schema:0,zero_threshold:0.001,zero_count:1,positive_spans:[0:2],positive_deltas:[1,0]}`,
+/// then a timestamp and any number of exemplars), is read into
+/// [`HistogramPoint::native`]: spans and deltas become absolute counts,
+/// buckets counting 0 left out. It may stand alone or come with classic
+/// buckets, which must then count as many observations (and `_sum` the
+/// same sum). A missing, unknown or repeated field, a schema outside -4 to
+/// 8, a negative or fractional count, deltas that do not match the spans
+/// or make a count negative, a count below the observations in the
+/// buckets, or a native value on another sample is an error naming the
+/// line.
+///
+/// ```
+/// let text = concat!(
+///     "# TYPE h histogram\n",
+///     "h {count:3,sum:1.5,schema:0,zero_threshold:0.001,zero_count:1,",
+///     "positive_spans:[0:2],positive_deltas:[1,0]}\n",
+///     "# EOF\n",
+/// );
+/// let f = promscribe::parse_openmetrics(text).unwrap();
+/// let promscribe::Point::Histogram(h) = &f[0].metrics[0].point else { panic!() };
+/// assert_eq!(h.native.as_ref().unwrap().positive, vec![(0, 1), (1, 1)]);
+/// let bad = text.replace("[1,0]", "[1,-2]");
+/// assert_eq!(promscribe::parse_openmetrics(&bad).unwrap_err().line(), 2);
+/// ```
+///
 /// Metric and label names may be quoted (`{"my.metric",label="x"}`,
 /// `# TYPE "my.metric" gauge`), as Prometheus 3 and Python's parser read
 /// them. Timestamps are kept as written, to the nanosecond
