@@ -1,5 +1,6 @@
 //! Content negotiation on `/metrics`: the format follows `Accept` (q-values
-//! and order honoured, text 1.0.0 for `text/plain;version=1.0.0`, text 0.0.4
+//! and order honoured, text 1.0.0 for `text/plain;version=1.0.0`, OpenMetrics
+//! 2.0.0 only for `application/openmetrics-text;version=2.0.0`, text 0.0.4
 //! as the fallback, malformed headers never an error), the escaping scheme of names follows the chosen range's
 //! `escaping=` (`underscores` by default), and the answer carries the exact
 //! `Content-Type`, with `escaping=` as client_golang writes it.
@@ -22,6 +23,8 @@ const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8; es
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
 const TEXT_V1: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=underscores";
 const TEXT_V1_UTF8: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
+const OM2: &str =
+    "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=underscores";
 const OM_UTF8: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
 
@@ -84,8 +87,15 @@ fn format_follows_accept() {
         (&["text/plain, application/openmetrics-text"], TEXT),
         // Refused (q=0) or unknown: the fallback.
         (&["application/openmetrics-text;q=0"], TEXT),
-        (&["application/openmetrics-text;version=2.0.0"], TEXT),
+        (&["application/openmetrics-text;version=3.0.0"], TEXT),
         (&["text/plain;version=2.0.0"], TEXT),
+        // OpenMetrics 2.0.0 (native histograms as Python's client writes
+        // them) only when asked for.
+        (&["application/openmetrics-text;version=2.0.0"], OM2),
+        (
+            &["application/openmetrics-text;version=2.0.0;q=0.4,application/openmetrics-text;version=1.0.0;q=0.5"],
+            OM,
+        ),
         // Text 1.0.0, with q-values like any other range.
         (&["text/plain;version=1.0.0"], TEXT_V1),
         (&["text/plain; version=1.0.0; charset=utf-8"], TEXT_V1),

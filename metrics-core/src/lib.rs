@@ -99,7 +99,8 @@ pub use collector::Collector;
 #[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use encoding::PROTOBUF_CONTENT_TYPE;
 pub use encoding::{
-    encode, encode_families, EncodeOptions, EscapingScheme, Format, OPENMETRICS_CONTENT_TYPE,
+    encode, encode_families, EncodeOptions, EscapingScheme, Format, OPENMETRICS_2_0_0_CONTENT_TYPE,
+    OPENMETRICS_CONTENT_TYPE,
 };
 pub use encoding::{encode_bytes, encode_families_bytes};
 pub use encoding::{encode_families_to, encode_to};

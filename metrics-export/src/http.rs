@@ -256,6 +256,12 @@ const OPENMETRICS_TYPES: [&str; 4] = [
     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots",
     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values",
 ];
+const OPENMETRICS_2_0_0_TYPES: [&str; 4] = [
+    "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=allow-utf-8",
+    "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=underscores",
+    "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=dots",
+    "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=values",
+];
 #[cfg(feature = "protobuf")]
 const PROTOBUF_TYPES: [&str; 4] = [
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8",
@@ -280,6 +286,7 @@ impl Negotiated {
             .unwrap_or(1);
         let types = match self.format {
             Format::OpenMetrics => &OPENMETRICS_TYPES,
+            Format::OpenMetrics2_0_0 => &OPENMETRICS_2_0_0_TYPES,
             Format::Text1_0_0 => &TEXT_1_0_0_TYPES,
             #[cfg(feature = "protobuf")]
             Format::Protobuf => &PROTOBUF_TYPES,
@@ -305,7 +312,10 @@ impl Negotiated {
 /// `Accept` header: the acceptable media range with the highest `q` (the
 /// first of equal ones) that names a format served here.
 /// `application/openmetrics-text` (version `1.0.0`, `0.0.1` or none) gives
-/// OpenMetrics 1.0.0; `text/plain;version=1.0.0` (what Prometheus 3 lists
+/// OpenMetrics 1.0.0, and version `2.0.0` gives
+/// [`Format::OpenMetrics2_0_0`], native histograms as Python's client
+/// writes them (only when asked for: Prometheus 2 and 3 ask for 1.0.0);
+/// `text/plain;version=1.0.0` (what Prometheus 3 lists
 /// after OpenMetrics) gives the text format 1.0.0
 /// ([`Format::Text1_0_0`]); `text/plain` (version `0.0.4` or none),
 /// `text/*` and `*/*` give the text format 0.0.4, which is also the answer
@@ -348,6 +358,11 @@ impl Negotiated {
 /// assert_eq!((n.format, n.escaping), (Format::Text1_0_0, EscapingScheme::Underscores));
 /// let n = negotiate_scrape("text/plain;escaping=utf8");
 /// assert_eq!(n.escaping, EscapingScheme::Underscores);
+/// // Native histograms in OpenMetrics text, as Python's client writes them.
+/// let n = negotiate_scrape("application/openmetrics-text;version=2.0.0,*/*;q=0.1");
+/// assert_eq!((n.format, n.escaping), (Format::OpenMetrics2_0_0, EscapingScheme::Underscores));
+/// assert_eq!(n.content_type(),
+///            "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=underscores");
 /// ```
 pub fn negotiate_scrape(accept: &str) -> Negotiated {
     let mut best: Option<(f32, Negotiated)> = None;
@@ -372,6 +387,9 @@ pub fn negotiate_scrape(accept: &str) -> Negotiated {
                 if matches!(version, None | Some("1.0.0") | Some("0.0.1")) =>
             {
                 Format::OpenMetrics
+            }
+            ("application", "openmetrics-text") if version == Some("2.0.0") => {
+                Format::OpenMetrics2_0_0
             }
             ("text", "plain") if matches!(version, None | Some("0.0.4")) => Format::Text,
             ("text", "plain") if version == Some("1.0.0") => Format::Text1_0_0,
@@ -446,7 +464,12 @@ mod tests {
 
     #[test]
     fn content_types_are_the_formats_with_their_scheme() {
-        let mut formats = vec![Format::Text, Format::Text1_0_0, Format::OpenMetrics];
+        let mut formats = vec![
+            Format::Text,
+            Format::Text1_0_0,
+            Format::OpenMetrics,
+            Format::OpenMetrics2_0_0,
+        ];
         #[cfg(feature = "protobuf")]
         formats.push(Format::Protobuf);
         for format in formats {
@@ -485,6 +508,14 @@ mod tests {
         );
         assert_eq!(
             n("text/plain;version=2.0.0;escaping=dots"),
+            (Format::Text, EscapingScheme::Underscores)
+        );
+        assert_eq!(
+            n("application/openmetrics-text;version=2.0.0;escaping=allow-utf-8"),
+            (Format::OpenMetrics2_0_0, EscapingScheme::AllowUtf8)
+        );
+        assert_eq!(
+            n("application/openmetrics-text;version=3.0.0"),
             (Format::Text, EscapingScheme::Underscores)
         );
     }

@@ -8,8 +8,8 @@
 use std::fmt;
 use std::io;
 
-use super::{openmetrics, text, FamilyRef, Scratch};
 use super::{EncodeOptions, Format};
+use super::{FamilyRef, Scratch};
 use crate::model::MetricFamily;
 use crate::registry::Registry;
 
@@ -107,7 +107,7 @@ pub fn encode_families_to<W: io::Write + ?Sized>(
             out.write_all(&body)?;
             out.flush()
         }
-        Format::Text | Format::Text1_0_0 | Format::OpenMetrics => {
+        Format::Text | Format::Text1_0_0 | Format::OpenMetrics | Format::OpenMetrics2_0_0 => {
             let mut chunks = Chunks::new(out);
             let mut scratch = Scratch::default();
             for f in families {
@@ -134,10 +134,7 @@ fn family(
     options: &EncodeOptions,
     scratch: &mut Scratch,
 ) -> fmt::Result {
-    match format {
-        Format::OpenMetrics => openmetrics::family(buf, f, options, scratch),
-        _ => text::family(buf, f, options, scratch),
-    }
+    super::text_family(buf, f, format, options, scratch)
 }
 
 /// The text buffer and the writer it is handed to; the writer's error is
@@ -189,10 +186,8 @@ impl<'a, W: io::Write + ?Sized> Chunks<'a, W> {
     /// The end of the exposition (`# EOF` for OpenMetrics), what is left
     /// in the buffer, and the writer's flush.
     fn finish(mut self, format: Format) -> io::Result<()> {
-        if format == Format::OpenMetrics {
-            let result = openmetrics::end(&mut self.buf);
-            self.check(result)?;
-        }
+        let result = super::text_end(&mut self.buf, format);
+        self.check(result)?;
         let result = self.hand_over(0);
         self.check(result)?;
         self.out.flush()

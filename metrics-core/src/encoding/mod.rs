@@ -13,7 +13,7 @@ use std::fmt;
 
 pub(crate) use crate::collector::FamilyRef;
 use crate::error::MetricError;
-use crate::model::{HistogramPoint, MetricFamily};
+use crate::model::{HistogramPoint, MetricFamily, NativeBuckets};
 use crate::registry::{Kept, Registry};
 
 pub(crate) mod io;
@@ -58,6 +58,43 @@ pub enum Format {
     Text1_0_0,
     /// OpenMetrics 1.0.0 text.
     OpenMetrics,
+    /// OpenMetrics text as Python's client (0.26) writes it when a scraper
+    /// asks for `application/openmetrics-text; version=2.0.0`: OpenMetrics
+    /// 1.0.0 in which a histogram with native buckets is first written as
+    /// one sample whose value is the native histogram,
+    /// `name{labels} {count:3,sum:1.5,schema:3,zero_threshold:2.938735877055719e-39,zero_count:0,positive_spans:[0:2],positive_deltas:[2,-1]}`
+    /// (negative spans and deltas before the positive ones, each pair only
+    /// when there are buckets on that side), followed by its exemplars; its
+    /// classic buckets, `_count`, `_sum` and `_created`, when it has
+    /// classic buckets, follow as in OpenMetrics 1.0.0. A histogram with
+    /// native buckets only is that one sample. The other formats write
+    /// native histograms as classic ones. This is Python's rendering of a
+    /// draft: the OpenMetrics 2.0 specification as published since writes
+    /// absolute `positive_buckets` and start timestamps instead.
+    ///
+    /// ```
+    /// use promscribe::{encode_families, EncodeOptions, Format, HistogramPoint, LabelSet, Metric,
+    ///                  MetricFamily, MetricType, NativeBuckets, Point};
+    /// assert_eq!(Format::OpenMetrics2_0_0.content_type(),
+    ///            "application/openmetrics-text; version=2.0.0; charset=utf-8");
+    /// let native = NativeBuckets { schema: 3, zero_threshold: 2f64.powi(-128), zero_count: 0,
+    ///     positive: vec![(0, 2), (1, 1)], negative: vec![], exemplars: vec![] };
+    /// let mut f = MetricFamily::new("nh", "nh", MetricType::Histogram);
+    /// f.metrics.push(Metric {
+    ///     labels: LabelSet::new(Vec::<(String, String)>::new()),
+    ///     point: Point::Histogram(HistogramPoint {
+    ///         bounds: vec![].into(), counts: vec![], count: Some(3.0), sum: Some(1.5),
+    ///         created: None, exemplars: vec![], native: Some(Box::new(native)),
+    ///     }),
+    ///     timestamp: None,
+    /// });
+    /// let mut out = String::new();
+    /// encode_families(&mut out, &[f], Format::OpenMetrics2_0_0, &EncodeOptions::default()).unwrap();
+    /// assert_eq!(out, "# HELP nh nh\n# TYPE nh histogram\n\
+    ///     nh {count:3,sum:1.5,schema:3,zero_threshold:2.938735877055719e-39,zero_count:0,\
+    ///     positive_spans:[0:2],positive_deltas:[2,-1]}\n# EOF\n");
+    /// ```
+    OpenMetrics2_0_0,
     /// The Prometheus protobuf format: length-delimited
     /// `io.prometheus.client.MetricFamily` messages (feature `protobuf`).
     /// Binary: write it with [`encode_bytes`]; [`encode`] into text
@@ -84,6 +121,7 @@ impl Format {
             Format::Text => crate::encoding::TEXT_CONTENT_TYPE,
             Format::Text1_0_0 => TEXT_1_0_0_CONTENT_TYPE,
             Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+            Format::OpenMetrics2_0_0 => OPENMETRICS_2_0_0_CONTENT_TYPE,
             #[cfg(feature = "protobuf")]
             Format::Protobuf => PROTOBUF_CONTENT_TYPE,
         }
@@ -97,7 +135,9 @@ impl Format {
     /// ```
     pub const fn is_text(self) -> bool {
         match self {
-            Format::Text | Format::Text1_0_0 | Format::OpenMetrics => true,
+            Format::Text | Format::Text1_0_0 | Format::OpenMetrics | Format::OpenMetrics2_0_0 => {
+                true
+            }
             #[cfg(feature = "protobuf")]
             Format::Protobuf => false,
         }
@@ -114,6 +154,16 @@ pub const TEXT_1_0_0_CONTENT_TYPE: &str = "text/plain; version=1.0.0; charset=ut
 /// `Content-Type` of OpenMetrics 1.0.0 text.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// `Content-Type` of OpenMetrics text with native histograms
+/// ([`Format::OpenMetrics2_0_0`]), as Python's client names it.
+///
+/// ```
+/// assert_eq!(promscribe::OPENMETRICS_2_0_0_CONTENT_TYPE,
+///            "application/openmetrics-text; version=2.0.0; charset=utf-8");
+/// ```
+pub const OPENMETRICS_2_0_0_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=2.0.0; charset=utf-8";
 
 /// What an encoder writes besides the values: policy that belongs to the
 /// exposition, not to the metrics.
@@ -219,14 +269,8 @@ pub fn encode<W: fmt::Write + ?Sized>(
         .as_deref_mut()
         .and_then(Scratch::kept)
         .unwrap_or(&mut own);
-    registry.for_each_family(&mut |f| match format {
-        Format::OpenMetrics => openmetrics::family(out, &f, options, scratch),
-        _ => text::family(out, &f, options, scratch),
-    })?;
-    match format {
-        Format::OpenMetrics => openmetrics::end(out),
-        _ => Ok(()),
-    }
+    registry.for_each_family(&mut |f| text_family(out, &f, format, options, scratch))?;
+    text_end(out, format)
 }
 
 /// Encodes `families` in `format` into `out`.
@@ -250,14 +294,30 @@ pub fn encode_families<W: fmt::Write + ?Sized>(
     }
     let mut scratch = Scratch::default();
     for f in families {
-        let f = FamilyRef::from(f);
-        match format {
-            Format::OpenMetrics => openmetrics::family(out, &f, options, &mut scratch)?,
-            _ => text::family(out, &f, options, &mut scratch)?,
-        }
+        text_family(out, &FamilyRef::from(f), format, options, &mut scratch)?;
     }
+    text_end(out, format)
+}
+
+/// One family in a text format.
+pub(crate) fn text_family<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    f: &FamilyRef<'_>,
+    format: Format,
+    options: &EncodeOptions,
+    scratch: &mut Scratch,
+) -> fmt::Result {
     match format {
-        Format::OpenMetrics => openmetrics::end(out),
+        Format::OpenMetrics => openmetrics::family(out, f, options, scratch, false),
+        Format::OpenMetrics2_0_0 => openmetrics::family(out, f, options, scratch, true),
+        _ => text::family(out, f, options, scratch),
+    }
+}
+
+/// The end of an exposition in a text format (`# EOF` for OpenMetrics).
+pub(crate) fn text_end<W: fmt::Write + ?Sized>(out: &mut W, format: Format) -> fmt::Result {
+    match format {
+        Format::OpenMetrics | Format::OpenMetrics2_0_0 => openmetrics::end(out),
         _ => Ok(()),
     }
 }
@@ -305,7 +365,7 @@ pub fn encode_families_bytes(
     match format {
         #[cfg(feature = "protobuf")]
         Format::Protobuf => protobuf::encode(out, families, options),
-        Format::Text | Format::Text1_0_0 | Format::OpenMetrics => {
+        Format::Text | Format::Text1_0_0 | Format::OpenMetrics | Format::OpenMetrics2_0_0 => {
             let mut text = Utf8Writer(out);
             // Writing into a `Vec` cannot fail.
             let _ = encode_families(&mut text, families, format, options);
@@ -408,6 +468,15 @@ where
         out.write_char('\n')?;
     }
     Ok(())
+}
+
+/// The count of a histogram point with native buckets: its own, else the
+/// observations in its buckets (summed as floats: no overflow).
+pub(crate) fn native_count(h: &HistogramPoint, nb: &NativeBuckets) -> f64 {
+    h.count.unwrap_or_else(|| {
+        let side = |b: &[(i32, u64)]| b.iter().map(|(_, c)| *c as f64).sum::<f64>();
+        nb.zero_count as f64 + side(&nb.positive) + side(&nb.negative)
+    })
 }
 
 /// A sample name suffix, an index into [`Names`].

@@ -2,13 +2,19 @@
 //! it: a counter family under its `_total` name, an info under `_info`,
 //! and the OpenMetrics-only samples (`_created`, `_gcount`, `_gsum`) as
 //! separate gauge families after each family. No exemplars.
+//!
+//! A histogram with native buckets is written as client_golang's `expfmt`
+//! writes it in this format: its classic buckets, or, when it has none,
+//! one `+Inf` bucket counting every observation; then `_count` and `_sum`
+//! (and `_created`). The native buckets themselves are carried by the
+//! protobuf format and by OpenMetrics 2.0.0 only.
 
 use std::fmt::{self, Write};
 
 use super::{
     bucket_lines, write_series, EncodeOptions, Extra, FamilyRef, Names, Scratch, Suffix, Value,
 };
-use crate::model::{MetricType, Point};
+use crate::model::{HistogramPoint, MetricType, Point};
 use crate::render::escaping::write_label_name;
 use crate::render::float::escape_help;
 use crate::timestamp::Timestamp;
@@ -143,6 +149,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 bucket_lines(out, line, le, (bucket, quoted), labels, h, |out, _| {
                     timestamp(out, ts)
                 })?;
+                native_only_bucket(out, bucket, quoted, labels, h, ts)?;
                 if let Some(count) = h.count {
                     sample(
                         out,
@@ -165,6 +172,7 @@ pub(crate) fn family<W: Write + ?Sized>(
                 bucket_lines(out, line, le, (bucket, quoted), labels, h, |out, _| {
                     timestamp(out, ts)
                 })?;
+                native_only_bucket(out, bucket, quoted, labels, h, ts)?;
                 splits[1] |= h.count.is_some();
                 splits[2] |= h.sum.is_some();
             }
@@ -205,6 +213,26 @@ pub(crate) fn family<W: Write + ?Sized>(
         })?;
     }
     Ok(())
+}
+
+/// A histogram with native buckets and no classic ones: the `+Inf` bucket
+/// client_golang writes for it, counting every observation.
+fn native_only_bucket<W: Write + ?Sized>(
+    out: &mut W,
+    bucket: &str,
+    quoted: bool,
+    labels: &str,
+    h: &HistogramPoint,
+    ts: Option<Timestamp>,
+) -> fmt::Result {
+    match h.native.as_deref() {
+        Some(nb) if h.bounds.as_slice().is_empty() => {
+            let count = super::native_count(h, nb);
+            let inf = Some(("le", Extra::Float(f64::INFINITY)));
+            sample(out, bucket, quoted, labels, inf, count, ts)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `# HELP` and `# TYPE` of the family whose sample name is `suffix`'s.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::ParseError;
 use crate::model::{
     Bounds, CounterPoint, Exemplar, HistogramPoint, LabelSet, Metric, MetricFamily, MetricType,
-    Point, SummaryPoint, EXEMPLAR_MAX_CHARS,
+    NativeBuckets, Point, SummaryPoint, EXEMPLAR_MAX_CHARS,
 };
 use crate::timestamp::Timestamp;
 
@@ -42,6 +42,34 @@ use crate::timestamp::Timestamp;
 /// from the `+Inf` bucket, `_sum` without `_count` (or the reverse), a
 /// `_sum` with negative buckets, a quantile outside `[0, 1]`, a state set
 /// value other than 0 or 1, an info value other than 1.
+///
+/// A histogram's (or gauge histogram's) sample named as its family whose
+/// value is a native histogram, as Python's client writes it for
+/// [`Format::OpenMetrics2_0_0`](crate::Format::OpenMetrics2_0_0)
+/// (`h {count:3,sum:1.5,schema:0,zero_threshold:0.001,zero_count:1,positive_spans:[0:2],positive_deltas:[1,0]}`,
+/// then a timestamp and any number of exemplars), is read into
+/// [`HistogramPoint::native`]: spans and deltas become absolute counts,
+/// buckets counting 0 left out. It may stand alone or come with classic
+/// buckets, which must then count as many observations (and `_sum` the
+/// same sum). A missing, unknown or repeated field, a schema outside -4 to
+/// 8, a negative or fractional count, deltas that do not match the spans
+/// or make a count negative, a count below the observations in the
+/// buckets, or a native value on another sample is an error naming the
+/// line.
+///
+/// ```
+/// let text = concat!(
+///     "# TYPE h histogram\n",
+///     "h {count:3,sum:1.5,schema:0,zero_threshold:0.001,zero_count:1,",
+///     "positive_spans:[0:2],positive_deltas:[1,0]}\n",
+///     "# EOF\n",
+/// );
+/// let f = promscribe::parse_openmetrics(text).unwrap();
+/// let promscribe::Point::Histogram(h) = &f[0].metrics[0].point else { panic!() };
+/// assert_eq!(h.native.as_ref().unwrap().positive, vec![(0, 1), (1, 1)]);
+/// let bad = text.replace("[1,0]", "[1,-2]");
+/// assert_eq!(promscribe::parse_openmetrics(&bad).unwrap_err().line(), 2);
+/// ```
 ///
 /// Metric and label names may be quoted (`{"my.metric",label="x"}`,
 /// `# TYPE "my.metric" gauge`), as Prometheus 3 and Python's parser read
@@ -178,6 +206,7 @@ enum AccValue {
         count: Option<f64>,
         sum: Option<f64>,
         created: Option<f64>,
+        native: Option<Box<NativeValue>>,
     },
 }
 
@@ -191,6 +220,7 @@ enum Part {
     Sum,
     Quantile(f64),
     State(String),
+    Native(Box<NativeValue>),
 }
 
 /// A lexed sample line.
@@ -200,6 +230,16 @@ struct RawSample {
     value: f64,
     timestamp: Option<Timestamp>,
     exemplar: Option<Exemplar>,
+    /// A native histogram value (`{count:..,sum:..,...}`), its exemplars
+    /// in its buckets.
+    native: Option<Box<NativeValue>>,
+}
+
+/// A native histogram sample's value.
+struct NativeValue {
+    count: f64,
+    sum: f64,
+    buckets: NativeBuckets,
 }
 
 /// Suffixes of the sample names of a family of this type.
@@ -351,10 +391,12 @@ impl Parser {
 
     fn sample(&mut self, n: usize, line: &str) -> Result<(), ParseError> {
         let s = lex_sample(line).map_err(|m| ParseError::new(n, m))?;
-        let belongs = self
-            .cur
-            .as_ref()
-            .is_some_and(|c| c.suffix_of(&s.name).is_some());
+        let belongs = self.cur.as_ref().is_some_and(|c| {
+            c.suffix_of(&s.name).is_some()
+                || (s.native.is_some()
+                    && c.name == s.name
+                    && matches!(c.kind(), MetricType::Histogram | MetricType::GaugeHistogram))
+        });
         if !belongs {
             if let Some(c) = self.cur.as_ref().filter(|c| c.name == s.name) {
                 let names: Vec<String> = suffixes(c.kind())
@@ -470,48 +512,62 @@ impl Fam {
             ));
         }
         let histogram = matches!(kind, MetricType::Histogram | MetricType::GaugeHistogram);
-        let part = match (kind, suffix) {
-            (MetricType::Counter, "_total") => Part::Total,
-            (MetricType::Counter | MetricType::Histogram | MetricType::Summary, "_created") => {
-                Part::Created
+        let part = match (kind, suffix, s.native) {
+            (MetricType::Histogram | MetricType::GaugeHistogram, "", Some(native)) => {
+                Part::Native(native)
             }
-            (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
-                let le = take(&mut labels, "le")
-                    .ok_or_else(|| format!("bucket `{sample}` has no `le` label"))?;
-                let bound = parse_number(&le)
-                    .filter(|b| !b.is_nan())
-                    .ok_or_else(|| format!("`le` label `{le}` of `{sample}` is not a number"))?;
-                if bound == f64::INFINITY && le != "+Inf" {
-                    return Err(format!(
-                        "`le` label `{le}` of `{sample}`: positive infinity is written `+Inf`"
-                    ));
+            (_, _, Some(_)) => {
+                return Err(format!(
+                    "`{sample}` has a native histogram value, which only the sample named as \
+                     its histogram (or gauge histogram) family may have: `{sample}` is {kind}"
+                ))
+            }
+            (kind, suffix, None) => match (kind, suffix) {
+                (MetricType::Counter, "_total") => Part::Total,
+                (MetricType::Counter | MetricType::Histogram | MetricType::Summary, "_created") => {
+                    Part::Created
                 }
-                Part::Bucket(bound)
-            }
-            (MetricType::Histogram | MetricType::Summary, "_count")
-            | (MetricType::GaugeHistogram, "_gcount") => Part::Count,
-            (MetricType::Histogram | MetricType::Summary, "_sum")
-            | (MetricType::GaugeHistogram, "_gsum") => Part::Sum,
-            (MetricType::Summary, "") => {
-                let q = take(&mut labels, "quantile")
-                    .ok_or_else(|| format!("summary sample `{sample}` has no `quantile` label"))?;
-                let quantile = parse_number(&q)
-                    .filter(|q| (0.0..=1.0).contains(q))
-                    .ok_or_else(|| {
-                        format!("`quantile` label `{q}` of `{sample}` is not a number from 0 to 1")
+                (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
+                    let le = take(&mut labels, "le")
+                        .ok_or_else(|| format!("bucket `{sample}` has no `le` label"))?;
+                    let bound = parse_number(&le).filter(|b| !b.is_nan()).ok_or_else(|| {
+                        format!("`le` label `{le}` of `{sample}` is not a number")
                     })?;
-                Part::Quantile(quantile)
-            }
-            (MetricType::StateSet, "") => {
-                let state = take(&mut labels, &self.name).ok_or_else(|| {
-                    format!(
-                        "state set sample `{sample}` has no `{}` label naming its state",
-                        self.name
-                    )
-                })?;
-                Part::State(state)
-            }
-            _ => Part::Value,
+                    if bound == f64::INFINITY && le != "+Inf" {
+                        return Err(format!(
+                            "`le` label `{le}` of `{sample}`: positive infinity is written `+Inf`"
+                        ));
+                    }
+                    Part::Bucket(bound)
+                }
+                (MetricType::Histogram | MetricType::Summary, "_count")
+                | (MetricType::GaugeHistogram, "_gcount") => Part::Count,
+                (MetricType::Histogram | MetricType::Summary, "_sum")
+                | (MetricType::GaugeHistogram, "_gsum") => Part::Sum,
+                (MetricType::Summary, "") => {
+                    let q = take(&mut labels, "quantile").ok_or_else(|| {
+                        format!("summary sample `{sample}` has no `quantile` label")
+                    })?;
+                    let quantile = parse_number(&q)
+                        .filter(|q| (0.0..=1.0).contains(q))
+                        .ok_or_else(|| {
+                            format!(
+                                "`quantile` label `{q}` of `{sample}` is not a number from 0 to 1"
+                            )
+                        })?;
+                    Part::Quantile(quantile)
+                }
+                (MetricType::StateSet, "") => {
+                    let state = take(&mut labels, &self.name).ok_or_else(|| {
+                        format!(
+                            "state set sample `{sample}` has no `{}` label naming its state",
+                            self.name
+                        )
+                    })?;
+                    Part::State(state)
+                }
+                _ => Part::Value,
+            },
         };
         if histogram && !matches!(part, Part::Bucket(_)) && has(&labels, "le") {
             return Err(format!(
@@ -629,6 +685,7 @@ impl Fam {
                     count: None,
                     sum: None,
                     created: None,
+                    native: None,
                 },
             },
         });
@@ -682,6 +739,12 @@ impl Fam {
             | (AccValue::Histogram { count, .. }, Part::Count) => set(count)?,
             (AccValue::Summary { sum, .. }, Part::Sum)
             | (AccValue::Histogram { sum, .. }, Part::Sum) => set(sum)?,
+            (AccValue::Histogram { native, .. }, Part::Native(value)) => {
+                if native.is_some() {
+                    return Err(twice());
+                }
+                *native = Some(value);
+            }
             (
                 AccValue::Histogram {
                     bounds,
@@ -785,6 +848,7 @@ impl Fam {
                 count,
                 sum,
                 created,
+                native,
             } => {
                 let (c, s) = if gauge {
                     ("_gcount", "_gsum")
@@ -796,10 +860,57 @@ impl Fam {
                 } else {
                     "histogram"
                 };
+                if let (Some(n), true) = (&native, bounds.is_empty()) {
+                    // Native buckets only: the native sample is the point.
+                    if let Some(what) = count.map(|_| c).or(sum.map(|_| s)) {
+                        return Err(err(format!(
+                            "{kind} `{name}{shown}` has `{what}` and native buckets but no \
+                             classic bucket: a `{what}` comes with the `+Inf` bucket"
+                        )));
+                    }
+                    let p = HistogramPoint {
+                        bounds: Bounds::from(Vec::new()),
+                        counts: Vec::new(),
+                        count: Some(n.count),
+                        sum: Some(n.sum),
+                        created,
+                        exemplars: Vec::new(),
+                        native: native.map(|n| Box::new(n.buckets)),
+                    };
+                    let point = if gauge {
+                        Point::GaugeHistogram(p)
+                    } else {
+                        Point::Histogram(p)
+                    };
+                    self.metrics.push(Metric {
+                        labels: LabelSet::new(acc.labels),
+                        point,
+                        timestamp: acc.timestamp,
+                    });
+                    return Ok(());
+                }
                 let (Some(f64::INFINITY), Some(inf)) = (bounds.last().copied(), counts.last())
                 else {
                     return Err(err(format!("{kind} `{name}{shown}` has no `+Inf` bucket")));
                 };
+                if let Some(n) = &native {
+                    if n.count != *inf {
+                        return Err(err(format!(
+                            "the native buckets of `{name}{shown}` count {} observations but \
+                             its `+Inf` bucket {inf}: they must be equal",
+                            n.count
+                        )));
+                    }
+                    if let Some(sum) =
+                        sum.filter(|v| *v != n.sum && !(v.is_nan() && n.sum.is_nan()))
+                    {
+                        return Err(err(format!(
+                            "the native buckets of `{name}{shown}` sum to {} but its `{s}` is \
+                             {sum}: they must be equal",
+                            n.sum
+                        )));
+                    }
+                }
                 if let Some(count) = count {
                     if count != *inf {
                         return Err(err(format!(
@@ -844,7 +955,7 @@ impl Fam {
                     sum,
                     created,
                     exemplars,
-                    native: None,
+                    native: native.map(|n| Box::new(n.buckets)),
                 };
                 if gauge {
                     Point::GaugeHistogram(p)
@@ -1149,6 +1260,9 @@ fn lex_sample(line: &str) -> Result<RawSample, String> {
             ));
         }
     }
+    if b.get(i) == Some(&b'{') {
+        return lex_native_sample(line, i, name, labels);
+    }
     let v = token(line, i);
     let value = parse_number(v).ok_or_else(|| {
         if v.is_empty() {
@@ -1188,7 +1302,7 @@ fn lex_sample(line: &str) -> Result<RawSample, String> {
             }
         }
         if i < line.len() {
-            exemplar = Some(lex_exemplar(line, i, &name)?);
+            exemplar = Some(lex_exemplar(line, i, &name, false)?.0);
         }
     }
     Ok(RawSample {
@@ -1197,11 +1311,321 @@ fn lex_sample(line: &str) -> Result<RawSample, String> {
         value,
         timestamp,
         exemplar,
+        native: None,
     })
 }
 
-/// Lexes `# {labels} value [timestamp]` at `i` (at the `#`) to the end.
-fn lex_exemplar(line: &str, mut i: usize, name: &str) -> Result<Exemplar, String> {
+/// Lexes the rest of a native histogram sample from its value at `i` (at
+/// the `{`): `{count:..,...} [timestamp] [# {labels} value [timestamp]]...`.
+fn lex_native_sample(
+    line: &str,
+    mut i: usize,
+    name: String,
+    labels: Vec<(String, String)>,
+) -> Result<RawSample, String> {
+    let b = line.as_bytes();
+    let end = line
+        .get(i..)
+        .and_then(|rest| rest.find('}'))
+        .map(|e| i + e)
+        .ok_or_else(|| format!("the native histogram value of `{name}` is not closed with `}}`"))?;
+    let mut native = parse_native(line.get(i + 1..end).unwrap_or(""), &name)?;
+    i = end + 1;
+    let mut timestamp = None;
+    if i < line.len() {
+        if b.get(i) != Some(&b' ') {
+            return Err(format!(
+                "unexpected `{}` after the native histogram value of `{name}`: a space must \
+                 follow it",
+                token(line, i)
+            ));
+        }
+        i += 1;
+        if b.get(i) != Some(&b'#') {
+            let t = token(line, i);
+            if t.is_empty() {
+                return Err(format!("trailing space after sample `{name}`"));
+            }
+            timestamp = Some(
+                Timestamp::parse_secs(t)
+                    .map_err(|why| format!("invalid timestamp `{t}` of sample `{name}`: {why}"))?,
+            );
+            i += t.len();
+            if i < line.len() {
+                i += 1;
+                if b.get(i) != Some(&b'#') {
+                    return Err(if i == line.len() {
+                        format!("trailing space after sample `{name}`")
+                    } else {
+                        format!(
+                            "unexpected `{}` after the timestamp of `{name}`: only exemplars \
+                             (` # {{labels}} value`) may follow",
+                            token(line, i)
+                        )
+                    });
+                }
+            }
+        }
+        // Exemplars, one after the other.
+        while i < line.len() {
+            let (e, end) = lex_exemplar(line, i, &name, true)?;
+            native.buckets.exemplars.push(Arc::new(e));
+            i = end;
+            if i < line.len() {
+                if b.get(i) != Some(&b' ') || b.get(i + 1) != Some(&b'#') {
+                    return Err(format!(
+                        "unexpected `{}` after an exemplar of `{name}`: only another exemplar \
+                         may follow",
+                        token(line, i)
+                    ));
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(RawSample {
+        name,
+        labels,
+        value: f64::NAN,
+        timestamp,
+        exemplar: None,
+        native: Some(Box::new(native)),
+    })
+}
+
+/// The fields of a native histogram value, between its braces, as
+/// Python's client writes them: `count`, `sum`, `schema`,
+/// `zero_threshold`, `zero_count`, then `negative_spans` and
+/// `negative_deltas`, `positive_spans` and `positive_deltas` for the sides
+/// with buckets (in any order, each once). Spans and deltas become the
+/// absolute counts of the buckets (those counting 0 left out).
+fn parse_native(text: &str, name: &str) -> Result<NativeValue, String> {
+    let bad = |why: String| format!("native histogram value of `{name}`: {why}");
+    let mut fields = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                fields.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push(&text[start..]);
+    let (mut count, mut sum, mut schema, mut zero_threshold, mut zero_count) =
+        (None, None, None, None, None);
+    // Negative, positive.
+    let mut spans: [Option<Vec<(i64, u64)>>; 2] = [None, None];
+    let mut deltas: [Option<Vec<i64>>; 2] = [None, None];
+    for field in fields {
+        let Some((key, value)) = field.split_once(':') else {
+            return Err(bad(format!("`{field}` is not `key:value`")));
+        };
+        let twice = || bad(format!("`{key}` is given twice"));
+        let whole = |v: &str| -> Option<u64> {
+            v.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| v.parse().ok())
+                .flatten()
+        };
+        let side = usize::from(key.starts_with("positive"));
+        match key {
+            "count" if count.is_some() => return Err(twice()),
+            "count" => {
+                count = Some(
+                    parse_number(value)
+                        .filter(|v| *v >= 0.0 && v.is_finite() && v.fract() == 0.0)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "count `{value}` is not a whole number of observations"
+                            ))
+                        })?,
+                )
+            }
+            "sum" if sum.is_some() => return Err(twice()),
+            "sum" => {
+                sum = Some(
+                    parse_number(value)
+                        .ok_or_else(|| bad(format!("sum `{value}` is not a number")))?,
+                )
+            }
+            "schema" if schema.is_some() => return Err(twice()),
+            "schema" => {
+                schema = Some(
+                    value
+                        .parse::<i32>()
+                        .ok()
+                        .filter(|s| (-4..=8).contains(s))
+                        .ok_or_else(|| {
+                            bad(format!("schema `{value}` is not an integer from -4 to 8"))
+                        })?,
+                )
+            }
+            "zero_threshold" if zero_threshold.is_some() => return Err(twice()),
+            "zero_threshold" => {
+                zero_threshold = Some(
+                    parse_number(value)
+                        .filter(|v| *v >= 0.0 && v.is_finite())
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "zero_threshold `{value}` is not a finite, non-negative number"
+                            ))
+                        })?,
+                )
+            }
+            "zero_count" if zero_count.is_some() => return Err(twice()),
+            "zero_count" => {
+                zero_count =
+                    Some(whole(value).ok_or_else(|| {
+                        bad(format!("zero_count `{value}` is not a whole number"))
+                    })?)
+            }
+            "negative_spans" | "positive_spans" => {
+                if spans[side].is_some() {
+                    return Err(twice());
+                }
+                let items = list(value).ok_or_else(|| {
+                    bad(format!(
+                        "{key} `{value}` is not a list `[offset:length,...]`"
+                    ))
+                })?;
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let span = item.split_once(':').and_then(|(o, l)| {
+                        Some((
+                            o.parse::<i32>().ok()?,
+                            whole(l).and_then(|l| u32::try_from(l).ok())?,
+                        ))
+                    });
+                    let Some((offset, length)) = span else {
+                        return Err(bad(format!(
+                            "span `{item}` of {key} is not `offset:length`"
+                        )));
+                    };
+                    if !out.is_empty() && offset < 0 {
+                        return Err(bad(format!(
+                            "span `{item}` of {key}: the offset of a span after the first must \
+                             not be negative (bucket indexes increase)"
+                        )));
+                    }
+                    out.push((i64::from(offset), u64::from(length)));
+                }
+                spans[side] = Some(out);
+            }
+            "negative_deltas" | "positive_deltas" => {
+                if deltas[side].is_some() {
+                    return Err(twice());
+                }
+                let items = list(value)
+                    .ok_or_else(|| bad(format!("{key} `{value}` is not a list `[delta,...]`")))?;
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let digits = item.strip_prefix('-').unwrap_or(item);
+                    let delta = digits
+                        .bytes()
+                        .all(|c| c.is_ascii_digit())
+                        .then(|| item.parse::<i64>().ok())
+                        .flatten()
+                        .ok_or_else(|| bad(format!("delta `{item}` of {key} is not an integer")))?;
+                    out.push(delta);
+                }
+                deltas[side] = Some(out);
+            }
+            _ => {
+                return Err(bad(format!(
+                    "unknown field `{key}`: expected count, sum, schema, zero_threshold, \
+                     zero_count, negative_spans, negative_deltas, positive_spans, positive_deltas"
+                )))
+            }
+        }
+    }
+    let missing = |key: &str| bad(format!("no `{key}`"));
+    let count = count.ok_or_else(|| missing("count"))?;
+    let sum = sum.ok_or_else(|| missing("sum"))?;
+    let schema = schema.ok_or_else(|| missing("schema"))?;
+    let zero_threshold = zero_threshold.ok_or_else(|| missing("zero_threshold"))?;
+    let zero_count = zero_count.ok_or_else(|| missing("zero_count"))?;
+    let mut sides: [Vec<(i32, u64)>; 2] = [Vec::new(), Vec::new()];
+    let mut total = u128::from(zero_count);
+    for (side, prefix) in ["negative", "positive"].into_iter().enumerate() {
+        let (spans, deltas) = match (spans[side].take(), deltas[side].take()) {
+            (Some(s), Some(d)) => (s, d),
+            (None, None) => continue,
+            (Some(_), None) => return Err(bad(format!("{prefix}_spans without {prefix}_deltas"))),
+            (None, Some(_)) => return Err(bad(format!("{prefix}_deltas without {prefix}_spans"))),
+        };
+        let buckets = &mut sides[side];
+        let mut deltas = deltas.into_iter();
+        let (mut index, mut bucket) = (0i64, 0i128);
+        for (offset, length) in spans {
+            index += offset;
+            for _ in 0..length {
+                let Some(delta) = deltas.next() else {
+                    return Err(bad(format!(
+                        "{prefix}_spans list more buckets than {prefix}_deltas"
+                    )));
+                };
+                bucket += i128::from(delta);
+                let (Ok(i), Ok(c)) = (i32::try_from(index), u64::try_from(bucket)) else {
+                    return Err(bad(format!(
+                        "{prefix} bucket {index} counts {bucket}: a count is from 0 to 2^64 - 1, \
+                         an index a 32-bit integer"
+                    )));
+                };
+                if c > 0 {
+                    buckets.push((i, c));
+                    total += u128::from(c);
+                }
+                index += 1;
+            }
+        }
+        if deltas.next().is_some() {
+            return Err(bad(format!(
+                "{prefix}_deltas has more deltas than {prefix}_spans list buckets"
+            )));
+        }
+    }
+    if count < total as f64 {
+        return Err(bad(format!(
+            "count {count} is less than the {total} observations in its buckets"
+        )));
+    }
+    let [negative, positive] = sides;
+    Ok(NativeValue {
+        count,
+        sum,
+        buckets: NativeBuckets {
+            schema,
+            zero_threshold,
+            zero_count,
+            positive,
+            negative,
+            exemplars: Vec::new(),
+        },
+    })
+}
+
+/// The items of `[a,b,c]` (none for `[]`).
+fn list(value: &str) -> Option<Vec<&str>> {
+    let inner = value.strip_prefix('[')?.strip_suffix(']')?;
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    Some(inner.split(',').collect())
+}
+
+/// Lexes `# {labels} value [timestamp]` at `i` (at the `#`): to the end of
+/// the line, or, for one of several (`many`, a native histogram's), to the
+/// next space; returns the exemplar and the index after it.
+fn lex_exemplar(
+    line: &str,
+    mut i: usize,
+    name: &str,
+    many: bool,
+) -> Result<(Exemplar, usize), String> {
     let b = line.as_bytes();
     let bad = |why: &str| format!("bad exemplar on `{name}`: {why}");
     if b.get(i + 1) != Some(&b' ') || b.get(i + 2) != Some(&b'{') {
@@ -1233,19 +1657,27 @@ fn lex_exemplar(line: &str, mut i: usize, name: &str) -> Result<Exemplar, String
     let value = parse_number(v).ok_or_else(|| bad(&format!("invalid value `{v}`")))?;
     i += v.len();
     let mut timestamp = None;
-    if i < line.len() {
+    if i < line.len() && !(many && line.get(i..).is_some_and(|r| r.starts_with(" #"))) {
         i += 1;
-        let t = line.get(i..).unwrap_or("");
+        let t = if many {
+            token(line, i)
+        } else {
+            line.get(i..).unwrap_or("")
+        };
         timestamp = Some(
             parse_real(t)
                 .ok_or_else(|| bad(&format!("invalid timestamp `{t}`: expected seconds")))?,
         );
+        i += t.len();
     }
-    Ok(Exemplar {
-        labels,
-        value,
-        timestamp,
-    })
+    Ok((
+        Exemplar {
+            labels,
+            value,
+            timestamp,
+        },
+        i,
+    ))
 }
 
 /// A number of the ABNF: a real number, `[+-]inf`/`infinity`, `nan`
