@@ -553,7 +553,8 @@ pub struct NativeBuckets {
 
 impl NativeBuckets {
     /// The observations counted in buckets (zero bucket included; NaN
-    /// observations are in the point's count only).
+    /// observations are in the point's count only), saturating at
+    /// `u64::MAX`.
     ///
     /// ```
     /// let b = promscribe::NativeBuckets { schema: 0, zero_threshold: 0.0, zero_count: 1,
@@ -561,8 +562,11 @@ impl NativeBuckets {
     /// assert_eq!(b.count(), 5);
     /// ```
     pub fn count(&self) -> u64 {
-        let side = |b: &[(i32, u64)]| b.iter().map(|(_, c)| c).sum::<u64>();
-        self.zero_count + side(&self.positive) + side(&self.negative)
+        // Saturating: counts come from any collector.
+        let side = |b: &[(i32, u64)]| b.iter().fold(0u64, |n, (_, c)| n.saturating_add(*c));
+        self.zero_count
+            .saturating_add(side(&self.positive))
+            .saturating_add(side(&self.negative))
     }
 }
 
