@@ -1,0 +1,1660 @@
+//! Native (sparse, exponential) histogram buckets, observed as
+//! client_golang observes them (`prometheus/histogram.go`): the same
+//! bucket keys, bounds tables, zero bucket, handling of NaN and infinities,
+//! and the same strategy to limit the number of buckets (reset, widen the
+//! zero bucket, halve the resolution).
+//!
+//! Observations go to one of two sets of counts, the hot one, with atomic
+//! operations only; a scrape (and the rare limiting step) takes a lock,
+//! swaps hot and cold, waits for the observations already under way in
+//! the now cold set to finish, reads it (one consistent set of
+//! observations: count, sum, zero bucket and buckets agree), then adds it
+//! into the hot set and clears it. The bucket counts of a set live in an
+//! insert-only hash table of levels allocated on demand, so that a new
+//! bucket is claimed with one compare-exchange and nothing is ever moved
+//! while observations may touch it.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use once_cell::race::OnceBox;
+
+use crate::error::MetricError;
+use crate::metrics::atomic::AtomicF64;
+use crate::model::{Exemplar, NativeBuckets};
+
+/// The finest resolution: each power of two split into 256 buckets.
+pub(crate) const SCHEMA_MAX: i32 = 8;
+/// The coarsest resolution: each bucket 2^16 times as wide as the one
+/// below.
+pub(crate) const SCHEMA_MIN: i32 = -4;
+
+/// The default zero threshold, 2^-128 (client_golang's
+/// `DefNativeHistogramZeroThreshold`).
+const DEFAULT_ZERO_THRESHOLD: f64 = 2.938735877055719e-39;
+
+/// The options of a histogram's native buckets: client_golang's
+/// `NativeHistogram…` fields of `HistogramOpts`, with its defaults. Build
+/// one with [`NativeOpts::new`] (bucket factor 1.1, schema 3) and change
+/// what you need; give it to [`Histogram::with_native`](crate::Histogram::with_native)
+/// or [`Family::with_native`](crate::Family::with_native).
+///
+/// ```
+/// use std::time::Duration;
+/// use promscribe::{Histogram, NativeOpts, Opts};
+/// let native = NativeOpts::new()
+///     .bucket_factor(1.1)
+///     .max_buckets(160)
+///     .min_reset_duration(Duration::from_secs(3600));
+/// let h = Histogram::with_native(Opts::new("latency_seconds", "Latency"), None, native).unwrap();
+/// h.observe(0.25);
+/// assert_eq!(h.get_count(), 1);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct NativeOpts {
+    bucket_factor: f64,
+    zero_threshold: f64,
+    max_buckets: u32,
+    min_reset_duration: Duration,
+    max_zero_threshold: f64,
+    max_exemplars: i32,
+    exemplar_ttl: Duration,
+    clock: Option<fn() -> f64>,
+}
+
+impl Default for NativeOpts {
+    fn default() -> Self {
+        NativeOpts::new()
+    }
+}
+
+impl NativeOpts {
+    /// client_golang's `NativeHistogramZeroThresholdZero`: as a zero threshold, it makes
+    /// the zero bucket count exact zeros only.
+    ///
+    /// ```
+    /// use promscribe::NativeOpts;
+    /// let o = NativeOpts::new().zero_threshold(NativeOpts::ZERO_THRESHOLD_ZERO);
+    /// ```
+    pub const ZERO_THRESHOLD_ZERO: f64 = -1.0;
+
+    /// The default zero threshold, 2^-128 (client_golang's
+    /// `DefNativeHistogramZeroThreshold`).
+    ///
+    /// ```
+    /// assert_eq!(promscribe::NativeOpts::DEFAULT_ZERO_THRESHOLD, 2f64.powi(-128));
+    /// ```
+    pub const DEFAULT_ZERO_THRESHOLD: f64 = DEFAULT_ZERO_THRESHOLD;
+
+    /// The defaults: bucket factor 1.1 (schema 3, 8 buckets per power of
+    /// two), zero threshold 2^-128, no bucket limit, up to 10 native
+    /// exemplars kept 5 minutes before they may be replaced first.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new();
+    /// assert_eq!(o.schema(), Some(3));
+    /// ```
+    pub const fn new() -> Self {
+        NativeOpts {
+            bucket_factor: 1.1,
+            zero_threshold: 0.0,
+            max_buckets: 0,
+            min_reset_duration: Duration::ZERO,
+            max_zero_threshold: 0.0,
+            max_exemplars: 0,
+            exemplar_ttl: Duration::ZERO,
+            clock: None,
+        }
+    }
+
+    /// Go's `NativeHistogramBucketFactor`: the largest growth from one
+    /// bucket's upper bound to the next. The schema is the largest `n`
+    /// from -4 to 8 with `2^(2^-n) <= factor` (`floor(log2(log2(factor)))`
+    /// negated, clamped; a factor below `2^(2^-8)` still gives 8). A factor
+    /// of 1 or less means no native buckets (the histogram is classic
+    /// only, with the default buckets when none are given). NaN is an
+    /// error.
+    ///
+    /// ```
+    /// use promscribe::NativeOpts;
+    /// assert_eq!(NativeOpts::new().bucket_factor(1.2).schema(), Some(2));
+    /// assert_eq!(NativeOpts::new().bucket_factor(4.0).schema(), Some(-1));
+    /// assert_eq!(NativeOpts::new().bucket_factor(1.0).schema(), None);
+    /// ```
+    pub const fn bucket_factor(mut self, factor: f64) -> Self {
+        self.bucket_factor = factor;
+        self
+    }
+
+    /// Go's `NativeHistogramZeroThreshold`: observations with an absolute
+    /// value up to this count in the zero bucket. 0 (the default) means
+    /// 2^-128 ([`NativeOpts::DEFAULT_ZERO_THRESHOLD`]); a negative value
+    /// ([`NativeOpts::ZERO_THRESHOLD_ZERO`]) a zero bucket of exact zeros.
+    /// NaN or infinite is an error.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new().zero_threshold(1e-9);
+    /// ```
+    pub const fn zero_threshold(mut self, threshold: f64) -> Self {
+        self.zero_threshold = threshold;
+        self
+    }
+
+    /// Go's `NativeHistogramMaxBucketNumber`: once more buckets than this
+    /// are populated, the histogram is reset (if the last reset is at
+    /// least [`min_reset_duration`](Self::min_reset_duration) ago), else
+    /// its zero bucket widened (up to
+    /// [`max_zero_threshold`](Self::max_zero_threshold)), else its
+    /// resolution halved (down to schema -4). 0 (the default): no limit,
+    /// which lets widely spread observations use unbounded memory; 160 is
+    /// a common choice.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new().max_buckets(160);
+    /// ```
+    pub const fn max_buckets(mut self, max: u32) -> Self {
+        self.max_buckets = max;
+        self
+    }
+
+    /// Go's `NativeHistogramMinResetDuration`: the least time between two
+    /// resets by the bucket limit; a widened zero bucket or a reduced
+    /// resolution is undone by a reset once this has passed since the last
+    /// one. Zero (the default): never reset.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new().min_reset_duration(std::time::Duration::from_secs(600));
+    /// ```
+    pub const fn min_reset_duration(mut self, d: Duration) -> Self {
+        self.min_reset_duration = d;
+        self
+    }
+
+    /// Go's `NativeHistogramMaxZeroThreshold`: how far the bucket limit
+    /// may widen the zero bucket. 0 (the default): never widened. NaN or
+    /// negative is an error.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new().max_zero_threshold(1e-3);
+    /// ```
+    pub const fn max_zero_threshold(mut self, max: f64) -> Self {
+        self.max_zero_threshold = max;
+        self
+    }
+
+    /// Go's `NativeHistogramMaxExemplars`: how many exemplars of
+    /// `observe_with_exemplar` the native histogram keeps (spread over the
+    /// observed values). 0 (the default) means 10; a negative number
+    /// none.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new().max_exemplars(-1); // no native exemplars
+    /// ```
+    pub const fn max_exemplars(mut self, max: i32) -> Self {
+        self.max_exemplars = max;
+        self
+    }
+
+    /// Go's `NativeHistogramExemplarTTL`: once the native exemplars are
+    /// full, the oldest is replaced if it is older than this; otherwise
+    /// the older of the two closest in value. Zero (the default) means 5
+    /// minutes.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new().exemplar_ttl(std::time::Duration::from_secs(60));
+    /// ```
+    pub const fn exemplar_ttl(mut self, ttl: Duration) -> Self {
+        self.exemplar_ttl = ttl;
+        self
+    }
+
+    /// The clock of resets and exemplars (Unix seconds), for tests.
+    #[doc(hidden)]
+    pub const fn __clock(mut self, clock: fn() -> f64) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The schema these options give (`None`: no native buckets).
+    ///
+    /// ```
+    /// assert_eq!(promscribe::NativeOpts::new().bucket_factor(17.0).schema(), Some(-2));
+    /// ```
+    pub fn schema(&self) -> Option<i32> {
+        (self.bucket_factor > 1.0).then(|| pick_schema(self.bucket_factor))
+    }
+
+    /// Checks the options: `None` when they ask for no native buckets.
+    pub(crate) fn check(&self, metric: &str) -> Result<Option<Arc<NativeConfig>>, MetricError> {
+        let bad = |option: &'static str, value: f64, reason: &str| {
+            Err(MetricError::InvalidNativeOption {
+                metric: metric.to_owned(),
+                option,
+                reason: format!("{value} {reason}"),
+            })
+        };
+        if self.bucket_factor.is_nan() {
+            return bad("bucket_factor", self.bucket_factor, "is not a number");
+        }
+        if !self.zero_threshold.is_finite() {
+            return bad("zero_threshold", self.zero_threshold, "is not finite");
+        }
+        if self.max_zero_threshold.is_nan() || self.max_zero_threshold < 0.0 {
+            return bad(
+                "max_zero_threshold",
+                self.max_zero_threshold,
+                "is not a threshold (NaN or negative)",
+            );
+        }
+        let Some(schema) = self.schema() else {
+            return Ok(None);
+        };
+        let zero_threshold = match self.zero_threshold {
+            t if t > 0.0 => t,
+            0.0 => DEFAULT_ZERO_THRESHOLD,
+            _ => 0.0,
+        };
+        let max_exemplars = match self.max_exemplars {
+            0 => 10,
+            n => usize::try_from(n).unwrap_or(0),
+        };
+        let ttl = match self.exemplar_ttl {
+            Duration::ZERO => 300.0,
+            d => d.as_secs_f64(),
+        };
+        Ok(Some(Arc::new(NativeConfig {
+            schema,
+            zero_threshold,
+            max_buckets: self.max_buckets,
+            min_reset: self.min_reset_duration.as_secs_f64(),
+            max_zero_threshold: self.max_zero_threshold,
+            max_exemplars,
+            exemplar_ttl: ttl,
+            clock: self.clock.unwrap_or(crate::time::unix_now),
+        })))
+    }
+}
+
+/// Checked native options, shared by the children of a family.
+#[derive(Debug)]
+pub(crate) struct NativeConfig {
+    schema: i32,
+    zero_threshold: f64,
+    max_buckets: u32,
+    /// Seconds; 0: never reset.
+    min_reset: f64,
+    max_zero_threshold: f64,
+    /// 0: no native exemplars.
+    max_exemplars: usize,
+    /// Seconds.
+    exemplar_ttl: f64,
+    clock: fn() -> f64,
+}
+
+/// client_golang's `pickSchema`: the largest `n` from -4 to 8 with
+/// `2^(2^-n) <= factor`, for a factor above 1.
+pub(crate) fn pick_schema(factor: f64) -> i32 {
+    let floor = factor.log2().log2().floor();
+    if floor <= -8.0 {
+        SCHEMA_MAX
+    } else if floor >= 4.0 {
+        SCHEMA_MIN
+    } else {
+        // -8 < floor < 4: an integer that fits.
+        -(floor as i32)
+    }
+}
+
+/// Go's `math.Frexp`: `x = frac * 2^exp` with `0.5 <= |frac| < 1`, for
+/// normal and subnormal `x`; zero, infinities and NaN come back as they
+/// are, with exponent 0.
+pub(crate) fn frexp(x: f64) -> (f64, i32) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    let (x, mut exp) = if x.abs() < f64::MIN_POSITIVE {
+        // Subnormal: scale into the normal range first (exact).
+        (x * (1u64 << 52) as f64, -52)
+    } else {
+        (x, 0)
+    };
+    let bits = x.to_bits();
+    exp += ((bits >> 52) & 0x7ff) as i32 - 1022;
+    // Keep the sign and the mantissa; the exponent field of 0.5.
+    let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (frac, exp)
+}
+
+/// The bucket key of `v` (not NaN) at `schema`, as client_golang's
+/// `histogramCounts.observe` computes it: bucket `k` holds
+/// `(base^(k-1), base^k]`; ±Inf get the key above the one of ±MaxFloat64.
+pub(crate) fn bucket_key(v: f64, schema: i32) -> i32 {
+    let (v, inf) = if v.is_infinite() {
+        (f64::MAX, true)
+    } else {
+        (v, false)
+    };
+    let (frac, exp) = frexp(v.abs());
+    let mut key = if schema > 0 {
+        let bounds = bounds(schema);
+        // Go's `sort.SearchFloat64s`: the first bound >= frac.
+        bounds.partition_point(|b| *b < frac) as i32 + (exp - 1) * bounds.len() as i32
+    } else {
+        let mut key = exp;
+        if frac == 0.5 {
+            key -= 1;
+        }
+        // Round up (toward +Inf) when dividing by 2^-schema: client_golang
+        // truncated toward zero before 1.16 (issue #1279), which put keys
+        // <= 0 in the bucket above theirs.
+        let offset = (1 << -schema) - 1;
+        (key + offset) >> -schema
+    };
+    if inf {
+        key += 1;
+    }
+    key
+}
+
+/// client_golang's `getLe`: the upper bound of bucket `key` at `schema`
+/// (the bucket below the one of ±Inf ends at MaxFloat64).
+pub(crate) fn bucket_upper_bound(key: i32, schema: i32) -> f64 {
+    if schema < 0 {
+        let exp = key << -schema;
+        if exp == 1024 {
+            return f64::MAX;
+        }
+        return ldexp(1.0, exp);
+    }
+    let frac_idx = key & ((1 << schema) - 1);
+    let frac = if schema == 0 {
+        0.5
+    } else {
+        bounds(schema)
+            .get(frac_idx as usize)
+            .copied()
+            .unwrap_or(0.5)
+    };
+    let exp = (key >> schema) + 1;
+    if frac == 0.5 && exp == 1025 {
+        return f64::MAX;
+    }
+    ldexp(frac, exp)
+}
+
+/// `frac * 2^exp` as Go's `math.Ldexp`: exact, but for a subnormal result
+/// (rounded once) or an overflow (infinite).
+fn ldexp(frac: f64, exp: i32) -> f64 {
+    if exp > 1000 {
+        frac * pow2(exp - 1000) * pow2(1000)
+    } else if exp < -1000 {
+        frac * pow2(exp + 1000) * pow2(-1000)
+    } else {
+        frac * pow2(exp)
+    }
+}
+
+/// `2^e`, exactly, for `e` from -1074 to 1023 (0 below, infinite above).
+fn pow2(e: i32) -> f64 {
+    match e {
+        1024.. => f64::INFINITY,
+        -1022..=1023 => f64::from_bits(((e + 1023) as u64) << 52),
+        -1074..=-1023 => f64::from_bits(1 << (e + 1074)),
+        _ => 0.0,
+    }
+}
+
+/// The bounds of the `frac` of `frexp` within one power of two, for a
+/// positive schema (1 for anything else).
+fn bounds(schema: i32) -> &'static [f64] {
+    match schema {
+        1 => &BOUNDS_1,
+        2 => &BOUNDS_2,
+        3 => &BOUNDS_3,
+        4 => &BOUNDS_4,
+        5 => &BOUNDS_5,
+        6 => &BOUNDS_6,
+        7 => &BOUNDS_7,
+        8 => &BOUNDS_8,
+        _ => &[0.5],
+    }
+}
+
+// client_golang's `nativeHistogramBounds`, copied digit for digit: some
+// last digits differ from the correctly rounded `2^(j/2^schema - 1)`, and
+// which bucket a value on a bound lands in depends on them.
+/// Schema 1: `2^(j/2) / 2` for `j` in `0..2`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_1: [f64; 2] = [0.5, 0.7071067811865475];
+
+/// Schema 2: `2^(j/4) / 2` for `j` in `0..4`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_2: [f64; 4] = [
+    0.5,
+    0.5946035575013605,
+    0.7071067811865475,
+    0.8408964152537144,
+];
+
+/// Schema 3: `2^(j/8) / 2` for `j` in `0..8`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_3: [f64; 8] = [
+    0.5,
+    0.5452538663326288,
+    0.5946035575013605,
+    0.6484197773255048,
+    0.7071067811865475,
+    0.7711054127039704,
+    0.8408964152537144,
+    0.9170040432046711,
+];
+
+/// Schema 4: `2^(j/16) / 2` for `j` in `0..16`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_4: [f64; 16] = [
+    0.5,
+    0.5221368912137069,
+    0.5452538663326288,
+    0.5693943173783458,
+    0.5946035575013605,
+    0.620928906036742,
+    0.6484197773255048,
+    0.6771277734684463,
+    0.7071067811865475,
+    0.7384130729697496,
+    0.7711054127039704,
+    0.805245165974627,
+    0.8408964152537144,
+    0.8781260801866495,
+    0.9170040432046711,
+    0.9576032806985735,
+];
+
+/// Schema 5: `2^(j/32) / 2` for `j` in `0..32`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_5: [f64; 32] = [
+    0.5,
+    0.5109485743270583,
+    0.5221368912137069,
+    0.5335702003384117,
+    0.5452538663326288,
+    0.5571933712979462,
+    0.5693943173783458,
+    0.5818624293887887,
+    0.5946035575013605,
+    0.6076236799902344,
+    0.620928906036742,
+    0.6345254785958666,
+    0.6484197773255048,
+    0.6626183215798706,
+    0.6771277734684463,
+    0.6919549409819159,
+    0.7071067811865475,
+    0.7225904034885232,
+    0.7384130729697496,
+    0.7545822137967112,
+    0.7711054127039704,
+    0.7879904225539431,
+    0.805245165974627,
+    0.8228777390769823,
+    0.8408964152537144,
+    0.8593096490612387,
+    0.8781260801866495,
+    0.8973545375015533,
+    0.9170040432046711,
+    0.9370838170551498,
+    0.9576032806985735,
+    0.9785720620876999,
+];
+
+/// Schema 6: `2^(j/64) / 2` for `j` in `0..64`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_6: [f64; 64] = [
+    0.5,
+    0.5054446430258502,
+    0.5109485743270583,
+    0.5165124395106142,
+    0.5221368912137069,
+    0.5278225891802786,
+    0.5335702003384117,
+    0.5393803988785598,
+    0.5452538663326288,
+    0.5511912916539204,
+    0.5571933712979462,
+    0.5632608093041209,
+    0.5693943173783458,
+    0.5755946149764913,
+    0.5818624293887887,
+    0.5881984958251406,
+    0.5946035575013605,
+    0.6010783657263515,
+    0.6076236799902344,
+    0.6142402680534349,
+    0.620928906036742,
+    0.6276903785123455,
+    0.6345254785958666,
+    0.6414350080393891,
+    0.6484197773255048,
+    0.6554806057623822,
+    0.6626183215798706,
+    0.6698337620266515,
+    0.6771277734684463,
+    0.6845012114872953,
+    0.6919549409819159,
+    0.6994898362691555,
+    0.7071067811865475,
+    0.7148066691959849,
+    0.7225904034885232,
+    0.7304588970903234,
+    0.7384130729697496,
+    0.7464538641456323,
+    0.7545822137967112,
+    0.762799075372269,
+    0.7711054127039704,
+    0.7795022001189185,
+    0.7879904225539431,
+    0.7965710756711334,
+    0.805245165974627,
+    0.8140137109286738,
+    0.8228777390769823,
+    0.8318382901633681,
+    0.8408964152537144,
+    0.8500531768592616,
+    0.8593096490612387,
+    0.8686669176368529,
+    0.8781260801866495,
+    0.8876882462632604,
+    0.8973545375015533,
+    0.9071260877501991,
+    0.9170040432046711,
+    0.9269895625416926,
+    0.9370838170551498,
+    0.9472879907934827,
+    0.9576032806985735,
+    0.9680308967461471,
+    0.9785720620876999,
+    0.9892280131939752,
+];
+
+/// Schema 7: `2^(j/128) / 2` for `j` in `0..128`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_7: [f64; 128] = [
+    0.5,
+    0.5027149505564014,
+    0.5054446430258502,
+    0.5081891574554764,
+    0.5109485743270583,
+    0.5137229745593818,
+    0.5165124395106142,
+    0.5193170509806894,
+    0.5221368912137069,
+    0.5249720429003435,
+    0.5278225891802786,
+    0.5306886136446309,
+    0.5335702003384117,
+    0.5364674337629877,
+    0.5393803988785598,
+    0.5423091811066545,
+    0.5452538663326288,
+    0.5482145409081883,
+    0.5511912916539204,
+    0.5541842058618393,
+    0.5571933712979462,
+    0.5602188762048033,
+    0.5632608093041209,
+    0.5663192597993595,
+    0.5693943173783458,
+    0.572486072215902,
+    0.5755946149764913,
+    0.5787200368168754,
+    0.5818624293887887,
+    0.585021884841625,
+    0.5881984958251406,
+    0.5913923554921704,
+    0.5946035575013605,
+    0.5978321960199137,
+    0.6010783657263515,
+    0.6043421618132907,
+    0.6076236799902344,
+    0.6109230164863786,
+    0.6142402680534349,
+    0.6175755319684665,
+    0.620928906036742,
+    0.6243004885946023,
+    0.6276903785123455,
+    0.6310986751971253,
+    0.6345254785958666,
+    0.637970889198196,
+    0.6414350080393891,
+    0.6449179367033329,
+    0.6484197773255048,
+    0.6519406325959679,
+    0.6554806057623822,
+    0.659039800633032,
+    0.6626183215798706,
+    0.6662162735415805,
+    0.6698337620266515,
+    0.6734708931164728,
+    0.6771277734684463,
+    0.6808045103191123,
+    0.6845012114872953,
+    0.688217985377265,
+    0.6919549409819159,
+    0.6957121878859629,
+    0.6994898362691555,
+    0.7032879969095076,
+    0.7071067811865475,
+    0.7109463010845827,
+    0.7148066691959849,
+    0.718687998724491,
+    0.7225904034885232,
+    0.7265139979245261,
+    0.7304588970903234,
+    0.7344252166684908,
+    0.7384130729697496,
+    0.7424225829363761,
+    0.7464538641456323,
+    0.7505070348132126,
+    0.7545822137967112,
+    0.7586795205991071,
+    0.762799075372269,
+    0.7669409989204777,
+    0.7711054127039704,
+    0.7752924388424999,
+    0.7795022001189185,
+    0.7837348199827764,
+    0.7879904225539431,
+    0.7922691326262467,
+    0.7965710756711334,
+    0.8008963778413465,
+    0.805245165974627,
+    0.8096175675974316,
+    0.8140137109286738,
+    0.8184337248834821,
+    0.8228777390769823,
+    0.8273458838280969,
+    0.8318382901633681,
+    0.8363550898207981,
+    0.8408964152537144,
+    0.8454623996346523,
+    0.8500531768592616,
+    0.8546688815502312,
+    0.8593096490612387,
+    0.8639756154809185,
+    0.8686669176368529,
+    0.8733836930995842,
+    0.8781260801866495,
+    0.8828942179666361,
+    0.8876882462632604,
+    0.8925083056594671,
+    0.8973545375015533,
+    0.9022270839033115,
+    0.9071260877501991,
+    0.9120516927035263,
+    0.9170040432046711,
+    0.9219832844793128,
+    0.9269895625416926,
+    0.9320230241988943,
+    0.9370838170551498,
+    0.9421720895161669,
+    0.9472879907934827,
+    0.9524316709088368,
+    0.9576032806985735,
+    0.9628029718180622,
+    0.9680308967461471,
+    0.9732872087896164,
+    0.9785720620876999,
+    0.9838856116165875,
+    0.9892280131939752,
+    0.9945994234836328,
+];
+
+/// Schema 8: `2^(j/256) / 2` for `j` in `0..256`, digits as in client_golang.
+#[allow(clippy::approx_constant, clippy::excessive_precision)]
+const BOUNDS_8: [f64; 256] = [
+    0.5,
+    0.5013556375251013,
+    0.5027149505564014,
+    0.5040779490592088,
+    0.5054446430258502,
+    0.5068150424757447,
+    0.5081891574554764,
+    0.509566998038869,
+    0.5109485743270583,
+    0.5123338964485679,
+    0.5137229745593818,
+    0.5151158188430205,
+    0.5165124395106142,
+    0.5179128468009786,
+    0.5193170509806894,
+    0.520725062344158,
+    0.5221368912137069,
+    0.5235525479396449,
+    0.5249720429003435,
+    0.526395386502313,
+    0.5278225891802786,
+    0.5292536613972564,
+    0.5306886136446309,
+    0.5321274564422321,
+    0.5335702003384117,
+    0.5350168559101208,
+    0.5364674337629877,
+    0.5379219445313954,
+    0.5393803988785598,
+    0.5408428074966075,
+    0.5423091811066545,
+    0.5437795304588847,
+    0.5452538663326288,
+    0.5467321995364429,
+    0.5482145409081883,
+    0.549700901315111,
+    0.5511912916539204,
+    0.5526857228508706,
+    0.5541842058618393,
+    0.5556867516724088,
+    0.5571933712979462,
+    0.5587040757836845,
+    0.5602188762048033,
+    0.5617377836665098,
+    0.5632608093041209,
+    0.564787964283144,
+    0.5663192597993595,
+    0.5678547070789026,
+    0.5693943173783458,
+    0.5709381019847808,
+    0.572486072215902,
+    0.5740382394200894,
+    0.5755946149764913,
+    0.5771552102951081,
+    0.5787200368168754,
+    0.5802891060137493,
+    0.5818624293887887,
+    0.5834400184762408,
+    0.585021884841625,
+    0.5866080400818185,
+    0.5881984958251406,
+    0.5897932637314379,
+    0.5913923554921704,
+    0.5929957828304968,
+    0.5946035575013605,
+    0.5962156912915756,
+    0.5978321960199137,
+    0.5994530835371903,
+    0.6010783657263515,
+    0.6027080545025619,
+    0.6043421618132907,
+    0.6059806996384005,
+    0.6076236799902344,
+    0.6092711149137041,
+    0.6109230164863786,
+    0.6125793968185725,
+    0.6142402680534349,
+    0.6159056423670379,
+    0.6175755319684665,
+    0.6192499490999082,
+    0.620928906036742,
+    0.622612415087629,
+    0.6243004885946023,
+    0.6259931389331581,
+    0.6276903785123455,
+    0.6293922197748583,
+    0.6310986751971253,
+    0.6328097572894031,
+    0.6345254785958666,
+    0.6362458516947014,
+    0.637970889198196,
+    0.6397006037528346,
+    0.6414350080393891,
+    0.6431741147730128,
+    0.6449179367033329,
+    0.6466664866145447,
+    0.6484197773255048,
+    0.6501778216898253,
+    0.6519406325959679,
+    0.6537082229673385,
+    0.6554806057623822,
+    0.6572577939746774,
+    0.659039800633032,
+    0.6608266388015788,
+    0.6626183215798706,
+    0.6644148621029772,
+    0.6662162735415805,
+    0.6680225691020727,
+    0.6698337620266515,
+    0.6716498655934177,
+    0.6734708931164728,
+    0.6752968579460171,
+    0.6771277734684463,
+    0.6789636531064505,
+    0.6808045103191123,
+    0.6826503586020058,
+    0.6845012114872953,
+    0.6863570825438342,
+    0.688217985377265,
+    0.690083933630119,
+    0.6919549409819159,
+    0.6938310211492645,
+    0.6957121878859629,
+    0.6975984549830999,
+    0.6994898362691555,
+    0.7013863456101023,
+    0.7032879969095076,
+    0.7051948041086352,
+    0.7071067811865475,
+    0.7090239421602076,
+    0.7109463010845827,
+    0.7128738720527471,
+    0.7148066691959849,
+    0.7167447066838943,
+    0.718687998724491,
+    0.7206365595643126,
+    0.7225904034885232,
+    0.7245495448210174,
+    0.7265139979245261,
+    0.7284837772007218,
+    0.7304588970903234,
+    0.7324393720732029,
+    0.7344252166684908,
+    0.7364164454346837,
+    0.7384130729697496,
+    0.7404151139112358,
+    0.7424225829363761,
+    0.7444354947621984,
+    0.7464538641456323,
+    0.7484777058836176,
+    0.7505070348132126,
+    0.7525418658117031,
+    0.7545822137967112,
+    0.7566280937263048,
+    0.7586795205991071,
+    0.7607365094544071,
+    0.762799075372269,
+    0.7648672334736434,
+    0.7669409989204777,
+    0.7690203869158282,
+    0.7711054127039704,
+    0.7731960915705107,
+    0.7752924388424999,
+    0.7773944698885442,
+    0.7795022001189185,
+    0.7816156449856788,
+    0.7837348199827764,
+    0.7858597406461707,
+    0.7879904225539431,
+    0.7901268813264122,
+    0.7922691326262467,
+    0.7944171921585818,
+    0.7965710756711334,
+    0.7987307989543135,
+    0.8008963778413465,
+    0.8030678282083853,
+    0.805245165974627,
+    0.8074284071024302,
+    0.8096175675974316,
+    0.8118126635086642,
+    0.8140137109286738,
+    0.8162207259936375,
+    0.8184337248834821,
+    0.820652723822003,
+    0.8228777390769823,
+    0.8251087869603088,
+    0.8273458838280969,
+    0.8295890460808079,
+    0.8318382901633681,
+    0.8340936325652911,
+    0.8363550898207981,
+    0.8386226785089391,
+    0.8408964152537144,
+    0.8431763167241966,
+    0.8454623996346523,
+    0.8477546807446661,
+    0.8500531768592616,
+    0.8523579048290255,
+    0.8546688815502312,
+    0.8569861239649629,
+    0.8593096490612387,
+    0.8616394738731368,
+    0.8639756154809185,
+    0.8663180910111553,
+    0.8686669176368529,
+    0.871022112577578,
+    0.8733836930995842,
+    0.8757516765159389,
+    0.8781260801866495,
+    0.8805069215187917,
+    0.8828942179666361,
+    0.8852879870317771,
+    0.8876882462632604,
+    0.890095013257712,
+    0.8925083056594671,
+    0.8949281411607002,
+    0.8973545375015533,
+    0.8997875124702672,
+    0.9022270839033115,
+    0.9046732696855155,
+    0.9071260877501991,
+    0.909585556079304,
+    0.9120516927035263,
+    0.9145245157024483,
+    0.9170040432046711,
+    0.9194902933879467,
+    0.9219832844793128,
+    0.9244830347552253,
+    0.9269895625416926,
+    0.92950288621441,
+    0.9320230241988943,
+    0.9345499949706191,
+    0.9370838170551498,
+    0.93962450902828,
+    0.9421720895161669,
+    0.9447265771954693,
+    0.9472879907934827,
+    0.9498563490882775,
+    0.9524316709088368,
+    0.9550139751351947,
+    0.9576032806985735,
+    0.9601996065815236,
+    0.9628029718180622,
+    0.9654133954938133,
+    0.9680308967461471,
+    0.9706554947643201,
+    0.9732872087896164,
+    0.9759260581154889,
+    0.9785720620876999,
+    0.9812252401044634,
+    0.9838856116165875,
+    0.9865531961276168,
+    0.9892280131939752,
+    0.9919100824251095,
+    0.9945994234836328,
+    0.9972960560854698,
+];
+
+/// Levels of a bucket table: level `k` has `FIRST_LEVEL << k` slots.
+const LEVELS: usize = 16;
+const FIRST_LEVEL: usize = 64;
+/// Slots probed in a level before the next (the last level is probed
+/// whole: its 2^21 slots outnumber every key of every schema, about
+/// 2 * 2100 * 256).
+const PROBES: usize = 16;
+
+/// One bucket: its key (0: free; else 1 + side and index, see [`slot_key`])
+/// and its count.
+#[derive(Debug)]
+struct Slot {
+    key: AtomicU64,
+    count: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Level {
+    slots: Box<[Slot]>,
+}
+
+/// The populated buckets of one set of counts, both sides: an open
+/// addressing hash table whose slots are claimed with a compare-exchange
+/// and never move; a level that has no free slot among the probed ones
+/// for a key sends it to the next, allocated on first need. Keys are only
+/// removed (and counts cleared) while no observation can reach the table
+/// (a cold set of counts, under the lock).
+#[derive(Debug)]
+struct Table {
+    levels: [OnceBox<Level>; LEVELS],
+}
+
+/// The table key of bucket `index` on the negative (`neg`) or positive
+/// side: never 0.
+fn slot_key(neg: bool, index: i32) -> u64 {
+    1 + ((u64::from(neg) << 32) | u64::from(index as u32))
+}
+
+/// The side and index of a table key.
+fn from_slot_key(key: u64) -> (bool, i32) {
+    let k = key - 1;
+    (k >> 32 != 0, k as u32 as i32)
+}
+
+impl Table {
+    fn new() -> Self {
+        Table {
+            levels: std::array::from_fn(|_| OnceBox::new()),
+        }
+    }
+
+    fn level(&self, k: usize) -> Option<&Level> {
+        let cell = self.levels.get(k)?;
+        Some(cell.get_or_init(|| {
+            Box::new(Level {
+                slots: (0..FIRST_LEVEL << k)
+                    .map(|_| Slot {
+                        key: AtomicU64::new(0),
+                        count: AtomicU64::new(0),
+                    })
+                    .collect(),
+            })
+        }))
+    }
+
+    /// Adds `n` to the bucket of `key`, creating it (even for `n == 0`):
+    /// true if this call created it (Go's `addToBucket`).
+    #[inline]
+    fn add(&self, key: u64, n: u64) -> bool {
+        let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for k in 0..LEVELS {
+            let Some(level) = self.level(k) else { break };
+            let len = level.slots.len();
+            let probes = if k + 1 == LEVELS {
+                len
+            } else {
+                PROBES.min(len)
+            };
+            let start = (hash >> 32) as usize;
+            for p in 0..probes {
+                let Some(slot) = level.slots.get((start + p) & (len - 1)) else {
+                    break;
+                };
+                let mut seen = slot.key.load(Ordering::Acquire);
+                if seen == 0 {
+                    match slot
+                        .key
+                        .compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire)
+                    {
+                        Ok(_) => {
+                            slot.count.fetch_add(n, Ordering::Relaxed);
+                            return true;
+                        }
+                        Err(actual) => seen = actual,
+                    }
+                }
+                if seen == key {
+                    slot.count.fetch_add(n, Ordering::Relaxed);
+                    return false;
+                }
+            }
+        }
+        // Unreachable: the last level holds every possible key.
+        false
+    }
+
+    /// Every bucket (key and count), zero counts included.
+    fn for_each(&self, mut f: impl FnMut(u64, &AtomicU64)) {
+        for cell in &self.levels {
+            let Some(level) = cell.get() else { break };
+            for slot in level.slots.iter() {
+                let key = slot.key.load(Ordering::Acquire);
+                if key != 0 {
+                    f(key, &slot.count);
+                }
+            }
+        }
+    }
+
+    /// Removes every bucket. Only while no observation reaches the table.
+    fn clear(&self) {
+        for cell in &self.levels {
+            let Some(level) = cell.get() else { break };
+            for slot in level.slots.iter() {
+                slot.key.store(0, Ordering::Relaxed);
+                slot.count.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Removes the bucket of `key`, if there is one, returning its count.
+    /// Only while no observation reaches the table: the others are put
+    /// back, as probing for them must not stop at the freed slot.
+    fn remove(&self, key: u64) -> Option<u64> {
+        let mut found = None;
+        let mut rest = Vec::new();
+        self.for_each(|k, c| {
+            let c = c.load(Ordering::Relaxed);
+            if k == key {
+                found = Some(c);
+            } else {
+                rest.push((k, c));
+            }
+        });
+        if found.is_some() {
+            self.clear();
+            for (k, c) in rest {
+                self.add(k, c);
+            }
+        }
+        found
+    }
+
+    /// The smallest index of a side (Go's `findSmallestKey`).
+    fn smallest(&self, neg: bool) -> Option<i32> {
+        let mut min = None;
+        self.for_each(|k, _| {
+            let (n, i) = from_slot_key(k);
+            if n == neg && min.is_none_or(|m| i < m) {
+                min = Some(i);
+            }
+        });
+        min
+    }
+}
+
+/// One of the two sets of counts (Go's `histogramCounts`).
+#[derive(Debug)]
+struct Counts {
+    /// Completed observations: incremented last, the signal that one is
+    /// complete.
+    count: AtomicU64,
+    sum: AtomicF64,
+    zero: AtomicU64,
+    zero_threshold: AtomicF64,
+    schema: AtomicI32,
+    /// Buckets in `table` (zero counts included), as Go counts them.
+    buckets_number: AtomicU32,
+    /// Per-bucket counts of the classic buckets, if any.
+    classic: Box<[AtomicU64]>,
+    table: Table,
+}
+
+/// Adds `v` to an `f64` held in an atomic.
+#[inline]
+fn add_float(a: &AtomicF64, v: f64) {
+    a.add(v);
+}
+
+impl Counts {
+    fn new(classic: usize, config: &NativeConfig) -> Self {
+        Counts {
+            count: AtomicU64::new(0),
+            sum: AtomicF64::zero(),
+            zero: AtomicU64::new(0),
+            zero_threshold: AtomicF64::new(config.zero_threshold),
+            schema: AtomicI32::new(config.schema),
+            buckets_number: AtomicU32::new(0),
+            classic: (0..classic).map(|_| AtomicU64::new(0)).collect(),
+            table: Table::new(),
+        }
+    }
+
+    /// Go's `histogramCounts.observe`.
+    #[inline]
+    fn observe(&self, v: f64, classic: usize, native: bool) {
+        if let Some(c) = self.classic.get(classic) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        add_float(&self.sum, v);
+        if native && !v.is_nan() {
+            let schema = self.schema.load(Ordering::Relaxed);
+            let zero_threshold = self.zero_threshold.get();
+            let key = bucket_key(v, schema);
+            let created = if v > zero_threshold {
+                self.table.add(slot_key(false, key), 1)
+            } else if v < -zero_threshold {
+                self.table.add(slot_key(true, key), 1)
+            } else {
+                self.zero.fetch_add(1, Ordering::Relaxed);
+                false
+            };
+            if created {
+                self.buckets_number.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        // Last: the observation is complete.
+        self.count.fetch_add(1, Ordering::Release);
+    }
+
+    /// Go's `resetCounts`.
+    fn reset(&self, config: &NativeConfig) {
+        self.sum.set(0.0);
+        self.count.store(0, Ordering::Relaxed);
+        self.zero.store(0, Ordering::Relaxed);
+        self.zero_threshold.set(config.zero_threshold);
+        self.schema.store(config.schema, Ordering::Relaxed);
+        self.buckets_number.store(0, Ordering::Relaxed);
+        for c in self.classic.iter() {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.table.clear();
+    }
+
+    /// Adds `n` to bucket `key` (Go's `addToBucket` plus the bucket
+    /// number).
+    fn add_bucket(&self, key: u64, n: u64) {
+        if self.table.add(key, n) {
+            self.buckets_number.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn remove_bucket(&self, key: u64) -> Option<u64> {
+        let found = self.table.remove(key);
+        if found.is_some() {
+            self.buckets_number.fetch_sub(1, Ordering::Relaxed);
+        }
+        found
+    }
+}
+
+/// Go's `addAndResetCounts`: count, sum, classic buckets and zero bucket
+/// of `cold` added to `hot`, and cleared.
+fn add_and_reset_counts(hot: &Counts, cold: &Counts) {
+    hot.count
+        .fetch_add(cold.count.load(Ordering::Relaxed), Ordering::Relaxed);
+    cold.count.store(0, Ordering::Relaxed);
+    add_float(&hot.sum, cold.sum.get());
+    cold.sum.set(0.0);
+    for (h, c) in hot.classic.iter().zip(cold.classic.iter()) {
+        h.fetch_add(c.load(Ordering::Relaxed), Ordering::Relaxed);
+        c.store(0, Ordering::Relaxed);
+    }
+    hot.zero
+        .fetch_add(cold.zero.load(Ordering::Relaxed), Ordering::Relaxed);
+    cold.zero.store(0, Ordering::Relaxed);
+}
+
+/// Waits until every observation started in `counts` (`count` of them)
+/// is complete.
+fn wait_for_cooldown(count: u64, counts: &Counts) {
+    let mut tries = 0u32;
+    while counts.count.load(Ordering::Acquire) != count {
+        tries += 1;
+        if tries < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+const HOT_BIT: u64 = 1 << 63;
+const COUNT_MASK: u64 = HOT_BIT - 1;
+
+/// What the lock guards.
+#[derive(Debug)]
+struct State {
+    /// When the histogram was created or last reset (Unix seconds).
+    last_reset: f64,
+    /// A reset is due at `reset_at` (Go's `resetScheduled`).
+    reset_scheduled: bool,
+}
+
+/// The native buckets of a histogram (and its classic ones, if any, so
+/// that both read the same observations).
+#[derive(Debug)]
+pub(crate) struct Native {
+    /// Top bit: the hot set; the rest: observations started.
+    count_and_hot: AtomicU64,
+    counts: [Counts; 2],
+    config: Arc<NativeConfig>,
+    state: Mutex<State>,
+    /// A scheduled reset, checked by observations without the lock.
+    reset_pending: AtomicBool,
+    reset_at: AtomicF64,
+    /// Creation or last reset, for `_created`.
+    created: AtomicF64,
+    exemplars: Mutex<Vec<Arc<Exemplar>>>,
+}
+
+/// One consistent read of a native histogram.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    pub(crate) count: u64,
+    pub(crate) sum: f64,
+    pub(crate) created: f64,
+}
+
+impl Native {
+    pub(crate) fn new(config: Arc<NativeConfig>, classic: usize) -> Self {
+        let now = (config.clock)();
+        Native {
+            count_and_hot: AtomicU64::new(0),
+            counts: [Counts::new(classic, &config), Counts::new(classic, &config)],
+            state: Mutex::new(State {
+                last_reset: now,
+                reset_scheduled: false,
+            }),
+            reset_pending: AtomicBool::new(false),
+            reset_at: AtomicF64::zero(),
+            created: AtomicF64::new(now),
+            exemplars: Mutex::new(Vec::with_capacity(config.max_exemplars)),
+            config,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set(&self, idx: u64) -> &Counts {
+        &self.counts[usize::from(idx != 0)]
+    }
+
+    /// Records `v`, in classic bucket `classic` too if there are classic
+    /// buckets (Go's `histogram.observe`). No lock unless the bucket limit
+    /// is exceeded or a scheduled reset is due.
+    #[inline]
+    pub(crate) fn observe(&self, v: f64, classic: usize) {
+        if self.reset_pending.load(Ordering::Relaxed) {
+            self.maybe_scheduled_reset();
+        }
+        let n = self.count_and_hot.fetch_add(1, Ordering::AcqRel);
+        let hot = self.set(n >> 63);
+        let native = !v.is_nan();
+        hot.observe(v, classic, native);
+        if native && self.config.max_buckets != 0 {
+            self.limit_buckets(hot, v, classic);
+        }
+    }
+
+    /// Go's `reset`, run by the first observation or scrape once a
+    /// scheduled reset is due (where Go runs it from a timer: the same
+    /// observations are lost).
+    #[cold]
+    fn maybe_scheduled_reset(&self) {
+        if (self.config.clock)() < self.reset_at.get() {
+            return;
+        }
+        let mut st = self.lock();
+        if !st.reset_scheduled {
+            return;
+        }
+        let n = self.count_and_hot.load(Ordering::Acquire);
+        let (hot, cold) = (self.set(n >> 63), self.set(!n >> 63));
+        cold.reset(&self.config);
+        let n = self.count_and_hot.swap((!n >> 63) << 63, Ordering::AcqRel);
+        wait_for_cooldown(n & COUNT_MASK, hot);
+        hot.reset(&self.config);
+        st.last_reset = (self.config.clock)();
+        self.created.set(st.last_reset);
+        st.reset_scheduled = false;
+        self.reset_pending.store(false, Ordering::Relaxed);
+    }
+
+    /// Go's `limitBuckets`.
+    #[inline]
+    fn limit_buckets(&self, counts: &Counts, v: f64, classic: usize) {
+        if self.config.max_buckets >= counts.buckets_number.load(Ordering::Relaxed) {
+            return;
+        }
+        self.limit_buckets_slow(v, classic);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn limit_buckets_slow(&self, v: f64, classic: usize) {
+        let mut st = self.lock();
+        // The sets may have been swapped before the lock was taken.
+        let n = self.count_and_hot.load(Ordering::Acquire);
+        let (hot_idx, cold_idx) = (n >> 63, !n >> 63);
+        let (hot, cold) = (self.set(hot_idx), self.set(cold_idx));
+        if self.config.max_buckets >= hot.buckets_number.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.maybe_reset(&mut st, hot, cold, cold_idx, v, classic) {
+            return;
+        }
+        // Undo what comes next once the min reset duration has passed.
+        if self.config.min_reset > 0.0 && !st.reset_scheduled {
+            st.reset_scheduled = true;
+            self.reset_at.set(st.last_reset + self.config.min_reset);
+            self.reset_pending.store(true, Ordering::Relaxed);
+        }
+        if self.maybe_widen_zero_bucket(hot, cold) {
+            return;
+        }
+        self.double_bucket_width(hot, cold);
+    }
+
+    /// Go's `maybeReset`: the whole histogram reset, the latest
+    /// observation kept, if the min reset duration has passed.
+    fn maybe_reset(
+        &self,
+        st: &mut State,
+        hot: &Counts,
+        cold: &Counts,
+        cold_idx: u64,
+        v: f64,
+        classic: usize,
+    ) -> bool {
+        let c = &self.config;
+        if c.min_reset == 0.0 || st.reset_scheduled || (c.clock)() - st.last_reset < c.min_reset {
+            return false;
+        }
+        cold.reset(c);
+        cold.observe(v, classic, true);
+        let n = self
+            .count_and_hot
+            .swap((cold_idx << 63) + 1, Ordering::AcqRel);
+        wait_for_cooldown(n & COUNT_MASK, hot);
+        hot.reset(c);
+        st.last_reset = (c.clock)();
+        self.created.set(st.last_reset);
+        true
+    }
+
+    /// Go's `maybeWidenZeroBucket`: the zero bucket widened to take in
+    /// the bucket closest to zero, if the max zero threshold allows.
+    fn maybe_widen_zero_bucket(&self, hot: &Counts, cold: &Counts) -> bool {
+        let current = hot.zero_threshold.get();
+        if current >= self.config.max_zero_threshold {
+            return false;
+        }
+        let smallest = match (hot.table.smallest(false), hot.table.smallest(true)) {
+            (Some(p), Some(n)) => p.min(n),
+            (Some(k), None) | (None, Some(k)) => k,
+            (None, None) => return false,
+        };
+        let threshold = bucket_upper_bound(smallest, hot.schema.load(Ordering::Relaxed));
+        if threshold > self.config.max_zero_threshold {
+            return false;
+        }
+        cold.zero_threshold.set(threshold);
+        cold.remove_bucket(slot_key(true, smallest));
+        cold.remove_bucket(slot_key(false, smallest));
+        // The cold set becomes the hot one.
+        let n = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
+        let (hot, cold) = (cold, hot);
+        wait_for_cooldown(n & COUNT_MASK, cold);
+        add_and_reset_counts(hot, cold);
+        cold.zero_threshold.set(threshold);
+        // Merge the closest buckets into the zero bucket, add the others.
+        let mut merged = Vec::new();
+        cold.table.for_each(|key, c| {
+            let count = c.load(Ordering::Relaxed);
+            if from_slot_key(key).1 == smallest {
+                hot.zero.fetch_add(count, Ordering::Relaxed);
+                merged.push(key);
+            } else {
+                hot.add_bucket(key, count);
+                c.store(0, Ordering::Relaxed);
+            }
+        });
+        for key in merged {
+            cold.remove_bucket(key);
+        }
+        true
+    }
+
+    /// Go's `doubleBucketWidth`: the schema lowered by one (not below -4).
+    fn double_bucket_width(&self, hot: &Counts, cold: &Counts) {
+        let mut schema = cold.schema.load(Ordering::Relaxed);
+        if schema == SCHEMA_MIN {
+            return;
+        }
+        schema -= 1;
+        cold.schema.store(schema, Ordering::Relaxed);
+        cold.buckets_number.store(0, Ordering::Relaxed);
+        cold.table.clear();
+        let n = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
+        let (hot, cold) = (cold, hot);
+        wait_for_cooldown(n & COUNT_MASK, cold);
+        add_and_reset_counts(hot, cold);
+        cold.schema.store(schema, Ordering::Relaxed);
+        let mut entries = Vec::new();
+        cold.table
+            .for_each(|k, c| entries.push((k, c.load(Ordering::Relaxed))));
+        for (key, count) in entries {
+            let (neg, mut index) = from_slot_key(key);
+            if index > 0 {
+                index += 1;
+            }
+            index /= 2;
+            hot.add_bucket(slot_key(neg, index), count);
+        }
+        cold.buckets_number.store(0, Ordering::Relaxed);
+        cold.table.clear();
+    }
+
+    /// Reads one consistent set of observations (Go's `Write`): count,
+    /// sum, the classic buckets' counts into `classic` (per bucket, not
+    /// cumulative) and the native buckets into `out` (its exemplars too).
+    pub(crate) fn read(&self, classic: &mut Vec<f64>, out: &mut NativeBuckets) -> Snapshot {
+        if self.reset_pending.load(Ordering::Relaxed) {
+            self.maybe_scheduled_reset();
+        }
+        let _st = self.lock();
+        let n = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
+        let count = n & COUNT_MASK;
+        let (hot, cold) = (self.set(!n >> 63), self.set(n >> 63));
+        wait_for_cooldown(count, cold);
+        let sum = cold.sum.get();
+        classic.clear();
+        classic.extend(
+            cold.classic
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed) as f64),
+        );
+        out.schema = cold.schema.load(Ordering::Relaxed);
+        out.zero_threshold = cold.zero_threshold.get();
+        out.zero_count = cold.zero.load(Ordering::Relaxed);
+        out.positive.clear();
+        out.negative.clear();
+        cold.table.for_each(|key, c| {
+            let c = c.load(Ordering::Relaxed);
+            if c != 0 {
+                let (neg, index) = from_slot_key(key);
+                if neg {
+                    out.negative.push((index, c));
+                } else {
+                    out.positive.push((index, c));
+                }
+            }
+        });
+        out.positive.sort_unstable_by_key(|b| b.0);
+        out.negative.sort_unstable_by_key(|b| b.0);
+        // Go's `addAndReset`: the cold buckets added to the hot set and
+        // zeroed, their keys kept.
+        cold.table.for_each(|key, c| {
+            hot.add_bucket(key, c.swap(0, Ordering::Relaxed));
+        });
+        add_and_reset_counts(hot, cold);
+        out.exemplars.clear();
+        out.exemplars.extend(
+            self.exemplars
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .cloned(),
+        );
+        Snapshot {
+            count,
+            sum,
+            created: self.created.get(),
+        }
+    }
+
+    /// The clock of this histogram (Unix seconds).
+    pub(crate) fn now(&self) -> f64 {
+        (self.config.clock)()
+    }
+
+    /// Keeps `e` among the native exemplars (Go's `addExemplar`), unless
+    /// its value is NaN or native exemplars are off.
+    pub(crate) fn add_exemplar(&self, e: Arc<Exemplar>) {
+        let max = self.config.max_exemplars;
+        if max == 0 || e.value.is_nan() {
+            return;
+        }
+        let mut list = self
+            .exemplars
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        add_exemplar(&mut list, max, self.config.exemplar_ttl, e);
+    }
+}
+
+/// client_golang's `nativeExemplars.addExemplar`: `list` ordered by value,
+/// at most `max` long; when full, the oldest exemplar goes if older than
+/// `ttl`, else one of the closest pair by the logarithm of the values (the
+/// older), unless the new one would be closer to a neighbour.
+fn add_exemplar(list: &mut Vec<Arc<Exemplar>>, max: usize, ttl: f64, e: Arc<Exemplar>) {
+    let ts = |e: &Exemplar| e.timestamp.unwrap_or(0.0);
+    if list.len() < max {
+        let at = list
+            .iter()
+            .position(|x| e.value < x.value)
+            .unwrap_or(list.len());
+        list.insert(at, e);
+        return;
+    }
+    if list.len() == 1 {
+        list[0] = e;
+        return;
+    }
+    let mut oldest: Option<(usize, f64)> = None;
+    let mut md = -1.0;
+    let mut n_idx: Option<usize> = None;
+    let mut r_idx = 0usize;
+    let (mut c_log, mut p_log);
+    c_log = 0.0;
+    for (i, x) in list.iter().enumerate() {
+        if oldest.is_none_or(|(_, t)| ts(x) < t) {
+            oldest = Some((i, ts(x)));
+        }
+        if n_idx.is_none() && e.value <= x.value {
+            n_idx = Some(i);
+        }
+        p_log = c_log;
+        c_log = x.value.ln();
+        if i == 0 {
+            continue;
+        }
+        let diff = (c_log - p_log).abs();
+        if md == -1.0 || diff < md {
+            md = diff;
+            r_idx = if ts(&list[i]) < ts(&list[i - 1]) {
+                i
+            } else {
+                i - 1
+            };
+        }
+    }
+    let n_idx = n_idx.unwrap_or(list.len());
+    match oldest {
+        Some((o, t)) if ts(&e) - t > ttl => r_idx = o,
+        _ => {
+            let e_log = e.value.ln();
+            if n_idx > 0 {
+                let diff = (e_log - list[n_idx - 1].value.ln()).abs();
+                if diff < md {
+                    md = diff;
+                    r_idx = n_idx - 1;
+                }
+            }
+            if n_idx < list.len() {
+                let diff = (list[n_idx].value.ln() - e_log).abs();
+                if diff < md {
+                    r_idx = n_idx;
+                }
+            }
+        }
+    }
+    if r_idx == n_idx {
+        if let Some(slot) = list.get_mut(n_idx) {
+            *slot = e;
+        }
+    } else if r_idx < n_idx {
+        list.remove(r_idx);
+        list.insert(n_idx - 1, e);
+    } else {
+        list.remove(r_idx);
+        list.insert(n_idx, e);
+    }
+}
