@@ -60,6 +60,7 @@ pub struct NativeOpts {
     max_zero_threshold: f64,
     max_exemplars: i32,
     exemplar_ttl: Duration,
+    replace_oldest: bool,
     clock: Option<fn() -> f64>,
 }
 
@@ -104,6 +105,7 @@ impl NativeOpts {
             max_zero_threshold: 0.0,
             max_exemplars: 0,
             exemplar_ttl: Duration::ZERO,
+            replace_oldest: false,
             clock: None,
         }
     }
@@ -209,6 +211,17 @@ impl NativeOpts {
         self
     }
 
+    /// Go's negative `NativeHistogramExemplarTTL`: once the native
+    /// exemplars are full, always replace the oldest.
+    ///
+    /// ```
+    /// let o = promscribe::NativeOpts::new().max_exemplars(3).replace_oldest_exemplar();
+    /// ```
+    pub const fn replace_oldest_exemplar(mut self) -> Self {
+        self.replace_oldest = true;
+        self
+    }
+
     /// The clock of resets and exemplars (Unix seconds), for tests.
     #[doc(hidden)]
     pub const fn __clock(mut self, clock: fn() -> f64) -> Self {
@@ -260,6 +273,7 @@ impl NativeOpts {
             n => usize::try_from(n).unwrap_or(0),
         };
         let ttl = match self.exemplar_ttl {
+            _ if self.replace_oldest => f64::NEG_INFINITY,
             Duration::ZERO => 300.0,
             d => d.as_secs_f64(),
         };
@@ -1656,5 +1670,210 @@ fn add_exemplar(list: &mut Vec<Arc<Exemplar>>, max: usize, ttl: f64, e: Arc<Exem
     } else {
         list.remove(r_idx);
         list.insert(n_idx, e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `frexp` of normal and subnormal values, signs, and the special
+    /// values Go returns unchanged.
+    #[test]
+    fn frexp_splits_normal_and_subnormal_values() {
+        assert_eq!(frexp(1.0), (0.5, 1));
+        assert_eq!(frexp(-3.0), (-0.75, 2));
+        assert_eq!(frexp(0.5), (0.5, 0));
+        assert_eq!(frexp(f64::MAX), (1.0 - f64::EPSILON / 2.0, 1024));
+        // The smallest subnormal, 2^-1074, and the next.
+        assert_eq!(frexp(f64::from_bits(1)), (0.5, -1073));
+        assert_eq!(frexp(f64::from_bits(2)), (0.5, -1072));
+        assert_eq!(frexp(f64::from_bits(3)), (0.75, -1072));
+        // Around 2^-1022: the largest subnormal, the smallest normal.
+        let largest_subnormal = f64::from_bits(f64::MIN_POSITIVE.to_bits() - 1);
+        assert_eq!(frexp(largest_subnormal), (1.0 - f64::EPSILON, -1022));
+        assert_eq!(frexp(f64::MIN_POSITIVE), (0.5, -1021));
+        assert_eq!(frexp(-f64::MIN_POSITIVE), (-0.5, -1021));
+        for special in [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY] {
+            let (f, e) = frexp(special);
+            assert_eq!((f.to_bits(), e), (special.to_bits(), 0));
+        }
+        assert!(frexp(f64::NAN).0.is_nan());
+        // frac * 2^exp gives the value back, frac in [0.5, 1), across the
+        // range (subnormals included): bit patterns from a xorshift.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = f64::from_bits(state >> 1);
+            if !x.is_finite() || x == 0.0 {
+                continue;
+            }
+            let (f, e) = frexp(x);
+            assert!((0.5..1.0).contains(&f), "{x:e}: {f}");
+            assert_eq!(ldexp(f, e), x, "{x:e}");
+            let tiny = f64::from_bits((state >> 12) | 1); // subnormal
+            let (f, e) = frexp(tiny);
+            assert!((0.5..1.0).contains(&f) && e <= -1022, "{tiny:e}");
+            assert_eq!(ldexp(f, e), tiny, "{tiny:e}");
+        }
+    }
+
+    /// client_golang's `pickSchema`: the documented factors and the
+    /// clamping at both ends.
+    #[test]
+    fn bucket_factors_pick_go_schemas() {
+        for (factor, schema) in [
+            (1.1, 3),
+            (1.2, 2),
+            (1.5, 1),
+            (2.0, 0),
+            (4.0, -1),
+            (17.0, -2),
+            (300.0, -3),
+            (65536.0, -4),
+            (1e300, -4),
+            (1.003, 8),
+            (1.000_000_1, 8),
+        ] {
+            assert_eq!(pick_schema(factor), schema, "{factor}");
+        }
+        assert_eq!(NativeOpts::new().bucket_factor(0.5).schema(), None);
+        assert_eq!(DEFAULT_ZERO_THRESHOLD, 2f64.powi(-128));
+    }
+
+    /// client_golang's `TestGetLe` table.
+    #[test]
+    fn upper_bounds_as_go_get_le() {
+        for (key, schema, want) in [
+            (-1, -1, 0.25),
+            (0, -1, 1.0),
+            (1, -1, 4.0),
+            (512, -1, f64::MAX),
+            (513, -1, f64::INFINITY),
+            (-1, 0, 0.5),
+            (0, 0, 1.0),
+            (1, 0, 2.0),
+            (1024, 0, f64::MAX),
+            (1025, 0, f64::INFINITY),
+            (-1, 2, 0.8408964152537144),
+            (0, 2, 1.0),
+            (1, 2, 1.189207115002721),
+            (4096, 2, f64::MAX),
+            (4097, 2, f64::INFINITY),
+        ] {
+            assert_eq!(bucket_upper_bound(key, schema), want, "{key} at {schema}");
+        }
+        // A bound's own bucket holds it.
+        for schema in -4..=8 {
+            for key in [-8000, -100, -1, 0, 1, 100, 1000] {
+                let le = bucket_upper_bound(key, schema);
+                if le > 0.0 && le.is_finite() && le != f64::MAX {
+                    assert_eq!(bucket_key(le, schema), key, "{key} at {schema}");
+                }
+            }
+        }
+    }
+
+    /// The tables are client_golang's digits: where they differ from a
+    /// correctly rounded `2^(j/n - 1)`, the difference is kept.
+    #[test]
+    fn bounds_tables_have_go_digits() {
+        for schema in 1..=8 {
+            let b = bounds(schema);
+            assert_eq!(b.len(), 1 << schema);
+            assert_eq!(b[0], 0.5);
+            assert!(b.windows(2).all(|w| w[0] < w[1]));
+            for (j, v) in b.iter().enumerate() {
+                let exact = 2f64.powf(j as f64 / b.len() as f64 - 1.0);
+                assert!((v - exact).abs() <= 2.0 * f64::EPSILON, "{schema}/{j}");
+            }
+        }
+        // client_golang's 2^-1/2 is one ulp below the correctly rounded
+        // one (`FRAC_1_SQRT_2`), so that value, and sqrt 2, land in the
+        // bucket above the one a correctly rounded table gives: at schema
+        // 1, bucket 0 (upper bound 1) and bucket 2 (upper bound 2).
+        assert_eq!(BOUNDS_1[1], std::f64::consts::FRAC_1_SQRT_2.next_down());
+        assert_eq!(bucket_key(std::f64::consts::FRAC_1_SQRT_2, 1), 0);
+        assert_eq!(bucket_key(std::f64::consts::SQRT_2, 1), 2);
+        assert_eq!(bucket_key(std::f64::consts::SQRT_2, 3), 5);
+        // And 2^(3/4) / 2 at schema 2, likewise.
+        assert_eq!(BOUNDS_2[3], 0.8408964152537145f64.next_down());
+        assert_eq!(bucket_key(0.8408964152537145 * 2.0, 2), 4);
+    }
+
+    fn ex(value: f64, t: f64) -> Arc<Exemplar> {
+        Arc::new(Exemplar {
+            labels: vec![("id".to_owned(), "1".to_owned())],
+            value,
+            timestamp: Some(t),
+        })
+    }
+
+    fn values(list: &[Arc<Exemplar>]) -> Vec<f64> {
+        list.iter().map(|e| e.value).collect()
+    }
+
+    /// client_golang's `TestNativeHistogramExemplar`, first part: a TTL
+    /// of 10 s, at most 3.
+    #[test]
+    fn native_exemplars_as_go_with_a_ttl() {
+        let (mut l, base) = (Vec::new(), 1000.0);
+        add_exemplar(&mut l, 3, 10.0, ex(1.0, base));
+        add_exemplar(&mut l, 3, 10.0, ex(3.0, base + 0.001));
+        add_exemplar(&mut l, 3, 10.0, ex(5.0, base + 0.002));
+        assert_eq!(values(&l), [1.0, 3.0, 5.0]);
+        add_exemplar(&mut l, 3, 10.0, ex(4.0, base + 0.002));
+        assert_eq!(values(&l), [1.0, 3.0, 4.0]);
+        add_exemplar(&mut l, 3, 10.0, ex(0.0, base + 0.002));
+        assert_eq!(values(&l), [0.0, 1.0, 4.0]);
+        add_exemplar(&mut l, 3, 10.0, ex(6.0, base + 11.0));
+        assert_eq!(values(&l), [0.0, 4.0, 6.0]);
+    }
+
+    /// The second part: a negative TTL, the oldest always replaced.
+    #[test]
+    fn native_exemplars_as_go_replacing_the_oldest() {
+        let ttl = f64::NEG_INFINITY;
+        let (mut l, base) = (Vec::new(), 1000.0);
+        add_exemplar(&mut l, 3, ttl, ex(1.0, base));
+        add_exemplar(&mut l, 3, ttl, ex(3.0, base + 0.001));
+        add_exemplar(&mut l, 3, ttl, ex(5.0, base + 0.002));
+        assert_eq!(values(&l), [1.0, 3.0, 5.0]);
+        add_exemplar(&mut l, 3, ttl, ex(4.0, base + 1.0));
+        assert_eq!(values(&l), [3.0, 4.0, 5.0]);
+        add_exemplar(&mut l, 3, ttl, ex(0.0, base + 2.0));
+        assert_eq!(values(&l), [0.0, 4.0, 5.0]);
+        add_exemplar(&mut l, 3, ttl, ex(3.0, base + 3.0));
+        assert_eq!(values(&l), [0.0, 3.0, 4.0]);
+    }
+
+    /// The table finds what it holds through many levels, and keeps keys
+    /// removed from it out (the others found again).
+    #[test]
+    fn the_bucket_table_grows_and_removes() {
+        let t = Table::new();
+        let mut created = 0;
+        for i in -3000..3000 {
+            created += usize::from(t.add(slot_key(i % 2 == 0, i), 1));
+        }
+        assert_eq!(created, 6000);
+        assert!(!t.add(slot_key(true, -3000), 1));
+        assert!(t.levels[1].get().is_some());
+        assert_eq!(t.remove(slot_key(true, -3000)), Some(2));
+        assert_eq!(t.remove(slot_key(true, -3000)), None);
+        let mut n = 0;
+        t.for_each(|k, c| {
+            let (neg, i) = from_slot_key(k);
+            assert_eq!(neg, i % 2 == 0);
+            assert_eq!(c.load(Ordering::Relaxed), 1);
+            n += 1;
+        });
+        assert_eq!(n, 5999);
+        assert_eq!(t.smallest(true), Some(-2998));
+        assert_eq!(t.smallest(false), Some(-2999));
+        t.clear();
+        assert_eq!(t.smallest(false), None);
     }
 }
