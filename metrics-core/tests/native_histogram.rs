@@ -667,24 +667,17 @@ fn timers_and_exemplars_record_into_native_buckets() {
 }
 
 /// Threads observe while scrapes check that every scrape reads one set of
-/// observations: count equals the buckets plus the zero bucket plus the
-/// NaNs (which are none here), the classic +Inf bucket equals the count,
-/// and the sum matches the count (every value is 1, -1 or 0, weighted so
-/// that the sum is known from the counts of each).
+/// observations. Without a bucket limit each value has a bucket of its
+/// own, so the sum is known from the buckets: it must match exactly, and
+/// the count must be the buckets plus the zero bucket.
 #[test]
 fn scrapes_are_consistent_while_threads_observe() {
-    let h = Histogram::with_native(
-        Opts::new("c", "c"),
-        Some(Buckets::new([0.5, 1.0]).unwrap()),
-        NativeOpts::new().max_buckets(3).max_zero_threshold(0.0),
-    )
-    .unwrap();
+    let h = Histogram::with_native(Opts::new("c", "c"), None, NativeOpts::new()).unwrap();
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
-        for t in 0..3 {
+        for values in [[1.0, 2.0, 4.0], [-1.0, -2.0, 0.0], [1.0, 8.0, -4.0]] {
             let (h, stop) = (&h, &stop);
             s.spawn(move || {
-                let values = [[1.0, 2.0, 4.0], [-1.0, -2.0, 0.0], [1.0, 8.0, -4.0]][t];
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
                     h.observe(values[i % 3]);
@@ -692,23 +685,73 @@ fn scrapes_are_consistent_while_threads_observe() {
                 }
             });
         }
-        let mut last = 0.0;
-        for _ in 0..2000 {
+        let (mut last, mut scrapes) = (0.0, 0);
+        // Until the observers have done plenty too (two cores may run the
+        // scrapes first).
+        while scrapes < 2000 || last < 100_000.0 {
+            scrapes += 1;
             let p = point(&h);
             let n = p.native.as_ref().unwrap();
             let count = p.count.unwrap();
             assert_eq!(n.count() as f64, count);
-            assert_eq!(p.counts.last(), Some(&count));
             assert!(count >= last);
             last = count;
-            // Sum from buckets: at schema -4 or finer, every value is a
-            // power of two, so each bucket holds one distinct magnitude
-            // until the resolution halves; check the sum is an integer
-            // within the range the count allows instead.
-            let sum = p.sum.unwrap();
-            assert_eq!(sum.fract(), 0.0);
-            assert!(sum.abs() <= 8.0 * count);
+            // Schema 3: bucket 8k has upper bound 2^k, so holds 2^k only.
+            let side = |b: &[(i32, u64)]| -> f64 {
+                b.iter()
+                    .map(|(i, c)| {
+                        assert_eq!(i % 8, 0, "{b:?}");
+                        2f64.powi(i / 8) * *c as f64
+                    })
+                    .sum()
+            };
+            assert_eq!(p.sum.unwrap(), side(&n.positive) - side(&n.negative));
         }
         stop.store(true, Ordering::Relaxed);
+    });
+}
+
+/// The same with NaN observations, classic buckets beside the native ones
+/// and a bucket limit that keeps halving the resolution and widening the
+/// zero bucket while scrapes read: the classic +Inf bucket holds exactly
+/// the NaNs (every other value is at most 8), and the count is always the
+/// native buckets plus the zero bucket plus those NaNs.
+#[test]
+fn scrapes_are_consistent_while_the_bucket_limit_acts() {
+    let h = Histogram::with_native(
+        Opts::new("c", "c"),
+        Some(Buckets::new([1.0, 2.0, 4.0, 8.0]).unwrap()),
+        NativeOpts::new().max_buckets(2).max_zero_threshold(1.0),
+    )
+    .unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for values in [[0.5, 2.0, 4.0], [-1.0, f64::NAN, 0.0], [1.5, 8.0, -4.0]] {
+            let (h, stop) = (&h, &stop);
+            s.spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    h.observe(values[i % 3]);
+                    i += 1;
+                }
+            });
+        }
+        let mut schemas = std::collections::BTreeSet::new();
+        let (mut scrapes, mut count) = (0, 0.0);
+        while scrapes < 2000 || count < 100_000.0 {
+            scrapes += 1;
+            let p = point(&h);
+            let n = p.native.as_ref().unwrap();
+            count = p.count.unwrap();
+            let nans = p.counts[4] - p.counts[3];
+            assert_eq!(p.counts[4], count);
+            assert_eq!(n.count() as f64 + nans, count);
+            schemas.insert(n.schema);
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            schemas.iter().any(|s| *s < 3),
+            "the limit acted: {schemas:?}"
+        );
     });
 }
