@@ -498,7 +498,7 @@ fn native_of(values: &[f64], factor: f64) -> promscribe::NativeBuckets {
             .bucket_factor(factor)
             .zero_threshold(NativeOpts::ZERO_THRESHOLD_ZERO),
     )
-    .unwrap();
+    .expect("a histogram");
     for v in values {
         h.observe(*v);
     }
