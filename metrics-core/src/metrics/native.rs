@@ -4,24 +4,27 @@
 //! and the same strategy to limit the number of buckets (reset, widen the
 //! zero bucket, halve the resolution).
 //!
-//! Observations go to one of two sets of counts, the hot one, with atomic
-//! operations only; a scrape (and the rare limiting step) takes a lock,
-//! swaps hot and cold, waits for the observations already under way in
-//! the now cold set to finish, reads it (one consistent set of
-//! observations: count, sum, zero bucket and buckets agree), then adds it
-//! into the hot set and clears it. The bucket counts of a set live in an
-//! insert-only hash table of levels allocated on demand, so that a new
-//! bucket is claimed with one compare-exchange and nothing is ever moved
-//! while observations may touch it.
+//! Each thread observes into a stripe of its own with plain loads and
+//! stores (no lock, no contended cache line); a stripe has two halves, as
+//! client_golang's histogram has hot and cold counts: a scrape swaps a
+//! stripe's halves, waits for an observation still writing the former
+//! hot one, and adds it to what earlier scrapes drained. Every stripe
+//! drained holds whole observations, so the count, sum, zero bucket and
+//! buckets a scrape reports agree. Limiting the buckets (reset, wider
+//! zero bucket, lower resolution) changes every stripe at once, with the
+//! observations stopped at their start for that moment (see
+//! [`Native`]). The buckets of a half live in an insert-only hash table
+//! of levels allocated on demand, so that nothing moves while an
+//! observation may touch it.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use once_cell::race::OnceBox;
 
 use crate::error::MetricError;
-use crate::metrics::atomic::AtomicF64;
+use crate::metrics::atomic::{owned_stripes, thread_slot, AtomicF64};
 use crate::model::{Exemplar, NativeBuckets};
 
 /// The finest resolution: each power of two split into 256 buckets.
@@ -1151,138 +1154,198 @@ impl Table {
     }
 }
 
-/// One of the two sets of counts (Go's `histogramCounts`).
+impl Table {
+    /// Adds one to the bucket of `key`, creating it: true if created. For
+    /// the one writer of a stripe (plain loads and stores, no
+    /// read-modify-write).
+    #[inline]
+    fn bump(&self, key: u64) -> bool {
+        let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for k in 0..LEVELS {
+            let Some(level) = self.level(k) else { break };
+            let len = level.slots.len();
+            let probes = if k + 1 == LEVELS {
+                len
+            } else {
+                PROBES.min(len)
+            };
+            let start = (hash >> 32) as usize;
+            for p in 0..probes {
+                let Some(slot) = level.slots.get((start + p) & (len - 1)) else {
+                    break;
+                };
+                let seen = slot.key.load(Ordering::Relaxed);
+                if seen == key {
+                    let c = slot.count.load(Ordering::Relaxed);
+                    slot.count.store(c.wrapping_add(1), Ordering::Relaxed);
+                    return false;
+                }
+                if seen == 0 {
+                    slot.count.store(1, Ordering::Relaxed);
+                    slot.key.store(key, Ordering::Release);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// One half of a stripe: the observations since the half was last
+/// drained (count, sum, zero bucket, classic buckets, native buckets).
 #[derive(Debug)]
-struct Counts {
-    /// Completed observations: incremented last, the signal that one is
-    /// complete.
+struct Half {
     count: AtomicU64,
-    sum: AtomicF64,
+    sum: AtomicU64,
     zero: AtomicU64,
-    zero_threshold: AtomicF64,
-    schema: AtomicI32,
-    /// Buckets in `table` (zero counts included), as Go counts them.
-    buckets_number: AtomicU32,
-    /// Per-bucket counts of the classic buckets, if any.
     classic: Box<[AtomicU64]>,
     table: Table,
 }
 
-/// Adds `v` to an `f64` held in an atomic.
-#[inline]
-fn add_float(a: &AtomicF64, v: f64) {
-    a.add(v);
+/// The observations of one thread (or of the threads sharing the last
+/// stripe): a sequence number (odd while an observation is written) and
+/// two halves, the one `hot` names taking observations, the other drained
+/// by scrapes.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Stripe {
+    seq: AtomicU64,
+    hot: AtomicU64,
+    halves: [Half; 2],
 }
 
-impl Counts {
-    fn new(classic: usize, config: &NativeConfig) -> Self {
-        Counts {
+/// Adds one to a counter only its writer writes.
+#[inline]
+fn bump(a: &AtomicU64) {
+    a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+}
+
+impl Half {
+    fn new(classic: usize) -> Self {
+        Half {
             count: AtomicU64::new(0),
-            sum: AtomicF64::zero(),
+            sum: AtomicU64::new(0),
             zero: AtomicU64::new(0),
-            zero_threshold: AtomicF64::new(config.zero_threshold),
-            schema: AtomicI32::new(config.schema),
-            buckets_number: AtomicU32::new(0),
             classic: (0..classic).map(|_| AtomicU64::new(0)).collect(),
             table: Table::new(),
         }
     }
 
-    /// Go's `histogramCounts.observe`.
+    /// Go's `histogramCounts.observe`, into this half, which the caller
+    /// holds (odd sequence); returns the key of a bucket it created.
     #[inline]
-    fn observe(&self, v: f64, classic: usize, native: bool) {
+    fn write(&self, v: f64, classic: usize, schema: i32, zero_threshold: f64) -> Option<u64> {
         if let Some(c) = self.classic.get(classic) {
-            c.fetch_add(1, Ordering::Relaxed);
+            bump(c);
         }
-        add_float(&self.sum, v);
-        if native && !v.is_nan() {
-            let schema = self.schema.load(Ordering::Relaxed);
-            let zero_threshold = self.zero_threshold.get();
-            let key = bucket_key(v, schema);
-            let created = if v > zero_threshold {
-                self.table.add(slot_key(false, key), 1)
-            } else if v < -zero_threshold {
-                self.table.add(slot_key(true, key), 1)
-            } else {
-                self.zero.fetch_add(1, Ordering::Relaxed);
-                false
-            };
-            if created {
-                self.buckets_number.fetch_add(1, Ordering::Relaxed);
-            }
+        let sum = f64::from_bits(self.sum.load(Ordering::Relaxed)) + v;
+        self.sum.store(sum.to_bits(), Ordering::Relaxed);
+        bump(&self.count);
+        if v.is_nan() {
+            return None;
         }
-        // Last: the observation is complete.
-        self.count.fetch_add(1, Ordering::Release);
+        let side = if v > zero_threshold {
+            false
+        } else if v < -zero_threshold {
+            true
+        } else {
+            bump(&self.zero);
+            return None;
+        };
+        let key = slot_key(side, bucket_key(v, schema));
+        self.table.bump(key).then_some(key)
     }
 
-    /// Go's `resetCounts`.
-    fn reset(&self, config: &NativeConfig) {
-        self.sum.set(0.0);
+    fn reset(&self) {
         self.count.store(0, Ordering::Relaxed);
+        self.sum.store(0, Ordering::Relaxed);
         self.zero.store(0, Ordering::Relaxed);
-        self.zero_threshold.set(config.zero_threshold);
-        self.schema.store(config.schema, Ordering::Relaxed);
-        self.buckets_number.store(0, Ordering::Relaxed);
         for c in self.classic.iter() {
             c.store(0, Ordering::Relaxed);
         }
         self.table.clear();
     }
 
-    /// Adds `n` to bucket `key` (Go's `addToBucket` plus the bucket
-    /// number).
-    fn add_bucket(&self, key: u64, n: u64) {
-        if self.table.add(key, n) {
-            self.buckets_number.fetch_add(1, Ordering::Relaxed);
+    /// Adds this half (no longer written) to `base`, and clears it.
+    fn drain_into(&self, base: &mut Base) {
+        base.count += self.count.load(Ordering::Relaxed);
+        base.sum += f64::from_bits(self.sum.load(Ordering::Relaxed));
+        base.zero += self.zero.load(Ordering::Relaxed);
+        base.classic.resize(self.classic.len(), 0);
+        for (b, c) in base.classic.iter_mut().zip(self.classic.iter()) {
+            *b += c.load(Ordering::Relaxed);
         }
-    }
-
-    fn remove_bucket(&self, key: u64) -> Option<u64> {
-        let found = self.table.remove(key);
-        if found.is_some() {
-            self.buckets_number.fetch_sub(1, Ordering::Relaxed);
-        }
-        found
+        self.table.for_each(|k, c| {
+            let c = c.load(Ordering::Relaxed);
+            if c != 0 {
+                *base.buckets.entry(from_slot_key(k)).or_insert(0) += c;
+            }
+        });
+        self.reset();
     }
 }
 
-/// Go's `addAndResetCounts`: count, sum, classic buckets and zero bucket
-/// of `cold` added to `hot`, and cleared.
-fn add_and_reset_counts(hot: &Counts, cold: &Counts) {
-    hot.count
-        .fetch_add(cold.count.load(Ordering::Relaxed), Ordering::Relaxed);
-    cold.count.store(0, Ordering::Relaxed);
-    add_float(&hot.sum, cold.sum.get());
-    cold.sum.set(0.0);
-    for (h, c) in hot.classic.iter().zip(cold.classic.iter()) {
-        h.fetch_add(c.load(Ordering::Relaxed), Ordering::Relaxed);
-        c.store(0, Ordering::Relaxed);
-    }
-    hot.zero
-        .fetch_add(cold.zero.load(Ordering::Relaxed), Ordering::Relaxed);
-    cold.zero.store(0, Ordering::Relaxed);
-}
-
-/// Waits until every observation started in `counts` (`count` of them)
-/// is complete.
-fn wait_for_cooldown(count: u64, counts: &Counts) {
-    let mut tries = 0u32;
-    while counts.count.load(Ordering::Acquire) != count {
-        tries += 1;
-        if tries < 64 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
+impl Stripe {
+    fn new(classic: usize) -> Self {
+        Stripe {
+            seq: AtomicU64::new(0),
+            hot: AtomicU64::new(0),
+            halves: [Half::new(classic), Half::new(classic)],
         }
     }
+
+    /// The half observations go to: read after the odd sequence is
+    /// stored (see [`Stripe::drain_into`]).
+    #[inline]
+    fn hot(&self) -> &Half {
+        &self.halves[usize::from(self.hot.load(Ordering::SeqCst) != 0)]
+    }
+
+    /// Swaps the halves, waits for an observation still writing the
+    /// former hot half, and adds that half to `base`. Under the lock.
+    /// An observation stores its odd sequence, then reads `hot`; this
+    /// stores `hot`, then reads the sequence: either the observation
+    /// writes the new hot half, or this sees it under way and waits.
+    fn drain_into(&self, base: &mut Base) {
+        let old = self.hot.load(Ordering::Relaxed);
+        self.hot.store(old ^ 1, Ordering::SeqCst);
+        let s = self.seq.load(Ordering::SeqCst);
+        if s & 1 != 0 {
+            let mut tries = 0;
+            while self.seq.load(Ordering::Acquire) == s {
+                tries += 1;
+                backoff(tries);
+            }
+        }
+        fence(Ordering::Acquire);
+        self.halves[usize::from(old != 0)].drain_into(base);
+    }
 }
 
-const HOT_BIT: u64 = 1 << 63;
-const COUNT_MASK: u64 = HOT_BIT - 1;
+/// What scrapes have drained from the stripes: every observation up to
+/// the last scrape (under the lock).
+#[derive(Debug, Default)]
+struct Base {
+    count: u64,
+    sum: f64,
+    zero: u64,
+    classic: Vec<u64>,
+    /// By side (negative: true) and index.
+    buckets: std::collections::BTreeMap<(bool, i32), u64>,
+}
+
+fn backoff(tries: u32) {
+    if tries < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
 
 /// What the lock guards.
 #[derive(Debug)]
 struct State {
+    base: Base,
     /// When the histogram was created or last reset (Unix seconds).
     last_reset: f64,
     /// A reset is due at `reset_at` (Go's `resetScheduled`).
@@ -1290,12 +1353,31 @@ struct State {
 }
 
 /// The native buckets of a histogram (and its classic ones, if any, so
-/// that both read the same observations).
+/// that both count the same observations).
+///
+/// Each thread observes into a stripe of its own (by its thread slot;
+/// threads past the last owned slot share one more, taken with a
+/// compare-exchange), with plain loads and stores while the stripe's
+/// sequence number is odd; scrapes drain the stripes' halves (see
+/// [`Stripe::drain_into`]). The limiting step (and a reset) changes every stripe at once:
+/// under the lock, it sets `frozen`, then waits for every stripe's
+/// sequence to be even. An observation makes its sequence odd, then
+/// (after a full fence) checks `frozen`: either the limiter sees the odd
+/// sequence and waits, or the observation sees `frozen` and takes the
+/// lock instead (Dekker's handshake). Observations never take the lock
+/// otherwise.
 #[derive(Debug)]
 pub(crate) struct Native {
-    /// Top bit: the hot set; the rest: observations started.
-    count_and_hot: AtomicU64,
-    counts: [Counts; 2],
+    stripes: Box<[OnceBox<Stripe>]>,
+    classic: usize,
+    /// The current schema and zero threshold: changed only while frozen.
+    schema: AtomicI32,
+    zero_threshold: AtomicF64,
+    frozen: AtomicBool,
+    /// Every bucket key of every stripe (counts unused), and their number:
+    /// the populated buckets the bucket limit counts.
+    keys: Table,
+    buckets_number: AtomicU32,
     config: Arc<NativeConfig>,
     state: Mutex<State>,
     /// A scheduled reset, checked by observations without the lock.
@@ -1318,9 +1400,15 @@ impl Native {
     pub(crate) fn new(config: Arc<NativeConfig>, classic: usize) -> Self {
         let now = (config.clock)();
         Native {
-            count_and_hot: AtomicU64::new(0),
-            counts: [Counts::new(classic, &config), Counts::new(classic, &config)],
+            stripes: (0..owned_stripes() + 1).map(|_| OnceBox::new()).collect(),
+            classic,
+            schema: AtomicI32::new(config.schema),
+            zero_threshold: AtomicF64::new(config.zero_threshold),
+            frozen: AtomicBool::new(false),
+            keys: Table::new(),
+            buckets_number: AtomicU32::new(0),
             state: Mutex::new(State {
+                base: Base::default(),
                 last_reset: now,
                 reset_scheduled: false,
             }),
@@ -1336,25 +1424,152 @@ impl Native {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn set(&self, idx: u64) -> &Counts {
-        &self.counts[usize::from(idx != 0)]
+    /// The stripe of thread slot `slot` (the shared one past the owned
+    /// ones), and whether it is shared.
+    #[inline]
+    fn stripe(&self, slot: usize) -> (&Stripe, bool) {
+        let last = self.stripes.len() - 1;
+        let (i, shared) = if slot < last {
+            (slot, false)
+        } else {
+            (last, true)
+        };
+        let cell = &self.stripes[i];
+        (
+            cell.get_or_init(|| Box::new(Stripe::new(self.classic))),
+            shared,
+        )
+    }
+
+    fn each_stripe(&self) -> impl Iterator<Item = &Stripe> {
+        self.stripes.iter().filter_map(OnceBox::get)
     }
 
     /// Records `v`, in classic bucket `classic` too if there are classic
     /// buckets (Go's `histogram.observe`). No lock unless the bucket limit
-    /// is exceeded or a scheduled reset is due.
+    /// is exceeded, a scheduled reset is due or the limit is being
+    /// applied at this moment.
     #[inline]
     pub(crate) fn observe(&self, v: f64, classic: usize) {
         if self.reset_pending.load(Ordering::Relaxed) {
             self.maybe_scheduled_reset();
         }
-        let n = self.count_and_hot.fetch_add(1, Ordering::AcqRel);
-        let hot = self.set(n >> 63);
-        let native = !v.is_nan();
-        hot.observe(v, classic, native);
-        if native && self.config.max_buckets != 0 {
-            self.limit_buckets(hot, v, classic);
+        let (stripe, shared) = self.stripe(thread_slot());
+        let s = stripe.seq.load(Ordering::Relaxed);
+        let held = if shared {
+            s & 1 == 0
+                && stripe
+                    .seq
+                    .compare_exchange(s, s + 1, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+        } else {
+            // A full barrier, cheaper than a store and a fence on x86.
+            stripe.seq.swap(s.wrapping_add(1), Ordering::SeqCst);
+            true
+        };
+        if held {
+            // Dekker's handshake with `freeze`: the odd sequence (above) is
+            // ordered before this load, as `frozen` is before its loads of
+            // the sequences.
+            if !self.frozen.load(Ordering::SeqCst) {
+                let schema = self.schema.load(Ordering::Relaxed);
+                let zero_threshold = self.zero_threshold.get();
+                let created = stripe.hot().write(v, classic, schema, zero_threshold);
+                stripe.seq.store(s.wrapping_add(2), Ordering::Release);
+                if let Some(key) = created {
+                    self.new_key(key);
+                }
+                if !v.is_nan() && self.config.max_buckets != 0 {
+                    self.limit_buckets(v, classic);
+                }
+                return;
+            }
+            // Nothing written: give the stripe back.
+            stripe.seq.store(s.wrapping_add(2), Ordering::Release);
         }
+        self.observe_locked(stripe, shared, v, classic);
+    }
+
+    /// An observation that could not take its stripe: the stripe is
+    /// frozen (or, shared, held by another thread).
+    #[cold]
+    #[inline(never)]
+    fn observe_locked(&self, stripe: &Stripe, shared: bool, v: f64, classic: usize) {
+        let mut st = self.lock();
+        // No freeze now (freezing takes the lock); wait out another
+        // holder of a shared stripe.
+        let mut tries = 0;
+        let s = loop {
+            let s = stripe.seq.load(Ordering::Relaxed);
+            if s & 1 == 0
+                && (!shared
+                    || stripe
+                        .seq
+                        .compare_exchange(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok())
+            {
+                break s;
+            }
+            tries += 1;
+            backoff(tries);
+        };
+        if !shared {
+            stripe.seq.swap(s.wrapping_add(1), Ordering::SeqCst);
+        }
+        let created = stripe.hot().write(
+            v,
+            classic,
+            self.schema.load(Ordering::Relaxed),
+            self.zero_threshold.get(),
+        );
+        stripe.seq.store(s.wrapping_add(2), Ordering::Release);
+        if let Some(key) = created {
+            self.new_key(key);
+        }
+        if !v.is_nan() && self.config.max_buckets != 0 {
+            self.limit_buckets_locked(&mut st, v, classic);
+        }
+    }
+
+    /// A stripe created the bucket `key`: counted if no stripe had it.
+    #[cold]
+    fn new_key(&self, key: u64) {
+        if self.keys.add(key, 0) {
+            self.buckets_number.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops every observation at its start and waits for those under
+    /// way. The caller holds the lock, and calls `thaw` before it lets
+    /// it go.
+    fn freeze(&self) {
+        self.frozen.store(true, Ordering::SeqCst);
+        for stripe in self.each_stripe() {
+            let mut tries = 0;
+            while stripe.seq.load(Ordering::SeqCst) & 1 != 0 {
+                tries += 1;
+                backoff(tries);
+            }
+        }
+    }
+
+    fn thaw(&self) {
+        self.frozen.store(false, Ordering::Release);
+    }
+
+    /// Clears every stripe and the bucket keys (Go's `resetCounts` of
+    /// both sets of counts), frozen.
+    fn reset_frozen(&self, st: &mut State) {
+        for stripe in self.each_stripe() {
+            for half in &stripe.halves {
+                half.reset();
+            }
+        }
+        st.base = Base::default();
+        self.keys.clear();
+        self.buckets_number.store(0, Ordering::Relaxed);
+        self.schema.store(self.config.schema, Ordering::Relaxed);
+        self.zero_threshold.set(self.config.zero_threshold);
     }
 
     /// Go's `reset`, run by the first observation or scrape once a
@@ -1369,12 +1584,9 @@ impl Native {
         if !st.reset_scheduled {
             return;
         }
-        let n = self.count_and_hot.load(Ordering::Acquire);
-        let (hot, cold) = (self.set(n >> 63), self.set(!n >> 63));
-        cold.reset(&self.config);
-        let n = self.count_and_hot.swap((!n >> 63) << 63, Ordering::AcqRel);
-        wait_for_cooldown(n & COUNT_MASK, hot);
-        hot.reset(&self.config);
+        self.freeze();
+        self.reset_frozen(&mut st);
+        self.thaw();
         st.last_reset = (self.config.clock)();
         self.created.set(st.last_reset);
         st.reset_scheduled = false;
@@ -1383,8 +1595,8 @@ impl Native {
 
     /// Go's `limitBuckets`.
     #[inline]
-    fn limit_buckets(&self, counts: &Counts, v: f64, classic: usize) {
-        if self.config.max_buckets >= counts.buckets_number.load(Ordering::Relaxed) {
+    fn limit_buckets(&self, v: f64, classic: usize) {
+        if self.config.max_buckets >= self.buckets_number.load(Ordering::Relaxed) {
             return;
         }
         self.limit_buckets_slow(v, classic);
@@ -1394,14 +1606,17 @@ impl Native {
     #[inline(never)]
     fn limit_buckets_slow(&self, v: f64, classic: usize) {
         let mut st = self.lock();
-        // The sets may have been swapped before the lock was taken.
-        let n = self.count_and_hot.load(Ordering::Acquire);
-        let (hot_idx, cold_idx) = (n >> 63, !n >> 63);
-        let (hot, cold) = (self.set(hot_idx), self.set(cold_idx));
-        if self.config.max_buckets >= hot.buckets_number.load(Ordering::Relaxed) {
+        self.limit_buckets_locked(&mut st, v, classic);
+    }
+
+    fn limit_buckets_locked(&self, st: &mut State, v: f64, classic: usize) {
+        // Another thread may have limited the buckets meanwhile.
+        if self.config.max_buckets >= self.buckets_number.load(Ordering::Relaxed) {
             return;
         }
-        if self.maybe_reset(&mut st, hot, cold, cold_idx, v, classic) {
+        self.freeze();
+        if self.maybe_reset(st, v, classic) {
+            self.thaw();
             return;
         }
         // Undo what comes next once the min reset duration has passed.
@@ -1410,34 +1625,25 @@ impl Native {
             self.reset_at.set(st.last_reset + self.config.min_reset);
             self.reset_pending.store(true, Ordering::Relaxed);
         }
-        if self.maybe_widen_zero_bucket(hot, cold) {
-            return;
+        if !self.maybe_widen_zero_bucket(st) {
+            self.double_bucket_width(st);
         }
-        self.double_bucket_width(hot, cold);
+        self.thaw();
     }
 
     /// Go's `maybeReset`: the whole histogram reset, the latest
-    /// observation kept, if the min reset duration has passed.
-    fn maybe_reset(
-        &self,
-        st: &mut State,
-        hot: &Counts,
-        cold: &Counts,
-        cold_idx: u64,
-        v: f64,
-        classic: usize,
-    ) -> bool {
+    /// observation kept, if the min reset duration has passed. Frozen.
+    fn maybe_reset(&self, st: &mut State, v: f64, classic: usize) -> bool {
         let c = &self.config;
         if c.min_reset == 0.0 || st.reset_scheduled || (c.clock)() - st.last_reset < c.min_reset {
             return false;
         }
-        cold.reset(c);
-        cold.observe(v, classic, true);
-        let n = self
-            .count_and_hot
-            .swap((cold_idx << 63) + 1, Ordering::AcqRel);
-        wait_for_cooldown(n & COUNT_MASK, hot);
-        hot.reset(c);
+        self.reset_frozen(st);
+        // Frozen: any stripe may be written.
+        let (stripe, _) = self.stripe(0);
+        if let Some(key) = stripe.hot().write(v, classic, c.schema, c.zero_threshold) {
+            self.new_key(key);
+        }
         st.last_reset = (c.clock)();
         self.created.set(st.last_reset);
         true
@@ -1445,75 +1651,77 @@ impl Native {
 
     /// Go's `maybeWidenZeroBucket`: the zero bucket widened to take in
     /// the bucket closest to zero, if the max zero threshold allows.
-    fn maybe_widen_zero_bucket(&self, hot: &Counts, cold: &Counts) -> bool {
-        let current = hot.zero_threshold.get();
-        if current >= self.config.max_zero_threshold {
+    /// Frozen.
+    fn maybe_widen_zero_bucket(&self, st: &mut State) -> bool {
+        if self.zero_threshold.get() >= self.config.max_zero_threshold {
             return false;
         }
-        let smallest = match (hot.table.smallest(false), hot.table.smallest(true)) {
+        let smallest = match (self.keys.smallest(false), self.keys.smallest(true)) {
             (Some(p), Some(n)) => p.min(n),
             (Some(k), None) | (None, Some(k)) => k,
             (None, None) => return false,
         };
-        let threshold = bucket_upper_bound(smallest, hot.schema.load(Ordering::Relaxed));
+        let threshold = bucket_upper_bound(smallest, self.schema.load(Ordering::Relaxed));
         if threshold > self.config.max_zero_threshold {
             return false;
         }
-        cold.zero_threshold.set(threshold);
-        cold.remove_bucket(slot_key(true, smallest));
-        cold.remove_bucket(slot_key(false, smallest));
-        // The cold set becomes the hot one.
-        let n = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
-        let (hot, cold) = (cold, hot);
-        wait_for_cooldown(n & COUNT_MASK, cold);
-        add_and_reset_counts(hot, cold);
-        cold.zero_threshold.set(threshold);
-        // Merge the closest buckets into the zero bucket, add the others.
-        let mut merged = Vec::new();
-        cold.table.for_each(|key, c| {
-            let count = c.load(Ordering::Relaxed);
-            if from_slot_key(key).1 == smallest {
-                hot.zero.fetch_add(count, Ordering::Relaxed);
-                merged.push(key);
-            } else {
-                hot.add_bucket(key, count);
-                c.store(0, Ordering::Relaxed);
+        self.zero_threshold.set(threshold);
+        for key in [slot_key(true, smallest), slot_key(false, smallest)] {
+            if self.keys.remove(key).is_some() {
+                self.buckets_number.fetch_sub(1, Ordering::Relaxed);
             }
-        });
-        for key in merged {
-            cold.remove_bucket(key);
+            for half in self.each_stripe().flat_map(|s| &s.halves) {
+                if let Some(n) = half.table.remove(key) {
+                    half.zero.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+            if let Some(n) = st.base.buckets.remove(&from_slot_key(key)) {
+                st.base.zero += n;
+            }
         }
         true
     }
 
-    /// Go's `doubleBucketWidth`: the schema lowered by one (not below -4).
-    fn double_bucket_width(&self, hot: &Counts, cold: &Counts) {
-        let mut schema = cold.schema.load(Ordering::Relaxed);
+    /// Go's `doubleBucketWidth`: the schema lowered by one (not below -4),
+    /// each bucket merged into the one twice as wide. Frozen.
+    fn double_bucket_width(&self, st: &mut State) {
+        let schema = self.schema.load(Ordering::Relaxed);
         if schema == SCHEMA_MIN {
             return;
         }
-        schema -= 1;
-        cold.schema.store(schema, Ordering::Relaxed);
-        cold.buckets_number.store(0, Ordering::Relaxed);
-        cold.table.clear();
-        let n = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
-        let (hot, cold) = (cold, hot);
-        wait_for_cooldown(n & COUNT_MASK, cold);
-        add_and_reset_counts(hot, cold);
-        cold.schema.store(schema, Ordering::Relaxed);
-        let mut entries = Vec::new();
-        cold.table
-            .for_each(|k, c| entries.push((k, c.load(Ordering::Relaxed))));
-        for (key, count) in entries {
+        self.schema.store(schema - 1, Ordering::Relaxed);
+        let wider = |key: u64| {
             let (neg, mut index) = from_slot_key(key);
             if index > 0 {
                 index += 1;
             }
-            index /= 2;
-            hot.add_bucket(slot_key(neg, index), count);
+            slot_key(neg, index / 2)
+        };
+        let mut entries = Vec::new();
+        for half in self.each_stripe().flat_map(|s| &s.halves) {
+            entries.clear();
+            half.table
+                .for_each(|k, c| entries.push((k, c.load(Ordering::Relaxed))));
+            half.table.clear();
+            for (k, c) in &entries {
+                half.table.add(wider(*k), *c);
+            }
         }
-        cold.buckets_number.store(0, Ordering::Relaxed);
-        cold.table.clear();
+        let base = std::mem::take(&mut st.base.buckets);
+        for ((neg, index), c) in base {
+            *st.base
+                .buckets
+                .entry(from_slot_key(wider(slot_key(neg, index))))
+                .or_insert(0) += c;
+        }
+        entries.clear();
+        self.keys.for_each(|k, _| entries.push((k, 0)));
+        self.keys.clear();
+        let mut number = 0;
+        for (k, _) in &entries {
+            number += u32::from(self.keys.add(wider(*k), 0));
+        }
+        self.buckets_number.store(number, Ordering::Relaxed);
     }
 
     /// Reads one consistent set of observations (Go's `Write`): count,
@@ -1523,42 +1731,28 @@ impl Native {
         if self.reset_pending.load(Ordering::Relaxed) {
             self.maybe_scheduled_reset();
         }
-        let _st = self.lock();
-        let n = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
-        let count = n & COUNT_MASK;
-        let (hot, cold) = (self.set(!n >> 63), self.set(n >> 63));
-        wait_for_cooldown(count, cold);
-        let sum = cold.sum.get();
+        let mut st = self.lock();
+        let base = &mut st.base;
+        for stripe in self.each_stripe() {
+            stripe.drain_into(base);
+        }
         classic.clear();
-        classic.extend(
-            cold.classic
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed) as f64),
-        );
-        out.schema = cold.schema.load(Ordering::Relaxed);
-        out.zero_threshold = cold.zero_threshold.get();
-        out.zero_count = cold.zero.load(Ordering::Relaxed);
+        classic.extend(base.classic.iter().map(|c| *c as f64));
+        classic.resize(self.classic, 0.0);
+        out.schema = self.schema.load(Ordering::Relaxed);
+        out.zero_threshold = self.zero_threshold.get();
+        out.zero_count = base.zero;
         out.positive.clear();
         out.negative.clear();
-        cold.table.for_each(|key, c| {
-            let c = c.load(Ordering::Relaxed);
-            if c != 0 {
-                let (neg, index) = from_slot_key(key);
-                if neg {
-                    out.negative.push((index, c));
-                } else {
-                    out.positive.push((index, c));
-                }
+        for ((neg, index), c) in &base.buckets {
+            if *neg {
+                out.negative.push((*index, *c));
+            } else {
+                out.positive.push((*index, *c));
             }
-        });
-        out.positive.sort_unstable_by_key(|b| b.0);
-        out.negative.sort_unstable_by_key(|b| b.0);
-        // Go's `addAndReset`: the cold buckets added to the hot set and
-        // zeroed, their keys kept.
-        cold.table.for_each(|key, c| {
-            hot.add_bucket(key, c.swap(0, Ordering::Relaxed));
-        });
-        add_and_reset_counts(hot, cold);
+        }
+        let (count, sum) = (base.count, base.sum);
+        drop(st);
         out.exemplars.clear();
         out.exemplars.extend(
             self.exemplars
