@@ -1435,10 +1435,19 @@ impl Native {
             (last, true)
         };
         let cell = &self.stripes[i];
-        (
-            cell.get_or_init(|| Box::new(Stripe::new(self.classic))),
-            shared,
-        )
+        match cell.get() {
+            Some(stripe) => (stripe, shared),
+            None => (self.new_stripe(cell), shared),
+        }
+    }
+
+    /// A thread's first observation: its stripe allocated under the lock,
+    /// so that a later freeze or scrape (which hold it) sees the stripe.
+    #[cold]
+    #[inline(never)]
+    fn new_stripe<'a>(&self, cell: &'a OnceBox<Stripe>) -> &'a Stripe {
+        let _st = self.lock();
+        cell.get_or_init(|| Box::new(Stripe::new(self.classic)))
     }
 
     fn each_stripe(&self) -> impl Iterator<Item = &Stripe> {
@@ -1474,13 +1483,13 @@ impl Native {
             if !self.frozen.load(Ordering::SeqCst) {
                 let schema = self.schema.load(Ordering::Relaxed);
                 let zero_threshold = self.zero_threshold.get();
-                let created = stripe.hot().write(v, classic, schema, zero_threshold);
-                stripe.seq.store(s.wrapping_add(2), Ordering::Release);
-                if let Some(key) = created {
+                if let Some(key) = stripe.hot().write(v, classic, schema, zero_threshold) {
+                    // Before the stripe is given back: a freeze waits.
                     self.new_key(key);
                 }
+                stripe.seq.store(s.wrapping_add(2), Ordering::Release);
                 if !v.is_nan() && self.config.max_buckets != 0 {
-                    self.limit_buckets(v, classic);
+                    self.limit_buckets(stripe, v, classic);
                 }
                 return;
             }
@@ -1527,7 +1536,7 @@ impl Native {
             self.new_key(key);
         }
         if !v.is_nan() && self.config.max_buckets != 0 {
-            self.limit_buckets_locked(&mut st, v, classic);
+            self.limit_buckets_locked(&mut st, stripe, v, classic);
         }
     }
 
@@ -1595,27 +1604,29 @@ impl Native {
 
     /// Go's `limitBuckets`.
     #[inline]
-    fn limit_buckets(&self, v: f64, classic: usize) {
+    fn limit_buckets(&self, stripe: &Stripe, v: f64, classic: usize) {
         if self.config.max_buckets >= self.buckets_number.load(Ordering::Relaxed) {
             return;
         }
-        self.limit_buckets_slow(v, classic);
+        self.limit_buckets_slow(stripe, v, classic);
     }
 
     #[cold]
     #[inline(never)]
-    fn limit_buckets_slow(&self, v: f64, classic: usize) {
+    fn limit_buckets_slow(&self, stripe: &Stripe, v: f64, classic: usize) {
         let mut st = self.lock();
-        self.limit_buckets_locked(&mut st, v, classic);
+        self.limit_buckets_locked(&mut st, stripe, v, classic);
     }
 
-    fn limit_buckets_locked(&self, st: &mut State, v: f64, classic: usize) {
+    /// `stripe`: the observing thread's, where a reset puts the latest
+    /// observation again.
+    fn limit_buckets_locked(&self, st: &mut State, stripe: &Stripe, v: f64, classic: usize) {
         // Another thread may have limited the buckets meanwhile.
         if self.config.max_buckets >= self.buckets_number.load(Ordering::Relaxed) {
             return;
         }
         self.freeze();
-        if self.maybe_reset(st, v, classic) {
+        if self.maybe_reset(st, stripe, v, classic) {
             self.thaw();
             return;
         }
@@ -1633,14 +1644,13 @@ impl Native {
 
     /// Go's `maybeReset`: the whole histogram reset, the latest
     /// observation kept, if the min reset duration has passed. Frozen.
-    fn maybe_reset(&self, st: &mut State, v: f64, classic: usize) -> bool {
+    fn maybe_reset(&self, st: &mut State, stripe: &Stripe, v: f64, classic: usize) -> bool {
         let c = &self.config;
         if c.min_reset == 0.0 || st.reset_scheduled || (c.clock)() - st.last_reset < c.min_reset {
             return false;
         }
         self.reset_frozen(st);
-        // Frozen: any stripe may be written.
-        let (stripe, _) = self.stripe(0);
+        // Frozen: the stripe may be written without its sequence.
         if let Some(key) = stripe.hot().write(v, classic, c.schema, c.zero_threshold) {
             self.new_key(key);
         }
