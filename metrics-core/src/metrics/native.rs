@@ -1375,7 +1375,8 @@ pub(crate) struct Native {
     zero_threshold: AtomicF64,
     frozen: AtomicBool,
     /// Every bucket key of every stripe (counts unused), and their number:
-    /// the populated buckets the bucket limit counts.
+    /// the populated buckets the bucket limit counts (empty without a
+    /// limit).
     keys: Table,
     buckets_number: AtomicU32,
     config: Arc<NativeConfig>,
@@ -1540,10 +1541,11 @@ impl Native {
         }
     }
 
-    /// A stripe created the bucket `key`: counted if no stripe had it.
+    /// A stripe created the bucket `key`: counted if no stripe had it
+    /// (only when there is a bucket limit to apply).
     #[cold]
     fn new_key(&self, key: u64) {
-        if self.keys.add(key, 0) {
+        if self.config.max_buckets != 0 && self.keys.add(key, 0) {
             self.buckets_number.fetch_add(1, Ordering::Relaxed);
         }
     }
