@@ -326,6 +326,7 @@ pub(crate) fn pick_schema(factor: f64) -> i32 {
 /// Go's `math.Frexp`: `x = frac * 2^exp` with `0.5 <= |frac| < 1`, for
 /// normal and subnormal `x`; zero, infinities and NaN come back as they
 /// are, with exponent 0.
+#[inline]
 pub(crate) fn frexp(x: f64) -> (f64, i32) {
     if x == 0.0 || !x.is_finite() {
         return (x, 0);
@@ -346,6 +347,7 @@ pub(crate) fn frexp(x: f64) -> (f64, i32) {
 /// The bucket key of `v` (not NaN) at `schema`, as client_golang's
 /// `histogramCounts.observe` computes it: bucket `k` holds
 /// `(base^(k-1), base^k]`; ±Inf get the key above the one of ±MaxFloat64.
+#[inline]
 pub(crate) fn bucket_key(v: f64, schema: i32) -> i32 {
     let (v, inf) = if v.is_infinite() {
         (f64::MAX, true)
@@ -424,6 +426,7 @@ fn pow2(e: i32) -> f64 {
 
 /// The bounds of the `frac` of `frexp` within one power of two, for a
 /// positive schema (1 for anything else).
+#[inline]
 fn bounds(schema: i32) -> &'static [f64] {
     match schema {
         1 => &BOUNDS_1,
@@ -1039,6 +1042,7 @@ impl Table {
         }
     }
 
+    #[inline]
     fn level(&self, k: usize) -> Option<&Level> {
         let cell = self.levels.get(k)?;
         Some(cell.get_or_init(|| {
