@@ -650,19 +650,25 @@ fn timers_and_exemplars_record_into_native_buckets() {
     let h = Histogram::with_native(
         Opts::new("t_seconds", "t"),
         Some(Buckets::DEFAULT),
-        NativeOpts::new(),
+        NativeOpts::new().__clock(clock),
     )
     .unwrap();
     h.start_timer().observe_duration();
+    NOW.with(|n| n.set(START));
     h.observe_with_exemplar(0.3, &[("trace_id", "abc")])
         .unwrap();
+    NOW.with(|n| n.set(START + 1.0));
+    h.observe_with_exemplar(0.1, &[("trace_id", "def")])
+        .unwrap();
     let p = point(&h);
-    assert_eq!(p.count, Some(2.0));
-    assert_eq!(p.counts.last(), Some(&2.0));
+    assert_eq!(p.count, Some(3.0));
+    assert_eq!(p.counts.last(), Some(&3.0));
     let n = p.native.as_ref().unwrap();
-    assert_eq!(n.count(), 2);
-    assert_eq!(n.exemplars.len(), 1);
-    assert_eq!(n.exemplars[0].value, 0.3);
+    assert_eq!(n.count(), 3);
+    // The oldest first, as the model has them (Go keeps them by value).
+    let values: Vec<f64> = n.exemplars.iter().map(|e| e.value).collect();
+    assert_eq!(values, [0.3, 0.1]);
+    assert_eq!(n.exemplars[1].timestamp, Some(START + 1.0));
     assert!(p.exemplars.iter().flatten().any(|e| e.value == 0.3));
 }
 

@@ -1777,6 +1777,13 @@ impl Native {
                 .iter()
                 .cloned(),
         );
+        // Kept ordered by value (as Go keeps them); the model's order is
+        // the oldest first.
+        out.exemplars.sort_by(|a, b| {
+            a.timestamp
+                .unwrap_or(0.0)
+                .total_cmp(&b.timestamp.unwrap_or(0.0))
+        });
         Snapshot {
             count,
             sum,
