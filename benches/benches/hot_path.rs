@@ -19,6 +19,9 @@
 //!   is borrowed from a table);
 //! - `histogram_observe`, `histogram_observe_2_threads`: one observation of
 //!   a histogram with the same 11 bounds everywhere;
+//! - `native_histogram_observe`, `native_histogram_observe_2_threads`: one
+//!   observation of a native histogram (bucket factor 1.1), ours against
+//!   `prometheus-client`'s;
 //! - `timed_empty_fn`: time an empty function into that histogram
 //!   (`#[timed]` for us, each peer's timer or two `Instant::now()` plus an
 //!   observation where it has none).
@@ -703,6 +706,59 @@ fn histogram_observe_2_threads(c: &mut Criterion) {
     g.finish();
 }
 
+/// A native histogram (bucket factor 1.1: schema 3, no classic buckets)
+/// of ours and of `prometheus-client`, the one peer that has them.
+fn native_histograms() -> (
+    std::sync::Arc<promscribe::Histogram>,
+    prometheus_client::metrics::histogram::Histogram,
+) {
+    (
+        promscribe::Histogram::with_native(
+            promscribe::Opts::new("native_seconds", "x"),
+            None,
+            promscribe::NativeOpts::new().bucket_factor(1.1),
+        )
+        .expect("valid"),
+        prometheus_client::metrics::histogram::Histogram::new_native(
+            prometheus_client::metrics::histogram::NativeHistogramConfig::new(1.1),
+        ),
+    )
+}
+
+/// Observed values spread over a few native buckets, as latencies are.
+const NATIVE_VALUES: [f64; 4] = [0.21, 0.3, 0.45, 0.3];
+
+fn native_histogram_observe(c: &mut Criterion) {
+    let (h, pcc) = native_histograms();
+    let mut g = c.benchmark_group("native_histogram_observe");
+    let mut i = 0;
+    g.bench_function("promscribe", |b| {
+        b.iter(|| {
+            i += 1;
+            h.observe(black_box(NATIVE_VALUES[i & 3]))
+        })
+    });
+    g.bench_function("prometheus-client", |b| {
+        b.iter(|| {
+            i += 1;
+            pcc.observe(black_box(NATIVE_VALUES[i & 3]))
+        })
+    });
+    g.finish();
+}
+
+fn native_histogram_observe_2_threads(c: &mut Criterion) {
+    let (h, pcc) = native_histograms();
+    let mut g = c.benchmark_group("native_histogram_observe_2_threads");
+    g.bench_function("promscribe", |b| {
+        two_threads(b, || h.observe(black_box(OBSERVED)))
+    });
+    g.bench_function("prometheus-client", |b| {
+        two_threads(b, || pcc.observe(black_box(OBSERVED)))
+    });
+    g.finish();
+}
+
 #[inline(never)]
 fn empty() {
     black_box(());
@@ -767,6 +823,8 @@ criterion_group!(
     labels_str_u32_inc,
     histogram_observe,
     histogram_observe_2_threads,
+    native_histogram_observe,
+    native_histogram_observe_2_threads,
     timed_empty_fn
 );
 criterion_main!(benches);

@@ -197,4 +197,55 @@ fn main() {
     });
     // The recorder holds the `metrics` series: it must be alive above.
     drop(handle);
+    native_histograms();
+}
+
+/// Heap bytes of one native histogram (bucket factor 1.1) with 160
+/// populated buckets, observed from one thread across two scrapes (so
+/// that both halves of its stripe hold buckets, as in steady use): ours
+/// and `prometheus-client`'s. Prints `heap_per_native_histogram_160
+/// <library>: <bytes>`.
+fn native_histograms() {
+    // 2^(k/8): one value per bucket of schema 3.
+    let values: Vec<f64> = (0..160)
+        .map(|k| 2f64.powf(f64::from(k) / 8.0 - 10.0))
+        .collect();
+    let measure = |library: &str, build: &dyn Fn() -> Box<dyn std::any::Any>| {
+        let before = LIVE.load(Ordering::Relaxed);
+        let kept = black_box(build());
+        let after = LIVE.load(Ordering::Relaxed);
+        println!(
+            "heap_per_native_histogram_160 {library}: {}",
+            after - before
+        );
+        drop(kept);
+    };
+    measure("promscribe", &|| {
+        let h = promscribe::Histogram::with_native(
+            promscribe::Opts::new("native_seconds", "n"),
+            None,
+            promscribe::NativeOpts::new().bucket_factor(1.1),
+        )
+        .expect("valid");
+        for _ in 0..2 {
+            for v in &values {
+                h.observe(*v);
+            }
+            let mut scraped = Vec::new();
+            promscribe::Collector::collect(&*h, &mut scraped);
+            black_box(scraped);
+        }
+        Box::new(h)
+    });
+    measure("prometheus-client", &|| {
+        let h = prometheus_client::metrics::histogram::Histogram::new_native(
+            prometheus_client::metrics::histogram::NativeHistogramConfig::new(1.1),
+        );
+        for _ in 0..2 {
+            for v in &values {
+                h.observe(*v);
+            }
+        }
+        Box::new(h)
+    });
 }

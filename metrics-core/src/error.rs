@@ -150,6 +150,15 @@ pub enum MetricError {
         /// What is wrong.
         reason: String,
     },
+    /// An option of a histogram's native buckets is out of range.
+    InvalidNativeOption {
+        /// The metric (empty when not yet named).
+        metric: String,
+        /// The option, as `NativeOpts` names it (`"bucket_factor"`, ...).
+        option: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for MetricError {
@@ -217,6 +226,14 @@ impl fmt::Display for MetricError {
             MetricError::InvalidLimit { metric, reason } => {
                 write!(f, "invalid series limit of metric `{metric}`: {reason}")
             }
+            MetricError::InvalidNativeOption {
+                metric,
+                option,
+                reason,
+            } => write!(
+                f,
+                "invalid native histogram option `{option}` of metric `{metric}`: {reason}"
+            ),
         }
     }
 }

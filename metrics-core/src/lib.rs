@@ -114,9 +114,10 @@ pub use metrics::family::{
     OVERFLOW_COUNTER, OVERFLOW_LABEL,
 };
 pub use metrics::gauge::Gauge;
-pub use metrics::histogram::Histogram;
+pub use metrics::histogram::{Histogram, HistogramConfig};
 pub use metrics::info::Info;
 pub use metrics::labels::{LabelEnum, LabelText, LabelValue, LabelValues};
+pub use metrics::native::NativeOpts;
 pub use metrics::summary::Summary;
 pub use metrics::timer::{InProgress, Observe, Timer};
 pub use model::{
@@ -198,6 +199,7 @@ pub mod __private {
         pub use crate::metrics::family::Family;
         pub use crate::metrics::family::{__expire_after_error, __max_series_error};
         pub use crate::metrics::histogram::Histogram;
+        pub use crate::metrics::histogram::HistogramConfig;
         pub use crate::{Counter, Gauge, Info, Summary};
 
         pub use crate::__promscribe_register as register;

@@ -1312,7 +1312,37 @@ impl<const N: usize> Family<crate::Histogram, N> {
     /// h.labels(["/"]).observe(0.1);
     /// ```
     pub fn with_buckets(opts: Opts, buckets: Buckets) -> Result<Arc<Self>, MetricError> {
-        Self::with_config(opts, buckets)
+        Self::with_config(opts, crate::HistogramConfig::classic(buckets))
+    }
+
+    /// A family of histograms with native buckets (and classic ones beside
+    /// them if `classic` is given), as
+    /// [`Histogram::with_native`](crate::Histogram::with_native) builds
+    /// one: every child gets its own native buckets of these options.
+    ///
+    /// ```
+    /// use promscribe::{Family, Histogram, NativeOpts, Opts};
+    /// let h = Family::<Histogram, 1>::with_native(
+    ///     Opts::new("latency_seconds", "L").labels(["path"]), None, NativeOpts::new()).unwrap();
+    /// h.labels(["/"]).observe(0.1);
+    /// assert_eq!(h.labels(["/"]).get_count(), 1);
+    /// ```
+    pub fn with_native(
+        opts: Opts,
+        classic: Option<Buckets>,
+        native: crate::NativeOpts,
+    ) -> Result<Arc<Self>, MetricError> {
+        let config = crate::HistogramConfig::native(classic, native).map_err(|e| match e {
+            MetricError::InvalidNativeOption { option, reason, .. } => {
+                MetricError::InvalidNativeOption {
+                    metric: opts.name.clone(),
+                    option,
+                    reason,
+                }
+            }
+            e => e,
+        })?;
+        Self::with_config(opts, config)
     }
 }
 

@@ -10,8 +10,9 @@ use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::liveness::Liveness;
 use crate::metrics::meta_ref::MetaRef;
+use crate::metrics::native::{Native, NativeConfig, NativeOpts};
 use crate::metrics::timer::{Observe, Timer};
-use crate::model::{Exemplar, MetricFamily, MetricType};
+use crate::model::{Exemplar, MetricFamily, MetricType, NativeBuckets};
 use once_cell::race::OnceBox;
 
 #[derive(Debug)]
@@ -37,15 +38,102 @@ impl Counts {
 /// The latest exemplar of one bucket.
 type ExemplarSlot = Mutex<Option<Arc<Exemplar>>>;
 
-/// The bucket of `v` in `counts`, given `i`, the index of the first bound
-/// `>= v`: NaN (and anything past the last finite bound) lands in +Inf.
+/// The bucket of `v` among `n` buckets, given `i`, the index of the first
+/// bound `>= v`: NaN (and anything past the last finite bound) lands in
+/// +Inf.
 #[inline]
-fn bucket(i: usize, v: f64, counts: &[AtomicU64]) -> usize {
-    if i >= counts.len() || v.is_nan() {
-        counts.len().saturating_sub(1)
+fn bucket(i: usize, v: f64, n: usize) -> usize {
+    if i >= n || v.is_nan() {
+        n.saturating_sub(1)
     } else {
         i
     }
+}
+
+/// The bounds of a native-only histogram: its one classic bucket, never
+/// exposed.
+static INF_ONLY: [f64; 1] = [f64::INFINITY];
+
+/// What a histogram is built from: classic buckets, native buckets
+/// ([`NativeOpts`]), or both. The configuration of a
+/// [`Family`](crate::Family) of histograms, shared by its children.
+///
+/// ```
+/// use promscribe::{Buckets, HistogramConfig, NativeOpts};
+/// let classic = HistogramConfig::classic(Buckets::DEFAULT);
+/// let both = HistogramConfig::native(Some(Buckets::DEFAULT), NativeOpts::new()).unwrap();
+/// assert!(!classic.is_native() && both.is_native());
+/// ```
+#[derive(Debug, Clone)]
+pub struct HistogramConfig {
+    classic: Option<Buckets>,
+    native: Option<Arc<NativeConfig>>,
+}
+
+impl HistogramConfig {
+    /// Classic buckets only (what histograms had before native ones).
+    ///
+    /// ```
+    /// let c = promscribe::HistogramConfig::classic(promscribe::Buckets::DEFAULT);
+    /// ```
+    pub const fn classic(buckets: Buckets) -> Self {
+        HistogramConfig {
+            classic: Some(buckets),
+            native: None,
+        }
+    }
+
+    /// Native buckets, with classic ones beside them if `classic` is
+    /// given. A bucket factor of 1 or less asks for no native buckets: the
+    /// classic buckets, or the default ones (as client_golang). Invalid
+    /// options are an error naming the option
+    /// ([`MetricError::InvalidNativeOption`]).
+    ///
+    /// ```
+    /// use promscribe::{HistogramConfig, NativeOpts};
+    /// assert!(HistogramConfig::native(None, NativeOpts::new()).unwrap().is_native());
+    /// let err = HistogramConfig::native(None, NativeOpts::new().bucket_factor(f64::NAN)).unwrap_err();
+    /// assert!(err.to_string().contains("bucket_factor"));
+    /// ```
+    pub fn native(classic: Option<Buckets>, native: NativeOpts) -> Result<Self, MetricError> {
+        Self::checked("", classic, native)
+    }
+
+    fn checked(
+        metric: &str,
+        classic: Option<Buckets>,
+        native: NativeOpts,
+    ) -> Result<Self, MetricError> {
+        let native = native.check(metric)?;
+        let classic = match (classic, &native) {
+            (None, None) => Some(Buckets::DEFAULT),
+            (classic, _) => classic,
+        };
+        Ok(HistogramConfig { classic, native })
+    }
+
+    /// Whether histograms of this configuration have native buckets.
+    ///
+    /// ```
+    /// assert!(!promscribe::HistogramConfig::from(promscribe::Buckets::DEFAULT).is_native());
+    /// ```
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
+}
+
+impl From<Buckets> for HistogramConfig {
+    fn from(buckets: Buckets) -> Self {
+        HistogramConfig::classic(buckets)
+    }
+}
+
+/// What few histograms use, behind one pointer: the exemplar slots of the
+/// classic buckets, the native buckets.
+#[derive(Debug)]
+struct Rare {
+    exemplars: OnceBox<Box<[ExemplarSlot]>>,
+    native: Option<Native>,
 }
 
 /// The index of the first bound `>= v`, as `partition_point(|b| *b < v)`,
@@ -93,9 +181,11 @@ pub struct Histogram {
     observations: Observations,
     created: Created,
     /// The latest exemplar per bucket, allocated by the first
-    /// `observe_with_exemplar`: a histogram without exemplars pays one
-    /// pointer.
-    exemplars: OnceBox<Box<[ExemplarSlot]>>,
+    /// `observe_with_exemplar`, and the native buckets (with the classic
+    /// counts, sum and count of a native histogram: `counts` and
+    /// `observations` are then unused), set at construction: a classic
+    /// histogram without exemplars pays one pointer.
+    rare: OnceBox<Rare>,
 }
 
 impl Histogram {
@@ -111,7 +201,7 @@ impl Histogram {
             counts: Counts::Static(counts),
             observations: Observations::new(),
             created: Created::unset(),
-            exemplars: OnceBox::new(),
+            rare: OnceBox::new(),
         }
     }
 
@@ -123,8 +213,44 @@ impl Histogram {
             counts: Counts::zeroed(n),
             observations: Observations::new(),
             created: Created::now(),
-            exemplars: OnceBox::new(),
+            rare: OnceBox::new(),
         }
+    }
+
+    fn from_config(meta: MetaRef, config: &HistogramConfig) -> Self {
+        let Some(native) = &config.native else {
+            return Self::with_buckets_meta(
+                meta,
+                config.classic.clone().unwrap_or(Buckets::DEFAULT),
+            );
+        };
+        let (buckets, classic) = match &config.classic {
+            Some(b) => (b.clone(), b.bounds().len()),
+            None => (Buckets::__from_static(&INF_ONLY), 0),
+        };
+        Histogram {
+            meta,
+            buckets,
+            counts: Counts::zeroed(0),
+            observations: Observations::new(),
+            created: Created::now(),
+            rare: OnceBox::with_value(Box::new(Rare {
+                exemplars: OnceBox::new(),
+                native: Some(Native::new(native.clone(), classic)),
+            })),
+        }
+    }
+
+    /// The native buckets, if any.
+    #[inline]
+    fn native(&self) -> Option<&Native> {
+        self.rare.get().and_then(|r| r.native.as_ref())
+    }
+
+    /// Whether this histogram has classic buckets (all but native-only
+    /// ones).
+    fn has_classic(&self) -> bool {
+        self.native().is_none() || !std::ptr::eq(self.buckets.bounds(), &INF_ONLY[..])
     }
 
     /// A histogram with the default buckets, built at run time.
@@ -154,6 +280,36 @@ impl Histogram {
         )))
     }
 
+    /// A histogram with native buckets (Prometheus' native histograms, as
+    /// client_golang observes them), and classic buckets beside them if
+    /// `classic` is given; see [`NativeOpts`]. A bucket factor of 1 or
+    /// less makes it classic only (with the default buckets when `classic`
+    /// is `None`). Invalid options are an error naming the option.
+    ///
+    /// ```
+    /// use promscribe::{Buckets, Histogram, NativeOpts, Opts};
+    /// let h = Histogram::with_native(Opts::new("latency_seconds", "Latency"),
+    ///                                Some(Buckets::DEFAULT), NativeOpts::new()).unwrap();
+    /// h.observe(0.3);
+    /// h.start_timer().observe_duration();
+    /// assert_eq!(h.get_count(), 2);
+    /// let bad = NativeOpts::new().max_zero_threshold(-1.0);
+    /// let err = Histogram::with_native(Opts::new("x", "x"), None, bad).unwrap_err();
+    /// assert!(err.to_string().contains("max_zero_threshold"), "{err}");
+    /// ```
+    pub fn with_native(
+        opts: Opts,
+        classic: Option<Buckets>,
+        native: NativeOpts,
+    ) -> Result<Arc<Self>, MetricError> {
+        let config = HistogramConfig::checked(&opts.name, classic, native)?;
+        let meta = opts.into_meta(MetricType::Histogram)?;
+        Ok(Arc::new(Self::from_config(
+            MetaRef::Shared(Arc::new(meta)),
+            &config,
+        )))
+    }
+
     /// The family name; empty for a family's child.
     ///
     /// ```
@@ -179,10 +335,13 @@ impl Histogram {
     /// Counts `v` in its bucket and returns the bucket's index.
     #[inline]
     fn observe_at(&self, v: f64) -> usize {
-        let counts = self.counts.get();
+        let bounds = self.buckets.bounds();
         // A binary search: no branch to mispredict, whatever the values.
-        let i = bucket(self.buckets.bounds().partition_point(|b| *b < v), v, counts);
-        self.observations.observe(counts, i, v);
+        let i = bucket(bounds.partition_point(|b| *b < v), v, bounds.len());
+        match self.native() {
+            None => self.observations.observe(self.counts.get(), i, v),
+            Some(native) => native.observe(v, i),
+        }
         self.meta.touch();
         i
     }
@@ -191,9 +350,12 @@ impl Histogram {
     /// `#[timed]` record.
     #[inline]
     fn observe_duration(&self, seconds: f64) {
-        let counts = self.counts.get();
-        let i = bucket(scan(self.buckets.bounds(), seconds), seconds, counts);
-        self.observations.observe(counts, i, seconds);
+        let bounds = self.buckets.bounds();
+        let i = bucket(scan(bounds, seconds), seconds, bounds.len());
+        match self.native() {
+            None => self.observations.observe(self.counts.get(), i, seconds),
+            Some(native) => native.observe(seconds, i),
+        }
         self.meta.touch();
     }
 
@@ -224,17 +386,34 @@ impl Histogram {
         labels: &[(&str, &str)],
     ) -> Result<(), MetricError> {
         let i = self.observe_at(v);
-        let exemplar =
+        let mut exemplar =
             Exemplar::checked(self.name(), labels, v).map_err(|e| e.exemplar_refused(v))?;
-        let slots = self.exemplars.get_or_init(|| {
+        let native = self.native();
+        if let Some(native) = native {
+            exemplar.timestamp = Some(native.now());
+        }
+        let exemplar = Arc::new(exemplar);
+        if let Some(native) = native {
+            native.add_exemplar(exemplar.clone());
+        }
+        if !self.has_classic() {
+            return Ok(());
+        }
+        let rare = self.rare.get_or_init(|| {
+            Box::new(Rare {
+                exemplars: OnceBox::new(),
+                native: None,
+            })
+        });
+        let slots = rare.exemplars.get_or_init(|| {
             Box::new(
-                (0..self.counts.get().len())
+                (0..self.buckets.bounds().len())
                     .map(|_| Mutex::new(None))
                     .collect(),
             )
         });
         if let Some(slot) = slots.get(i) {
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(exemplar);
         }
         Ok(())
     }
@@ -246,24 +425,41 @@ impl Histogram {
     fn fill_point(&self, point: &mut crate::HistogramPoint) {
         // Per-bucket counts and the sum of the same observations, then
         // made cumulative in place.
-        let sum = self.observations.read(self.counts.get(), &mut point.counts);
+        let (sum, count, created) = match self.native() {
+            None => {
+                point.native = None;
+                let sum = self.observations.read(self.counts.get(), &mut point.counts);
+                (sum, None, self.created.get())
+            }
+            Some(native) => {
+                let nb = point.native.get_or_insert_with(|| {
+                    Box::new(NativeBuckets {
+                        schema: 0,
+                        zero_threshold: 0.0,
+                        zero_count: 0,
+                        positive: Vec::new(),
+                        negative: Vec::new(),
+                        exemplars: Vec::new(),
+                    })
+                });
+                let snap = native.read(&mut point.counts, nb);
+                (snap.sum, Some(snap.count as f64), snap.created)
+            }
+        };
         let mut acc = 0.0;
         for c in point.counts.iter_mut() {
             acc += *c;
             *c = acc;
         }
-        point.count = Some(acc);
+        point.count = Some(count.unwrap_or(acc));
         // Python's rule: with a negative bucket the sum is not monotonic,
-        // so it is not exposed.
-        point.sum = self
-            .buckets
-            .bounds()
-            .first()
-            .is_some_and(|b| *b >= 0.0)
-            .then_some(sum);
-        point.created = Some(self.created.get());
+        // so it is not exposed. A native-only histogram always has one.
+        point.sum = (!self.has_classic()
+            || self.buckets.bounds().first().is_some_and(|b| *b >= 0.0))
+        .then_some(sum);
+        point.created = Some(created);
         point.exemplars.clear();
-        if let Some(slots) = self.exemplars.get() {
+        if let Some(slots) = self.rare.get().and_then(|r| r.exemplars.get()) {
             point.exemplars.extend(
                 slots
                     .iter()
@@ -279,6 +475,9 @@ impl Histogram {
     /// assert_eq!(H.get_count(), 0);
     /// ```
     pub fn get_count(&self) -> u64 {
+        if let Some(native) = self.native() {
+            return native.read(&mut Vec::new(), &mut empty_native()).count;
+        }
         let mut counts = Vec::new();
         self.observations.read(self.counts.get(), &mut counts);
         counts.iter().sum::<f64>() as u64
@@ -291,10 +490,14 @@ impl Histogram {
     /// assert_eq!(H.get_sum(), 0.0);
     /// ```
     pub fn get_sum(&self) -> f64 {
+        if let Some(native) = self.native() {
+            return native.read(&mut Vec::new(), &mut empty_native()).sum;
+        }
         self.observations.read(self.counts.get(), &mut Vec::new())
     }
 
-    /// The bucket bounds.
+    /// The classic bucket bounds (`[+Inf]` alone for a native-only
+    /// histogram, which exposes none).
     ///
     /// ```
     /// promscribe::histogram!(H, "h_seconds", "help", buckets = [1.0, 2.0]);
@@ -316,6 +519,37 @@ impl Histogram {
     }
 }
 
+/// An empty native part, for reads that want the count or the sum only.
+fn empty_native() -> NativeBuckets {
+    NativeBuckets {
+        schema: 0,
+        zero_threshold: 0.0,
+        zero_count: 0,
+        positive: Vec::new(),
+        negative: Vec::new(),
+        exemplars: Vec::new(),
+    }
+}
+
+impl Histogram {
+    /// The bounds of this histogram's points: none for a native-only one.
+    fn point_bounds(&self) -> crate::Bounds {
+        if self.has_classic() {
+            crate::Bounds::from(self.buckets.clone())
+        } else {
+            crate::Bounds::from(Vec::new())
+        }
+    }
+
+    fn point_bounds_slice(&self) -> &[f64] {
+        if self.has_classic() {
+            self.buckets.bounds()
+        } else {
+            &[]
+        }
+    }
+}
+
 impl Observe for Histogram {
     /// As [`observe`](Histogram::observe), with the bucket found by a scan
     /// from the lowest bound rather than a binary search: faster when the
@@ -328,10 +562,10 @@ impl Observe for Histogram {
 
 impl FamilyMember for Histogram {
     const TYPE: MetricType = MetricType::Histogram;
-    type Config = Buckets;
+    type Config = HistogramConfig;
 
-    fn new_child(buckets: &Buckets) -> Self {
-        Self::with_buckets_meta(MetaRef::child(), buckets.clone())
+    fn new_child(config: &HistogramConfig) -> Self {
+        Self::from_config(MetaRef::child(), config)
     }
 
     fn __liveness(&self) -> Option<&Liveness> {
@@ -345,7 +579,7 @@ impl FamilyMember for Histogram {
 
     fn collect_metric(&self, family: &mut MetricFamily, labels: &crate::LabelSet) {
         let mut point = crate::HistogramPoint {
-            bounds: crate::Bounds::from(self.buckets.clone()),
+            bounds: self.point_bounds(),
             counts: Vec::new(),
             count: None,
             sum: None,
@@ -368,17 +602,17 @@ impl FamilyMember for Histogram {
     ) -> std::fmt::Result {
         match &mut *scratch {
             crate::Point::Histogram(point) => {
-                let bounds = self.buckets.bounds();
+                let bounds = self.point_bounds_slice();
                 let same = point.bounds.as_slice().as_ptr() == bounds.as_ptr()
                     && point.bounds.as_slice().len() == bounds.len();
                 if !same {
-                    point.bounds = crate::Bounds::from(self.buckets.clone());
+                    point.bounds = self.point_bounds();
                 }
                 self.fill_point(point);
             }
             other => {
                 let mut point = crate::HistogramPoint {
-                    bounds: crate::Bounds::from(self.buckets.clone()),
+                    bounds: self.point_bounds(),
                     counts: Vec::new(),
                     count: None,
                     sum: None,
@@ -494,9 +728,9 @@ mod tests {
             }
             let counts: Vec<AtomicU64> = bounds.iter().map(|_| AtomicU64::new(0)).collect();
             for v in values {
-                let binary = bucket(bounds.partition_point(|b| *b < v), v, &counts);
+                let binary = bucket(bounds.partition_point(|b| *b < v), v, counts.len());
                 assert_eq!(
-                    bucket(scan(bounds, v), v, &counts),
+                    bucket(scan(bounds, v), v, counts.len()),
                     binary,
                     "{v} in {bounds:?}"
                 );

@@ -15,6 +15,7 @@ pub(crate) mod info;
 pub(crate) mod labels;
 pub(crate) mod liveness;
 pub(crate) mod meta_ref;
+pub(crate) mod native;
 pub(crate) mod summary;
 pub(crate) mod sync;
 pub(crate) mod timer;

@@ -152,9 +152,11 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
             let config = match (kind, &bounds) {
                 (Kind::Histogram, Some(b)) => quote! {{
                     #b
-                    #p::Buckets::__from_static(&__BOUNDS)
+                    #p::HistogramConfig::classic(#p::Buckets::__from_static(&__BOUNDS))
                 }},
-                (Kind::Histogram, None) => quote!(#p::Buckets::DEFAULT),
+                (Kind::Histogram, None) => {
+                    quote!(#p::HistogramConfig::classic(#p::Buckets::DEFAULT))
+                }
                 (Kind::Enum, _) => quote! {{
                     #states_def
                     #p::States::__from_static(&__STATES)
