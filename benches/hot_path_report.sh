@@ -20,7 +20,8 @@ target_dir=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 groups="floor_fetch_add floor_two_instant_now counter_inc_cached counter_inc_2_threads
 labels_2_strings_inc labels_2_strings_inc_2_threads labels_2_enums_inc labels_str_u16_inc
-histogram_observe histogram_observe_2_threads timed_empty_fn"
+histogram_observe histogram_observe_2_threads native_histogram_observe
+native_histogram_observe_2_threads timed_empty_fn"
 
 if [ -z "${REPORT_ONLY:-}" ]; then
     # Criterion keeps earlier runs: start from clean groups so that every
@@ -77,15 +78,20 @@ rows = [
     ("labels_str_u16_inc", 'lookup by ("get", 200u16) + inc', (0.6, "peer")),
     ("histogram_observe", "histogram observe", (0.75, "peer")),
     ("histogram_observe_2_threads", "histogram observe, 2 threads (median)", (0.35, "peer")),
+    ("native_histogram_observe", "native histogram observe (schema 3)", (0.5, "peer")),
+    ("native_histogram_observe_2_threads", "native histogram observe, 2 threads (median)", (0.35, "peer")),
     ("timed_empty_fn", "`#[timed]` on an empty fn", (1.2, "two_now")),
 ]
 
-memory = {}
+memory, native_memory = {}, {}
 with open(memory_log) as f:
     for line in f:
         m = re.match(r"heap_per_series (\S+): ([\d.]+)", line)
         if m:
             memory[m.group(1)] = float(m.group(2))
+        m = re.match(r"heap_per_native_histogram_160 (\S+): ([\d.]+)", line)
+        if m:
+            native_memory[m.group(1)] = float(m.group(2))
 
 def cell(v, digits=1):
     return "-" if v is None else f"{v:.{digits}f}"
@@ -100,9 +106,11 @@ def row(label, values, target):
     best = values.get(best_name) if best_name else None
     mine = values.get(ours)
     ratio = mine / best if mine is not None and best else None
-    ratio_text, against = target
+    ratio_text, against = target if target else (None, None)
     floor = {"fetch_add": fetch_add, "two_now": two_now}.get(against)
-    if against == "peer":
+    if target is None:
+        goal, met = "(reported)", None
+    elif against == "peer":
         goal = f"<= {ratio_text}x best peer"
         met = ratio is not None and ratio <= ratio_text
     else:
@@ -111,12 +119,13 @@ def row(label, values, target):
         met = mine is not None and floor is not None and mine <= ratio_text * floor
     cells = [label, cell(mine)] + [cell(values.get(p)) for p in peers]
     cells += [f"{cell(best)} ({best_name})" if best_name else "-",
-              cell(ratio, 2), goal, "yes" if met else "no"]
+              cell(ratio, 2), goal, "-" if met is None else "yes" if met else "no"]
     print("| " + " | ".join(cells) + " |")
 
 for group, label, target in rows:
     row(label, minimum(group), target)
 row("heap bytes per labelled series (100k series)", memory, (0.85, "peer"))
+row("heap bytes per native histogram, 160 buckets", native_memory, None)
 print()
 print(f"floors: bare `fetch_add` {cell(fetch_add, 2)} ns, two `Instant::now()` {cell(two_now, 2)} ns")
 EOF
