@@ -158,6 +158,12 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
             tls: false,
         },
         Example {
+            name: "native_histogram",
+            args: vec![],
+            series: "native_cycles_total",
+            tls: false,
+        },
+        Example {
             name: "router",
             args: vec![],
             series: "my_router_request_latency_seconds_count",
@@ -338,7 +344,7 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
                 .then_some(active)
             },
         );
-        assert_eq!(targets.len(), mine.len() * 8, "eight examples per format");
+        assert_eq!(targets.len(), mine.len() * 9, "nine examples per format");
     }
 
     // What Prometheus parsed: OpenMetrics for the `_om` jobs, text for the
