@@ -59,6 +59,30 @@ fn limit(p: &Ident, limit: Option<Limit>, ty: TokenStream, check: &str) -> Token
     }
 }
 
+/// The items of a `native = <expr>` option: the const of the options,
+/// checked at the expression (its type by the const's, its value by a
+/// const panic with the constructor's message, as [`limit`] does), and
+/// the static the histogram keeps a reference to. The const, for the
+/// lengths computed from it; the static, for the reference.
+fn native_items(p: &Ident, e: &syn::Expr) -> TokenStream {
+    let value = Ident::new("__PROMSCRIBE_NATIVE_VALUE", Span::mixed_site());
+    let opts = Ident::new("__PROMSCRIBE_NATIVE_OPTS", Span::mixed_site());
+    let stat = Ident::new("__PROMSCRIBE_NATIVE", Span::mixed_site());
+    let checked = quote_spanned! {e.span()=>
+        {
+            const #value: #p::NativeOpts = #e;
+            if !#p::__native_error(&#value).is_empty() {
+                ::core::panic!("{}", #p::__native_error(&#value));
+            }
+            #value
+        }
+    };
+    quote! {
+        const #opts: #p::NativeOpts = #checked;
+        static #stat: #p::NativeOpts = #opts;
+    }
+}
+
 /// Whether and how the static is registered.
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Registration {
@@ -89,6 +113,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         labels,
         buckets,
         states,
+        native,
         limits,
     } = m;
     let private = krate.private();
@@ -118,7 +143,37 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         let len = s.len();
         quote!(static __STATES: [&str; #len] = [#(#s),*];)
     });
+    let native_def = native.as_ref().map(|e| native_items(&p, e));
+    let native_opts = Ident::new("__PROMSCRIBE_NATIVE_OPTS", Span::mixed_site());
+    let native_static = Ident::new("__PROMSCRIBE_NATIVE", Span::mixed_site());
     let (static_ty, init) = match (labels.is_some(), kind) {
+        (false, Kind::Histogram) if native_def.is_some() => {
+            let (bounds_def, bounds_arg, classic_len) = match &bounds {
+                Some(b) => {
+                    let len = buckets.as_ref().map(Vec::len).unwrap_or(0);
+                    (
+                        b.clone(),
+                        quote!(::core::option::Option::Some(&__BOUNDS)),
+                        quote!(#len),
+                    )
+                }
+                None => (
+                    quote!(),
+                    quote!(::core::option::Option::None),
+                    quote!(#p::DEFAULT_BUCKETS.len()),
+                ),
+            };
+            (
+                quote!(#k::Histogram),
+                quote! {
+                    #native_def
+                    #bounds_def
+                    static __COUNTS: [#p::AtomicU64; #p::__declared_counts(&#native_opts, #classic_len)] =
+                        [#p::ZERO; #p::__declared_counts(&#native_opts, #classic_len)];
+                    #p::Histogram::__from_static_native(&__META, #bounds_arg, &__COUNTS, &#native_static)
+                },
+            )
+        }
         (false, Kind::Histogram) => {
             let (bounds_def, bounds_ref, len) = match &bounds {
                 Some(b) => {
@@ -150,6 +205,17 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         (false, _) => (quote!(#k::#ty), quote!(#p::#ty::__from_static(&__META))),
         (true, _) => {
             let config = match (kind, &bounds) {
+                (Kind::Histogram, b) if native_def.is_some() => {
+                    let bounds_arg = match b {
+                        Some(_) => quote!(::core::option::Option::Some(&__BOUNDS)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    quote! {{
+                        #native_def
+                        #b
+                        #p::HistogramConfig::__declared(#bounds_arg, &#native_static)
+                    }}
+                }
                 (Kind::Histogram, Some(b)) => quote! {{
                     #b
                     #p::HistogramConfig::classic(#p::Buckets::__from_static(&__BOUNDS))
