@@ -59,28 +59,28 @@ fn limit(p: &Ident, limit: Option<Limit>, ty: TokenStream, check: &str) -> Token
     }
 }
 
-/// The items of a `native = <expr>` option: the const of the options,
-/// checked at the expression (its type by the const's, its value by a
-/// const panic with the constructor's message, as [`limit`] does), and
-/// the static the histogram keeps a reference to. The const, for the
-/// lengths computed from it; the static, for the reference.
-fn native_items(p: &Ident, e: &syn::Expr) -> TokenStream {
-    let value = Ident::new("__PROMSCRIBE_NATIVE_VALUE", Span::mixed_site());
+/// The items of a `native = <expr>` option, and the statement that
+/// checks it. The items: the const of the options (typed at the
+/// expression, so that a mismatch is blamed on it), for the lengths
+/// computed from them, and the static the histogram keeps a reference
+/// to. The statement, for the static's own initializer: a const panic
+/// with the constructor's message, at the expression, as [`limit`] does
+/// (in the const, the panic would also blame the whole declaration, which
+/// uses it).
+fn native_items(p: &Ident, e: &syn::Expr) -> (TokenStream, TokenStream) {
     let opts = Ident::new("__PROMSCRIBE_NATIVE_OPTS", Span::mixed_site());
     let stat = Ident::new("__PROMSCRIBE_NATIVE", Span::mixed_site());
-    let checked = quote_spanned! {e.span()=>
-        {
-            const #value: #p::NativeOpts = #e;
-            if !#p::__native_error(&#value).is_empty() {
-                ::core::panic!("{}", #p::__native_error(&#value));
-            }
-            #value
+    let ty = quote_spanned!(e.span()=> #p::NativeOpts);
+    let items = quote! {
+        const #opts: #ty = #e;
+        static #stat: #p::NativeOpts = #opts;
+    };
+    let check = quote_spanned! {e.span()=>
+        if !#p::__native_error(&#opts).is_empty() {
+            ::core::panic!("{}", #p::__native_error(&#opts));
         }
     };
-    quote! {
-        const #opts: #p::NativeOpts = #checked;
-        static #stat: #p::NativeOpts = #opts;
-    }
+    (items, check)
 }
 
 /// Whether and how the static is registered.
@@ -143,7 +143,10 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         let len = s.len();
         quote!(static __STATES: [&str; #len] = [#(#s),*];)
     });
-    let native_def = native.as_ref().map(|e| native_items(&p, e));
+    let (native_def, native_check) = match native.as_ref().map(|e| native_items(&p, e)) {
+        Some((items, check)) => (Some(items), Some(check)),
+        None => (None, None),
+    };
     let native_opts = Ident::new("__PROMSCRIBE_NATIVE_OPTS", Span::mixed_site());
     let native_static = Ident::new("__PROMSCRIBE_NATIVE", Span::mixed_site());
     let (static_ty, init) = match (labels.is_some(), kind) {
@@ -170,6 +173,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
                     #bounds_def
                     static __COUNTS: [#p::AtomicU64; #p::__declared_counts(&#native_opts, #classic_len)] =
                         [#p::ZERO; #p::__declared_counts(&#native_opts, #classic_len)];
+                    #native_check
                     #p::Histogram::__from_static_native(&__META, #bounds_arg, &__COUNTS, &#native_static)
                 },
             )
@@ -213,6 +217,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
                     quote! {{
                         #native_def
                         #b
+                        #native_check
                         #p::HistogramConfig::__declared(#bounds_arg, &#native_static)
                     }}
                 }
