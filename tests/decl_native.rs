@@ -225,3 +225,32 @@ fn timed_records_into_a_declared_native_histogram() {
     // Each call took at least 2 ms: a bucket at or above 2^-9 (key -72).
     assert!(native.positive.iter().all(|(k, _)| *k >= -72), "{native:?}");
 }
+
+histogram!(
+    NATIVE_RACE,
+    "decl_native_race_seconds",
+    "First used by several threads at once",
+    buckets = [1.0],
+    native = NativeOpts::new()
+);
+
+#[test]
+fn threads_racing_to_build_the_native_state_lose_no_observation() {
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                for _ in 0..1000 {
+                    NATIVE_RACE.observe(2.0);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("an observing thread");
+    }
+    let p = only_point("decl_native_race_seconds");
+    let native = p.native.as_ref().expect("native buckets");
+    assert_eq!(native.positive, vec![(8, 4000)]);
+    assert_eq!(p.counts, vec![0.0, 4000.0]);
+    assert_eq!((p.count, p.sum), (Some(4000.0), Some(8000.0)));
+}
