@@ -200,6 +200,8 @@ pub mod __private {
         pub use crate::metrics::family::{__expire_after_error, __max_series_error};
         pub use crate::metrics::histogram::Histogram;
         pub use crate::metrics::histogram::HistogramConfig;
+        pub use crate::metrics::histogram::{__declared_counts, __native_error};
+        pub use crate::metrics::native::NativeOpts;
         pub use crate::{Counter, Gauge, Info, Summary};
 
         pub use crate::__promscribe_register as register;

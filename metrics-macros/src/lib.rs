@@ -260,6 +260,55 @@ pub fn gauge(input: TokenStream) -> TokenStream {
 /// promscribe::histogram!(H, "h_seconds", "help", buckets = [1.0, 0.5]);
 /// ```
 ///
+/// `native = <const expression of type promscribe::NativeOpts>` gives the
+/// histogram native buckets (Prometheus' native histograms; see
+/// `promscribe::NativeOpts` for the options and their defaults): alone, the
+/// histogram is native only (it exposes no classic buckets); with
+/// `buckets`, it has both kinds. It works with `labels` too (every child
+/// gets its own native buckets), and with `#[timed]`. The expression is
+/// any const expression (a `const` of the user's, a chain of the
+/// `NativeOpts` builders); the native state is built on first use.
+///
+/// ```
+/// use promscribe::{histogram, NativeOpts};
+///
+/// histogram!(RPC, "rpc_duration_seconds", "RPC latency",
+///            native = NativeOpts::new().max_buckets(160));
+/// const NATIVE: NativeOpts = NativeOpts::new().bucket_factor(1.2);
+/// histogram!(QUERY, "query_duration_seconds", "Query latency, both kinds of buckets",
+///            buckets = [0.1, 1.0], native = NATIVE);
+/// histogram!(BY_PATH, "handler_duration_seconds", "Latency by path",
+///            labels = ["path"], native = NativeOpts::new());
+///
+/// RPC.observe(0.25);
+/// QUERY.observe(0.5);
+/// BY_PATH.labels(["/"]).observe(2.0);
+/// let families = promscribe::default_registry().gather();
+/// let family = families.iter().find(|f| f.name == "rpc_duration_seconds").unwrap();
+/// let promscribe::Point::Histogram(point) = &family.metrics[0].point else { unreachable!() };
+/// let native = point.native.as_ref().unwrap();
+/// assert_eq!(native.schema, 3); // the default bucket factor, 1.1
+/// assert_eq!(native.positive, vec![(-16, 1)]); // 0.25 = 2^-2: bucket -2 * 2^3
+/// assert!(point.bounds.as_slice().is_empty()); // native only
+/// assert_eq!(QUERY.buckets().bounds(), &[0.1, 1.0, f64::INFINITY]);
+/// ```
+///
+/// A bucket factor of 1 or less asks for no native buckets: the histogram
+/// is classic, with its `buckets` or the default ones. Invalid options
+/// (a NaN bucket factor, a zero threshold that is not finite, a NaN or
+/// negative maximum zero threshold) fail the build at the expression:
+///
+/// ```compile_fail
+/// promscribe::histogram!(H, "h_seconds", "help",
+///                        native = promscribe::NativeOpts::new().bucket_factor(f64::NAN));
+/// ```
+///
+/// `native` on any other macro is a compile error:
+///
+/// ```compile_fail
+/// promscribe::summary!(S, "s_seconds", "help", native = promscribe::NativeOpts::new());
+/// ```
+///
 /// `crate = path` names the path promscribe is reached by (a renamed
 /// dependency, a facade), as for [`counter!`]:
 ///

@@ -1,9 +1,9 @@
 //! [`Histogram`]: observations counted in buckets.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::buckets::Buckets;
+use crate::buckets::{Buckets, DEFAULT_BUCKETS};
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
 use crate::metrics::atomic::{Created, Observations};
@@ -19,6 +19,10 @@ use once_cell::race::OnceBox;
 enum Counts {
     Static(&'static [AtomicU64]),
     Owned(Box<[AtomicU64]>),
+    /// A declared native histogram: no counts of its own (its native
+    /// state has them), the options its native state is built from on
+    /// first use.
+    Declared(&'static NativeOpts),
 }
 
 impl Counts {
@@ -31,6 +35,7 @@ impl Counts {
         match self {
             Counts::Static(c) => c,
             Counts::Owned(c) => c,
+            Counts::Declared(_) => &[],
         }
     }
 }
@@ -67,7 +72,38 @@ static INF_ONLY: [f64; 1] = [f64::INFINITY];
 #[derive(Debug, Clone)]
 pub struct HistogramConfig {
     classic: Option<Buckets>,
-    native: Option<Arc<NativeConfig>>,
+    native: NativeSpec,
+}
+
+/// The native buckets of a [`HistogramConfig`].
+#[derive(Debug, Clone)]
+enum NativeSpec {
+    None,
+    Checked(Arc<NativeConfig>),
+    /// A declared family's options, checked in const (they ask for native
+    /// buckets and are valid), made into a configuration by its first
+    /// child.
+    Declared(&'static NativeOpts, OnceLock<Arc<NativeConfig>>),
+}
+
+/// What is wrong with a declared histogram's native options, or `""`.
+/// The declaration macros check a const expression with it, in the
+/// expansion, so that the build fails at the expression.
+#[doc(hidden)]
+pub const fn __native_error(native: &NativeOpts) -> &'static str {
+    native.const_error()
+}
+
+/// The length of a declared histogram's static bucket counts: none when
+/// `native` asks for native buckets (whose state has its own), else
+/// `classic`, the number of its classic buckets.
+#[doc(hidden)]
+pub const fn __declared_counts(native: &NativeOpts, classic: usize) -> usize {
+    if native.asks_native() {
+        0
+    } else {
+        classic
+    }
 }
 
 impl HistogramConfig {
@@ -79,8 +115,30 @@ impl HistogramConfig {
     pub const fn classic(buckets: Buckets) -> Self {
         HistogramConfig {
             classic: Some(buckets),
-            native: None,
+            native: NativeSpec::None,
         }
+    }
+
+    /// A declared family's configuration: `native`, checked here (invalid
+    /// options fail the build), with classic buckets of these `bounds`
+    /// beside it if given; as [`native`](Self::native) otherwise.
+    #[doc(hidden)]
+    pub const fn __declared(bounds: Option<&'static [f64]>, native: &'static NativeOpts) -> Self {
+        let error = native.const_error();
+        if !error.is_empty() {
+            panic!("{}", error);
+        }
+        let classic = match bounds {
+            Some(b) => Some(Buckets::__from_static(b)),
+            None if native.asks_native() => None,
+            None => Some(Buckets::DEFAULT),
+        };
+        let native = if native.asks_native() {
+            NativeSpec::Declared(native, OnceLock::new())
+        } else {
+            NativeSpec::None
+        };
+        HistogramConfig { classic, native }
     }
 
     /// Native buckets, with classic ones beside them if `classic` is
@@ -109,7 +167,27 @@ impl HistogramConfig {
             (None, None) => Some(Buckets::DEFAULT),
             (classic, _) => classic,
         };
+        let native = match native {
+            Some(n) => NativeSpec::Checked(n),
+            None => NativeSpec::None,
+        };
         Ok(HistogramConfig { classic, native })
+    }
+
+    /// The checked native options, if any.
+    fn native_config(&self) -> Option<&Arc<NativeConfig>> {
+        match &self.native {
+            NativeSpec::None => None,
+            NativeSpec::Checked(n) => Some(n),
+            NativeSpec::Declared(opts, checked) => {
+                if let Some(n) = checked.get() {
+                    return Some(n);
+                }
+                // Checked in const by `__declared`: valid, and native.
+                let n = opts.check("").ok().flatten()?;
+                Some(checked.get_or_init(|| n))
+            }
+        }
     }
 
     /// Whether histograms of this configuration have native buckets.
@@ -118,7 +196,7 @@ impl HistogramConfig {
     /// assert!(!promscribe::HistogramConfig::from(promscribe::Buckets::DEFAULT).is_native());
     /// ```
     pub fn is_native(&self) -> bool {
-        self.native.is_some()
+        !matches!(self.native, NativeSpec::None)
     }
 }
 
@@ -218,7 +296,7 @@ impl Histogram {
     }
 
     fn from_config(meta: MetaRef, config: &HistogramConfig) -> Self {
-        let Some(native) = &config.native else {
+        let Some(native) = config.native_config() else {
             return Self::with_buckets_meta(
                 meta,
                 config.classic.clone().unwrap_or(Buckets::DEFAULT),
@@ -241,10 +319,77 @@ impl Histogram {
         }
     }
 
+    /// A declared native histogram (`histogram!(.., native = ..)`):
+    /// `native`, checked here (invalid options fail the build), builds its
+    /// native state on first use. Options that ask for no native buckets
+    /// (a bucket factor of 1 or less) make it classic, with `bounds`, or
+    /// the default buckets; `counts` are its counts then
+    /// ([`__declared_counts`] long), unused otherwise.
+    #[doc(hidden)]
+    pub const fn __from_static_native(
+        meta: &'static Meta,
+        bounds: Option<&'static [f64]>,
+        counts: &'static [AtomicU64],
+        native: &'static NativeOpts,
+    ) -> Self {
+        let error = native.const_error();
+        if !error.is_empty() {
+            panic!("{}", error);
+        }
+        if !native.asks_native() {
+            let bounds = match bounds {
+                Some(b) => b,
+                None => &DEFAULT_BUCKETS,
+            };
+            if counts.len() != bounds.len() {
+                panic!("the counts of a declared histogram must be as many as its buckets");
+            }
+            return Self::__from_static(meta, bounds, counts);
+        }
+        Histogram {
+            meta: MetaRef::Static(meta),
+            buckets: Buckets::__from_static(match bounds {
+                Some(b) => b,
+                None => &INF_ONLY,
+            }),
+            counts: Counts::Declared(native),
+            observations: Observations::new(),
+            created: Created::unset(),
+            rare: OnceBox::new(),
+        }
+    }
+
     /// The native buckets, if any.
     #[inline]
     fn native(&self) -> Option<&Native> {
-        self.rare.get().and_then(|r| r.native.as_ref())
+        match self.rare.get() {
+            Some(r) => r.native.as_ref(),
+            None => match self.counts {
+                Counts::Declared(opts) => self.declared_native(opts),
+                _ => None,
+            },
+        }
+    }
+
+    /// The native state of a declared native histogram, built on first
+    /// use.
+    #[cold]
+    #[inline(never)]
+    fn declared_native(&self, opts: &'static NativeOpts) -> Option<&Native> {
+        // Checked in const by `__from_static_native`: valid, and native.
+        let config = opts.check(self.name()).ok().flatten()?;
+        let classic = if std::ptr::eq(self.buckets.bounds(), &INF_ONLY[..]) {
+            0
+        } else {
+            self.buckets.bounds().len()
+        };
+        let rare = self.rare.get_or_init(|| {
+            Box::new(Rare {
+                exemplars: OnceBox::new(),
+                native: Some(Native::new(config, classic)),
+            })
+        });
+        rare.native.as_ref()
     }
 
     /// Whether this histogram has classic buckets (all but native-only

@@ -241,6 +241,27 @@ impl NativeOpts {
         (self.bucket_factor > 1.0).then(|| pick_schema(self.bucket_factor))
     }
 
+    /// Whether these options ask for native buckets (a bucket factor
+    /// above 1), in const: what [`schema`](Self::schema) is `Some` for.
+    pub(crate) const fn asks_native(&self) -> bool {
+        self.bucket_factor > 1.0
+    }
+
+    /// What is wrong with these options, or `""`: the checks of
+    /// [`check`](Self::check), in const, for declared histograms (whose
+    /// options fail the build).
+    pub(crate) const fn const_error(&self) -> &'static str {
+        if self.bucket_factor.is_nan() {
+            "invalid native histogram option `bucket_factor`: NaN is not a number"
+        } else if !self.zero_threshold.is_finite() {
+            "invalid native histogram option `zero_threshold`: it is not finite"
+        } else if self.max_zero_threshold.is_nan() || self.max_zero_threshold < 0.0 {
+            "invalid native histogram option `max_zero_threshold`: it is not a threshold (NaN or negative)"
+        } else {
+            ""
+        }
+    }
+
     /// Checks the options: `None` when they ask for no native buckets.
     pub(crate) fn check(&self, metric: &str) -> Result<Option<Arc<NativeConfig>>, MetricError> {
         let bad = |option: &'static str, value: f64, reason: &str| {

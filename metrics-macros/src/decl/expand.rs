@@ -59,6 +59,30 @@ fn limit(p: &Ident, limit: Option<Limit>, ty: TokenStream, check: &str) -> Token
     }
 }
 
+/// The items of a `native = <expr>` option, and the statement that
+/// checks it. The items: the const of the options (typed at the
+/// expression, so that a mismatch is blamed on it), for the lengths
+/// computed from them, and the static the histogram keeps a reference
+/// to. The statement, for the static's own initializer: a const panic
+/// with the constructor's message, at the expression, as [`limit`] does
+/// (in the const, the panic would also blame the whole declaration, which
+/// uses it).
+fn native_items(p: &Ident, e: &syn::Expr) -> (TokenStream, TokenStream) {
+    let opts = Ident::new("__PROMSCRIBE_NATIVE_OPTS", Span::mixed_site());
+    let stat = Ident::new("__PROMSCRIBE_NATIVE", Span::mixed_site());
+    let ty = quote_spanned!(e.span()=> #p::NativeOpts);
+    let items = quote! {
+        const #opts: #ty = #e;
+        static #stat: #p::NativeOpts = #opts;
+    };
+    let check = quote_spanned! {e.span()=>
+        if !#p::__native_error(&#opts).is_empty() {
+            ::core::panic!("{}", #p::__native_error(&#opts));
+        }
+    };
+    (items, check)
+}
+
 /// Whether and how the static is registered.
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Registration {
@@ -89,6 +113,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         labels,
         buckets,
         states,
+        native,
         limits,
     } = m;
     let private = krate.private();
@@ -118,7 +143,41 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         let len = s.len();
         quote!(static __STATES: [&str; #len] = [#(#s),*];)
     });
+    let (native_def, native_check) = match native.as_ref().map(|e| native_items(&p, e)) {
+        Some((items, check)) => (Some(items), Some(check)),
+        None => (None, None),
+    };
+    let native_opts = Ident::new("__PROMSCRIBE_NATIVE_OPTS", Span::mixed_site());
+    let native_static = Ident::new("__PROMSCRIBE_NATIVE", Span::mixed_site());
     let (static_ty, init) = match (labels.is_some(), kind) {
+        (false, Kind::Histogram) if native_def.is_some() => {
+            let (bounds_def, bounds_arg, classic_len) = match &bounds {
+                Some(b) => {
+                    let len = buckets.as_ref().map(Vec::len).unwrap_or(0);
+                    (
+                        b.clone(),
+                        quote!(::core::option::Option::Some(&__BOUNDS)),
+                        quote!(#len),
+                    )
+                }
+                None => (
+                    quote!(),
+                    quote!(::core::option::Option::None),
+                    quote!(#p::DEFAULT_BUCKETS.len()),
+                ),
+            };
+            (
+                quote!(#k::Histogram),
+                quote! {
+                    #native_def
+                    #bounds_def
+                    static __COUNTS: [#p::AtomicU64; #p::__declared_counts(&#native_opts, #classic_len)] =
+                        [#p::ZERO; #p::__declared_counts(&#native_opts, #classic_len)];
+                    #native_check
+                    #p::Histogram::__from_static_native(&__META, #bounds_arg, &__COUNTS, &#native_static)
+                },
+            )
+        }
         (false, Kind::Histogram) => {
             let (bounds_def, bounds_ref, len) = match &bounds {
                 Some(b) => {
@@ -150,6 +209,18 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         (false, _) => (quote!(#k::#ty), quote!(#p::#ty::__from_static(&__META))),
         (true, _) => {
             let config = match (kind, &bounds) {
+                (Kind::Histogram, b) if native_def.is_some() => {
+                    let bounds_arg = match b {
+                        Some(_) => quote!(::core::option::Option::Some(&__BOUNDS)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    quote! {{
+                        #native_def
+                        #b
+                        #native_check
+                        #p::HistogramConfig::__declared(#bounds_arg, &#native_static)
+                    }}
+                }
                 (Kind::Histogram, Some(b)) => quote! {{
                     #b
                     #p::HistogramConfig::classic(#p::Buckets::__from_static(&__BOUNDS))

@@ -71,6 +71,7 @@ impl Kind {
                 "max_series",
                 "expire_after",
                 "buckets",
+                "native",
                 "namespace",
                 "subsystem",
                 "unit",
@@ -133,6 +134,9 @@ pub(super) struct Model {
     pub(super) labels: Option<Vec<LitStr>>,
     pub(super) buckets: Option<Vec<f64>>,
     pub(super) states: Option<Vec<LitStr>>,
+    /// `native = <const expression of type NativeOpts>` of a histogram,
+    /// checked where the static is evaluated.
+    pub(super) native: Option<Expr>,
     /// The family's series limits: `None` when not given (or given on a
     /// metric without labels, or invalid: reported).
     pub(super) limits: Limits,

@@ -177,12 +177,36 @@ fn expire_after(value: &Expr) -> syn::Result<Limit> {
     }
 }
 
+/// `native`: a const expression of type `NativeOpts`, passed on to be
+/// checked where the static is evaluated (its type by the compiler, its
+/// value by a const panic); a literal cannot be one.
+fn native_option(value: &Expr) -> syn::Result<Expr> {
+    match ungroup(value) {
+        Expr::Lit(other) => Err(syn::Error::new_spanned(
+            other,
+            "`native` takes a const expression of type `NativeOpts`, e.g. `native = promscribe::NativeOpts::new()`",
+        )),
+        _ => Ok(value.clone()),
+    }
+}
+
+/// The kind with its article, as a sentence names it.
+fn a_noun(kind: Kind) -> String {
+    let noun = kind.noun();
+    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {noun}")
+    } else {
+        format!("a {noun}")
+    }
+}
+
 /// Checks the input and builds the model (see the module comment).
 pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -> Model {
     let mut labels: Option<Vec<LitStr>> = None;
     let mut buckets: Option<Vec<f64>> = None;
     let mut bucket_input: Option<(Vec<f64>, Vec<Expr>, Expr)> = None;
     let mut states: Option<Vec<LitStr>> = None;
+    let mut native: Option<Expr> = None;
     let (mut namespace, mut subsystem, mut unit) = (None, None, None);
     let mut krate = Krate::default();
     let mut limits = Limits::default();
@@ -202,6 +226,16 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
             errors.push(syn::Error::new_spanned(
                 key,
                 format!("an {} cannot have a unit", kind.noun()),
+            ));
+            continue;
+        }
+        if k == "native" && kind != Kind::Histogram {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!(
+                    "`native` is an option of histogram! (native histogram buckets): {} has no buckets",
+                    a_noun(kind)
+                ),
             ));
             continue;
         }
@@ -303,6 +337,10 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
                     Err(e) => errors.push(e),
                 }
             }
+            "native" => match native_option(value) {
+                Ok(e) => native = Some(e),
+                Err(e) => errors.push(e),
+            },
             "namespace" => match string_option(key, value) {
                 Ok(s) => namespace = Some(s),
                 Err(e) => errors.push(e),
@@ -466,6 +504,7 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
         labels,
         buckets,
         states,
+        native,
         limits,
     }
 }
