@@ -25,8 +25,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What a registry collects: the collector trait, the read-in-place
     // view of a family, the builders of custom families, the process.
     ("collectors", &["collector"]),
-    // The metric types, and what records into them (attributes, traces).
-    ("metrics", &["metrics", "support", "trace"]),
+    // The metric types, and what records into them (attributes, traces,
+    // the files of Python's multiprocess mode: metrics write them, a
+    // collector reads them; no exposition format).
+    ("metrics", &["metrics", "support", "trace", "multiprocess"]),
     ("registry", &["registry"]),
     // Everything that knows an exposition format.
     ("formats", &["encoding", "parse"]),
