@@ -244,8 +244,9 @@ impl Reader<'_> {
                                         self.pos = start;
                                         return self.fail("high surrogate without a low one");
                                     }
-                                    let code =
-                                        0x10000 + ((u32::from(unit) - 0xd800) << 10 | (u32::from(low) - 0xdc00));
+                                    let code = 0x10000
+                                        + ((u32::from(unit) - 0xd800) << 10
+                                            | (u32::from(low) - 0xdc00));
                                     char::from_u32(code)
                                 }
                                 0xdc00..=0xdfff => {
@@ -258,7 +259,10 @@ impl Reader<'_> {
                                 self.pos = start;
                                 return self.fail("invalid code point");
                             };
-                            let shorter = matches!(c, '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' | ' '..='~');
+                            let shorter = matches!(
+                                c,
+                                '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' | ' '..='~'
+                            );
                             if shorter {
                                 self.pos = start;
                                 return self.fail(format!(
@@ -392,7 +396,10 @@ mod tests {
     #[test]
     fn a_repeated_label_keeps_the_last_value() {
         let k = key(&[("a", "1"), ("b", "2"), ("a", "3")], "");
-        assert_eq!(encode_key(&k), r#"["m", "m_total", {"a": "3", "b": "2"}, ""]"#);
+        assert_eq!(
+            encode_key(&k),
+            r#"["m", "m_total", {"a": "3", "b": "2"}, ""]"#
+        );
     }
 
     #[test]
@@ -407,10 +414,22 @@ mod tests {
             (r#"["m", "m_total", {}, "\u0041"]"#, 22, "escaped as \\u"),
             (r#"["m", "m_total", {}, "\u000a"]"#, 22, "escaped as \\u"),
             (r#"["m", "m_total", {}, "\ud83d"]"#, 22, "high surrogate"),
-            (r#"["m", "m_total", {}, "\ud83d\u0041"]"#, 22, "high surrogate"),
+            (
+                r#"["m", "m_total", {}, "\ud83d\u0041"]"#,
+                22,
+                "high surrogate",
+            ),
             (r#"["m", "m_total", {}, "\ude00"]"#, 22, "low surrogate"),
-            (r#"["m", "m_total", {"b": "", "a": ""}, ""]"#, 27, "not sorted"),
-            (r#"["m", "m_total", {"a": "", "a": ""}, ""]"#, 27, "repeated"),
+            (
+                r#"["m", "m_total", {"b": "", "a": ""}, ""]"#,
+                27,
+                "not sorted",
+            ),
+            (
+                r#"["m", "m_total", {"a": "", "a": ""}, ""]"#,
+                27,
+                "repeated",
+            ),
             (r#"["m", "m_total", {"a":""}, ""]"#, 21, "expected \": \""),
             (r#"["m", "m_total", {}, ""#, 22, "unterminated string"),
             (r#"["m", "m_total", {}]"#, 19, "expected \", \""),

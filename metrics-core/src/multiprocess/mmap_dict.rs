@@ -104,7 +104,11 @@ fn used_of(path: &Path, data: &[u8]) -> Result<usize, MultiprocessError> {
 }
 
 /// Every entry of `data[..used]`, with the offset of its value.
-fn entries(path: &Path, data: &[u8], used: usize) -> Result<Vec<(Entry, usize)>, MultiprocessError> {
+fn entries(
+    path: &Path,
+    data: &[u8],
+    used: usize,
+) -> Result<Vec<(Entry, usize)>, MultiprocessError> {
     let mut out = Vec::new();
     let mut pos = HEADER;
     while pos < used {
@@ -142,7 +146,8 @@ fn entries(path: &Path, data: &[u8], used: usize) -> Result<Vec<(Entry, usize)>,
                 format!("padding byte 0x{:02x}, not a space", data[pad_at + i]),
             ));
         }
-        let (Some(value), Some(timestamp)) = (read_f64(data, value_at), read_f64(data, value_at + 8))
+        let (Some(value), Some(timestamp)) =
+            (read_f64(data, value_at), read_f64(data, value_at + 8))
         else {
             return Err(corrupt("values past the end".to_owned()));
         };
@@ -346,7 +351,12 @@ impl MmapDict {
     /// dict.write_value("g", 1.0, 1700000000.5).unwrap();
     /// assert_eq!(dict.value("g"), Some((1.0, 1700000000.5)));
     /// ```
-    pub fn write_value(&mut self, key: &str, value: f64, timestamp: f64) -> Result<(), MultiprocessError> {
+    pub fn write_value(
+        &mut self,
+        key: &str,
+        value: f64,
+        timestamp: f64,
+    ) -> Result<(), MultiprocessError> {
         let at = match self.positions.get(key) {
             Some(at) => *at,
             None => self.add_entry(key)?,
