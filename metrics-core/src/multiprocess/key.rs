@@ -362,7 +362,8 @@ mod tests {
     fn escapes_as_python() {
         // Each expected text from Python 3.11:
         // json.dumps(["m", "m_total", labels, help], sort_keys=True).
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case<'_>] = &[
             (&[], "", r#"["m", "m_total", {}, ""]"#),
             (
                 &[("a", "\"\\/")],
