@@ -306,7 +306,8 @@ impl MmapDict {
     /// let mut dict = MmapDict::open(dir.path().join("counter_1.db")).unwrap();
     /// assert_eq!(dict.used(), 8);
     /// dict.write_value("abcd", 1.0, 0.0).unwrap();
-    /// assert_eq!(dict.used(), 8 + 4 + 4 + 4 + 16);
+    /// // Length, key, 8 spaces of padding (never 0), value, timestamp.
+    /// assert_eq!(dict.used(), 8 + 4 + 4 + 8 + 16);
     /// ```
     pub fn used(&self) -> usize {
         self.used
