@@ -8,6 +8,9 @@
 //!   (Python's `MmapedDict`); [`read_entries`] reads any file.
 //! - [`FileKind`] and [`GaugeMode`]: the file names of Python's `values.py`
 //!   (`counter_<pid>.db`, `gauge_<mode>_<pid>.db`, ...).
+//! - [`MultiProcessCollector`]: every file of a directory merged into one
+//!   application's families, as Python's collector merges them;
+//!   [`mark_process_dead`] removes an exited worker's live gauges.
 //!
 //! As Python lays them out, histogram buckets are stored per bucket (not
 //! cumulative) under `<name>_bucket` with an `le` label, with `<name>_sum`
@@ -31,10 +34,12 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod collector;
 mod files;
 mod key;
 mod mmap_dict;
 
+pub use collector::{mark_process_dead, MultiProcessCollector};
 pub use files::{FileKind, GaugeMode, UnknownGaugeMode};
 pub use key::{encode_key, parse_key, KeyError, SampleKey};
 pub use mmap_dict::{read_entries, Entry, MmapDict, INITIAL_SIZE};
