@@ -390,7 +390,11 @@ fn accumulate(metric: &MetricAcc, series: &[Series], pids: &[String]) -> MetricF
         let Some(value) = value.value else { continue };
         match slot {
             Slot::Sample(name, labels) => {
-                groups.entry(labels).or_default().samples.insert(name, value);
+                groups
+                    .entry(labels)
+                    .or_default()
+                    .samples
+                    .insert(name, value);
             }
             Slot::Bucket(labels, bits) => {
                 groups
