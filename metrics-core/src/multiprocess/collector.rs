@@ -360,13 +360,17 @@ fn accumulate(metric: &MetricAcc, series: &[Series], pids: &[String]) -> MetricF
             continue;
         }
         match mode {
+            // The first value, replaced only by a smaller (larger) one: a
+            // NaN first stays, a NaN later is ignored, as in Python.
             GaugeMode::Min | GaugeMode::LiveMin => match v.value {
-                Some(current) if !(x < current) => {}
-                _ => v.value = Some(x),
+                Some(current) if x < current => v.value = Some(x),
+                Some(_) => {}
+                None => v.value = Some(x),
             },
             GaugeMode::Max | GaugeMode::LiveMax => match v.value {
-                Some(current) if !(x > current) => {}
-                _ => v.value = Some(x),
+                Some(current) if x > current => v.value = Some(x),
+                Some(_) => {}
+                None => v.value = Some(x),
             },
             GaugeMode::Sum | GaugeMode::LiveSum => v.value = Some(v.value.unwrap_or(0.0) + x),
             GaugeMode::MostRecent | GaugeMode::LiveMostRecent => {
