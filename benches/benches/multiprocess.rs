@@ -26,7 +26,9 @@ fn multiprocess(c: &mut Criterion) {
     let counter = FileValue::new(Arc::clone(&files), FileKind::Counter, &key);
     let gauge = FileValue::new(files, FileKind::Gauge(GaugeMode::LiveSum), &key);
     let mut g = c.benchmark_group("multiprocess_inc");
-    g.bench_function("in_memory_counter", |b| b.iter(|| black_box(&COUNTER).inc()));
+    g.bench_function("in_memory_counter", |b| {
+        b.iter(|| black_box(&COUNTER).inc())
+    });
     g.bench_function("file_value_inc", |b| {
         b.iter(|| black_box(&counter).inc(1.0).expect("written"))
     });
