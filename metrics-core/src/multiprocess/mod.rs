@@ -11,6 +11,9 @@
 //! - [`MultiProcessCollector`]: every file of a directory merged into one
 //!   application's families, as Python's collector merges them;
 //!   [`mark_process_dead`] removes an exited worker's live gauges.
+//! - [`ProcessFiles`] and [`FileValue`]: recording values into this
+//!   process's files (Python's `MultiProcessValue`), turned on by
+//!   `PROMETHEUS_MULTIPROC_DIR` ([`process_files`]) or [`init`].
 //!
 //! As Python lays them out, histogram buckets are stored per bucket (not
 //! cumulative) under `<name>_bucket` with an `le` label, with `<name>_sum`
@@ -38,11 +41,15 @@ mod collector;
 mod files;
 mod key;
 mod mmap_dict;
+mod process;
+mod values;
 
 pub use collector::{mark_process_dead, MultiProcessCollector};
 pub use files::{FileKind, GaugeMode, UnknownGaugeMode};
 pub use key::{encode_key, parse_key, KeyError, SampleKey};
 pub use mmap_dict::{read_entries, Entry, MmapDict, INITIAL_SIZE};
+pub use process::{init, process_files, ProcessFiles, ENV_DIR};
+pub use values::FileValue;
 
 /// A multiprocess file could not be read or written.
 ///
@@ -87,6 +94,20 @@ pub enum MultiprocessError {
         /// The bytes of the entry.
         adding: usize,
     },
+    /// An operation the multiprocess mode cannot carry (as `inc` on a
+    /// `mostrecent` gauge).
+    Unsupported {
+        /// What was refused, and why.
+        what: String,
+    },
+    /// Multiprocess mode is off: neither `PROMETHEUS_MULTIPROC_DIR` nor
+    /// [`init`].
+    NotConfigured,
+    /// [`init`] was called with another directory than the one in use.
+    AlreadyInitialized {
+        /// The directory in use.
+        dir: PathBuf,
+    },
 }
 
 impl MultiprocessError {
@@ -121,6 +142,17 @@ impl fmt::Display for MultiprocessError {
                 f,
                 "{}: {used} bytes used, an entry of {adding} more would pass the 2 GiB limit",
                 path.display()
+            ),
+            MultiprocessError::Unsupported { what } => {
+                write!(f, "not supported in multiprocess mode: {what}")
+            }
+            MultiprocessError::NotConfigured => f.write_str(
+                "multiprocess mode is off: set PROMETHEUS_MULTIPROC_DIR or call multiprocess::init",
+            ),
+            MultiprocessError::AlreadyInitialized { dir } => write!(
+                f,
+                "multiprocess mode already records into {}",
+                dir.display()
             ),
         }
     }
