@@ -33,7 +33,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use promscribe::{Counter, Family, Opts, Registry, OVERFLOW_LABEL};
 use promscribe_export::{start_http_server_with, ServerOptions};
-use promscribe_test_support::{http_get, start_prometheus, wait_until, ProxyOptions, ScrapeProxy};
+use promscribe_test_support::{
+    http_get, start_prometheus, url_encode, wait_until, ProxyOptions, ScrapeProxy,
+};
 
 /// Prometheus's scrape interval for both jobs.
 const SCRAPE: Duration = Duration::from_millis(500);
@@ -67,19 +69,6 @@ fn unix_now() -> f64 {
         .duration_since(UNIX_EPOCH)
         .expect("the clock is past 1970")
         .as_secs_f64()
-}
-
-/// `q` percent-encoded for a URL query.
-fn url_encode(q: &str) -> String {
-    q.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The result of an instant query at `time` (Unix seconds; `None`: now),

@@ -30,7 +30,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use promscribe_test_support::{
-    example_path, http_get, prometheus_query, start_prometheus, wait_until, Process,
+    example_path, http_get, prometheus_query, start_prometheus, url_encode, wait_until, Process,
 };
 use prost::Message;
 
@@ -115,19 +115,6 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[line + 2..line + 2 + size]);
         b = &b[line + 2 + size + 2..];
     }
-}
-
-/// `q` percent-encoded for a URL query.
-fn url_encode(q: &str) -> String {
-    q.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The `data.result` of an instant query at `time` (Unix seconds). A

@@ -305,10 +305,19 @@ pub fn start_prometheus(dir: &Path, scrape_configs: &str, flags: &[&str]) -> (Pr
     (server, port)
 }
 
+/// `text` encoded for a URL query (`application/x-www-form-urlencoded`).
+///
+/// ```
+/// assert_eq!(promscribe_test_support::url_encode("rate(x[1m])"), "rate%28x%5B1m%5D%29");
+/// ```
+pub fn url_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// The result of an instant query against the Prometheus on `port`;
 /// empty while it cannot answer (for polling with [`wait_until`]).
 pub fn prometheus_query(port: u16, query: &str) -> Vec<serde_json::Value> {
-    let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let q = url_encode(query);
     let Ok((200, _, body)) = http_get(&format!("http://127.0.0.1:{port}/api/v1/query?query={q}"))
     else {
         return Vec::new();
