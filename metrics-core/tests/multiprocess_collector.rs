@@ -6,38 +6,15 @@
 //! python3 or prometheus_client is missing: they never skip.
 #![cfg(feature = "multiprocess")]
 
-use std::collections::BTreeMap;
+mod multiprocess_common;
+
 use std::path::Path;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use multiprocess_common::{collect, collect_logged, ours, parse_python, python, value, PY_COLLECT};
 use promscribe::multiprocess::{
-    encode_key, mark_process_dead, FileKind, GaugeMode, MmapDict, MultiProcessCollector, SampleKey,
+    encode_key, mark_process_dead, FileKind, FileOwner, GaugeMode, MmapDict, SampleKey,
 };
-use promscribe::{Collector, MetricFamily};
-
-/// Runs `script` with `python3`, the arguments after it; its standard
-/// output. Panics (fails the test) if Python or prometheus_client is
-/// missing, or the script fails.
-fn python(script: &str, args: &[&str], env_dir: Option<&Path>) -> String {
-    let mut cmd = Command::new("python3");
-    cmd.arg("-c").arg(script).args(args);
-    cmd.env_remove("PROMETHEUS_MULTIPROC_DIR")
-        .env_remove("prometheus_multiproc_dir");
-    if let Some(dir) = env_dir {
-        cmd.env("PROMETHEUS_MULTIPROC_DIR", dir);
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for this test and could not run: {e}"));
-    assert!(
-        out.status.success(),
-        "python3 failed (is prometheus_client 0.26 installed?):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("Python's output is UTF-8")
-}
 
 /// A Python worker: each metric type, labels, every gauge mode; values
 /// that differ by worker so that sums, minima and maxima tell them apart.
@@ -64,106 +41,6 @@ s = Summary('size_bytes', 'Sizes.', ['path'])
 s.labels('/y').observe(100 * w)
 s.labels('/y').observe(1)
 "#;
-
-/// Python's `MultiProcessCollector` on `sys.argv[1]`: a line per family
-/// (`F name type help`) and per sample (`S name labels value`), tab
-/// separated, labels as `k=v` joined by `,`.
-const PY_COLLECT: &str = r#"
-import sys
-from prometheus_client import CollectorRegistry
-from prometheus_client.multiprocess import MultiProcessCollector
-r = CollectorRegistry()
-MultiProcessCollector(r, path=sys.argv[1])
-for m in r.collect():
-    print('F\t%s\t%s\t%s' % (m.name, m.type, m.documentation))
-    for s in m.samples:
-        labels = ','.join('%s=%s' % kv for kv in sorted(s.labels.items()))
-        print('S\t%s\t%s\t%s\t%r' % (m.name, s.name, labels, s.value))
-"#;
-
-/// A family: type and help; its samples: (sample name, labels) to value.
-type Families = BTreeMap<String, (String, String, BTreeMap<(String, String), f64>)>;
-
-/// Labels in one canonical text: sorted, `le` as a number.
-fn canonical_labels<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let mut pairs: Vec<(String, String)> = pairs
-        .map(|(k, v)| {
-            let v = if k == "le" {
-                let le: f64 = match v {
-                    "+Inf" => f64::INFINITY,
-                    _ => v.parse().expect("a numeric le"),
-                };
-                format!("{le:?}")
-            } else {
-                v.to_owned()
-            };
-            (k.to_owned(), v)
-        })
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn parse_python(out: &str) -> Families {
-    let mut families = Families::new();
-    for line in out.lines() {
-        let parts: Vec<&str> = line.split('\t').collect();
-        match parts.as_slice() {
-            ["F", name, kind, help] => {
-                let old = families.insert(
-                    (*name).to_owned(),
-                    ((*kind).to_owned(), (*help).to_owned(), BTreeMap::new()),
-                );
-                assert!(old.is_none(), "Python yields {name} twice");
-            }
-            ["S", family, name, labels, value] => {
-                let pairs = labels
-                    .split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(|p| p.split_once('=').expect("k=v"));
-                let key = ((*name).to_owned(), canonical_labels(pairs));
-                let value: f64 = value.parse().expect("a float");
-                let samples = &mut families.get_mut(*family).expect("family first").2;
-                assert!(samples.insert(key, value).is_none(), "{line} twice");
-            }
-            _ => panic!("unexpected line from Python: {line:?}"),
-        }
-    }
-    families
-}
-
-fn ours(families: &[MetricFamily]) -> Families {
-    let mut out = Families::new();
-    for f in families {
-        let mut samples = BTreeMap::new();
-        for s in f.samples() {
-            let labels = canonical_labels(s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            let key = (s.name.clone(), labels);
-            assert!(
-                samples.insert(key, s.value).is_none(),
-                "{} twice in {}",
-                s.name,
-                f.name
-            );
-        }
-        let old = out.insert(
-            f.name.clone(),
-            (f.kind.as_str().to_owned(), f.help.clone(), samples),
-        );
-        assert!(old.is_none(), "we yield {} twice", f.name);
-    }
-    out
-}
-
-fn collect(dir: &Path) -> Vec<MetricFamily> {
-    let mut families = Vec::new();
-    MultiProcessCollector::new(dir).collect(&mut families);
-    families
-}
 
 fn write(dir: &Path, kind: FileKind, pid: u32, entries: &[(SampleKey, f64, f64)]) {
     let mut dict = MmapDict::open(dir.join(kind.file_name(pid))).expect("a new file");
@@ -223,57 +100,6 @@ fn python_and_we_collect_the_same_families() {
     for (name, theirs) in &theirs {
         assert_eq!(&ours[name], theirs, "family {name}");
     }
-}
-
-/// Records the message of every warning.
-#[derive(Default)]
-struct Warnings(Mutex<Vec<String>>);
-
-impl tracing::Subscriber for Warnings {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, e: &tracing::Event<'_>) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, _: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-                self.0.push_str(&format!("{v:?}"));
-            }
-        }
-        if e.metadata().level() == &tracing::Level::WARN {
-            let mut m = Message(String::new());
-            e.record(&mut m);
-            self.0.lock().expect("not poisoned").push(m.0);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-fn collect_logged(dir: &Path) -> (Vec<MetricFamily>, Vec<String>) {
-    let warnings = Arc::new(Warnings::default());
-    let families = tracing::subscriber::with_default(warnings.clone(), || collect(dir));
-    let logged = warnings.0.lock().expect("not poisoned").clone();
-    (families, logged)
-}
-
-fn value(families: &[MetricFamily], sample: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    families
-        .iter()
-        .flat_map(|f| f.samples())
-        .find(|s| {
-            s.name == sample
-                && s.labels.len() == labels.len()
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.iter().any(|(k2, v2)| k2 == k && v2 == v))
-        })
-        .map(|s| s.value)
 }
 
 #[test]
@@ -506,4 +332,115 @@ fn six_thousand_files_are_collected() {
         value(&families, "latency_count", &[("path", "/p9")]),
         Some(13_500.0)
     );
+}
+
+/// A second file of a pid (`<pid>-<n>.db`, taken when a dead process of
+/// the same pid left its file) is read as Python 0.26 reads it: its `all`
+/// gauges labelled with the whole identifier (`123-1`).
+#[test]
+fn numbered_files_are_labelled_as_python_labels_them() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let gauge = |name, value| {
+        [(
+            SampleKey::new(name, name, &[("kind", "web")], "Workers."),
+            value,
+            0.0,
+        )]
+    };
+    let jobs = |value| {
+        [(
+            SampleKey::new("jobs", "jobs_total", &[], "Jobs."),
+            value,
+            0.0,
+        )]
+    };
+    for (owner, value) in [
+        (FileOwner::Process { pid: 123, n: 0 }, 1.0),
+        (FileOwner::Process { pid: 123, n: 1 }, 2.0),
+        (FileOwner::Process { pid: 123, n: 12 }, 4.0),
+    ] {
+        for (kind, entries) in [
+            (FileKind::Gauge(GaugeMode::All), gauge("workers", value)),
+            (
+                FileKind::Gauge(GaugeMode::LiveAll),
+                gauge("live_workers", value * 10.0),
+            ),
+            (FileKind::Counter, jobs(value)),
+        ] {
+            let name = dir.path().join(kind.file_name_of(owner));
+            let mut dict = MmapDict::open(name).expect("a new file");
+            for (key, value, timestamp) in entries {
+                dict.write_value(&encode_key(&key), value, timestamp)
+                    .expect("written");
+            }
+        }
+    }
+
+    let dir_arg = dir.path().to_str().expect("a UTF-8 path");
+    let theirs = parse_python(&python(PY_COLLECT, &[dir_arg], None));
+    let families = collect(dir.path());
+    assert_eq!(ours(&families), theirs);
+
+    let web = ("kind", "web");
+    assert_eq!(
+        value(&families, "workers", &[web, ("pid", "123")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&families, "workers", &[web, ("pid", "123-1")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(&families, "workers", &[web, ("pid", "123-12")]),
+        Some(4.0)
+    );
+    assert_eq!(
+        value(&families, "live_workers", &[web, ("pid", "123-1")]),
+        Some(20.0)
+    );
+    assert_eq!(value(&families, "jobs_total", &[]), Some(7.0));
+}
+
+/// `mark_process_dead` removes the live gauges of every file of the pid
+/// (`-<n>` ones too), but not one whose lock a process holds: a live
+/// writer of the same pid in another container.
+#[test]
+fn mark_process_dead_removes_numbered_files_unless_locked() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let key = SampleKey::new("g", "g", &[], "");
+    let live = FileKind::Gauge(GaugeMode::LiveSum);
+    let name = |pid, n| live.file_name_of(FileOwner::Process { pid, n });
+    for (pid, n) in [(7, 0), (7, 1), (7, 2), (7, 3), (70, 1), (17, 0)] {
+        let mut dict = MmapDict::open(dir.path().join(name(pid, n))).expect("opened");
+        dict.write_value(&encode_key(&key), 1.0, 0.0)
+            .expect("written");
+    }
+    let held = std::fs::File::open(dir.path().join(name(7, 2))).expect("opened");
+    held.lock().expect("locked");
+
+    mark_process_dead(dir.path(), 7).expect("removed");
+
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("listed")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8")
+        })
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "gauge_livesum_17.db",
+            "gauge_livesum_7-2.db",
+            "gauge_livesum_70-1.db"
+        ]
+    );
+    drop(held);
+    mark_process_dead(dir.path(), 7).expect("removed");
+    assert!(!dir.path().join(name(7, 2)).exists());
+    // A directory that is gone: nothing to remove.
+    mark_process_dead(dir.path().join("gone"), 7).expect("nothing to remove");
 }

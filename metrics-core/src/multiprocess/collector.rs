@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, TryLockError};
+use std::time::{Duration, Instant};
 
+use super::compaction::{self, DirLock};
 use super::{parse_key, read_entries, FileKind, GaugeMode, MultiprocessError, SampleKey};
 use crate::collector::Collector;
 use crate::metric_type::MetricType;
@@ -30,6 +33,25 @@ use crate::model::MetricFamily;
 /// collected. Files are read in name order, so ties (a `mostrecent` gauge
 /// written twice in the same instant) are settled the same way each time.
 ///
+/// The `pid` label of `all` and `liveall` gauges is the file's identifier
+/// as its name writes it: `123` for `gauge_all_123.db`, `123-1` for the
+/// second file of pid 123 (`gauge_all_123-1.db`), as Python's collector
+/// labels them.
+///
+/// The directory's compactions ([`compact`], or
+/// [`with_compaction`](MultiProcessCollector::with_compaction)) are
+/// followed: a collection holds the directory's lock shared (a compaction
+/// holds it exclusive), reads the aggregates the manifest names, and
+/// leaves out the files they absorbed and the aggregates of a compaction
+/// that did not commit. Whatever step a compaction stopped at, the
+/// families are the same as before it (counters never go backwards,
+/// nothing is counted twice). A Python collector reading the same
+/// directory knows no manifest: it agrees with this one between
+/// compactions, and counts the absorbed files twice during one, or after
+/// one that was stopped until the next completes (see [`compact`]).
+///
+/// [`compact`]: super::compact
+///
 /// ```
 /// use promscribe::multiprocess::{encode_key, FileKind, MmapDict, MultiProcessCollector, SampleKey};
 /// use promscribe::Registry;
@@ -49,6 +71,40 @@ use crate::model::MetricFamily;
 #[derive(Debug, Clone)]
 pub struct MultiProcessCollector {
     dir: PathBuf,
+    compaction: Option<Arc<Schedule>>,
+}
+
+/// When the collector compacts: at most every `every`, before a
+/// collection.
+#[derive(Debug)]
+struct Schedule {
+    every: Duration,
+    /// When the last compaction started; locked while one runs.
+    last: Mutex<Option<Instant>>,
+}
+
+impl Schedule {
+    /// Compacts `dir` if the last compaction started `every` ago or more
+    /// (or never) and no other collection of this collector is compacting.
+    /// A failure is logged: the collection goes on without it.
+    fn run(&self, dir: &Path) {
+        let mut last = match self.last.try_lock() {
+            Ok(last) => last,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        if last.is_some_and(|at| at.elapsed() < self.every) {
+            return;
+        }
+        *last = Some(Instant::now());
+        match compaction::compact(dir) {
+            Ok(report) => tracing::debug!("multiprocess directory compacted: {report:?}"),
+            Err(e) => tracing::warn!(
+                "multiprocess directory {} collected without compaction: {e}",
+                dir.display()
+            ),
+        }
+    }
 }
 
 impl MultiProcessCollector {
@@ -69,7 +125,47 @@ impl MultiProcessCollector {
     /// assert!(families.is_empty());
     /// ```
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            compaction: None,
+        }
+    }
+
+    /// This collector, compacting the directory ([`compact`]) before a
+    /// collection when the last compaction it ran started `every` ago or
+    /// more (the first collection compacts). The process serving the
+    /// metrics is the one to compact: it reads every file anyway. A
+    /// compaction that fails (a directory without write permission) is
+    /// logged as a warning, and the collection goes on without it.
+    /// Clones share the schedule; a collection that finds another one of
+    /// this collector compacting does not wait for it.
+    ///
+    /// [`compact`]: super::compact
+    ///
+    /// ```
+    /// use promscribe::multiprocess::{encode_key, FileKind, MmapDict, MultiProcessCollector, SampleKey};
+    /// use promscribe::Collector;
+    /// use std::time::Duration;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let key = encode_key(&SampleKey::new("jobs", "jobs_total", &[], "Jobs done."));
+    /// // A process that exited (a pid above Linux's limit never runs).
+    /// let path = dir.path().join(FileKind::Counter.file_name(5_000_001));
+    /// MmapDict::open(&path).unwrap().write_value(&key, 2.0, 0.0).unwrap();
+    ///
+    /// let collector = MultiProcessCollector::new(dir.path()).with_compaction(Duration::from_secs(60));
+    /// let mut families = Vec::new();
+    /// collector.collect(&mut families);
+    /// assert_eq!(families[0].samples()[0].value, 2.0);
+    /// assert!(!path.exists());
+    /// assert!(dir.path().join("counter_aggregate-1.db").exists());
+    /// ```
+    pub fn with_compaction(mut self, every: Duration) -> Self {
+        self.compaction = Some(Arc::new(Schedule {
+            every,
+            last: Mutex::new(None),
+        }));
+        self
     }
 
     /// The directory collected.
@@ -86,7 +182,13 @@ impl MultiProcessCollector {
 
 impl Collector for MultiProcessCollector {
     fn collect(&self, out: &mut Vec<MetricFamily>) {
-        let mut files = match db_files(&self.dir) {
+        if let Some(schedule) = &self.compaction {
+            schedule.run(&self.dir);
+        }
+        // Held until the files are read: no compaction deletes them
+        // meanwhile.
+        let _lock = DirLock::shared(&self.dir);
+        let files = match db_files(&self.dir) {
             Ok(files) => files,
             Err(e) => {
                 tracing::warn!(
@@ -96,6 +198,7 @@ impl Collector for MultiProcessCollector {
                 return;
             }
         };
+        let mut files = compaction::visible(&self.dir, files);
         files.sort();
         let mut merge = Merge::default();
         for name in &files {
@@ -122,26 +225,54 @@ fn db_files(dir: &Path) -> std::io::Result<Vec<String>> {
 }
 
 /// Removes the files of the `live` gauges of the process `pid`
-/// (`gauge_livesum_<pid>.db`, ...), as Python's `mark_process_dead`: call
-/// it when a worker exits, so that its live gauges stop counting. Its
-/// other files stay (a dead worker's counts still count). Files already
-/// gone are no error.
+/// (`gauge_livesum_<pid>.db`, and `gauge_livesum_<pid>-<n>.db` of the same
+/// pid, ...), as Python's `mark_process_dead`: call it when a worker
+/// exits, so that its live gauges stop counting. Its other files stay (a
+/// dead worker's counts still count). A file whose lock a process holds
+/// (a live writer of the same pid in another container sharing the
+/// directory) is left. Files already gone, or a directory that is gone,
+/// are no error.
 ///
 /// ```
-/// use promscribe::multiprocess::{mark_process_dead, FileKind, GaugeMode, MmapDict};
+/// use promscribe::multiprocess::{mark_process_dead, FileKind, FileOwner, GaugeMode, MmapDict};
 ///
 /// let dir = tempfile::tempdir().unwrap();
-/// for kind in [FileKind::Gauge(GaugeMode::LiveSum), FileKind::Gauge(GaugeMode::Sum)] {
-///     MmapDict::open(dir.path().join(kind.file_name(7))).unwrap();
+/// let live = FileKind::Gauge(GaugeMode::LiveSum);
+/// let second = live.file_name_of(FileOwner::Process { pid: 7, n: 1 });
+/// for name in [live.file_name(7), second, FileKind::Gauge(GaugeMode::Sum).file_name(7)] {
+///     MmapDict::open(dir.path().join(name)).unwrap();
 /// }
 /// mark_process_dead(dir.path(), 7).unwrap();
 /// assert!(!dir.path().join("gauge_livesum_7.db").exists());
+/// assert!(!dir.path().join("gauge_livesum_7-1.db").exists());
 /// assert!(dir.path().join("gauge_sum_7.db").exists());
 /// ```
 pub fn mark_process_dead(dir: impl AsRef<Path>, pid: u32) -> Result<(), MultiprocessError> {
     let dir = dir.as_ref();
-    for mode in GaugeMode::ALL.into_iter().filter(|m| m.is_live()) {
-        let path = dir.join(FileKind::Gauge(mode).file_name(pid));
+    let io = |e| MultiprocessError::io(dir, e);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    for entry in entries {
+        let Ok(name) = entry.map_err(io)?.file_name().into_string() else {
+            continue;
+        };
+        let Some((FileKind::Gauge(mode), owner)) = FileKind::parse_file_name(&name) else {
+            continue;
+        };
+        if !mode.is_live() || owner.pid() != Some(pid) || name.starts_with('.') {
+            continue;
+        }
+        let path = dir.join(&name);
+        if compaction::is_locked(&path)? {
+            tracing::debug!(
+                "{} not removed: a live process holds its lock",
+                path.display()
+            );
+            continue;
+        }
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(MultiprocessError::io(&path, e))
@@ -199,7 +330,8 @@ impl Merge {
         let path = dir.join(name);
         let Some((kind, _)) = FileKind::parse_file_name(name) else {
             tracing::warn!(
-                "multiprocess file {} skipped: not a name of the form <type>_<pid>.db",
+                "multiprocess file {} skipped: not a name of the form <type>_<pid>.db, \
+                 <type>_<pid>-<n>.db or <type>_aggregate-<generation>.db",
                 path.display()
             );
             return;

@@ -186,22 +186,54 @@ impl FileKind {
         }
     }
 
-    /// The kind and process of a file name written by [`file_name`]
-    /// (or by Python); `None` for any other name. Python's collector
-    /// takes the parts between `_` the same way.
-    ///
-    /// [`file_name`]: FileKind::file_name
+    /// The file's name for `owner`: `<type>_<pid>.db`, `<type>_<pid>-<n>.db`
+    /// (a second file of a pid whose first is still there), or
+    /// `<type>_aggregate-<generation>.db` (a compaction's aggregate).
     ///
     /// ```
-    /// use promscribe::multiprocess::{FileKind, GaugeMode};
+    /// use promscribe::multiprocess::{FileKind, FileOwner, GaugeMode};
+    ///
+    /// let owner = FileOwner::Process { pid: 42, n: 1 };
+    /// assert_eq!(FileKind::Counter.file_name_of(owner), "counter_42-1.db");
+    /// let owner = FileOwner::Aggregate { generation: 3 };
+    /// assert_eq!(
+    ///     FileKind::Gauge(GaugeMode::Max).file_name_of(owner),
+    ///     "gauge_max_aggregate-3.db"
+    /// );
+    /// ```
+    pub fn file_name_of(self, owner: FileOwner) -> String {
+        match self {
+            FileKind::Gauge(mode) => format!("gauge_{mode}_{owner}.db"),
+            _ => format!("{}_{owner}.db", self.type_name()),
+        }
+    }
+
+    /// The kind and owner of a file name written by [`file_name`] or
+    /// [`file_name_of`] (or by Python); `None` for any other name.
+    /// Python's collector takes the parts between `_` the same way (the
+    /// last part, without `.db`, is the `pid` label of `all` gauges).
+    ///
+    /// [`file_name`]: FileKind::file_name
+    /// [`file_name_of`]: FileKind::file_name_of
+    ///
+    /// ```
+    /// use promscribe::multiprocess::{FileKind, FileOwner, GaugeMode};
     ///
     /// assert_eq!(
     ///     FileKind::parse_file_name("gauge_liveall_12.db"),
-    ///     Some((FileKind::Gauge(GaugeMode::LiveAll), 12))
+    ///     Some((FileKind::Gauge(GaugeMode::LiveAll), FileOwner::Process { pid: 12, n: 0 }))
+    /// );
+    /// assert_eq!(
+    ///     FileKind::parse_file_name("counter_12-2.db"),
+    ///     Some((FileKind::Counter, FileOwner::Process { pid: 12, n: 2 }))
+    /// );
+    /// assert_eq!(
+    ///     FileKind::parse_file_name("summary_aggregate-7.db"),
+    ///     Some((FileKind::Summary, FileOwner::Aggregate { generation: 7 }))
     /// );
     /// assert_eq!(FileKind::parse_file_name("counter_x.db"), None);
     /// ```
-    pub fn parse_file_name(name: &str) -> Option<(FileKind, u32)> {
+    pub fn parse_file_name(name: &str) -> Option<(FileKind, FileOwner)> {
         let stem = name.strip_suffix(".db")?;
         let mut parts = stem.split('_');
         let kind = match parts.next()? {
@@ -211,12 +243,91 @@ impl FileKind {
             "gauge" => FileKind::Gauge(parts.next()?.parse().ok()?),
             _ => return None,
         };
-        let pid = parts.next()?;
-        if parts.next().is_some() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        let owner = parts.next()?;
+        if parts.next().is_some() {
             return None;
         }
-        Some((kind, pid.parse().ok()?))
+        Some((kind, parse_owner(owner)?))
     }
+}
+
+/// Who writes a file: a process, or a compaction (which merges the files
+/// of dead processes into aggregates). Displayed as in file names: `123`,
+/// `123-1`, `aggregate-4`.
+///
+/// ```
+/// use promscribe::multiprocess::FileOwner;
+///
+/// let owner = FileOwner::Process { pid: 123, n: 1 };
+/// assert_eq!(owner.to_string(), "123-1");
+/// assert_eq!(owner.pid(), Some(123));
+/// assert_eq!(FileOwner::Aggregate { generation: 4 }.to_string(), "aggregate-4");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileOwner {
+    /// The process `pid`: its file `<pid>` when `n` is 0, else
+    /// `<pid>-<n>`, the name taken when `<pid>` (a dead process of the
+    /// same pid, or a process of another container) is already there.
+    Process {
+        /// The process id.
+        pid: u32,
+        /// The file's number among the files of that pid (0: the first).
+        n: u32,
+    },
+    /// The aggregate of a compaction's generation.
+    Aggregate {
+        /// The compaction's generation (1 for the first).
+        generation: u64,
+    },
+}
+
+impl FileOwner {
+    /// The process id, for a process's file.
+    ///
+    /// ```
+    /// use promscribe::multiprocess::FileOwner;
+    ///
+    /// assert_eq!(FileOwner::Process { pid: 9, n: 0 }.pid(), Some(9));
+    /// ```
+    pub fn pid(self) -> Option<u32> {
+        match self {
+            FileOwner::Process { pid, .. } => Some(pid),
+            FileOwner::Aggregate { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for FileOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileOwner::Process { pid, n: 0 } => write!(f, "{pid}"),
+            FileOwner::Process { pid, n } => write!(f, "{pid}-{n}"),
+            FileOwner::Aggregate { generation } => write!(f, "aggregate-{generation}"),
+        }
+    }
+}
+
+/// Digits only (no sign, no space), as a number.
+fn digits<T: FromStr>(text: &str) -> Option<T> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// `<pid>`, `<pid>-<n>` (`n` at least 1) or `aggregate-<generation>`.
+fn parse_owner(s: &str) -> Option<FileOwner> {
+    if let Some(generation) = s.strip_prefix("aggregate-") {
+        return digits(generation).map(|generation| FileOwner::Aggregate { generation });
+    }
+    let (pid, n) = match s.split_once('-') {
+        Some((pid, n)) => (pid, digits(n).filter(|n| *n > 0)?),
+        None => (s, 0),
+    };
+    Some(FileOwner::Process {
+        pid: digits(pid)?,
+        n,
+    })
 }
 
 #[cfg(test)]
@@ -229,7 +340,28 @@ mod tests {
         kinds.extend(GaugeMode::ALL.map(FileKind::Gauge));
         for kind in kinds {
             let name = kind.file_name(4_294_967_295);
-            assert_eq!(FileKind::parse_file_name(&name), Some((kind, u32::MAX)));
+            let owner = FileOwner::Process {
+                pid: u32::MAX,
+                n: 0,
+            };
+            assert_eq!(FileKind::parse_file_name(&name), Some((kind, owner)));
+            for owner in [
+                FileOwner::Process { pid: 7, n: 1 },
+                FileOwner::Process {
+                    pid: 0,
+                    n: u32::MAX,
+                },
+                FileOwner::Aggregate {
+                    generation: u64::MAX,
+                },
+            ] {
+                let name = kind.file_name_of(owner);
+                assert_eq!(
+                    FileKind::parse_file_name(&name),
+                    Some((kind, owner)),
+                    "{name}"
+                );
+            }
         }
     }
 
@@ -245,6 +377,16 @@ mod tests {
             "gauge_average_1.db",
             "info_1.db",
             "counter_99999999999.db",
+            "counter_1-.db",
+            "counter_-1.db",
+            "counter_1-0.db",
+            "counter_1-2-3.db",
+            "counter_1-+2.db",
+            "counter_aggregate.db",
+            "counter_aggregate-.db",
+            "counter_aggregate-x.db",
+            "counter_aggregate-1-2.db",
+            "gauge_sum_aggregate.db",
         ] {
             assert_eq!(FileKind::parse_file_name(name), None, "{name}");
         }

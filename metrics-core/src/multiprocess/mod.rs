@@ -11,6 +11,9 @@
 //! - [`MultiProcessCollector`]: every file of a directory merged into one
 //!   application's families, as Python's collector merges them;
 //!   [`mark_process_dead`] removes an exited worker's live gauges.
+//! - [`compact`]: the files of dead processes merged into aggregate files
+//!   (what Python never did), atomically; the collector reads the
+//!   directory's manifest and stays exact at every step.
 //! - [`ProcessFiles`] and [`FileValue`]: recording values into this
 //!   process's files (Python's `MultiProcessValue`), turned on by
 //!   `PROMETHEUS_MULTIPROC_DIR` ([`process_files`]) or [`init`].
@@ -38,6 +41,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 mod collector;
+mod compaction;
 mod files;
 mod key;
 mod mmap_dict;
@@ -45,7 +49,10 @@ mod process;
 mod values;
 
 pub use collector::{mark_process_dead, MultiProcessCollector};
-pub use files::{FileKind, GaugeMode, UnknownGaugeMode};
+pub use compaction::{compact, CompactionReport};
+#[doc(hidden)]
+pub use compaction::{compact_until, CompactionStep};
+pub use files::{FileKind, FileOwner, GaugeMode, UnknownGaugeMode};
 pub use key::{encode_key, parse_key, KeyError, SampleKey};
 pub use mmap_dict::{read_entries, Entry, MmapDict, INITIAL_SIZE};
 pub use process::{init, process_files, ProcessFiles, ENV_DIR};
