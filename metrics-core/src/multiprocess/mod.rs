@@ -40,6 +40,7 @@ use std::path::{Path, PathBuf};
 mod collector;
 mod files;
 mod key;
+mod mapped;
 mod mmap_dict;
 mod process;
 mod values;
