@@ -6,22 +6,16 @@
 //! so that the values are 8-byte aligned, then an `f64` value and an `f64`
 //! timestamp. The file starts at 64 KiB and doubles when full.
 
-// The one module that maps memory: `memmap2`'s constructors are `unsafe`
-// (see the SAFETY comment of `map`).
-#![allow(unsafe_code)]
+use std::path::Path;
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
-
-use memmap2::MmapMut;
-
+use super::mapped::MappedFile;
 use super::MultiprocessError;
 
 /// The size of a new file, as Python's `_INITIAL_MMAP_SIZE`.
 pub const INITIAL_SIZE: usize = 1 << 16;
 
-const HEADER: usize = 8;
+/// The bytes of the header: the `i32` used length and 4 of padding.
+pub(super) const HEADER: usize = 8;
 
 /// One entry of a file: its key's text, value and timestamp.
 ///
@@ -43,12 +37,12 @@ pub struct Entry {
 }
 
 /// The padding after a key of `len` bytes: 1 to 8 spaces.
-fn padding(len: usize) -> usize {
+pub(super) fn padding(len: usize) -> usize {
     8 - (len + 4) % 8
 }
 
 /// The bytes an entry of a key of `len` bytes takes.
-fn entry_size(len: usize) -> usize {
+pub(super) fn entry_size(len: usize) -> usize {
     4 + len + padding(len) + 16
 }
 
@@ -64,7 +58,7 @@ fn read_f64(data: &[u8], at: usize) -> Option<f64> {
 
 /// The used length the header of `data` declares, checked against the
 /// data's length.
-fn used_of(path: &Path, data: &[u8]) -> Result<usize, MultiprocessError> {
+pub(super) fn used_of(path: &Path, data: &[u8]) -> Result<usize, MultiprocessError> {
     let corrupt = |problem: String| MultiprocessError::corrupt(path, 0, problem);
     if data.is_empty() {
         return Err(corrupt("empty file".to_owned()));
@@ -104,7 +98,7 @@ fn used_of(path: &Path, data: &[u8]) -> Result<usize, MultiprocessError> {
 }
 
 /// Every entry of `data[..used]`, with the offset of its value.
-fn entries(
+pub(super) fn parse_entries(
     path: &Path,
     data: &[u8],
     used: usize,
@@ -191,19 +185,21 @@ pub fn read_entries(path: impl AsRef<Path>) -> Result<Vec<Entry>, MultiprocessEr
     let path = path.as_ref();
     let data = std::fs::read(path).map_err(|e| MultiprocessError::io(path, e))?;
     let used = used_of(path, &data)?;
-    Ok(entries(path, &data, used)?
+    Ok(parse_entries(path, &data, used)?
         .into_iter()
         .map(|(entry, _)| entry)
         .collect())
 }
 
-/// A file of keyed values of one process, mapped for writing: Python's
-/// `MmapedDict`.
+/// A file of keyed values, mapped for writing: Python's `MmapedDict`, for
+/// tools and tests.
 ///
 /// Writes go to the mapping: a value written is visible to readers of the
-/// file at once, without a flush. One process writes a file (its pid is in
-/// the name); others only read it with [`read_entries`]. Not thread-safe
-/// by itself: writes take `&mut self`.
+/// file at once, without a flush. Not thread-safe by itself: writes take
+/// `&mut self`. It takes no lock and opens existing files (a file written
+/// by Python, or left by an exited process): the recording path
+/// ([`FileValue`](super::FileValue)) does neither, it only writes files
+/// it created, locked while they are open.
 ///
 /// ```
 /// use promscribe::multiprocess::{encode_key, FileKind, MmapDict, SampleKey};
@@ -219,12 +215,7 @@ pub fn read_entries(path: impl AsRef<Path>) -> Result<Vec<Entry>, MultiprocessEr
 /// ```
 #[derive(Debug)]
 pub struct MmapDict {
-    path: PathBuf,
-    file: File,
-    map: MmapMut,
-    used: usize,
-    /// The offset of each key's value.
-    positions: HashMap<String, usize>,
+    file: MappedFile,
 }
 
 impl MmapDict {
@@ -243,45 +234,9 @@ impl MmapDict {
     /// assert_eq!(std::fs::metadata(&path).unwrap().len(), 65536);
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self, MultiprocessError> {
-        let path = path.as_ref().to_path_buf();
-        let io = |e| MultiprocessError::io(&path, e);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
-        let mut capacity = file.metadata().map_err(io)?.len();
-        if capacity == 0 {
-            file.set_len(INITIAL_SIZE as u64).map_err(io)?;
-            capacity = INITIAL_SIZE as u64;
-        }
-        if capacity < HEADER as u64 {
-            return Err(MultiprocessError::corrupt(
-                &path,
-                0,
-                format!("{capacity} bytes, shorter than the 8-byte header"),
-            ));
-        }
-        let map = map(&file).map_err(io)?;
-        let mut dict = Self {
-            path,
-            file,
-            map,
-            used: HEADER,
-            positions: HashMap::new(),
-        };
-        if read_i32(&dict.map, 0) == Some(0) {
-            dict.write_used(HEADER)?;
-        } else {
-            let used = used_of(&dict.path, &dict.map)?;
-            for (entry, at) in entries(&dict.path, &dict.map, used)? {
-                dict.positions.insert(entry.key, at);
-            }
-            dict.used = used;
-        }
-        Ok(dict)
+        Ok(Self {
+            file: MappedFile::open(path.as_ref())?,
+        })
     }
 
     /// The file's path.
@@ -294,7 +249,7 @@ impl MmapDict {
     /// assert_eq!(MmapDict::open(&path).unwrap().path(), path);
     /// ```
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// The bytes used, the 8-byte header included.
@@ -310,7 +265,7 @@ impl MmapDict {
     /// assert_eq!(dict.used(), 8 + 4 + 4 + 8 + 16);
     /// ```
     pub fn used(&self) -> usize {
-        self.used
+        self.file.used()
     }
 
     /// The file's size: 64 KiB, doubled each time it filled up.
@@ -323,7 +278,7 @@ impl MmapDict {
     /// assert_eq!(dict.capacity(), 65536);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.map.len()
+        self.file.capacity()
     }
 
     /// The value and timestamp of `key`, if it has an entry.
@@ -336,13 +291,12 @@ impl MmapDict {
     /// assert_eq!(dict.value("missing"), None);
     /// ```
     pub fn value(&self, key: &str) -> Option<(f64, f64)> {
-        let at = *self.positions.get(key)?;
-        Some((read_f64(&self.map, at)?, read_f64(&self.map, at + 8)?))
+        self.file.read(self.file.offset(key)?).ok()
     }
 
     /// Writes the value and timestamp of `key`: in place if it has an
     /// entry, else in a new entry at the end (the file doubled and
-    /// remapped when full), as Python's `write_value`.
+    /// mapped again when full), as Python's `write_value`.
     ///
     /// ```
     /// use promscribe::multiprocess::MmapDict;
@@ -358,15 +312,11 @@ impl MmapDict {
         value: f64,
         timestamp: f64,
     ) -> Result<(), MultiprocessError> {
-        let at = match self.positions.get(key) {
-            Some(at) => *at,
-            None => self.add_entry(key)?,
+        let at = match self.file.offset(key) {
+            Some(at) => at,
+            None => self.file.add_entry(key)?,
         };
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&value.to_ne_bytes());
-        bytes[8..].copy_from_slice(&timestamp.to_ne_bytes());
-        self.map[at..at + 16].copy_from_slice(&bytes);
-        Ok(())
+        self.file.write(at, value, timestamp)
     }
 
     /// Every entry, in the order of the file.
@@ -382,72 +332,6 @@ impl MmapDict {
     /// assert_eq!(keys, ["b", "a"]);
     /// ```
     pub fn entries(&self) -> Result<Vec<Entry>, MultiprocessError> {
-        Ok(entries(&self.path, &self.map, self.used)?
-            .into_iter()
-            .map(|(entry, _)| entry)
-            .collect())
+        self.file.entries()
     }
-
-    /// Appends an entry for `key` (value and timestamp 0), growing the
-    /// file as needed; returns the offset of its value.
-    fn add_entry(&mut self, key: &str) -> Result<usize, MultiprocessError> {
-        let len = key.len();
-        let size = entry_size(len);
-        let full = || MultiprocessError::Full {
-            path: self.path.clone(),
-            used: self.used,
-            adding: size,
-        };
-        let (Ok(len_i32), Some(end)) = (i32::try_from(len), self.used.checked_add(size)) else {
-            return Err(full());
-        };
-        if i32::try_from(end).is_err() {
-            return Err(full());
-        }
-        if end > self.map.len() {
-            let mut capacity = self.map.len();
-            while end > capacity {
-                capacity = capacity.checked_mul(2).ok_or_else(full)?;
-            }
-            let io = |e| MultiprocessError::io(&self.path, e);
-            self.map.flush_async().map_err(io)?;
-            self.file.set_len(capacity as u64).map_err(io)?;
-            self.map = map(&self.file).map_err(io)?;
-        }
-        let start = self.used;
-        let value_at = start + 4 + len + padding(len);
-        self.map[start..start + 4].copy_from_slice(&len_i32.to_ne_bytes());
-        self.map[start + 4..start + 4 + len].copy_from_slice(key.as_bytes());
-        self.map[start + 4 + len..value_at].fill(b' ');
-        self.map[value_at..end].fill(0);
-        self.write_used(end)?;
-        self.positions.insert(key.to_owned(), value_at);
-        Ok(value_at)
-    }
-
-    fn write_used(&mut self, used: usize) -> Result<(), MultiprocessError> {
-        let Ok(used_i32) = i32::try_from(used) else {
-            return Err(MultiprocessError::Full {
-                path: self.path.clone(),
-                used: self.used,
-                adding: used - self.used,
-            });
-        };
-        self.map[..4].copy_from_slice(&used_i32.to_ne_bytes());
-        self.used = used;
-        Ok(())
-    }
-}
-
-/// Maps the whole of `file` for reading and writing.
-fn map(file: &File) -> std::io::Result<MmapMut> {
-    // SAFETY: the mapping is undefined behaviour only if the file is
-    // truncated, or written through another mapping, while it is mapped.
-    // The file belongs to this process (its pid is in its name, as in
-    // Python's layout), which only ever grows it; readers in other
-    // processes read it with `read`, never map it for writing. The mapped
-    // bytes are only ever copied in and out (`[u8]`, no references into
-    // the file kept across calls), so a concurrent writer could at worst
-    // produce torn values, never invalid Rust values.
-    unsafe { MmapMut::map_mut(file) }
 }

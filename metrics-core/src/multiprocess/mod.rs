@@ -44,6 +44,7 @@ mod collector;
 mod compaction;
 mod files;
 mod key;
+mod mapped;
 mod mmap_dict;
 mod process;
 mod values;

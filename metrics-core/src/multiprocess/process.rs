@@ -1,12 +1,13 @@
-//! The files of the current process: one [`MmapDict`] per [`FileKind`],
-//! opened on first use in the configured directory, reopened for the new
-//! pid after a fork (Python's `MultiProcessValue` and its `files`).
+//! The files of the current process: one per [`FileKind`], created on
+//! first use in the configured directory, created anew for the child after
+//! a fork (Python's `MultiProcessValue` and its `files`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
-use super::{FileKind, GaugeMode, MmapDict, MultiprocessError};
+use super::mapped::FileTable;
+use super::{FileKind, MultiprocessError};
 
 /// The environment variable naming the directory, as in Python.
 pub const ENV_DIR: &str = "PROMETHEUS_MULTIPROC_DIR";
@@ -14,65 +15,53 @@ pub const ENV_DIR: &str = "PROMETHEUS_MULTIPROC_DIR";
 /// Python's deprecated lower-case spelling, read when [`ENV_DIR`] is unset.
 const ENV_DIR_DEPRECATED: &str = "prometheus_multiproc_dir";
 
-/// How many kinds of files a process writes: counter, histogram, summary
-/// and the ten gauge modes.
-const KINDS: usize = 13;
-
-fn slot_of(kind: FileKind) -> usize {
-    match kind {
-        FileKind::Counter => 0,
-        FileKind::Histogram => 1,
-        FileKind::Summary => 2,
-        FileKind::Gauge(mode) => {
-            3 + GaugeMode::ALL
-                .iter()
-                .position(|m| *m == mode)
-                .unwrap_or_default()
-        }
-    }
-}
-
-/// A file of this process, and the pid it was opened for.
-#[derive(Debug)]
-struct OpenFile {
-    pid: u32,
-    dict: MmapDict,
-}
-
 type PidSource = Box<dyn Fn() -> u32 + Send + Sync>;
 
 /// The files one process writes in a multiprocess directory: for each
-/// [`FileKind`], `<kind>_<pid>.db` opened (or created) on first use.
+/// [`FileKind`], `<kind>_<pid>.db`, created on first use by a
+/// [`FileValue`](super::FileValue).
 ///
-/// Thread-safe: each file has its own mutex, so that threads updating
-/// counters do not wait for threads updating gauges. Every access asks the
-/// pid source for the current pid (`std::process::id()` unless injected
-/// with [`with_pid_source`](ProcessFiles::with_pid_source)); a file opened
-/// for another pid (in the parent, before a `fork`) is closed and the
-/// file of the new pid opened instead, so a forked child writes its own
-/// files and never the parent's.
+/// A file is only ever written by the process that created it, and is
+/// never opened again once closed:
 ///
-/// A file that already exists for the pid (a process restarted with the
-/// same pid, as in containers where every worker is pid 1) is reused, its
-/// values read back, as Python does.
+/// - it is created under a hidden temporary name, locked (`flock`,
+///   exclusive), sized and given its header, then published under its
+///   name with a hard link, which fails if the name exists: a file of an
+///   exited process of the same pid (containers where every worker is pid
+///   1), or of a process of another container. The next free name of
+///   `<kind>_<pid>-1.db`, `<kind>_<pid>-2.db`, ... is taken instead, and
+///   the older file counts, untouched, until a compaction absorbs it.
+///   (Python reuses a restarted pid's file instead.)
+/// - it stays locked while it is open, which tells a compaction that its
+///   writer is alive;
+/// - after a `fork`, the child's first update closes the parent's files
+///   (its copies: the parent keeps them, and their locks) and creates the
+///   child's own; the parent's later updates still go to its own. Until
+///   then, the child's copies of the descriptors keep the parent's files
+///   locked, even past the parent's exit. A fork is detected without
+///   asking for the pid: a `pthread_atfork` handler, registered at the
+///   first update, counts forks.
 ///
-/// As in Python, a `fork` while another thread holds one of the mutexes
-/// leaves that mutex locked in the child: fork before starting threads
-/// that record values (a pre-fork server does).
+/// Thread-safe: an update is an atomic operation on the mapped value;
+/// only file creation, entry creation and growth take a lock (one for the
+/// process, held across `fork` so that the child never inherits it
+/// locked).
 ///
 /// ```
-/// use promscribe::multiprocess::{FileKind, ProcessFiles};
+/// use std::sync::Arc;
+/// use promscribe::multiprocess::{FileKind, FileValue, ProcessFiles, SampleKey};
 ///
 /// let dir = tempfile::tempdir().unwrap();
-/// let files = ProcessFiles::new(dir.path());
-/// files.with_file(FileKind::Counter, |dict| dict.write_value("k", 1.0, 0.0)).unwrap();
+/// let files = Arc::new(ProcessFiles::new(dir.path()));
+/// let key = SampleKey::new("jobs", "jobs_total", &[], "Jobs.");
+/// FileValue::new(Arc::clone(&files), FileKind::Counter, &key).inc(1.0).unwrap();
 /// let name = FileKind::Counter.file_name(std::process::id());
-/// assert!(dir.path().join(name).exists());
+/// assert_eq!(files.file_path(FileKind::Counter), Some(dir.path().join(name)));
 /// ```
 pub struct ProcessFiles {
     dir: PathBuf,
     pid: PidSource,
-    files: [Mutex<Option<OpenFile>>; KINDS],
+    table: FileTable,
 }
 
 impl fmt::Debug for ProcessFiles {
@@ -85,7 +74,7 @@ impl fmt::Debug for ProcessFiles {
 
 impl ProcessFiles {
     /// The files of this process (`std::process::id()`) in `dir`. Nothing
-    /// is opened before the first access.
+    /// is created before the first update.
     ///
     /// ```
     /// use promscribe::multiprocess::ProcessFiles;
@@ -99,25 +88,23 @@ impl ProcessFiles {
         Self::with_pid_source(dir, std::process::id)
     }
 
-    /// The files in `dir` of the process `pid()` names, asked at every
-    /// access: for tests that simulate a fork, or for an identifier other
-    /// than the pid (Python's `process_identifier`). It must return
-    /// distinct values in processes running at the same time.
+    /// The files in `dir` of the process `pid()` names, asked each time a
+    /// file is created (at the first update of its kind, and again in a
+    /// forked child): for tests that write the files of several
+    /// processes, or for an identifier other than the pid (Python's
+    /// `process_identifier`). It must return distinct values in processes
+    /// running at the same time, and it is called under the lock of file
+    /// creation: it must not record values itself.
     ///
     /// ```
-    /// use std::sync::atomic::{AtomicU32, Ordering};
     /// use std::sync::Arc;
-    /// use promscribe::multiprocess::{FileKind, ProcessFiles};
+    /// use promscribe::multiprocess::{FileKind, FileValue, ProcessFiles, SampleKey};
     ///
     /// let dir = tempfile::tempdir().unwrap();
-    /// let pid = Arc::new(AtomicU32::new(7));
-    /// let source = Arc::clone(&pid);
-    /// let files = ProcessFiles::with_pid_source(dir.path(), move || source.load(Ordering::Relaxed));
-    /// files.with_file(FileKind::Summary, |_| Ok(())).unwrap();
-    /// pid.store(8, Ordering::Relaxed);
-    /// files.with_file(FileKind::Summary, |_| Ok(())).unwrap();
+    /// let files = Arc::new(ProcessFiles::with_pid_source(dir.path(), || 7));
+    /// let key = SampleKey::new("s", "s_count", &[], "");
+    /// FileValue::new(files, FileKind::Summary, &key).inc(1.0).unwrap();
     /// assert!(dir.path().join("summary_7.db").exists());
-    /// assert!(dir.path().join("summary_8.db").exists());
     /// ```
     pub fn with_pid_source(
         dir: impl Into<PathBuf>,
@@ -126,7 +113,7 @@ impl ProcessFiles {
         Self {
             dir: dir.into(),
             pid: Box::new(pid),
-            files: std::array::from_fn(|_| Mutex::new(None)),
+            table: FileTable::new(),
         }
     }
 
@@ -152,66 +139,30 @@ impl ProcessFiles {
         (self.pid)()
     }
 
-    /// Runs `f` on the file of `kind` for the current pid, holding that
-    /// file's mutex: opened (created if missing) on first use, reopened
-    /// when the pid changed since it was opened.
+    /// The path of this process's file of `kind`, once an update created
+    /// it (since the last fork, in a forked child): `<kind>_<pid>.db`, or
+    /// `<kind>_<pid>-<n>.db` when that name was taken.
     ///
     /// ```
-    /// use promscribe::multiprocess::{FileKind, GaugeMode, ProcessFiles};
-    ///
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let files = ProcessFiles::new(dir.path());
-    /// let kind = FileKind::Gauge(GaugeMode::Max);
-    /// files.with_file(kind, |dict| dict.write_value("g", 4.0, 0.0)).unwrap();
-    /// let value = files.with_file(kind, |dict| Ok(dict.value("g"))).unwrap();
-    /// assert_eq!(value, Some((4.0, 0.0)));
-    /// ```
-    pub fn with_file<T>(
-        &self,
-        kind: FileKind,
-        f: impl FnOnce(&mut MmapDict) -> Result<T, MultiprocessError>,
-    ) -> Result<T, MultiprocessError> {
-        let pid = self.pid();
-        let mut slot = self.lock(kind);
-        let dict = match &mut *slot {
-            Some(open) if open.pid == pid => &mut open.dict,
-            slot => {
-                // First use, or a fork since: drop the parent's file (its
-                // mapping is the child's copy; the parent's stays) and
-                // open this pid's.
-                *slot = None;
-                let dict = MmapDict::open(self.dir.join(kind.file_name(pid)))?;
-                &mut slot.insert(OpenFile { pid, dict }).dict
-            }
-        };
-        f(dict)
-    }
-
-    /// Closes every file (they are reopened on next use), as Python's
-    /// `close_all_files`.
-    ///
-    /// ```
-    /// use promscribe::multiprocess::{FileKind, ProcessFiles};
+    /// use std::sync::Arc;
+    /// use promscribe::multiprocess::{FileKind, FileValue, MmapDict, ProcessFiles, SampleKey};
     ///
     /// let dir = tempfile::tempdir().unwrap();
-    /// let files = ProcessFiles::new(dir.path());
-    /// files.with_file(FileKind::Counter, |d| d.write_value("k", 2.0, 0.0)).unwrap();
-    /// files.close_all();
-    /// let value = files.with_file(FileKind::Counter, |d| Ok(d.value("k"))).unwrap();
-    /// assert_eq!(value, Some((2.0, 0.0)));
+    /// // The file of an exited process of the same pid.
+    /// MmapDict::open(dir.path().join("counter_7.db")).unwrap();
+    ///
+    /// let files = Arc::new(ProcessFiles::with_pid_source(dir.path(), || 7));
+    /// assert_eq!(files.file_path(FileKind::Counter), None);
+    /// let key = SampleKey::new("c", "c_total", &[], "");
+    /// FileValue::new(Arc::clone(&files), FileKind::Counter, &key).inc(1.0).unwrap();
+    /// assert_eq!(files.file_path(FileKind::Counter), Some(dir.path().join("counter_7-1.db")));
     /// ```
-    pub fn close_all(&self) {
-        for slot in &self.files {
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        }
+    pub fn file_path(&self, kind: FileKind) -> Option<PathBuf> {
+        self.table.path(kind)
     }
 
-    fn lock(&self, kind: FileKind) -> MutexGuard<'_, Option<OpenFile>> {
-        // A panic while the lock was held (in `f`) left the file as
-        // consistent as any write does: each write is complete or absent.
-        self.files[slot_of(kind)]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    pub(super) fn table(&self) -> &FileTable {
+        &self.table
     }
 }
 
@@ -268,18 +219,4 @@ pub fn process_files() -> Option<&'static Arc<ProcessFiles>> {
             .find(|dir| !dir.is_empty())?;
         Some(GLOBAL.get_or_init(|| Arc::new(ProcessFiles::new(dir))))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_kind_has_its_own_slot() {
-        let mut kinds = vec![FileKind::Counter, FileKind::Histogram, FileKind::Summary];
-        kinds.extend(GaugeMode::ALL.map(FileKind::Gauge));
-        let mut slots: Vec<usize> = kinds.into_iter().map(slot_of).collect();
-        slots.sort_unstable();
-        assert_eq!(slots, (0..KINDS).collect::<Vec<_>>());
-    }
 }

@@ -3,17 +3,22 @@
 
 use std::sync::Arc;
 
+use super::mapped::ValueCell;
 use super::{encode_key, FileKind, GaugeMode, MultiprocessError, ProcessFiles, SampleKey};
 
 /// The value of one sample (a counter's `_total`, a histogram's bucket or
 /// `_sum`, a gauge) in the file of its kind of the current process: what
 /// Python's `MmapedValue` is to a metric.
 ///
-/// The value lives in the file only: [`inc`](FileValue::inc) reads, adds
-/// and writes under the file's mutex, so that increments from several
-/// threads sum exactly, and after a fork the child starts from the value
-/// of its own (new, empty) file, as in Python. A file already written by
-/// a process of the same pid is reused and its value read back.
+/// The value lives in the file only. The first update (or read) creates
+/// the file and the entry if needed and caches the value's address in the
+/// mapping; later ones are an atomic operation there
+/// ([`inc`](FileValue::inc) a compare-exchange loop, so that increments
+/// from several threads sum exactly), after a check of the fork
+/// generation: after a fork, the child's first update resolves the value
+/// again in its own (new, empty) file, as in Python. A file left by an
+/// exited process of the same pid is never written: this process writes
+/// its own (see [`ProcessFiles`]).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -34,9 +39,7 @@ use super::{encode_key, FileKind, GaugeMode, MultiprocessError, ProcessFiles, Sa
 /// ```
 #[derive(Debug, Clone)]
 pub struct FileValue {
-    files: Arc<ProcessFiles>,
-    kind: FileKind,
-    key: String,
+    cell: ValueCell,
 }
 
 impl FileValue {
@@ -56,9 +59,7 @@ impl FileValue {
     /// ```
     pub fn new(files: Arc<ProcessFiles>, kind: FileKind, key: &SampleKey) -> Self {
         Self {
-            files,
-            kind,
-            key: encode_key(key),
+            cell: ValueCell::new(files, kind, encode_key(key)),
         }
     }
 
@@ -92,7 +93,7 @@ impl FileValue {
     /// assert_eq!(v.kind(), FileKind::Summary);
     /// ```
     pub fn kind(&self) -> FileKind {
-        self.kind
+        self.cell.kind()
     }
 
     /// The entry's key, as written in the file.
@@ -106,10 +107,11 @@ impl FileValue {
     /// assert_eq!(v.key(), r#"["c", "c_total", {}, ""]"#);
     /// ```
     pub fn key(&self) -> &str {
-        &self.key
+        self.cell.key()
     }
 
-    /// Adds `amount` to the value (timestamp 0, as Python writes it).
+    /// Adds `amount` to the value; the timestamp is left as it is (0: it
+    /// is only set for the `mostrecent` modes, which refuse `inc`).
     /// Refused for a `mostrecent` or `livemostrecent` gauge, whose merge
     /// by timestamp cannot add up increments, as Python refuses it.
     ///
@@ -123,18 +125,16 @@ impl FileValue {
     /// let recent = FileValue::new(files, FileKind::Gauge(GaugeMode::MostRecent), &key);
     /// assert!(recent.inc(1.0).is_err());
     /// ```
+    #[inline]
     pub fn inc(&self, amount: f64) -> Result<(), MultiprocessError> {
         if let FileKind::Gauge(mode @ (GaugeMode::MostRecent | GaugeMode::LiveMostRecent)) =
-            self.kind
+            self.cell.kind()
         {
             return Err(MultiprocessError::Unsupported {
                 what: format!("inc on a gauge of mode {mode} (set it instead)"),
             });
         }
-        self.files.with_file(self.kind, |dict| {
-            let (value, _) = dict.value(&self.key).unwrap_or((0.0, 0.0));
-            dict.write_value(&self.key, value + amount, 0.0)
-        })
+        self.cell.add(amount)
     }
 
     /// Sets the value and its timestamp (seconds since the epoch: what
@@ -152,14 +152,14 @@ impl FileValue {
     /// g.set(5.0, 1_700_000_000.0).unwrap();
     /// assert_eq!(g.get().unwrap(), 5.0);
     /// ```
+    #[inline]
     pub fn set(&self, value: f64, timestamp: f64) -> Result<(), MultiprocessError> {
-        self.files.with_file(self.kind, |dict| {
-            dict.write_value(&self.key, value, timestamp)
-        })
+        self.cell.set(value, timestamp)
     }
 
     /// The value: 0 if it was never written by this process (or since a
-    /// fork).
+    /// fork). Like an update, the first read creates the file and the
+    /// entry (value 0), as Python's `MmapedValue` does when it is made.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -170,9 +170,22 @@ impl FileValue {
     /// let v = FileValue::new(files, FileKind::Counter, &SampleKey::new("c", "c_total", &[], ""));
     /// assert_eq!(v.get().unwrap(), 0.0);
     /// ```
+    #[inline]
     pub fn get(&self) -> Result<f64, MultiprocessError> {
-        self.files.with_file(self.kind, |dict| {
-            Ok(dict.value(&self.key).map_or(0.0, |(value, _)| value))
-        })
+        self.cell.get()
+    }
+
+    /// The files the value is in.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use promscribe::multiprocess::{FileKind, FileValue, ProcessFiles, SampleKey};
+    ///
+    /// let files = Arc::new(ProcessFiles::new("/tmp/m"));
+    /// let v = FileValue::new(Arc::clone(&files), FileKind::Counter, &SampleKey::new("c", "c_total", &[], ""));
+    /// assert!(Arc::ptr_eq(v.files(), &files));
+    /// ```
+    pub fn files(&self) -> &Arc<ProcessFiles> {
+        self.cell.files()
     }
 }
