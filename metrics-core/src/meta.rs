@@ -58,6 +58,10 @@ pub struct Meta {
     pub(crate) unit: Cow<'static, str>,
     pub(crate) kind: MetricType,
     pub(crate) labels: LabelNames,
+    /// How a gauge's values of several processes merge in multiprocess
+    /// mode (Python's `multiprocess_mode`; `all` unless set).
+    #[cfg(feature = "multiprocess")]
+    pub(crate) gauge_mode: crate::multiprocess::GaugeMode,
 }
 
 impl Meta {
@@ -77,7 +81,28 @@ impl Meta {
             unit: Cow::Borrowed(unit),
             kind,
             labels: LabelNames::Static(labels),
+            #[cfg(feature = "multiprocess")]
+            gauge_mode: crate::multiprocess::GaugeMode::All,
         }
+    }
+
+    /// A declared gauge's `multiprocess_mode = "..."`: one of Python's ten
+    /// mode names, which the declaration macro has checked. Kept with the
+    /// `multiprocess` feature, ignored without it (a library declares its
+    /// gauges' modes whatever the application's features).
+    #[doc(hidden)]
+    #[cfg_attr(not(feature = "multiprocess"), allow(unused_mut))]
+    pub const fn __multiprocess_mode(mut self, mode: &'static str) -> Meta {
+        #[cfg(feature = "multiprocess")]
+        {
+            self.gauge_mode = match gauge_mode(mode) {
+                Some(m) => m,
+                None => panic!("unknown gauge mode (the declaration macro checks it)"),
+            };
+        }
+        #[cfg(not(feature = "multiprocess"))]
+        let _ = mode;
+        self
     }
 
     /// Family name (a counter's without `_total`).
@@ -91,6 +116,40 @@ impl Meta {
             kind: self.kind,
         }
     }
+}
+
+/// The gauge mode named `name`, in a const context.
+#[cfg(feature = "multiprocess")]
+const fn gauge_mode(name: &str) -> Option<crate::multiprocess::GaugeMode> {
+    use crate::multiprocess::GaugeMode;
+    const NAMES: [(&str, GaugeMode); 10] = [
+        ("all", GaugeMode::All),
+        ("liveall", GaugeMode::LiveAll),
+        ("min", GaugeMode::Min),
+        ("livemin", GaugeMode::LiveMin),
+        ("max", GaugeMode::Max),
+        ("livemax", GaugeMode::LiveMax),
+        ("sum", GaugeMode::Sum),
+        ("livesum", GaugeMode::LiveSum),
+        ("mostrecent", GaugeMode::MostRecent),
+        ("livemostrecent", GaugeMode::LiveMostRecent),
+    ];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let (text, mode) = NAMES[i];
+        if text.len() == name.len() {
+            let (a, b) = (text.as_bytes(), name.as_bytes());
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return Some(mode);
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Options shared by every runtime constructor: what Python's metric
@@ -112,6 +171,8 @@ pub struct Opts {
     pub(crate) labels: Vec<String>,
     pub(crate) max_series: Option<usize>,
     pub(crate) expire_after: Option<std::time::Duration>,
+    #[cfg(feature = "multiprocess")]
+    pub(crate) gauge_mode: Option<crate::multiprocess::GaugeMode>,
 }
 
 impl Opts {
@@ -213,6 +274,29 @@ impl Opts {
         self
     }
 
+    /// How the values of this gauge from several processes are merged in
+    /// multiprocess mode: Python's `multiprocess_mode`, `all` (every
+    /// process's value, labelled with its `pid`) unless set. Refused by
+    /// the constructors of other metric types. In the `mostrecent` modes,
+    /// `inc` and `dec` are refused (see [`Gauge`](crate::Gauge)). Feature
+    /// `multiprocess`.
+    ///
+    /// ```
+    /// use promscribe::multiprocess::GaugeMode;
+    /// use promscribe::{Counter, Gauge, Opts};
+    ///
+    /// let g = Gauge::with_opts(Opts::new("workers", "Busy workers").multiprocess_mode(GaugeMode::LiveSum));
+    /// assert!(g.is_ok());
+    /// let c = Counter::with_opts(Opts::new("jobs_total", "Jobs").multiprocess_mode(GaugeMode::Max));
+    /// assert!(c.is_err());
+    /// ```
+    #[cfg(feature = "multiprocess")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "multiprocess")))]
+    pub fn multiprocess_mode(mut self, mode: crate::multiprocess::GaugeMode) -> Self {
+        self.gauge_mode = Some(mode);
+        self
+    }
+
     pub(crate) fn into_meta(self, kind: MetricType) -> Result<Meta, MetricError> {
         if self.max_series.is_some() || self.expire_after.is_some() {
             return Err(MetricError::InvalidLimit {
@@ -228,12 +312,23 @@ impl Opts {
             &self.unit,
         )?;
         names::check_label_names(&name, kind, &self.labels)?;
+        #[cfg(feature = "multiprocess")]
+        if self.gauge_mode.is_some() && kind != MetricType::Gauge {
+            return Err(MetricError::Multiprocess {
+                metric: name,
+                reason: "`multiprocess_mode` is an option of gauges".into(),
+            });
+        }
         Ok(Meta {
             name: Cow::Owned(name),
             help: Cow::Owned(self.help),
             unit: Cow::Owned(self.unit),
             kind,
             labels: LabelNames::Owned(self.labels.into()),
+            #[cfg(feature = "multiprocess")]
+            gauge_mode: self
+                .gauge_mode
+                .unwrap_or(crate::multiprocess::GaugeMode::All),
         })
     }
 }
