@@ -59,9 +59,10 @@ pub struct Meta {
     pub(crate) kind: MetricType,
     pub(crate) labels: LabelNames,
     /// How a gauge's values of several processes merge in multiprocess
-    /// mode (Python's `multiprocess_mode`; `all` unless set).
+    /// mode: the name of one of Python's ten `multiprocess_mode`s (`all`
+    /// unless set), read by the metric types (this layer knows no modes).
     #[cfg(feature = "multiprocess")]
-    pub(crate) gauge_mode: crate::multiprocess::GaugeMode,
+    pub(crate) gauge_mode: &'static str,
 }
 
 impl Meta {
@@ -82,7 +83,7 @@ impl Meta {
             kind,
             labels: LabelNames::Static(labels),
             #[cfg(feature = "multiprocess")]
-            gauge_mode: crate::multiprocess::GaugeMode::All,
+            gauge_mode: "all",
         }
     }
 
@@ -95,10 +96,7 @@ impl Meta {
     pub const fn __multiprocess_mode(mut self, mode: &'static str) -> Meta {
         #[cfg(feature = "multiprocess")]
         {
-            self.gauge_mode = match gauge_mode(mode) {
-                Some(m) => m,
-                None => panic!("unknown gauge mode (the declaration macro checks it)"),
-            };
+            self.gauge_mode = mode;
         }
         #[cfg(not(feature = "multiprocess"))]
         let _ = mode;
@@ -116,40 +114,6 @@ impl Meta {
             kind: self.kind,
         }
     }
-}
-
-/// The gauge mode named `name`, in a const context.
-#[cfg(feature = "multiprocess")]
-const fn gauge_mode(name: &str) -> Option<crate::multiprocess::GaugeMode> {
-    use crate::multiprocess::GaugeMode;
-    const NAMES: [(&str, GaugeMode); 10] = [
-        ("all", GaugeMode::All),
-        ("liveall", GaugeMode::LiveAll),
-        ("min", GaugeMode::Min),
-        ("livemin", GaugeMode::LiveMin),
-        ("max", GaugeMode::Max),
-        ("livemax", GaugeMode::LiveMax),
-        ("sum", GaugeMode::Sum),
-        ("livesum", GaugeMode::LiveSum),
-        ("mostrecent", GaugeMode::MostRecent),
-        ("livemostrecent", GaugeMode::LiveMostRecent),
-    ];
-    let mut i = 0;
-    while i < NAMES.len() {
-        let (text, mode) = NAMES[i];
-        if text.len() == name.len() {
-            let (a, b) = (text.as_bytes(), name.as_bytes());
-            let mut j = 0;
-            while j < a.len() && a[j] == b[j] {
-                j += 1;
-            }
-            if j == a.len() {
-                return Some(mode);
-            }
-        }
-        i += 1;
-    }
-    None
 }
 
 /// Options shared by every runtime constructor: what Python's metric
@@ -171,8 +135,10 @@ pub struct Opts {
     pub(crate) labels: Vec<String>,
     pub(crate) max_series: Option<usize>,
     pub(crate) expire_after: Option<std::time::Duration>,
+    /// A gauge's multiprocess mode, by name (`Opts::multiprocess_mode`,
+    /// defined with the metric types).
     #[cfg(feature = "multiprocess")]
-    pub(crate) gauge_mode: Option<crate::multiprocess::GaugeMode>,
+    pub(crate) gauge_mode: Option<&'static str>,
 }
 
 impl Opts {
@@ -274,29 +240,6 @@ impl Opts {
         self
     }
 
-    /// How the values of this gauge from several processes are merged in
-    /// multiprocess mode: Python's `multiprocess_mode`, `all` (every
-    /// process's value, labelled with its `pid`) unless set. Refused by
-    /// the constructors of other metric types. In the `mostrecent` modes,
-    /// `inc` and `dec` are refused (see [`Gauge`](crate::Gauge)). Feature
-    /// `multiprocess`.
-    ///
-    /// ```
-    /// use promscribe::multiprocess::GaugeMode;
-    /// use promscribe::{Counter, Gauge, Opts};
-    ///
-    /// let g = Gauge::with_opts(Opts::new("workers", "Busy workers").multiprocess_mode(GaugeMode::LiveSum));
-    /// assert!(g.is_ok());
-    /// let c = Counter::with_opts(Opts::new("jobs_total", "Jobs").multiprocess_mode(GaugeMode::Max));
-    /// assert!(c.is_err());
-    /// ```
-    #[cfg(feature = "multiprocess")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "multiprocess")))]
-    pub fn multiprocess_mode(mut self, mode: crate::multiprocess::GaugeMode) -> Self {
-        self.gauge_mode = Some(mode);
-        self
-    }
-
     pub(crate) fn into_meta(self, kind: MetricType) -> Result<Meta, MetricError> {
         if self.max_series.is_some() || self.expire_after.is_some() {
             return Err(MetricError::InvalidLimit {
@@ -326,9 +269,7 @@ impl Opts {
             kind,
             labels: LabelNames::Owned(self.labels.into()),
             #[cfg(feature = "multiprocess")]
-            gauge_mode: self
-                .gauge_mode
-                .unwrap_or(crate::multiprocess::GaugeMode::All),
+            gauge_mode: self.gauge_mode.unwrap_or("all"),
         })
     }
 }

@@ -373,6 +373,33 @@ impl Gauge {
     }
 }
 
+/// The gauge option of multiprocess mode, beside the gauge (the metadata
+/// knows the mode only by its name).
+#[cfg(feature = "multiprocess")]
+impl crate::meta::Opts {
+    /// How the values of this gauge from several processes are merged in
+    /// multiprocess mode: Python's `multiprocess_mode`, `all` (every
+    /// process's value, labelled with its `pid`) unless set. Refused by
+    /// the constructors of other metric types. In the `mostrecent` modes,
+    /// `inc` and `dec` are refused (see [`Gauge`](crate::Gauge)). Feature
+    /// `multiprocess`.
+    ///
+    /// ```
+    /// use promscribe::multiprocess::GaugeMode;
+    /// use promscribe::{Counter, Gauge, Opts};
+    ///
+    /// let g = Gauge::with_opts(Opts::new("workers", "Busy workers").multiprocess_mode(GaugeMode::LiveSum));
+    /// assert!(g.is_ok());
+    /// let c = Counter::with_opts(Opts::new("jobs_total", "Jobs").multiprocess_mode(GaugeMode::Max));
+    /// assert!(c.is_err());
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "multiprocess")))]
+    pub fn multiprocess_mode(mut self, mode: crate::multiprocess::GaugeMode) -> Self {
+        self.gauge_mode = Some(mode.as_str());
+        self
+    }
+}
+
 impl Observe for Gauge {
     #[inline]
     fn observe_seconds(&self, seconds: f64) {

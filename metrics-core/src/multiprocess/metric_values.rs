@@ -154,7 +154,9 @@ impl MetricFiles {
 
     /// A gauge's value, in the file of its mode.
     pub(crate) fn gauge(meta: &Meta, series: Series<'_>, value: f64) -> Option<Self> {
-        let kind = FileKind::Gauge(meta.gauge_mode);
+        // Checked by the declaration macro or set from a `GaugeMode`.
+        let mode = meta.gauge_mode.parse().unwrap_or(GaugeMode::All);
+        let kind = FileKind::Gauge(mode);
         Self::start(meta, kind, series, &[(meta.name(), None)], &[value])
     }
 
