@@ -2,7 +2,8 @@
 //! carries what it recorded in memory into its file at its first update
 //! after, so nothing is lost or counted twice; a family's series created
 //! before records in memory only (it cannot name its labels later), which
-//! is logged once.
+//! is logged once. Updates alone (no read, no constructor) keep what the
+//! process's first update learnt.
 #![cfg(feature = "multiprocess")]
 
 mod multiprocess_common;
@@ -21,6 +22,7 @@ histogram!(
 );
 summary!(WORK, "late_work_seconds", "Work.");
 counter!(HITS, "late_hits_total", "Hits.", labels = ["page"]);
+counter!(LAG, "late_lag_total", "Updated only.");
 
 #[test]
 fn what_was_recorded_in_memory_is_carried_into_the_files() {
@@ -31,9 +33,23 @@ fn what_was_recorded_in_memory_is_carried_into_the_files() {
     LATENCY.observe(1.5);
     WORK.observe(3.0);
     HITS.labels(["/old"]).inc();
+    LAG.inc();
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     multiprocess::init(dir.path()).expect("multiprocess mode on");
+    // Updates alone keep what the first one learnt (the mode off), as
+    // Python keeps what it chose when imported...
+    for _ in 0..2048 {
+        LAG.inc();
+    }
+    assert_eq!(value(&collect(dir.path()), "late_lag_total", &[]), None);
+    // ... until a read (or a constructor) asks again: the counter then
+    // carries everything into its file.
+    assert_eq!(LAG.get(), 2049.0);
+    assert_eq!(
+        value(&collect(dir.path()), "late_lag_total", &[]),
+        Some(2049.0)
+    );
     JOBS.inc();
     DEPTH.inc();
     LATENCY.observe(5.0);

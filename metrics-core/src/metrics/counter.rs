@@ -221,6 +221,9 @@ impl Counter {
     /// assert_eq!(c.name(), "sent_bytes");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         let meta = opts.into_meta(MetricType::Counter)?;
         Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
     }
@@ -394,7 +397,7 @@ impl Counter {
     /// ```
     pub fn get(&self) -> f64 {
         #[cfg(feature = "multiprocess")]
-        if mp::on() {
+        if mp::check() {
             if let Some(files) = self.files() {
                 return files.get(0);
             }
@@ -430,7 +433,7 @@ impl Counter {
     /// ```
     pub fn reset(&self) {
         #[cfg(feature = "multiprocess")]
-        if mp::on() {
+        if mp::check() {
             if let Some(files) = self.files() {
                 files.set(0, 0.0);
             }
@@ -525,15 +528,13 @@ impl Counter {
     ) -> Result<(), MetricError> {
         self.inc_by(amount)?;
         #[cfg(feature = "multiprocess")]
-        if mp::on() {
-            if let Some(files) = self.files() {
-                files.refuse_exemplar();
-                return Err(MetricError::ExemplarRefused {
-                    metric: files.metric().to_owned(),
-                    value: amount,
-                    reason: mp::reason::EXEMPLAR.to_owned(),
-                });
-            }
+        if let Some(files) = self.recording() {
+            files.refuse_exemplar();
+            return Err(MetricError::ExemplarRefused {
+                metric: files.metric().to_owned(),
+                value: amount,
+                reason: mp::reason::EXEMPLAR.to_owned(),
+            });
         }
         let exemplar = Exemplar::checked(self.name(), labels, amount)
             .map_err(|e| e.exemplar_refused(amount))?;
@@ -589,6 +590,12 @@ impl Counter {
             }
             None => false,
         }
+    }
+
+    /// The file values, if the metric records into them already.
+    #[cfg(feature = "multiprocess")]
+    fn recording(&self) -> Option<&MetricFiles> {
+        self.rare.get()?.files.get()?.as_ref()
     }
 
     /// The counter's file value in multiprocess mode, made by the first

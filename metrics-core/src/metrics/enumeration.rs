@@ -179,7 +179,7 @@ impl Enum {
     /// ```
     pub fn state(&self, state: &str) -> Result<(), MetricError> {
         #[cfg(feature = "multiprocess")]
-        if crate::multiprocess::metric_values::on() {
+        if crate::multiprocess::metric_values::check() {
             use crate::multiprocess::metric_values::{reason, refuse_once, refused};
             let metric = self.owner.name();
             refuse_once(metric, reason::ENUM);

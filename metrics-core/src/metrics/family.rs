@@ -125,8 +125,8 @@ impl Parent<'_> {
             crate::multiprocess::metric_values::Series<'_>,
         ) -> Option<crate::multiprocess::metric_values::MetricFiles>,
     ) -> Option<Option<crate::multiprocess::metric_values::MetricFiles>> {
-        use crate::multiprocess::metric_values::{on, Series};
-        if !on() {
+        use crate::multiprocess::metric_values::{check, Series};
+        if !check() {
             return None;
         }
         let meta = self.meta.get()?;
@@ -756,6 +756,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(Family::<Counter, 2>::with_config(Opts::new("x", "x").labels(["a"]), ()).is_err());
     /// ```
     pub fn with_config(mut opts: Opts, config: M::Config) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         if opts.labels.len() != N {
             return Err(MetricError::LabelCount {
                 metric: opts.name.clone(),
@@ -1039,7 +1042,7 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
             return;
         };
         #[cfg(feature = "multiprocess")]
-        if self.limits.expire_ms != 0 && crate::multiprocess::metric_values::on() {
+        if self.limits.expire_ms != 0 && crate::multiprocess::metric_values::check() {
             crate::multiprocess::metric_values::refuse_once(
                 self.name(),
                 crate::multiprocess::metric_values::reason::EXPIRE,
@@ -1149,8 +1152,8 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// files: the refusal logged once for the family.
     #[cfg(feature = "multiprocess")]
     fn refuse_removal(&self) -> bool {
-        use crate::multiprocess::metric_values::{on, reason, refuse_once};
-        if on() {
+        use crate::multiprocess::metric_values::{check, reason, refuse_once};
+        if check() {
             refuse_once(self.name(), reason::REMOVE);
             return true;
         }
@@ -1443,7 +1446,7 @@ impl<const N: usize> Family<crate::Histogram, N> {
             e => e,
         })?;
         #[cfg(feature = "multiprocess")]
-        if crate::multiprocess::metric_values::on() && config.is_native() {
+        if crate::multiprocess::metric_values::check() && config.is_native() {
             use crate::multiprocess::metric_values::{reason, refuse_once, refused};
             refuse_once(&opts.name, reason::NATIVE);
             return Err(refused(&opts.name, reason::NATIVE));

@@ -103,6 +103,9 @@ impl Gauge {
     /// assert_eq!(g.name(), "temp_celsius");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         let meta = opts.into_meta(MetricType::Gauge)?;
         Ok(Arc::new(Gauge {
             meta: MetaRef::Shared(Arc::new(meta)),
@@ -251,7 +254,7 @@ impl Gauge {
     /// ```
     pub fn get(&self) -> f64 {
         #[cfg(feature = "multiprocess")]
-        if mp::on() {
+        if mp::check() {
             if let Some(files) = self.files() {
                 return files.get(0);
             }
@@ -278,7 +281,7 @@ impl Gauge {
     /// ```
     pub fn set_function(&self, f: impl Fn() -> f64 + Send + Sync + 'static) -> bool {
         #[cfg(feature = "multiprocess")]
-        if mp::on() {
+        if mp::check() {
             mp::refuse_once(self.name(), mp::reason::SET_FUNCTION);
             return false;
         }

@@ -438,6 +438,9 @@ impl Histogram {
     /// assert_eq!(h.name(), "size_bytes");
     /// ```
     pub fn with_opts(opts: Opts, buckets: Buckets) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         let meta = opts.into_meta(MetricType::Histogram)?;
         Ok(Arc::new(Self::with_buckets_meta(
             MetaRef::Shared(Arc::new(meta)),
@@ -473,7 +476,7 @@ impl Histogram {
     ) -> Result<Arc<Self>, MetricError> {
         let config = HistogramConfig::checked(&opts.name, classic, native)?;
         #[cfg(feature = "multiprocess")]
-        if mp::on() && config.is_native() {
+        if mp::check() && config.is_native() {
             mp::refuse_once(&opts.name, mp::reason::NATIVE);
             return Err(mp::refused(&opts.name, mp::reason::NATIVE));
         }
@@ -575,15 +578,13 @@ impl Histogram {
     ) -> Result<(), MetricError> {
         let i = self.observe_at(v);
         #[cfg(feature = "multiprocess")]
-        if mp::on() {
-            if let Some(files) = self.files() {
-                files.refuse_exemplar();
-                return Err(MetricError::ExemplarRefused {
-                    metric: files.metric().to_owned(),
-                    value: v,
-                    reason: mp::reason::EXEMPLAR.to_owned(),
-                });
-            }
+        if let Some(files) = self.recording() {
+            files.refuse_exemplar();
+            return Err(MetricError::ExemplarRefused {
+                metric: files.metric().to_owned(),
+                value: v,
+                reason: mp::reason::EXEMPLAR.to_owned(),
+            });
         }
         let mut exemplar =
             Exemplar::checked(self.name(), labels, v).map_err(|e| e.exemplar_refused(v))?;
@@ -620,7 +621,7 @@ impl Histogram {
         // Per-bucket counts and the sum of the same observations, then
         // made cumulative in place.
         #[cfg(feature = "multiprocess")]
-        let files = mp::on().then(|| self.files()).flatten();
+        let files = mp::check().then(|| self.files()).flatten();
         #[cfg(not(feature = "multiprocess"))]
         let files: Option<std::convert::Infallible> = None;
         let (sum, count, created) = match (files, self.native()) {
@@ -680,7 +681,7 @@ impl Histogram {
     /// ```
     pub fn get_count(&self) -> u64 {
         #[cfg(feature = "multiprocess")]
-        if let Some(files) = mp::on().then(|| self.files()).flatten() {
+        if let Some(files) = mp::check().then(|| self.files()).flatten() {
             let mut counts = Vec::new();
             files.read_histogram(self.buckets.bounds().len(), &mut counts);
             return counts.iter().sum::<f64>() as u64;
@@ -701,7 +702,7 @@ impl Histogram {
     /// ```
     pub fn get_sum(&self) -> f64 {
         #[cfg(feature = "multiprocess")]
-        if let Some(files) = mp::on().then(|| self.files()).flatten() {
+        if let Some(files) = mp::check().then(|| self.files()).flatten() {
             return files.get(self.buckets.bounds().len());
         }
         if let Some(native) = self.native() {
@@ -746,6 +747,12 @@ impl Histogram {
         files.inc(i, 1.0);
         self.meta.touch();
         Some(i)
+    }
+
+    /// The file values, if the metric records into them already.
+    #[cfg(feature = "multiprocess")]
+    fn recording(&self) -> Option<&MetricFiles> {
+        self.rare.get()?.files.get()?.as_ref()
     }
 
     /// The histogram's file values in multiprocess mode, made by the first

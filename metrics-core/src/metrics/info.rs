@@ -106,7 +106,7 @@ impl Info {
         V: Into<String>,
     {
         #[cfg(feature = "multiprocess")]
-        if crate::multiprocess::metric_values::on() {
+        if crate::multiprocess::metric_values::check() {
             use crate::multiprocess::metric_values::{reason, refuse_once, refused};
             let metric = self.owner.name();
             refuse_once(metric, reason::INFO);

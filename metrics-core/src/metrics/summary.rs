@@ -88,6 +88,9 @@ impl Summary {
     /// assert_eq!(s.name(), "rpc_seconds");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         let meta = opts.into_meta(MetricType::Summary)?;
         Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
     }
@@ -143,7 +146,7 @@ impl Summary {
     /// The count and the sum: of the file in multiprocess mode.
     fn read(&self) -> (f64, f64) {
         #[cfg(feature = "multiprocess")]
-        if mp::on() {
+        if mp::check() {
             if let Some(files) = self.files() {
                 return (files.get(0), files.get(1));
             }

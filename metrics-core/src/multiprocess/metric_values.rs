@@ -18,17 +18,50 @@ use crate::error::MetricError;
 use crate::meta::Meta;
 use crate::metrics::family::OVERFLOW_LABEL;
 
-/// The files of this process when multiprocess mode is on: what every
-/// update of a metric not (yet) recording into files asks first.
-#[inline(always)]
+/// The files of this process when multiprocess mode is on (asked when a
+/// metric starts recording into them).
 pub(crate) fn files_on() -> Option<&'static Arc<ProcessFiles>> {
     super::process_files()
 }
 
-/// Whether multiprocess mode is on.
+/// What the updates know of the mode: not asked yet, off, or on (for
+/// good: the mode is never turned off).
+const UNKNOWN: u8 = 0;
+const OFF: u8 = 1;
+const ON: u8 = 2;
+static MODE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+/// Whether multiprocess mode is on, as every update of a metric asks it
+/// (inlined into the caller's crate): one load and one comparison while
+/// the mode is off. The first update of the process asks
+/// [`process_files`](super::process_files) ([`check`]), and so do reads
+/// (`get`, scrapes), constructors, the creation of a family's series and
+/// the refusals; the updates between keep what it last said. So, as in
+/// Python (which chooses when it is imported), the mode is meant to be
+/// on before the first update: an `init` called after some updates is
+/// seen at the next of those calls, and each metric then carries what it
+/// recorded in memory into its file.
 #[inline(always)]
 pub(crate) fn on() -> bool {
-    files_on().is_some()
+    match MODE.load(Ordering::Relaxed) {
+        OFF => false,
+        ON => true,
+        _ => check(),
+    }
+}
+
+/// Whether multiprocess mode is on, asked now (`process_files`), and
+/// recorded for [`on`]: what the calls off the hot path ask.
+#[cold]
+#[inline(never)]
+pub(crate) fn check() -> bool {
+    let on = super::process_files().is_some();
+    let mode = if on { ON } else { OFF };
+    // Written when it changes only: reads of metrics ask it at scrapes.
+    if MODE.load(Ordering::Relaxed) != mode {
+        MODE.store(mode, Ordering::Relaxed);
+    }
+    on
 }
 
 /// Updates and reads of metrics that failed to reach their file.
