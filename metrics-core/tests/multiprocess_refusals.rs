@@ -144,6 +144,21 @@ fn what_the_files_cannot_carry_is_refused_and_logged_once() {
     assert_eq!(PAGES.len(), 2);
     once("ref_pages", "cannot be removed");
 
+    // An idle timeout releases series from memory, but not from the
+    // files: said once, at the family's first sweep.
+    let idle = Family::<Gauge, 1>::new(
+        Opts::new("ref_idle", "Idle.")
+            .labels(["k"])
+            .expire_after(std::time::Duration::from_millis(1)),
+    )
+    .expect("valid");
+    idle.labels(["a"]).set(1.0);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    idle.labels(["b"]).set(1.0);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    idle.labels(["c"]).set(1.0);
+    once("ref_idle", "stay in the multiprocess files");
+
     // Native histograms: refused at construction when the constructor
     // returns a `Result`; a declared one records in memory only.
     let opts = || Opts::new("ref_runtime_native_seconds", "Native.");
