@@ -150,6 +150,18 @@ pub enum MetricError {
         /// What is wrong.
         reason: String,
     },
+    /// What multiprocess mode cannot record (an info or enum metric, a
+    /// value function, the removal of a series, native buckets, an
+    /// increment of a `mostrecent` gauge), or an update its file refused:
+    /// the update was not recorded. Feature `multiprocess`.
+    #[cfg(feature = "multiprocess")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "multiprocess")))]
+    Multiprocess {
+        /// The metric (empty for a series of a family that has no name).
+        metric: String,
+        /// Why.
+        reason: String,
+    },
     /// An option of a histogram's native buckets is out of range.
     InvalidNativeOption {
         /// The metric (empty when not yet named).
@@ -225,6 +237,10 @@ impl fmt::Display for MetricError {
             }
             MetricError::InvalidLimit { metric, reason } => {
                 write!(f, "invalid series limit of metric `{metric}`: {reason}")
+            }
+            #[cfg(feature = "multiprocess")]
+            MetricError::Multiprocess { metric, reason } => {
+                write!(f, "metric `{metric}` in multiprocess mode: {reason}")
             }
             MetricError::InvalidNativeOption {
                 metric,

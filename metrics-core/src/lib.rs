@@ -61,7 +61,7 @@
 //! | `process` | no | `ProcessCollector`, and process metrics (CPU, memory, file descriptors, start time) in the default registry, on Linux (procfs). Applications get it through `promscribe-export`'s defaults, so a library depending on `promscribe` alone does not build procfs. |
 //! | `tsc-clock` | no | timers read the CPU's time-stamp counter through `quanta` where it is reliable, instead of `Instant` |
 //! | `protobuf` | no | the Prometheus protobuf exposition (`Format::Protobuf`, `encode_bytes`; prost) |
-//! | `multiprocess` | no | the files of Python's multiprocess mode, byte for byte (the `multiprocess` module: keys, memory-mapped files, file names; `memmap2`) |
+//! | `multiprocess` | no | the files of Python's multiprocess mode, byte for byte (the `multiprocess` module: keys, memory-mapped files, file names, the collector; `memmap2`); with `PROMETHEUS_MULTIPROC_DIR` set or `multiprocess::init` called, counters, gauges, histograms and summaries (statics, runtime, families' series, the attributes) record into this process's files; gauges take `multiprocess_mode` |
 //! | `otel` | no | exemplars from the current trace (the `trace` module): `Counter::inc_traced`, `Histogram::observe_traced`, `#[timed(METRIC, exemplar)]`, `#[count_exceptions(COUNTER, exemplar)]` (`tracing`, `tracing-opentelemetry`, `opentelemetry`) |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]

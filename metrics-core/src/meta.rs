@@ -58,6 +58,11 @@ pub struct Meta {
     pub(crate) unit: Cow<'static, str>,
     pub(crate) kind: MetricType,
     pub(crate) labels: LabelNames,
+    /// How a gauge's values of several processes merge in multiprocess
+    /// mode: the name of one of Python's ten `multiprocess_mode`s (`all`
+    /// unless set), read by the metric types (this layer knows no modes).
+    #[cfg(feature = "multiprocess")]
+    pub(crate) gauge_mode: &'static str,
 }
 
 impl Meta {
@@ -77,7 +82,25 @@ impl Meta {
             unit: Cow::Borrowed(unit),
             kind,
             labels: LabelNames::Static(labels),
+            #[cfg(feature = "multiprocess")]
+            gauge_mode: "all",
         }
+    }
+
+    /// A declared gauge's `multiprocess_mode = "..."`: one of Python's ten
+    /// mode names, which the declaration macro has checked. Kept with the
+    /// `multiprocess` feature, ignored without it (a library declares its
+    /// gauges' modes whatever the application's features).
+    #[doc(hidden)]
+    #[cfg_attr(not(feature = "multiprocess"), allow(unused_mut))]
+    pub const fn __multiprocess_mode(mut self, mode: &'static str) -> Meta {
+        #[cfg(feature = "multiprocess")]
+        {
+            self.gauge_mode = mode;
+        }
+        #[cfg(not(feature = "multiprocess"))]
+        let _ = mode;
+        self
     }
 
     /// Family name (a counter's without `_total`).
@@ -112,6 +135,10 @@ pub struct Opts {
     pub(crate) labels: Vec<String>,
     pub(crate) max_series: Option<usize>,
     pub(crate) expire_after: Option<std::time::Duration>,
+    /// A gauge's multiprocess mode, by name (`Opts::multiprocess_mode`,
+    /// defined with the metric types).
+    #[cfg(feature = "multiprocess")]
+    pub(crate) gauge_mode: Option<&'static str>,
 }
 
 impl Opts {
@@ -228,12 +255,21 @@ impl Opts {
             &self.unit,
         )?;
         names::check_label_names(&name, kind, &self.labels)?;
+        #[cfg(feature = "multiprocess")]
+        if self.gauge_mode.is_some() && kind != MetricType::Gauge {
+            return Err(MetricError::Multiprocess {
+                metric: name,
+                reason: "`multiprocess_mode` is an option of gauges".into(),
+            });
+        }
         Ok(Meta {
             name: Cow::Owned(name),
             help: Cow::Owned(self.help),
             unit: Cow::Owned(self.unit),
             kind,
             labels: LabelNames::Owned(self.labels.into()),
+            #[cfg(feature = "multiprocess")]
+            gauge_mode: self.gauge_mode.unwrap_or("all"),
         })
     }
 }

@@ -230,6 +230,25 @@ pub fn counter(input: TokenStream) -> TokenStream {
 /// QUEUE.set(3.0);
 /// assert_eq!(QUEUE.get(), 3.0);
 /// ```
+///
+/// `multiprocess_mode = "..."` says how the gauge's values from several
+/// processes merge in multiprocess mode (promscribe's `multiprocess`
+/// feature; Python's `multiprocess_mode`): one of `"all"` (the default:
+/// every process's value, labelled with its `pid`), `"liveall"`, `"min"`,
+/// `"livemin"`, `"max"`, `"livemax"`, `"sum"`, `"livesum"`,
+/// `"mostrecent"`, `"livemostrecent"` (the `live` modes count live
+/// processes only). Any other name is a compile error. Without the mode
+/// on, the option changes nothing.
+///
+/// ```
+/// promscribe::gauge!(BUSY, "busy_workers", "Workers busy", multiprocess_mode = "livesum");
+/// BUSY.inc();
+/// assert_eq!(BUSY.get(), 1.0);
+/// ```
+///
+/// ```compile_fail
+/// promscribe::gauge!(G, "g", "help", multiprocess_mode = "average");
+/// ```
 #[proc_macro]
 pub fn gauge(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Gauge, input.into()).into()

@@ -10,6 +10,8 @@ use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::liveness::Liveness;
 use crate::metrics::meta_ref::MetaRef;
 use crate::model::{CounterPoint, Exemplar, LabelSet, MetricFamily, MetricType, Point};
+#[cfg(feature = "multiprocess")]
+use crate::multiprocess::metric_values::{self as mp, MetricFiles, Series};
 use once_cell::race::OnceBox;
 
 /// A counter: goes up, resets when the process restarts.
@@ -31,6 +33,15 @@ use once_cell::race::OnceBox;
 /// value keeps growing (as a float, with a float's precision). A scrape
 /// that runs at the very instant of that one increment, between its two
 /// atomic operations, can read the value without the carry.
+///
+/// In multiprocess mode (feature `multiprocess`, with
+/// `PROMETHEUS_MULTIPROC_DIR` set or
+/// [`multiprocess::init`](crate::multiprocess::init) called), the counter
+/// records into this process's `counter_<pid>.db` from its first update
+/// on (carrying what it counted in memory before), as Python's client
+/// does: its value lives in the file only, and [`get`](Counter::get)
+/// reads it. Exemplars are refused there (see
+/// [`inc_by_with_exemplar`](Counter::inc_by_with_exemplar)).
 ///
 /// ```
 /// promscribe::counter!(FAILURES, "my_failures_total", "Description of counter");
@@ -63,6 +74,10 @@ struct Rare {
     /// Set once contention is seen: whole increments go here instead of
     /// `whole`.
     stripes: OnceLock<Box<[Stripe]>>,
+    /// In multiprocess mode, the counter's value in this process's file,
+    /// set by its first update there (`None`: it records in memory).
+    #[cfg(feature = "multiprocess")]
+    files: OnceLock<Option<MetricFiles>>,
 }
 
 impl Rare {
@@ -70,6 +85,8 @@ impl Rare {
         Box::new(Rare {
             exemplar: OnceLock::new(),
             stripes: OnceLock::new(),
+            #[cfg(feature = "multiprocess")]
+            files: OnceLock::new(),
         })
     }
 }
@@ -204,6 +221,9 @@ impl Counter {
     /// assert_eq!(c.name(), "sent_bytes");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         let meta = opts.into_meta(MetricType::Counter)?;
         Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
     }
@@ -249,6 +269,16 @@ impl Counter {
     /// contention.
     #[inline]
     fn add_whole(&self, n: u64) {
+        #[cfg(feature = "multiprocess")]
+        if mp::on() && self.inc_files(n as f64) {
+            return;
+        }
+        self.add_whole_memory(n);
+    }
+
+    /// [`add_whole`](Self::add_whole) in memory.
+    #[inline]
+    fn add_whole_memory(&self, n: u64) {
         if let Some(stripes) = self.stripes() {
             self.add_striped(stripes, thread_slot(), n);
         } else {
@@ -338,10 +368,14 @@ impl Counter {
     #[inline]
     pub fn inc_by(&self, amount: f64) -> Result<(), MetricError> {
         if amount >= 0.0 {
+            #[cfg(feature = "multiprocess")]
+            if mp::on() && self.inc_files(amount) {
+                return Ok(());
+            }
             // `as` saturates; the round trip is exact only for whole numbers.
             let whole = amount as u64;
             if amount < EXACT && whole as f64 == amount {
-                self.add_whole(whole);
+                self.add_whole_memory(whole);
             } else {
                 self.fraction.add(amount);
                 self.meta.touch();
@@ -362,6 +396,17 @@ impl Counter {
     /// assert_eq!(C.get(), 0.0);
     /// ```
     pub fn get(&self) -> f64 {
+        #[cfg(feature = "multiprocess")]
+        if mp::check() {
+            if let Some(files) = self.files() {
+                return files.get(0);
+            }
+        }
+        self.get_memory()
+    }
+
+    /// The value held in memory.
+    fn get_memory(&self) -> f64 {
         let whole = match self.stripes() {
             // Unstriped (the usual case): a `u64`, converted natively
             // (a `u128` conversion is a library call, seen in scrapes).
@@ -387,6 +432,12 @@ impl Counter {
     /// assert_eq!(C.get(), 0.0);
     /// ```
     pub fn reset(&self) {
+        #[cfg(feature = "multiprocess")]
+        if mp::check() {
+            if let Some(files) = self.files() {
+                files.set(0, 0.0);
+            }
+        }
         self.whole.store(0, Ordering::Relaxed);
         self.fraction.set(0.0);
         if let Some(rare) = self.rare.get() {
@@ -456,6 +507,10 @@ impl Counter {
     /// negative `amount` records nothing. Not for the hottest paths: it
     /// takes a short lock.
     ///
+    /// In multiprocess mode the increment is recorded and the exemplar
+    /// refused (the files keep none): the error is `ExemplarRefused`, and
+    /// the refusal is logged once for the counter.
+    ///
     /// ```
     /// use promscribe::MetricError;
     /// promscribe::counter!(C, "requests_total", "Requests");
@@ -472,6 +527,15 @@ impl Counter {
         labels: &[(&str, &str)],
     ) -> Result<(), MetricError> {
         self.inc_by(amount)?;
+        #[cfg(feature = "multiprocess")]
+        if let Some(files) = self.recording() {
+            files.refuse_exemplar();
+            return Err(MetricError::ExemplarRefused {
+                metric: files.metric().to_owned(),
+                value: amount,
+                reason: mp::reason::EXEMPLAR.to_owned(),
+            });
+        }
         let exemplar = Exemplar::checked(self.name(), labels, amount)
             .map_err(|e| e.exemplar_refused(amount))?;
         let slot = self.rare().exemplar.get_or_init(Mutex::default);
@@ -511,6 +575,47 @@ impl Counter {
         self.created.get()
     }
 
+    /// In multiprocess mode, adds `amount` to the file and returns `true`;
+    /// `false` for a counter that records in memory (a family's series
+    /// created before the mode was on, a family's internal tally).
+    #[cfg(feature = "multiprocess")]
+    #[cold]
+    #[inline(never)]
+    fn inc_files(&self, amount: f64) -> bool {
+        match self.files() {
+            Some(files) => {
+                files.inc(0, amount);
+                self.meta.touch();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The file values, if the metric records into them already.
+    #[cfg(feature = "multiprocess")]
+    fn recording(&self) -> Option<&MetricFiles> {
+        self.rare.get()?.files.get()?.as_ref()
+    }
+
+    /// The counter's file value in multiprocess mode, made by the first
+    /// call (which carries the value counted in memory before into it).
+    #[cfg(feature = "multiprocess")]
+    fn files(&self) -> Option<&MetricFiles> {
+        self.rare()
+            .files
+            .get_or_init(|| match &self.meta {
+                MetaRef::Static(meta) => MetricFiles::counter(meta, Series::Own, self.get_memory()),
+                MetaRef::Shared(meta) => MetricFiles::counter(meta, Series::Own, self.get_memory()),
+                MetaRef::Child(_) | MetaRef::Overflow(_) => {
+                    mp::refuse_once("", mp::reason::LATE_SERIES);
+                    None
+                }
+                MetaRef::None => None,
+            })
+            .as_ref()
+    }
+
     /// A counter of no family and no registry: what a family counts the
     /// updates of its overflow series in.
     pub(crate) fn tally() -> Arc<Self> {
@@ -524,6 +629,17 @@ impl FamilyMember for Counter {
 
     fn new_child(_: &()) -> Self {
         Self::from_meta(MetaRef::child())
+    }
+
+    #[cfg(feature = "multiprocess")]
+    fn new_child_of(_: &(), family: &crate::metrics::family::Parent<'_>) -> Self {
+        let child = Self::from_meta(MetaRef::child());
+        if let Some(files) = family.files(|meta, series| MetricFiles::counter(meta, series, 0.0)) {
+            let rare = Rare::new();
+            let _ = rare.files.set(files);
+            let _ = child.rare.set(rare);
+        }
+        child
     }
 
     fn __liveness(&self) -> Option<&Liveness> {

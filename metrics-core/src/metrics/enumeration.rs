@@ -117,6 +117,10 @@ pub struct Enum {
     meta: MetaRef,
     states: States,
     current: AtomicUsize,
+    /// The metric itself, or for a family's child, the family: whose
+    /// name a refusal in multiprocess mode gives.
+    #[cfg(feature = "multiprocess")]
+    owner: MetaRef,
 }
 
 impl Enum {
@@ -126,6 +130,8 @@ impl Enum {
             meta: MetaRef::Static(meta),
             states: States::__from_static(states),
             current: AtomicUsize::new(0),
+            #[cfg(feature = "multiprocess")]
+            owner: MetaRef::Static(meta),
         }
     }
 
@@ -138,9 +144,11 @@ impl Enum {
     /// e.state("closed").unwrap();
     /// ```
     pub fn new(opts: Opts, states: States) -> Result<Arc<Self>, MetricError> {
-        let meta = opts.into_meta(MetricType::StateSet)?;
+        let meta = MetaRef::Shared(Arc::new(opts.into_meta(MetricType::StateSet)?));
         Ok(Arc::new(Enum {
-            meta: MetaRef::Shared(Arc::new(meta)),
+            #[cfg(feature = "multiprocess")]
+            owner: meta.clone(),
+            meta,
             states,
             current: AtomicUsize::new(0),
         }))
@@ -159,12 +167,24 @@ impl Enum {
     /// Sets the current state; an undeclared state is an error and changes
     /// nothing.
     ///
+    /// Refused in multiprocess mode (feature `multiprocess`), whose files
+    /// cannot carry an enum metric (Python's client cannot either): the
+    /// error is `MetricError::Multiprocess`, nothing changes, and the
+    /// refusal is logged once for the metric.
+    ///
     /// ```
     /// promscribe::enumeration!(E, "door", "help", states = ["open", "closed"]);
     /// E.state("closed").unwrap();
     /// assert_eq!(E.get(), "closed");
     /// ```
     pub fn state(&self, state: &str) -> Result<(), MetricError> {
+        #[cfg(feature = "multiprocess")]
+        if crate::multiprocess::metric_values::check() {
+            use crate::multiprocess::metric_values::{reason, refuse_once, refused};
+            let metric = self.owner.name();
+            refuse_once(metric, reason::ENUM);
+            return Err(refused(metric, reason::ENUM));
+        }
         match self.states.position(state) {
             Some(i) => {
                 self.current.store(i, Ordering::Relaxed);
@@ -211,6 +231,16 @@ impl FamilyMember for Enum {
             meta: MetaRef::child(),
             states: states.clone(),
             current: AtomicUsize::new(0),
+            #[cfg(feature = "multiprocess")]
+            owner: MetaRef::None,
+        }
+    }
+
+    #[cfg(feature = "multiprocess")]
+    fn new_child_of(states: &States, family: &crate::metrics::family::Parent<'_>) -> Self {
+        Enum {
+            owner: family.meta.clone(),
+            ..Self::new_child(states)
         }
     }
 

@@ -104,6 +104,39 @@ pub(crate) fn push_metric(family: &mut MetricFamily, labels: &LabelSet, point: c
 #[derive(Debug)]
 pub struct Parent<'a> {
     pub(crate) meta: &'a MetaRef,
+    /// The new series' label values (none for the overflow series).
+    #[cfg_attr(not(feature = "multiprocess"), allow(dead_code))]
+    pub(crate) values: &'a [&'a str],
+    /// Whether the new series is the family's overflow series.
+    #[cfg_attr(not(feature = "multiprocess"), allow(dead_code))]
+    pub(crate) overflow: bool,
+}
+
+#[cfg(feature = "multiprocess")]
+impl Parent<'_> {
+    /// In multiprocess mode, the file values of the new series, built by
+    /// `make` from the family's metadata and the series' labels: `None`
+    /// when the mode is off (the series records in memory), `Some(None)`
+    /// when `make` refuses.
+    pub(crate) fn files(
+        &self,
+        make: impl FnOnce(
+            &Meta,
+            crate::multiprocess::metric_values::Series<'_>,
+        ) -> Option<crate::multiprocess::metric_values::MetricFiles>,
+    ) -> Option<Option<crate::multiprocess::metric_values::MetricFiles>> {
+        use crate::multiprocess::metric_values::{check, Series};
+        if !check() {
+            return None;
+        }
+        let meta = self.meta.get()?;
+        let series = if self.overflow {
+            Series::Overflow
+        } else {
+            Series::Child(self.values)
+        };
+        Some(make(meta, series))
+    }
 }
 
 /// `Collector` for an unlabelled metric type with a `meta: MetaRef` field:
@@ -723,6 +756,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(Family::<Counter, 2>::with_config(Opts::new("x", "x").labels(["a"]), ()).is_err());
     /// ```
     pub fn with_config(mut opts: Opts, config: M::Config) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         if opts.labels.len() != N {
             return Err(MetricError::LabelCount {
                 metric: opts.name.clone(),
@@ -916,7 +952,11 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// logs it once).
     fn overflow(&self) -> &Overflow<M> {
         self.overflow.get_or_init(|| {
-            let parent = Parent { meta: &self.meta };
+            let parent = Parent {
+                meta: &self.meta,
+                values: &[],
+                overflow: true,
+            };
             let metric =
                 M::new_child_of(&self.config, &parent).__overflow(Arc::clone(self.tally()));
             let cap = self.cap();
@@ -1001,6 +1041,13 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         let Ok(mut sweeper) = self.sweeper.try_lock() else {
             return;
         };
+        #[cfg(feature = "multiprocess")]
+        if self.limits.expire_ms != 0 && crate::multiprocess::metric_values::check() {
+            crate::multiprocess::metric_values::refuse_once(
+                self.name(),
+                crate::multiprocess::metric_values::reason::EXPIRE,
+            );
+        }
         self.next_sweep
             .store(now.wrapping_add(self.sweep_period()), Ordering::Relaxed);
         let guard = epoch::pin();
@@ -1066,7 +1113,15 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(text.contains("queue_depth{queue=\"mail\"} 3"));
     /// assert!(!text.contains("print"));
     /// ```
+    ///
+    /// Refused in multiprocess mode (feature `multiprocess`), as
+    /// [`remove`](Family::remove) is: it hides nothing and returns 0, and
+    /// the refusal is logged once for the family.
     pub fn retain(&self, mut keep: impl FnMut(&[&str; N], &M) -> bool) -> usize {
+        #[cfg(feature = "multiprocess")]
+        if self.refuse_removal() {
+            return 0;
+        }
         let mut sweeper = self.sweeper.lock().unwrap_or_else(PoisonError::into_inner);
         sweeper.number = sweeper.number.wrapping_add(1);
         let number = sweeper.number;
@@ -1093,6 +1148,18 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
         hidden
     }
 
+    /// Whether multiprocess mode is on, where a series cannot leave the
+    /// files: the refusal logged once for the family.
+    #[cfg(feature = "multiprocess")]
+    fn refuse_removal(&self) -> bool {
+        use crate::multiprocess::metric_values::{check, reason, refuse_once};
+        if check() {
+            refuse_once(self.name(), reason::REMOVE);
+            return true;
+        }
+        false
+    }
+
     fn hash(hasher: &RandomState, values: &[&str]) -> u64 {
         let mut h = hasher.build_hasher();
         for v in values {
@@ -1110,7 +1177,11 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
 
     /// A new child with these values (under the index's writer lock).
     fn node(&self, values: &[&str]) -> Node<M> {
-        let parent = Parent { meta: &self.meta };
+        let parent = Parent {
+            meta: &self.meta,
+            values,
+            overflow: false,
+        };
         Node::new(values, M::new_child_of(&self.config, &parent))
     }
 
@@ -1188,7 +1259,16 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(G.remove(["kitchen"]));
     /// assert!(!G.remove(["kitchen"]));
     /// ```
+    ///
+    /// Refused in multiprocess mode (feature `multiprocess`): the series
+    /// stays in the files of the processes that wrote it, so it would stay
+    /// in the collector's output. It returns `false`, removes nothing, and
+    /// logs the refusal once for the family.
     pub fn remove<L: LabelValues<N>>(&self, values: L) -> bool {
+        #[cfg(feature = "multiprocess")]
+        if self.refuse_removal() {
+            return false;
+        }
         let texts = values.texts();
         let strs: [&str; N] = std::array::from_fn(|i| texts[i].as_str());
         self.index
@@ -1213,7 +1293,18 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// assert!(err.to_string().contains("`verb`"));
     /// assert_eq!(C.len(), 1);
     /// ```
+    ///
+    /// Refused in multiprocess mode (feature `multiprocess`), as
+    /// [`remove`](Family::remove) is: the error is
+    /// `MetricError::Multiprocess`.
     pub fn remove_by_labels(&self, pairs: &[(&str, &str)]) -> Result<usize, MetricError> {
+        #[cfg(feature = "multiprocess")]
+        if self.refuse_removal() {
+            return Err(crate::multiprocess::metric_values::refused(
+                self.name(),
+                crate::multiprocess::metric_values::reason::REMOVE,
+            ));
+        }
         let Some(meta) = self.meta.get() else {
             return Ok(0);
         };
@@ -1256,7 +1347,15 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     /// G.clear();
     /// assert!(G.is_empty());
     /// ```
+    ///
+    /// Refused in multiprocess mode (feature `multiprocess`), as
+    /// [`remove`](Family::remove) is: nothing is removed, and the refusal
+    /// is logged once for the family.
     pub fn clear(&self) {
+        #[cfg(feature = "multiprocess")]
+        if self.refuse_removal() {
+            return;
+        }
         self.index.clear(
             |child| {
                 child.kill();
@@ -1327,6 +1426,10 @@ impl<const N: usize> Family<crate::Histogram, N> {
     /// h.labels(["/"]).observe(0.1);
     /// assert_eq!(h.labels(["/"]).get_count(), 1);
     /// ```
+    ///
+    /// Refused in multiprocess mode (feature `multiprocess`), whose files
+    /// cannot carry native buckets: the error is
+    /// `MetricError::Multiprocess`.
     pub fn with_native(
         opts: Opts,
         classic: Option<Buckets>,
@@ -1342,6 +1445,12 @@ impl<const N: usize> Family<crate::Histogram, N> {
             }
             e => e,
         })?;
+        #[cfg(feature = "multiprocess")]
+        if crate::multiprocess::metric_values::check() && config.is_native() {
+            use crate::multiprocess::metric_values::{reason, refuse_once, refused};
+            refuse_once(&opts.name, reason::NATIVE);
+            return Err(refused(&opts.name, reason::NATIVE));
+        }
         Self::with_config(opts, config)
     }
 }

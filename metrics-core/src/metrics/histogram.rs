@@ -13,6 +13,8 @@ use crate::metrics::meta_ref::MetaRef;
 use crate::metrics::native::{Native, NativeConfig, NativeOpts};
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{Exemplar, MetricFamily, MetricType, NativeBuckets};
+#[cfg(feature = "multiprocess")]
+use crate::multiprocess::metric_values::{self as mp, MetricFiles, Series};
 use once_cell::race::OnceBox;
 
 #[derive(Debug)]
@@ -212,6 +214,21 @@ impl From<Buckets> for HistogramConfig {
 struct Rare {
     exemplars: OnceBox<Box<[ExemplarSlot]>>,
     native: Option<Native>,
+    /// In multiprocess mode, the buckets and sum in this process's file,
+    /// set by the first update there (`None`: it records in memory).
+    #[cfg(feature = "multiprocess")]
+    files: OnceLock<Option<MetricFiles>>,
+}
+
+impl Rare {
+    fn new(native: Option<Native>) -> Box<Self> {
+        Box::new(Rare {
+            exemplars: OnceBox::new(),
+            native,
+            #[cfg(feature = "multiprocess")]
+            files: OnceLock::new(),
+        })
+    }
 }
 
 /// The index of the first bound `>= v`, as `partition_point(|b| *b < v)`,
@@ -241,6 +258,15 @@ fn scan(bounds: &[f64], v: f64) -> usize {
 /// observe, a cache-padded stripe per thread once others do (up to twice
 /// the CPUs; threads beyond share one more, taken with a compare-exchange),
 /// which a scrape adds up.
+///
+/// In multiprocess mode (feature `multiprocess`), a classic histogram
+/// records into this process's `histogram_<pid>.db` from its first
+/// observation on, as Python's client does: one value per bucket (not
+/// cumulative) and the sum, which the collecting process merges; the
+/// counts and sum live in the file only. Exemplars are refused there (the
+/// observation is recorded). Native buckets cannot be written to the
+/// files: [`with_native`](Histogram::with_native) is refused, and a
+/// declared native histogram records in memory only (logged once).
 ///
 /// ```
 /// promscribe::histogram!(H, "request_size_bytes", "Description of histogram",
@@ -312,10 +338,7 @@ impl Histogram {
             counts: Counts::zeroed(0),
             observations: Observations::new(),
             created: Created::now(),
-            rare: OnceBox::with_value(Box::new(Rare {
-                exemplars: OnceBox::new(),
-                native: Some(Native::new(native.clone(), classic)),
-            })),
+            rare: OnceBox::with_value(Rare::new(Some(Native::new(native.clone(), classic)))),
         }
     }
 
@@ -383,12 +406,9 @@ impl Histogram {
         } else {
             self.buckets.bounds().len()
         };
-        let rare = self.rare.get_or_init(|| {
-            Box::new(Rare {
-                exemplars: OnceBox::new(),
-                native: Some(Native::new(config, classic)),
-            })
-        });
+        let rare = self
+            .rare
+            .get_or_init(|| Rare::new(Some(Native::new(config, classic))));
         rare.native.as_ref()
     }
 
@@ -418,6 +438,9 @@ impl Histogram {
     /// assert_eq!(h.name(), "size_bytes");
     /// ```
     pub fn with_opts(opts: Opts, buckets: Buckets) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         let meta = opts.into_meta(MetricType::Histogram)?;
         Ok(Arc::new(Self::with_buckets_meta(
             MetaRef::Shared(Arc::new(meta)),
@@ -442,12 +465,21 @@ impl Histogram {
     /// let err = Histogram::with_native(Opts::new("x", "x"), None, bad).unwrap_err();
     /// assert!(err.to_string().contains("max_zero_threshold"), "{err}");
     /// ```
+    ///
+    /// Refused in multiprocess mode (the files cannot carry native
+    /// buckets): the error is `MetricError::Multiprocess`, and it is
+    /// logged once.
     pub fn with_native(
         opts: Opts,
         classic: Option<Buckets>,
         native: NativeOpts,
     ) -> Result<Arc<Self>, MetricError> {
         let config = HistogramConfig::checked(&opts.name, classic, native)?;
+        #[cfg(feature = "multiprocess")]
+        if mp::check() && config.is_native() {
+            mp::refuse_once(&opts.name, mp::reason::NATIVE);
+            return Err(mp::refused(&opts.name, mp::reason::NATIVE));
+        }
         let meta = opts.into_meta(MetricType::Histogram)?;
         Ok(Arc::new(Self::from_config(
             MetaRef::Shared(Arc::new(meta)),
@@ -480,6 +512,12 @@ impl Histogram {
     /// Counts `v` in its bucket and returns the bucket's index.
     #[inline]
     fn observe_at(&self, v: f64) -> usize {
+        #[cfg(feature = "multiprocess")]
+        if mp::on() {
+            if let Some(i) = self.observe_files(v) {
+                return i;
+            }
+        }
         let bounds = self.buckets.bounds();
         // A binary search: no branch to mispredict, whatever the values.
         let i = bucket(bounds.partition_point(|b| *b < v), v, bounds.len());
@@ -495,6 +533,10 @@ impl Histogram {
     /// `#[timed]` record.
     #[inline]
     fn observe_duration(&self, seconds: f64) {
+        #[cfg(feature = "multiprocess")]
+        if mp::on() && self.observe_files(seconds).is_some() {
+            return;
+        }
         let bounds = self.buckets.bounds();
         let i = bucket(scan(bounds, seconds), seconds, bounds.len());
         match self.native() {
@@ -515,6 +557,10 @@ impl Histogram {
     /// which says the value counted. Not for the hottest paths: it
     /// allocates the exemplar and takes a short lock.
     ///
+    /// In multiprocess mode the observation is recorded and the exemplar
+    /// refused (the files keep none): the error is `ExemplarRefused`, and
+    /// the refusal is logged once for the histogram.
+    ///
     /// ```
     /// let h = promscribe::Histogram::new("latency_seconds", "Latency").unwrap();
     /// h.observe_with_exemplar(0.3, &[("trace_id", "abc123")]).unwrap();
@@ -531,6 +577,15 @@ impl Histogram {
         labels: &[(&str, &str)],
     ) -> Result<(), MetricError> {
         let i = self.observe_at(v);
+        #[cfg(feature = "multiprocess")]
+        if let Some(files) = self.recording() {
+            files.refuse_exemplar();
+            return Err(MetricError::ExemplarRefused {
+                metric: files.metric().to_owned(),
+                value: v,
+                reason: mp::reason::EXEMPLAR.to_owned(),
+            });
+        }
         let mut exemplar =
             Exemplar::checked(self.name(), labels, v).map_err(|e| e.exemplar_refused(v))?;
         let native = self.native();
@@ -544,12 +599,7 @@ impl Histogram {
         if !self.has_classic() {
             return Ok(());
         }
-        let rare = self.rare.get_or_init(|| {
-            Box::new(Rare {
-                exemplars: OnceBox::new(),
-                native: None,
-            })
-        });
+        let rare = self.rare.get_or_init(|| Rare::new(None));
         let slots = rare.exemplars.get_or_init(|| {
             Box::new(
                 (0..self.buckets.bounds().len())
@@ -570,13 +620,23 @@ impl Histogram {
     fn fill_point(&self, point: &mut crate::HistogramPoint) {
         // Per-bucket counts and the sum of the same observations, then
         // made cumulative in place.
-        let (sum, count, created) = match self.native() {
-            None => {
+        #[cfg(feature = "multiprocess")]
+        let files = mp::check().then(|| self.files()).flatten();
+        #[cfg(not(feature = "multiprocess"))]
+        let files: Option<std::convert::Infallible> = None;
+        let (sum, count, created) = match (files, self.native()) {
+            #[cfg(feature = "multiprocess")]
+            (Some(files), _) => {
+                point.native = None;
+                let sum = files.read_histogram(self.buckets.bounds().len(), &mut point.counts);
+                (sum, None, self.created.get())
+            }
+            (_, None) => {
                 point.native = None;
                 let sum = self.observations.read(self.counts.get(), &mut point.counts);
                 (sum, None, self.created.get())
             }
-            Some(native) => {
+            (_, Some(native)) => {
                 let nb = point.native.get_or_insert_with(|| {
                     Box::new(NativeBuckets {
                         schema: 0,
@@ -620,6 +680,12 @@ impl Histogram {
     /// assert_eq!(H.get_count(), 0);
     /// ```
     pub fn get_count(&self) -> u64 {
+        #[cfg(feature = "multiprocess")]
+        if let Some(files) = mp::check().then(|| self.files()).flatten() {
+            let mut counts = Vec::new();
+            files.read_histogram(self.buckets.bounds().len(), &mut counts);
+            return counts.iter().sum::<f64>() as u64;
+        }
         if let Some(native) = self.native() {
             return native.read(&mut Vec::new(), &mut empty_native()).count;
         }
@@ -635,6 +701,10 @@ impl Histogram {
     /// assert_eq!(H.get_sum(), 0.0);
     /// ```
     pub fn get_sum(&self) -> f64 {
+        #[cfg(feature = "multiprocess")]
+        if let Some(files) = mp::check().then(|| self.files()).flatten() {
+            return files.get(self.buckets.bounds().len());
+        }
         if let Some(native) = self.native() {
             return native.read(&mut Vec::new(), &mut empty_native()).sum;
         }
@@ -661,6 +731,63 @@ impl Histogram {
     /// ```
     pub fn start_timer(&self) -> Timer<'_, Self> {
         Timer::new(self)
+    }
+
+    /// In multiprocess mode, counts `v` in its bucket's file value and
+    /// adds it to the sum's (in Python's order: the sum first); the
+    /// bucket's index, or `None` for a histogram that records in memory.
+    #[cfg(feature = "multiprocess")]
+    #[cold]
+    #[inline(never)]
+    fn observe_files(&self, v: f64) -> Option<usize> {
+        let files = self.files()?;
+        let bounds = self.buckets.bounds();
+        let i = bucket(bounds.partition_point(|b| *b < v), v, bounds.len());
+        files.inc(bounds.len(), v);
+        files.inc(i, 1.0);
+        self.meta.touch();
+        Some(i)
+    }
+
+    /// The file values, if the metric records into them already.
+    #[cfg(feature = "multiprocess")]
+    fn recording(&self) -> Option<&MetricFiles> {
+        self.rare.get()?.files.get()?.as_ref()
+    }
+
+    /// The histogram's file values in multiprocess mode, made by the first
+    /// call (which carries the counts and sum held in memory into them);
+    /// `None` for a native histogram (refused: logged once) and a series
+    /// that records in memory.
+    #[cfg(feature = "multiprocess")]
+    fn files(&self) -> Option<&MetricFiles> {
+        if let Some(files) = self.rare.get().and_then(|r| r.files.get()) {
+            return files.as_ref();
+        }
+        // The native state first (a declared native histogram builds it
+        // now), so that it is never mistaken for a classic one.
+        let native = self.native().is_some();
+        let rare = self.rare.get_or_init(|| Rare::new(None));
+        rare.files
+            .get_or_init(|| {
+                let meta = match &self.meta {
+                    MetaRef::Static(meta) => &**meta,
+                    MetaRef::Shared(meta) => &**meta,
+                    MetaRef::Child(_) | MetaRef::Overflow(_) => {
+                        mp::refuse_once("", mp::reason::LATE_SERIES);
+                        return None;
+                    }
+                    MetaRef::None => return None,
+                };
+                if native {
+                    mp::refuse_once(meta.name(), mp::reason::NATIVE);
+                    return None;
+                }
+                let mut counts = Vec::new();
+                let sum = self.observations.read(self.counts.get(), &mut counts);
+                MetricFiles::histogram(meta, Series::Own, self.buckets.bounds(), &counts, sum)
+            })
+            .as_ref()
     }
 }
 
@@ -711,6 +838,23 @@ impl FamilyMember for Histogram {
 
     fn new_child(config: &HistogramConfig) -> Self {
         Self::from_config(MetaRef::child(), config)
+    }
+
+    #[cfg(feature = "multiprocess")]
+    fn new_child_of(config: &HistogramConfig, family: &crate::metrics::family::Parent<'_>) -> Self {
+        let child = Self::from_config(MetaRef::child(), config);
+        let files = family.files(|meta, series| {
+            if child.native().is_some() {
+                mp::refuse_once(meta.name(), mp::reason::NATIVE);
+                return None;
+            }
+            MetricFiles::histogram(meta, series, child.buckets.bounds(), &[], 0.0)
+        });
+        if let Some(files) = files {
+            let rare = child.rare.get_or_init(|| Rare::new(None));
+            let _ = rare.files.set(files);
+        }
+        child
     }
 
     fn __liveness(&self) -> Option<&Liveness> {

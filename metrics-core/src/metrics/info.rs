@@ -94,12 +94,24 @@ impl Info {
     /// let err = LIBS.labels(["tokio"]).set([("lib", "x")]).unwrap_err();
     /// assert_eq!(err.to_string(), "label name `lib` appears twice on metric `my_lib`");
     /// ```
+    ///
+    /// Refused in multiprocess mode (feature `multiprocess`), whose files
+    /// cannot carry an info metric (Python's client cannot either): the
+    /// error is `MetricError::Multiprocess`, nothing changes, and the
+    /// refusal is logged once for the metric.
     pub fn set<I, K, V>(&self, pairs: I) -> Result<(), MetricError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
         V: Into<String>,
     {
+        #[cfg(feature = "multiprocess")]
+        if crate::multiprocess::metric_values::check() {
+            use crate::multiprocess::metric_values::{reason, refuse_once, refused};
+            let metric = self.owner.name();
+            refuse_once(metric, reason::INFO);
+            return Err(refused(metric, reason::INFO));
+        }
         let pairs: Vec<(String, String)> = pairs
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))

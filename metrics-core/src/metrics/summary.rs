@@ -11,6 +11,8 @@ use crate::metrics::liveness::Liveness;
 use crate::metrics::meta_ref::MetaRef;
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
+#[cfg(feature = "multiprocess")]
+use crate::multiprocess::metric_values::{self as mp, MetricFiles, Series};
 
 /// A summary: the number and the sum of observations (like Python's
 /// client, no quantiles yet).
@@ -18,6 +20,11 @@ use crate::model::{MetricFamily, MetricType};
 /// A scrape reads the count and the sum of the same observations, even
 /// while other threads observe; an observation writes memory only its
 /// thread writes, as a [`Histogram`](crate::Histogram)'s does.
+///
+/// In multiprocess mode (feature `multiprocess`), the summary records
+/// into this process's `summary_<pid>.db` from its first observation on,
+/// as Python's client does: its `_count` and `_sum` live in the file
+/// only.
 ///
 /// ```
 /// promscribe::summary!(REQUEST_TIME, "request_processing_seconds",
@@ -33,6 +40,10 @@ pub struct Summary {
     /// The sum, the stripes, and what keeps them consistent with `count`.
     observations: Observations,
     created: Created,
+    /// In multiprocess mode, `_count` and `_sum` in this process's file,
+    /// set by the first update there (`None`: it records in memory).
+    #[cfg(feature = "multiprocess")]
+    files: std::sync::OnceLock<Option<MetricFiles>>,
 }
 
 impl Summary {
@@ -43,6 +54,8 @@ impl Summary {
             count: AtomicU64::new(0),
             observations: Observations::new(),
             created: Created::unset(),
+            #[cfg(feature = "multiprocess")]
+            files: std::sync::OnceLock::new(),
         }
     }
 
@@ -52,6 +65,8 @@ impl Summary {
             count: AtomicU64::new(0),
             observations: Observations::new(),
             created: Created::now(),
+            #[cfg(feature = "multiprocess")]
+            files: std::sync::OnceLock::new(),
         }
     }
 
@@ -73,6 +88,9 @@ impl Summary {
     /// assert_eq!(s.name(), "rpc_seconds");
     /// ```
     pub fn with_opts(opts: Opts) -> Result<Arc<Self>, MetricError> {
+        // A constructor asks the mode afresh: an `init` since is seen now.
+        #[cfg(feature = "multiprocess")]
+        crate::multiprocess::metric_values::check();
         let meta = opts.into_meta(MetricType::Summary)?;
         Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
     }
@@ -96,6 +114,10 @@ impl Summary {
     /// ```
     #[inline]
     pub fn observe(&self, v: f64) {
+        #[cfg(feature = "multiprocess")]
+        if mp::on() && self.observe_files(v) {
+            return;
+        }
         self.observations
             .observe(std::slice::from_ref(&self.count), 0, v);
         self.meta.touch();
@@ -108,7 +130,7 @@ impl Summary {
     /// assert_eq!(S.get_count(), 0);
     /// ```
     pub fn get_count(&self) -> u64 {
-        self.observations.read_one(&self.count).0 as u64
+        self.read().0 as u64
     }
 
     /// Sum of observations.
@@ -118,7 +140,56 @@ impl Summary {
     /// assert_eq!(S.get_sum(), 0.0);
     /// ```
     pub fn get_sum(&self) -> f64 {
-        self.observations.read_one(&self.count).1
+        self.read().1
+    }
+
+    /// The count and the sum: of the file in multiprocess mode.
+    fn read(&self) -> (f64, f64) {
+        #[cfg(feature = "multiprocess")]
+        if mp::check() {
+            if let Some(files) = self.files() {
+                return (files.get(0), files.get(1));
+            }
+        }
+        self.observations.read_one(&self.count)
+    }
+
+    /// In multiprocess mode, adds one to `_count` and `v` to `_sum` in the
+    /// file and returns `true`; `false` for a summary that records in
+    /// memory.
+    #[cfg(feature = "multiprocess")]
+    #[cold]
+    #[inline(never)]
+    fn observe_files(&self, v: f64) -> bool {
+        match self.files() {
+            Some(files) => {
+                files.inc(0, 1.0);
+                files.inc(1, v);
+                self.meta.touch();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The summary's file values in multiprocess mode, made by the first
+    /// call (which carries the count and sum held in memory into them).
+    #[cfg(feature = "multiprocess")]
+    fn files(&self) -> Option<&MetricFiles> {
+        self.files
+            .get_or_init(|| {
+                let (count, sum) = self.observations.read_one(&self.count);
+                match &self.meta {
+                    MetaRef::Static(meta) => MetricFiles::summary(meta, Series::Own, count, sum),
+                    MetaRef::Shared(meta) => MetricFiles::summary(meta, Series::Own, count, sum),
+                    MetaRef::Child(_) | MetaRef::Overflow(_) => {
+                        mp::refuse_once("", mp::reason::LATE_SERIES);
+                        None
+                    }
+                    MetaRef::None => None,
+                }
+            })
+            .as_ref()
     }
 
     /// Starts a timer that observes the elapsed seconds when dropped.
@@ -148,6 +219,17 @@ impl FamilyMember for Summary {
         Self::from_meta(MetaRef::child())
     }
 
+    #[cfg(feature = "multiprocess")]
+    fn new_child_of(_: &(), family: &crate::metrics::family::Parent<'_>) -> Self {
+        let child = Self::from_meta(MetaRef::child());
+        if let Some(files) =
+            family.files(|meta, series| MetricFiles::summary(meta, series, 0.0, 0.0))
+        {
+            let _ = child.files.set(files);
+        }
+        child
+    }
+
     fn __liveness(&self) -> Option<&Liveness> {
         self.meta.liveness()
     }
@@ -173,7 +255,7 @@ impl FamilyMember for Summary {
 
 impl Summary {
     fn point(&self) -> crate::SummaryPoint {
-        let (count, sum) = self.observations.read_one(&self.count);
+        let (count, sum) = self.read();
         crate::SummaryPoint {
             count: Some(count),
             sum: Some(sum),

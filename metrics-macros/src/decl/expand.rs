@@ -114,6 +114,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         buckets,
         states,
         native,
+        multiprocess_mode,
         limits,
     } = m;
     let private = krate.private();
@@ -123,10 +124,11 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
     let kind_variant = kind.metric_type();
     let label_lits: Vec<&LitStr> = labels.iter().flatten().collect();
     let n = label_lits.len();
+    let mode = multiprocess_mode.map(|m| quote!(.__multiprocess_mode(#m)));
     let meta = quote! {
         static __META: #p::Meta = #p::Meta::new_static(
             #p::MetricType::#kind_variant, #full_name, #help, #unit, &[#(#label_lits),*],
-        );
+        )#mode;
     };
     let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
     let doc = (!has_doc).then(|| {

@@ -7,6 +7,20 @@ use syn::{Attribute, Expr, Ident, LitStr, Visibility};
 use crate::krate::Krate;
 use crate::names::RuleKind;
 
+/// Python's gauge modes (`multiprocess_mode`), in Python's order.
+pub(super) const GAUGE_MODES: [&str; 10] = [
+    "all",
+    "liveall",
+    "min",
+    "livemin",
+    "max",
+    "livemax",
+    "sum",
+    "livesum",
+    "mostrecent",
+    "livemostrecent",
+];
+
 /// Which declaration macro.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {
@@ -94,6 +108,16 @@ impl Kind {
                 "subsystem",
                 "crate",
             ],
+            Kind::Gauge => &[
+                "labels",
+                "max_series",
+                "expire_after",
+                "multiprocess_mode",
+                "namespace",
+                "subsystem",
+                "unit",
+                "crate",
+            ],
             _ => &[
                 "labels",
                 "max_series",
@@ -137,6 +161,9 @@ pub(super) struct Model {
     /// `native = <const expression of type NativeOpts>` of a histogram,
     /// checked where the static is evaluated.
     pub(super) native: Option<Expr>,
+    /// `multiprocess_mode = "..."` of a gauge: one of Python's ten mode
+    /// names, checked.
+    pub(super) multiprocess_mode: Option<LitStr>,
     /// The family's series limits: `None` when not given (or given on a
     /// metric without labels, or invalid: reported).
     pub(super) limits: Limits,

@@ -8,7 +8,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, UnOp};
 
-use super::model::{Kind, Limit, Limits, Model};
+use super::model::{Kind, Limit, Limits, Model, GAUGE_MODES};
 use super::parse::Input;
 use super::ungroup;
 use crate::krate::Krate;
@@ -190,6 +190,29 @@ fn native_option(value: &Expr) -> syn::Result<Expr> {
     }
 }
 
+/// `multiprocess_mode`: a string literal naming one of Python's ten gauge
+/// modes.
+fn multiprocess_mode(key: &Ident, value: &Expr) -> syn::Result<LitStr> {
+    let modes = GAUGE_MODES.map(|m| format!("\"{m}\"")).join(", ");
+    let s = string_option(key, value).map_err(|_| {
+        syn::Error::new_spanned(
+            value,
+            format!("`multiprocess_mode` takes a string literal, one of {modes}"),
+        )
+    })?;
+    if GAUGE_MODES.contains(&s.value().as_str()) {
+        Ok(s)
+    } else {
+        Err(syn::Error::new_spanned(
+            &s,
+            format!(
+                "unknown multiprocess mode \"{}\": expected one of {modes}",
+                s.value()
+            ),
+        ))
+    }
+}
+
 /// The kind with its article, as a sentence names it.
 fn a_noun(kind: Kind) -> String {
     let noun = kind.noun();
@@ -207,6 +230,7 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
     let mut bucket_input: Option<(Vec<f64>, Vec<Expr>, Expr)> = None;
     let mut states: Option<Vec<LitStr>> = None;
     let mut native: Option<Expr> = None;
+    let mut mp_mode: Option<LitStr> = None;
     let (mut namespace, mut subsystem, mut unit) = (None, None, None);
     let mut krate = Krate::default();
     let mut limits = Limits::default();
@@ -234,6 +258,16 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
                 key,
                 format!(
                     "`native` is an option of histogram! (native histogram buckets): {} has no buckets",
+                    a_noun(kind)
+                ),
+            ));
+            continue;
+        }
+        if k == "multiprocess_mode" && kind != Kind::Gauge {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!(
+                    "`multiprocess_mode` is an option of gauge! (how the values of several processes merge): {} takes none",
                     a_noun(kind)
                 ),
             ));
@@ -339,6 +373,10 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
             }
             "native" => match native_option(value) {
                 Ok(e) => native = Some(e),
+                Err(e) => errors.push(e),
+            },
+            "multiprocess_mode" => match multiprocess_mode(key, value) {
+                Ok(s) => mp_mode = Some(s),
                 Err(e) => errors.push(e),
             },
             "namespace" => match string_option(key, value) {
@@ -505,6 +543,7 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
         buckets,
         states,
         native,
+        multiprocess_mode: mp_mode,
         limits,
     }
 }
