@@ -104,7 +104,7 @@ last.set(100.0 + fi)
 
 /// Starts worker `i` (even: Rust, odd: Python) recording into `dir`.
 fn start_worker(i: usize, dir: &Path) -> Child {
-    let mut cmd = if i % 2 == 0 {
+    let mut cmd = if i.is_multiple_of(2) {
         let mut cmd = Command::new(std::env::current_exe().expect("this binary"));
         cmd.args(["--worker", &i.to_string()]);
         cmd
