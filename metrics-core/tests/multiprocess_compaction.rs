@@ -15,9 +15,7 @@ use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use multiprocess_common::{
-    collect, collect_logged, ours, parse_python, python, value, Families, PY_COLLECT,
-};
+use multiprocess_common::{collect, collect_logged, python_collect, value, Families, Logged};
 use promscribe::multiprocess::{
     compact, compact_until, encode_key, CompactionStep, FileKind, FileOwner, GaugeMode, MmapDict,
     MultiProcessCollector, SampleKey,
@@ -250,9 +248,9 @@ fn all_gauges_of(which: &[&[(u32, u32, f64)]]) -> Vec<FileOwner> {
         .collect()
 }
 
-fn python_families(dir: &Path) -> Families {
-    let dir_arg = dir.to_str().expect("a UTF-8 path");
-    parse_python(&python(PY_COLLECT, &[dir_arg], None))
+/// Our families in the comparable form.
+fn ours(families: &[promscribe::MetricFamily]) -> Families {
+    multiprocess_common::comparable(families, false)
 }
 
 /// A compaction stopped after `first` (then another stopped after
@@ -294,7 +292,7 @@ fn a_compaction_stopped_after_any_step_changes_no_family() {
         let dir = interrupted(first, None);
         // Python reads the aggregates as one more process's files.
         assert_eq!(
-            python_families(dir.path()),
+            python_collect(dir.path()),
             ours(&collect(dir.path())),
             "{first:?}"
         );
@@ -395,14 +393,14 @@ fn python_counts_absorbed_files_twice_until_a_compaction_completes() {
 
     let key = ("jobs_total".to_owned(), "queue=mail".to_owned());
     let ours_now = ours(&collect(d))["jobs"].2[&key];
-    let theirs = python_families(d)["jobs"].2[&key];
+    let theirs = python_collect(d)["jobs"].2[&key];
     let first: f64 = FIRST.iter().map(|p| p.2).sum();
     let next: f64 = NEXT.iter().map(|p| p.2).sum();
     assert_eq!(ours_now, 50.0 + 60.0 + first + next);
     assert_eq!(theirs, ours_now + first + next);
 
     compact(d).expect("compacted");
-    assert_eq!(python_families(d), ours(&collect(d)));
+    assert_eq!(python_collect(d), ours(&collect(d)));
 }
 
 /// A file whose lock is held, or whose pid runs, is never absorbed; once
@@ -497,13 +495,11 @@ fn a_directory_that_cannot_be_compacted_is_collected() {
 
     let before = ours(&collect(d));
     let collector = MultiProcessCollector::new(d).with_compaction(Duration::ZERO);
-    let warnings = std::sync::Arc::new(multiprocess_common::Warnings::default());
-    let families = tracing::subscriber::with_default(warnings.clone(), || {
+    let (families, logged) = Logged::during(|| {
         let mut families = Vec::new();
         collector.collect(&mut families);
         families
     });
-    let logged = warnings.0.lock().expect("not poisoned").clone();
     assert_eq!(ours(&families), before);
     assert_eq!(logged.len(), 1, "{logged:?}");
     assert!(

@@ -2,9 +2,9 @@
 //! multiprocess mode on without `init`, as in Python.
 #![cfg(feature = "multiprocess")]
 
-mod multiprocess_wire_common;
+mod multiprocess_common;
 
-use multiprocess_wire_common::{collect, db_files, value};
+use multiprocess_common::{collect, db_files, value};
 use promscribe::multiprocess;
 use promscribe::{counter, gauge};
 

@@ -5,31 +5,15 @@
 //! prometheus_client is missing: they never skip.
 #![cfg(feature = "multiprocess")]
 
-use std::path::Path;
-use std::process::Command;
+mod multiprocess_common;
 
+use std::path::Path;
+
+use multiprocess_common::{python, utf8};
 use promscribe::multiprocess::{
     encode_key, parse_key, read_entries, FileKind, MmapDict, MultiprocessError, SampleKey,
     INITIAL_SIZE,
 };
-
-/// Runs `script` with `python3`, the directory as `sys.argv[1]`; its
-/// standard output. Panics (fails the test) if Python or
-/// prometheus_client is missing, or the script fails.
-fn python(script: &str, dir: &Path) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for this test and could not run: {e}"));
-    assert!(
-        out.status.success(),
-        "python3 failed (is prometheus_client 0.26 installed?):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("Python's output is UTF-8")
-}
 
 /// Keys with what JSON escapes: non-ASCII, quotes, backslashes, control
 /// characters, characters beyond the BMP, unsorted label names.
@@ -103,7 +87,7 @@ for k, v, t in read:
     print(repr(v), repr(t))
 "#
     );
-    let out = python(&script, dir.path());
+    let out = python(&script, &[utf8(dir.path())], None);
     assert_eq!(
         out,
         "7.25 0.0\n1.5 1000000001.0\n2.5 1000000002.0\n3.5 1000000003.0\n"
@@ -125,7 +109,7 @@ for i in range(1000):
 d.close()
 "#
     );
-    python(&script, dir.path());
+    python(&script, &[utf8(dir.path())], None);
     let path = dir.path().join("gauge_livesum_2.db");
     let size = std::fs::metadata(&path).expect("the file").len();
     assert_eq!(size, 2 * INITIAL_SIZE as u64, "Python doubled it once");
@@ -161,7 +145,10 @@ from prometheus_client.mmap_dict import MmapedDict
 vals = list(MmapedDict(os.path.join(sys.argv[1], "gauge_livesum_2.db"), read_mode=True).read_all_values())
 print(len(vals), vals[0][1], vals[-1])
 "#;
-    assert_eq!(python(script, dir.path()), "1005 9.0 ('new', 1.0, 0.0)\n");
+    assert_eq!(
+        python(script, &[utf8(dir.path())], None),
+        "1005 9.0 ('new', 1.0, 0.0)\n"
+    );
 }
 
 #[test]
@@ -197,7 +184,10 @@ from prometheus_client.mmap_dict import MmapedDict
 vals = list(MmapedDict.read_all_values_from_file(os.path.join(sys.argv[1], "histogram_3.db")))
 print(len(vals), sum(v for _, v, _, _ in vals))
 "#;
-    assert_eq!(python(script, dir.path()), "2000 1999000.0\n");
+    assert_eq!(
+        python(script, &[utf8(dir.path())], None),
+        "2000 1999000.0\n"
+    );
 }
 
 #[test]
@@ -240,7 +230,7 @@ for metric in sorted(registry.collect(), key=lambda m: m.name):
     for s in sorted(metric.samples, key=lambda s: (s.name, sorted(s.labels.items()))):
         print(" ", s.name, sorted(s.labels.items()), s.value)
 "#;
-    let out = python(script, dir.path());
+    let out = python(script, &[utf8(dir.path())], None);
     assert_eq!(
         out,
         "jobs counter Jobs.

@@ -6,9 +6,9 @@
 //! process's first update learnt.
 #![cfg(feature = "multiprocess")]
 
-mod multiprocess_wire_common;
+mod multiprocess_common;
 
-use multiprocess_wire_common::{collect, value, Logged};
+use multiprocess_common::{collect, value, Logged};
 use promscribe::multiprocess;
 use promscribe::{counter, gauge, histogram, summary};
 

@@ -5,11 +5,11 @@
 //! per metric, naming it. One test: multiprocess mode is process-wide.
 #![cfg(feature = "multiprocess")]
 
-mod multiprocess_wire_common;
+mod multiprocess_common;
 
 use std::sync::Arc;
 
-use multiprocess_wire_common::{collect, db_files, value, Logged};
+use multiprocess_common::{collect, db_files, value, Logged};
 use promscribe::multiprocess::{self, GaugeMode};
 use promscribe::{
     counter, enumeration, gauge, histogram, info, Buckets, Counter, Enum, Family, Gauge, Histogram,

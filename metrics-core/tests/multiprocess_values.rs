@@ -9,30 +9,17 @@
 //! `multiprocess_stress`.
 #![cfg(feature = "multiprocess")]
 
+mod multiprocess_common;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
+use multiprocess_common::{python, utf8};
 use promscribe::multiprocess::{
     encode_key, read_entries, FileKind, FileValue, GaugeMode, MmapDict, MultiprocessError,
     ProcessFiles, SampleKey, INITIAL_SIZE,
 };
-
-fn python(script: &str, dir: &Path) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for this test and could not run: {e}"));
-    assert!(
-        out.status.success(),
-        "python3 failed (is prometheus_client 0.26 installed?):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("Python's output is UTF-8")
-}
 
 /// The files of a process named `pid`.
 fn files_with_pid(dir: &Path, pid: u32) -> Arc<ProcessFiles> {
@@ -394,7 +381,7 @@ for metric in sorted(registry.collect(), key=lambda m: m.name):
     for s in sorted(metric.samples, key=lambda s: (s.name, sorted(s.labels.items()))):
         print(" ", s.name, sorted(s.labels.items()), round(s.value, 9))
 "#;
-    let out = python(script, dir.path());
+    let out = python(script, &[utf8(dir.path())], None);
     assert_eq!(
         out,
         "busy gauge Busy.

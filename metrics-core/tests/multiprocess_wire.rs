@@ -8,14 +8,13 @@
 //! reference. Python is run, never skipped: the test fails without it.
 #![cfg(feature = "multiprocess")]
 
-mod multiprocess_wire_common;
+mod multiprocess_common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
-use multiprocess_wire_common::{collect, comparable, db_files, python_collect, value, Families};
+use multiprocess_common::{collect, comparable, db_files, python, python_collect, value, Families};
 use promscribe::multiprocess::{self, read_entries, GaugeMode};
 use promscribe::{
     count_exceptions, counter, gauge, histogram, summary, timed, track_inprogress, Buckets,
@@ -266,17 +265,7 @@ fn metrics_record_into_the_files_as_python_does() {
     // Declared statics: the same entries as a Python worker writes.
     statics_workload();
     let py_dir = tempfile::tempdir().expect("a temporary directory");
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(PY_WORKER)
-        .env("PROMETHEUS_MULTIPROC_DIR", py_dir.path())
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for this test and could not run: {e}"));
-    assert!(
-        out.status.success(),
-        "python3 failed (is prometheus_client 0.26 installed?):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python(PY_WORKER, &[], Some(py_dir.path()));
     let theirs = entries(py_dir.path());
     let ours: BTreeMap<_, _> = entries(dir.path())
         .into_iter()

@@ -4,9 +4,9 @@
 //! NaN, and `try_inc_by` returns the error.
 #![cfg(feature = "multiprocess")]
 
-mod multiprocess_wire_common;
+mod multiprocess_common;
 
-use multiprocess_wire_common::Logged;
+use multiprocess_common::Logged;
 use promscribe::multiprocess;
 use promscribe::{counter, gauge, histogram, MetricError};
 

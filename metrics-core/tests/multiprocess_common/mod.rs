@@ -1,5 +1,8 @@
-//! What the multiprocess tests share: Python's collector run on a
-//! directory, families in a canonical form to compare, warnings recorded.
+//! What the multiprocess tests share: Python run on a directory (its
+//! collector, or a script writing files), families in one comparable
+//! form, the files of a directory, and a subscriber that keeps what is
+//! logged. Each test binary that records metrics turns multiprocess mode
+//! on (or not) for its whole process.
 #![allow(dead_code)] // each test target uses some of it
 
 use std::collections::BTreeMap;
@@ -10,9 +13,10 @@ use std::sync::{Arc, Mutex};
 use promscribe::multiprocess::MultiProcessCollector;
 use promscribe::{Collector, MetricFamily};
 
-/// Runs `script` with `python3`, the arguments after it; its standard
-/// output. Panics (fails the test) if Python or prometheus_client is
-/// missing, or the script fails.
+/// Runs `script` with `python3`, the arguments after it, with
+/// `PROMETHEUS_MULTIPROC_DIR` set to `env_dir` (and unset without one);
+/// its standard output. Panics (fails the test, never skips) if Python
+/// or prometheus_client is missing, or the script fails.
 pub(crate) fn python(script: &str, args: &[&str], env_dir: Option<&Path>) -> String {
     let mut cmd = Command::new("python3");
     cmd.arg("-c").arg(script).args(args);
@@ -32,9 +36,14 @@ pub(crate) fn python(script: &str, args: &[&str], env_dir: Option<&Path>) -> Str
     String::from_utf8(out.stdout).expect("Python's output is UTF-8")
 }
 
+/// A path as an argument of [`python`].
+pub(crate) fn utf8(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
 /// Python's `MultiProcessCollector` on `sys.argv[1]`: a line per family
-/// (`F name type help`) and per sample (`S name labels value`), tab
-/// separated, labels as `k=v` joined by `,`.
+/// (`F name type help`) and per sample (`S family name labels value`),
+/// tab separated, labels as `k=v` joined by `,`.
 pub(crate) const PY_COLLECT: &str = r#"
 import sys
 from prometheus_client import CollectorRegistry
@@ -48,8 +57,15 @@ for m in r.collect():
         print('S\t%s\t%s\t%s\t%r' % (m.name, s.name, labels, s.value))
 "#;
 
-/// A family: type and help; its samples: (sample name, labels) to value.
+/// Families: name to (type, help, (sample name, labels) to value).
 pub(crate) type Families = BTreeMap<String, (String, String, BTreeMap<(String, String), f64>)>;
+
+/// What Python's collector makes of `dir`, in the comparable form.
+/// Panics (fails the test, never skips) when python3 or
+/// prometheus_client is missing.
+pub(crate) fn python_collect(dir: &Path) -> Families {
+    parse_python(&python(PY_COLLECT, &[utf8(dir)], None))
+}
 
 /// Labels in one canonical text: sorted, `le` as a number.
 pub(crate) fn canonical_labels<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
@@ -75,6 +91,7 @@ pub(crate) fn canonical_labels<'a>(pairs: impl Iterator<Item = (&'a str, &'a str
         .join(",")
 }
 
+/// The output of [`PY_COLLECT`] in the comparable form.
 pub(crate) fn parse_python(out: &str) -> Families {
     let mut families = Families::new();
     for line in out.lines() {
@@ -103,12 +120,20 @@ pub(crate) fn parse_python(out: &str) -> Families {
     families
 }
 
-pub(crate) fn ours(families: &[MetricFamily]) -> Families {
+/// Our families in the comparable form, without `_created` samples
+/// (which the files never hold), and without the `pid` label (which
+/// `all` gauges gain in the files) when `drop_pid`.
+pub(crate) fn comparable(families: &[MetricFamily], drop_pid: bool) -> Families {
     let mut out = Families::new();
     for f in families {
         let mut samples = BTreeMap::new();
-        for s in f.samples() {
-            let labels = canonical_labels(s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        for s in f.samples_with(false) {
+            let labels = canonical_labels(
+                s.labels
+                    .iter()
+                    .filter(|(k, _)| !(drop_pid && k == "pid"))
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
             let key = (s.name.clone(), labels);
             assert!(
                 samples.insert(key, s.value).is_none(),
@@ -126,17 +151,93 @@ pub(crate) fn ours(families: &[MetricFamily]) -> Families {
     out
 }
 
+/// What our `MultiProcessCollector` makes of `dir`.
 pub(crate) fn collect(dir: &Path) -> Vec<MetricFamily> {
     let mut families = Vec::new();
     MultiProcessCollector::new(dir).collect(&mut families);
     families
 }
 
-/// Records the message of every warning.
-#[derive(Default)]
-pub(crate) struct Warnings(pub(crate) Mutex<Vec<String>>);
+/// What our `MultiProcessCollector` makes of `dir`, and the warnings and
+/// errors it logged (on this thread).
+pub(crate) fn collect_logged(dir: &Path) -> (Vec<MetricFamily>, Vec<String>) {
+    Logged::during(|| collect(dir))
+}
 
-impl tracing::Subscriber for Warnings {
+/// The value of one sample of `families` (not `_created`).
+pub(crate) fn value(
+    families: &[MetricFamily],
+    sample: &str,
+    labels: &[(&str, &str)],
+) -> Option<f64> {
+    families
+        .iter()
+        .flat_map(|f| f.samples_with(false))
+        .find(|s| {
+            s.name == sample
+                && s.labels.len() == labels.len()
+                && labels
+                    .iter()
+                    .all(|(k, v)| s.labels.iter().any(|(k2, v2)| k2 == k && v2 == v))
+        })
+        .map(|s| s.value)
+}
+
+/// The `*.db` files of `dir` a collector reads (hidden ones left out),
+/// by name.
+pub(crate) fn db_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("a readable directory")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".db") && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Keeps the message of every warning and error logged while it is the
+/// subscriber: of the whole process ([`install`](Self::install)), or of
+/// this thread for one call ([`during`](Self::during)).
+#[derive(Default)]
+pub(crate) struct Logged(Mutex<Vec<String>>);
+
+impl Logged {
+    /// Installs a new one as the process's subscriber.
+    pub(crate) fn install() -> Arc<Logged> {
+        let logged = Arc::new(Logged::default());
+        tracing::subscriber::set_global_default(Arc::clone(&logged))
+            .expect("the first subscriber of this test binary");
+        logged
+    }
+
+    /// Runs `f` with a new one as this thread's subscriber; what `f`
+    /// returned, and the messages logged meanwhile.
+    pub(crate) fn during<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+        let logged = Arc::new(Logged::default());
+        let r = tracing::subscriber::with_default(Arc::clone(&logged), f);
+        (r, logged.all())
+    }
+
+    /// Every message logged so far.
+    pub(crate) fn all(&self) -> Vec<String> {
+        self.0.lock().expect("not poisoned").clone()
+    }
+
+    /// The messages logged so far that contain `text`.
+    pub(crate) fn containing(&self, text: &str) -> Vec<String> {
+        self.all()
+            .into_iter()
+            .filter(|m| m.contains(text))
+            .collect()
+    }
+}
+
+impl tracing::Subscriber for Logged {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
         true
     }
@@ -148,11 +249,13 @@ impl tracing::Subscriber for Warnings {
     fn event(&self, e: &tracing::Event<'_>) {
         struct Message(String);
         impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, _: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-                self.0.push_str(&format!("{v:?}"));
+            fn record_debug(&mut self, field: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0.push_str(&format!("{v:?}"));
+                }
             }
         }
-        if e.metadata().level() == &tracing::Level::WARN {
+        if *e.metadata().level() <= tracing::Level::WARN {
             let mut m = Message(String::new());
             e.record(&mut m);
             self.0.lock().expect("not poisoned").push(m.0);
@@ -160,29 +263,4 @@ impl tracing::Subscriber for Warnings {
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
-}
-
-pub(crate) fn collect_logged(dir: &Path) -> (Vec<MetricFamily>, Vec<String>) {
-    let warnings = Arc::new(Warnings::default());
-    let families = tracing::subscriber::with_default(warnings.clone(), || collect(dir));
-    let logged = warnings.0.lock().expect("not poisoned").clone();
-    (families, logged)
-}
-
-pub(crate) fn value(
-    families: &[MetricFamily],
-    sample: &str,
-    labels: &[(&str, &str)],
-) -> Option<f64> {
-    families
-        .iter()
-        .flat_map(|f| f.samples())
-        .find(|s| {
-            s.name == sample
-                && s.labels.len() == labels.len()
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.iter().any(|(k2, v2)| k2 == k && v2 == v))
-        })
-        .map(|s| s.value)
 }
