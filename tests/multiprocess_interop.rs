@@ -13,17 +13,17 @@
 //! Without the test harness: the binary is also the Rust worker. Python is
 //! run, never skipped: the test fails without python3 or prometheus_client.
 
-#[path = "../metrics-core/tests/multiprocess_wire_common/mod.rs"]
-mod wire_common;
+#[path = "../metrics-core/tests/multiprocess_common/mod.rs"]
+mod multiprocess_common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command};
 
+use multiprocess_common::{collect, comparable, python_collect, Families};
 use promscribe::multiprocess::{self, compact, mark_process_dead};
 use promscribe::{counter, gauge, histogram};
-use wire_common::{collect, comparable, python_collect, Families};
 
 counter!(JOBS, "interop_jobs_total", "Jobs done.", labels = ["queue"]);
 histogram!(

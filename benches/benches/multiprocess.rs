@@ -211,9 +211,8 @@ fn multiprocess_metrics(c: &mut Criterion) {
         &memory::DEPTH,
     );
 
-    // Multiprocess mode: other metrics, read once after `init` so that the
-    // updates ask the mode again (updates alone keep what the first one
-    // learnt) and each metric makes its file entries now.
+    // Multiprocess mode: other metrics, read once after `init` so that
+    // each makes its file entries before the measurement.
     let dir = tempfile::tempdir().expect("a temporary directory");
     multiprocess::init(dir.path()).expect("multiprocess mode on");
     assert_eq!(files::COUNTER.get(), 0.0);

@@ -36,11 +36,9 @@ static MODE: AtomicU8 = AtomicU8::new(UNKNOWN);
 /// the mode is off. The first update of the process asks
 /// [`process_files`](super::process_files) ([`check`]), and so do reads
 /// (`get`, scrapes), constructors, the creation of a family's series and
-/// the refusals; the updates between keep what it last said. So, as in
-/// Python (which chooses when it is imported), the mode is meant to be
-/// on before the first update: an `init` called after some updates is
-/// seen at the next of those calls, and each metric then carries what it
-/// recorded in memory into its file.
+/// the refusals, and [`init`](super::init) itself: an `init` called
+/// after some updates is seen by the next update of every metric, which
+/// then carries what it recorded in memory into its file.
 #[inline(always)]
 pub(crate) fn on() -> bool {
     match MODE.load(Ordering::Relaxed) {

@@ -193,6 +193,10 @@ pub fn init(dir: impl AsRef<Path>) -> Result<&'static Arc<ProcessFiles>, Multipr
             dir: files.dir().to_path_buf(),
         });
     }
+    // The metrics' updates read a cached mode: make it say "on" now, so
+    // the next update of every metric records into the files, however
+    // many updates came before.
+    super::metric_values::check();
     Ok(files)
 }
 
