@@ -36,7 +36,7 @@ use once_cell::race::OnceBox;
 ///
 /// In multiprocess mode (feature `multiprocess`, with
 /// `PROMETHEUS_MULTIPROC_DIR` set or
-/// [`multiprocess::init`](crate::multiprocess::init) called), the counter
+/// `multiprocess::init` called), the counter
 /// records into this process's `counter_<pid>.db` from its first update
 /// on (carrying what it counted in memory before), as Python's client
 /// does: its value lives in the file only, and [`get`](Counter::get)

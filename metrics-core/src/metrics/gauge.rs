@@ -42,13 +42,13 @@ enum Rare {
 ///
 /// # Multiprocess mode
 /// With the `multiprocess` feature, once `PROMETHEUS_MULTIPROC_DIR` is
-/// set or [`multiprocess::init`](crate::multiprocess::init) called, the
+/// set or `multiprocess::init` called, the
 /// gauge records into this process's `gauge_<mode>_<pid>.db` from its
 /// first update on (carrying its value in memory before): its value lives
 /// in the file only. The mode (Python's `multiprocess_mode`: how the
 /// processes' values merge, `all` by default) is declared with
 /// `gauge!(G, "g", "help", multiprocess_mode = "livesum")` or
-/// [`Opts::multiprocess_mode`](crate::Opts::multiprocess_mode). There:
+/// `Opts::multiprocess_mode`. There:
 /// - in the `mostrecent` and `livemostrecent` modes, whose merge keeps the
 ///   value set last, [`set`](Gauge::set) writes the current time with the
 ///   value, and `inc`, `dec`, `inc_by`, `dec_by` and
@@ -223,7 +223,7 @@ impl Gauge {
     /// Adds `v` (which may be negative), or returns why it was not
     /// recorded: in multiprocess mode, the refusal of a `mostrecent` or
     /// `livemostrecent` gauge, or the file's failure (counted by
-    /// [`multiprocess::failed_updates`](crate::multiprocess::failed_updates),
+    /// `multiprocess::failed_updates`,
     /// not logged). In memory it never fails.
     ///
     /// ```
