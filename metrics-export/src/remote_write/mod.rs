@@ -3,4 +3,5 @@
 // Used by the sender; until it lands only the tests reach them.
 #![allow(dead_code)]
 
+pub(crate) mod encode;
 pub(crate) mod proto;
