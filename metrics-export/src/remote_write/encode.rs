@@ -48,17 +48,15 @@ impl From<&EncodeOptions> for SeriesOptions {
 
 /// A series that cannot be sent: the receiver would refuse the whole
 /// request for it. It names the series, as `name{label="value",...}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EncodeError {
     /// A label whose name is empty.
-    #[error("series {series}: a label has an empty name")]
     EmptyLabelName {
         /// The series.
         series: String,
     },
     /// A label whose value is empty (remote write has no empty values: a
     /// scrape drops such a label, a receiver refuses it).
-    #[error("series {series}: label `{label}` has an empty value")]
     EmptyLabelValue {
         /// The series.
         series: String,
@@ -67,7 +65,6 @@ pub(crate) enum EncodeError {
     },
     /// Two labels of one name (a user label named `__name__`, `le`,
     /// `quantile` or as the state set).
-    #[error("series {series}: label `{label}` is given more than once")]
     DuplicateLabelName {
         /// The series.
         series: String,
@@ -75,12 +72,37 @@ pub(crate) enum EncodeError {
         label: String,
     },
     /// A metric timestamp beyond what milliseconds in an `i64` hold.
-    #[error("series {series}: its timestamp is out of range")]
     TimestampOutOfRange {
         /// The series.
         series: String,
     },
 }
+
+// By hand rather than with `thiserror`: the file is compiled into tests
+// and benchmarks as it is.
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::EmptyLabelName { series } => {
+                write!(f, "series {series}: a label has an empty name")
+            }
+            EncodeError::EmptyLabelValue { series, label } => {
+                write!(f, "series {series}: label `{label}` has an empty value")
+            }
+            EncodeError::DuplicateLabelName { series, label } => {
+                write!(
+                    f,
+                    "series {series}: label `{label}` is given more than once"
+                )
+            }
+            EncodeError::TimestampOutOfRange { series } => {
+                write!(f, "series {series}: its timestamp is out of range")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
 
 /// The series and metadata of `families`, and an error for each series
 /// that cannot be sent (left out of the series).
