@@ -62,6 +62,8 @@ mod tls;
 mod graphite;
 #[cfg(feature = "push")]
 mod push;
+#[cfg(feature = "remote-write")]
+mod remote_write;
 #[cfg(feature = "textfile")]
 mod textfile;
 
