@@ -34,6 +34,7 @@
 //! | `graphite` | yes | [`GraphiteBridge`] (std only) |
 //! | `textfile` | yes | [`write_to_textfile`], [`write_to_textfile_with`] (std only) |
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots), private root certificates, client certificates (mutual TLS) |
+//! | `remote-write` | no | `RemoteWrite`: Prometheus Remote Write 1.0 to Prometheus, Mimir, Thanos, Cortex, VictoriaMetrics; one-shot or a background sender (prost derive, snap; `push`'s HTTP client) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
 //! | `otel` | no | exemplars from the current trace: `inc_traced`, `observe_traced`, `#[timed(METRIC, exemplar)]` (`promscribe/otel`: tracing, tracing-opentelemetry, opentelemetry) |
@@ -99,6 +100,12 @@ pub use graphite::{GraphiteBridge, GraphiteHandle, DEFAULT_GRAPHITE_TIMEOUT};
 pub use push::{
     delete_from_gateway, instance_ip_grouping_key, push_to_gateway, pushadd_to_gateway,
     GroupingKey, PushError, Pushgateway, PushgatewayBuilder, DEFAULT_PUSH_TIMEOUT,
+};
+#[cfg(feature = "remote-write")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-write")))]
+pub use remote_write::{
+    PushReport, RemoteWrite, RemoteWriteBuilder, RemoteWriteError, RemoteWriteHandle,
+    DEFAULT_REMOTE_WRITE_BATCH, DEFAULT_REMOTE_WRITE_CAPACITY, DEFAULT_REMOTE_WRITE_TIMEOUT,
 };
 #[cfg(feature = "textfile")]
 #[cfg_attr(docsrs, doc(cfg(feature = "textfile")))]

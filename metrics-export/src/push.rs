@@ -661,7 +661,7 @@ impl PushgatewayBuilder {
 /// The client certificate chain of the PEM file `cert` with the private key
 /// of the PEM file `key`; an error names the file at fault.
 #[cfg(feature = "tls")]
-fn client_cert(
+pub(crate) fn client_cert(
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<ureq::tls::ClientCert, PushError> {
