@@ -187,6 +187,7 @@ fn a_real_prometheus_stores_every_series_and_exemplar_sent() {
     let opts = SeriesOptions {
         created: true,
         exemplars: true,
+        native_histograms: false,
     };
     let (timeseries, metadata, errors) = series_of(&families, now, &opts);
     assert!(errors.is_empty(), "{errors:?}");

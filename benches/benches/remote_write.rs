@@ -39,6 +39,7 @@ fn remote_write(c: &mut Criterion) {
     let opts = SeriesOptions {
         created: false,
         exemplars: true,
+        native_histograms: false,
     };
     let families = registry.gather();
     let (timeseries, metadata, errors) = series_of(&families, NOW_MS, &opts);

@@ -99,6 +99,8 @@ pub use collector::families::{
 #[cfg_attr(docsrs, doc(cfg(all(target_os = "linux", feature = "process"))))]
 pub use collector::process::ProcessCollector;
 pub use collector::Collector;
+#[doc(hidden)]
+pub use encoding::native::NativeSpans;
 #[cfg(feature = "protobuf")]
 #[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use encoding::PROTOBUF_CONTENT_TYPE;

@@ -184,6 +184,7 @@ fn every_sample_of_the_text_exposition_and_no_other() {
         let opts = SeriesOptions {
             created,
             exemplars: true,
+            native_histograms: false,
         };
         let (series, _, errors) = series_of(&families, NOW_MS, &opts);
         assert!(errors.is_empty(), "{errors:?}");
@@ -342,6 +343,7 @@ fn exemplars_of_counters_and_buckets() {
     let off = SeriesOptions {
         created: false,
         exemplars: false,
+        native_histograms: false,
     };
     let (series, _, _) = series_of(&[f], NOW_MS, &off);
     assert!(series[0].exemplars.is_empty());
@@ -354,6 +356,7 @@ fn metadata_per_type_line_of_the_text_format() {
     let opts = SeriesOptions {
         created: true,
         exemplars: true,
+        native_histograms: false,
     };
     let (_, metadata, _) = series_of(&families, NOW_MS, &opts);
     let got: BTreeMap<&str, (i32, &str, &str)> = metadata
@@ -426,6 +429,7 @@ fn metadata_per_type_line_of_the_text_format() {
         &SeriesOptions {
             created: false,
             exemplars: true,
+            native_histograms: false,
         },
     );
     assert!(metadata
@@ -555,4 +559,238 @@ fn field_numbers_are_the_specs() {
     want.extend(b"up");
     want.extend([0x22, 1, b'h', 0x2a, 1, b'u']); // help 4, unit 5
     assert_eq!(request.encode_to_vec(), want);
+}
+
+/// One side's `(index, count)` buckets read back from the spans and deltas
+/// of a native histogram, the empty buckets inside spans left out.
+fn buckets_of(spans: &[proto::BucketSpan], deltas: &[i64]) -> Vec<(i32, u64)> {
+    let mut out = Vec::new();
+    let (mut index, mut count, mut d) = (0i32, 0i64, deltas.iter());
+    // The first offset counts from index 0, each next one from the end
+    // of the previous span.
+    for span in spans {
+        index += span.offset;
+        for _ in 0..span.length {
+            count += d.next().expect("a delta per bucket");
+            if count != 0 {
+                out.push((index, u64::try_from(count).expect("a count")));
+            }
+            index += 1;
+        }
+    }
+    assert!(d.next().is_none(), "no delta beyond the spans");
+    out
+}
+
+fn native_point(classic: bool, native: NativeBuckets) -> HistogramPoint {
+    HistogramPoint {
+        bounds: Bounds::from(if classic {
+            vec![1.0, f64::INFINITY]
+        } else {
+            vec![]
+        }),
+        counts: if classic { vec![3.0, 9.0] } else { vec![] },
+        count: Some(9.0),
+        sum: Some(-12.5),
+        created: Some(1_690_000_000.0),
+        exemplars: vec![],
+        native: Some(native.into()),
+    }
+}
+
+fn rich_buckets() -> NativeBuckets {
+    NativeBuckets {
+        schema: 3,
+        zero_threshold: 2f64.powi(-128),
+        zero_count: 1,
+        // A gap of two (filled) and one of five (a new span).
+        positive: vec![(-2, 1), (1, 2), (7, 1)],
+        negative: vec![(4, 3)],
+        exemplars: vec![],
+    }
+}
+
+fn name_of(s: &TimeSeries) -> &str {
+    &s.labels
+        .iter()
+        .find(|l| l.name == "__name__")
+        .expect("a name")
+        .value
+}
+
+const NATIVE_ON: SeriesOptions = SeriesOptions {
+    created: true,
+    exemplars: true,
+    native_histograms: true,
+};
+
+#[test]
+fn native_histograms_are_off_by_default() {
+    assert!(!SeriesOptions::default().native_histograms);
+    assert!(!SeriesOptions::from(&EncodeOptions::default()).native_histograms);
+    let (series, _, _) = series_of(&families(), NOW_MS, &SeriesOptions::default());
+    assert!(series.iter().all(|s| s.histograms.is_empty()));
+    // The native-only histogram goes as a text scrape stores it.
+    assert!(series.iter().any(|s| name_of(s) == "native_seconds_bucket"));
+    assert!(series.iter().any(|s| name_of(s) == "native_seconds_count"));
+}
+
+#[test]
+fn a_native_histogram_decoded_back_equals_the_points_buckets() {
+    let mut f = MetricFamily::new("rpc_seconds", "RPC", MetricType::Histogram);
+    f.add(
+        LabelSet::new([("svc", "a")]),
+        Point::Histogram(native_point(false, rich_buckets())),
+    )
+    .expect("a point");
+    let (series, _, errors) = series_of(&[f], NOW_MS, &NATIVE_ON);
+    assert!(errors.is_empty(), "{errors:?}");
+    // Native only: the histogram and `_created`; no `+Inf` bucket, no
+    // `_count`, no `_sum`.
+    let names: Vec<&str> = series.iter().map(name_of).collect();
+    assert_eq!(sorted(names), ["rpc_seconds", "rpc_seconds_created"]);
+    let request = WriteRequest {
+        timeseries: series,
+        metadata: vec![],
+    };
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(&encode_request(&request))
+        .expect("Snappy");
+    let decoded = WriteRequest::decode(raw.as_slice()).expect("a WriteRequest");
+    let native = decoded
+        .timeseries
+        .iter()
+        .find(|s| name_of(s) == "rpc_seconds")
+        .expect("the native series");
+    let labels: Vec<(&str, &str)> = native
+        .labels
+        .iter()
+        .map(|l| (l.name.as_str(), l.value.as_str()))
+        .collect();
+    assert_eq!(labels, [("__name__", "rpc_seconds"), ("svc", "a")]);
+    assert!(native.samples.is_empty());
+    let [h] = native.histograms.as_slice() else {
+        panic!("one histogram: {native:?}");
+    };
+    let want = rich_buckets();
+    assert_eq!(h.count, Some(proto::HistogramCount::Int(9)));
+    assert_eq!(h.sum, -12.5);
+    assert_eq!(h.schema, 3);
+    assert_eq!(h.zero_threshold, want.zero_threshold);
+    assert_eq!(h.zero_count, Some(proto::HistogramZeroCount::Int(1)));
+    assert_eq!(h.timestamp, NOW_MS);
+    assert_eq!(h.reset_hint, proto::ResetHint::Unknown as i32);
+    assert_eq!(
+        buckets_of(&h.positive_spans, &h.positive_deltas),
+        want.positive
+    );
+    assert_eq!(
+        buckets_of(&h.negative_spans, &h.negative_deltas),
+        want.negative
+    );
+    // Cut as the protobuf exposition cuts them.
+    let spans: Vec<(i32, u32)> = h
+        .positive_spans
+        .iter()
+        .map(|s| (s.offset, s.length))
+        .collect();
+    assert_eq!(spans, [(-2, 4), (5, 1)]);
+    assert!(h.positive_counts.is_empty() && h.negative_counts.is_empty());
+}
+
+#[test]
+fn a_mixed_histogram_keeps_its_classic_series_beside_the_native_one() {
+    let mut f = MetricFamily::new("rpc_seconds", "RPC", MetricType::Histogram);
+    f.add(
+        LabelSet::EMPTY,
+        Point::Histogram(native_point(true, rich_buckets())),
+    )
+    .expect("a point");
+    let (series, _, errors) = series_of(&[f.clone()], NOW_MS, &NATIVE_ON);
+    assert!(errors.is_empty(), "{errors:?}");
+    let names: Vec<&str> = series.iter().map(name_of).collect();
+    let (classic, _, _) = series_of(
+        &[f],
+        NOW_MS,
+        &SeriesOptions {
+            native_histograms: false,
+            ..NATIVE_ON
+        },
+    );
+    let mut want: Vec<&str> = classic.iter().map(name_of).collect();
+    want.push("rpc_seconds");
+    assert_eq!(sorted(names), sorted(want));
+    assert_eq!(
+        series.iter().filter(|s| !s.histograms.is_empty()).count(),
+        1
+    );
+}
+
+#[test]
+fn a_library_histogram_with_native_buckets_goes_as_observed() {
+    let r = Registry::new();
+    let h = Histogram::with_native(
+        Opts::new("lat_seconds", "Latency"),
+        None,
+        promscribe::NativeOpts::new(),
+    )
+    .expect("a native histogram");
+    r.register(h.clone()).expect("registers");
+    for v in [0.0, 0.3, 0.3, 1.5, -2.0] {
+        h.observe(v);
+    }
+    let families = r.gather();
+    let (series, _, errors) = series_of(&families, NOW_MS, &NATIVE_ON);
+    assert!(errors.is_empty(), "{errors:?}");
+    let native = series
+        .iter()
+        .find(|s| name_of(s) == "lat_seconds")
+        .expect("the native series");
+    let h = &native.histograms[0];
+    let Point::Histogram(point) = &families[0].metrics[0].point else {
+        panic!("a histogram point");
+    };
+    let buckets = point.native.as_deref().expect("native buckets");
+    assert_eq!(h.count, Some(proto::HistogramCount::Int(5)));
+    assert_eq!(Some(h.sum), point.sum);
+    assert_eq!(h.schema, buckets.schema);
+    assert_eq!(h.zero_count, Some(proto::HistogramZeroCount::Int(1)));
+    assert_eq!(
+        buckets_of(&h.positive_spans, &h.positive_deltas),
+        buckets.positive
+    );
+    assert_eq!(
+        buckets_of(&h.negative_spans, &h.negative_deltas),
+        buckets.negative
+    );
+}
+
+#[test]
+fn a_native_gauge_histogram_hints_gauge_and_bad_buckets_are_an_error() {
+    let mut f = MetricFamily::new("queue_bytes", "Queue", MetricType::GaugeHistogram);
+    f.add(
+        LabelSet::new([("q", "ok")]),
+        Point::GaugeHistogram(native_point(false, rich_buckets())),
+    )
+    .expect("a point");
+    let mut bad = rich_buckets();
+    bad.positive = vec![(3, 1), (1, 1)];
+    f.add(
+        LabelSet::new([("q", "bad")]),
+        Point::GaugeHistogram(native_point(false, bad)),
+    )
+    .expect("a point");
+    let (series, _, errors) = series_of(&[f], NOW_MS, &NATIVE_ON);
+    let names: Vec<&str> = series.iter().map(name_of).collect();
+    // Native only: no `_gcount`, no `_gsum`, no `+Inf` bucket.
+    assert_eq!(names, ["queue_bytes"]);
+    assert_eq!(
+        series[0].histograms[0].reset_hint,
+        proto::ResetHint::Gauge as i32
+    );
+    let [EncodeError::InvalidNative { series, reason }] = errors.as_slice() else {
+        panic!("one error: {errors:?}");
+    };
+    assert_eq!(series, "queue_bytes{q=\"bad\"}");
+    assert!(reason.contains("not strictly increasing"), "{reason}");
 }

@@ -17,6 +17,7 @@ use crate::model::{HistogramPoint, MetricFamily, NativeBuckets};
 use crate::registry::{Kept, Registry};
 
 pub(crate) mod io;
+pub(crate) mod native;
 pub(crate) mod openmetrics;
 #[cfg(feature = "protobuf")]
 pub(crate) mod protobuf;

@@ -55,6 +55,7 @@ use std::sync::Arc;
 
 use promscribe_rules::{is_legacy_label_charset, is_valid_legacy_metric_name};
 
+use super::native::{check_native, for_each_delta, for_each_span};
 use super::{EncodeOptions, EscapingScheme};
 use crate::error::MetricError;
 use crate::model::{
@@ -249,46 +250,6 @@ fn check_family(f: &MetricFamily, options: &EncodeOptions) -> Result<(), MetricE
                 }
             }
             Point::Gauge(_) | Point::Unknown(_) | Point::Info | Point::StateSet(_) => {}
-        }
-    }
-    Ok(())
-}
-
-/// Refuses native buckets the format (or a scraper) cannot take: a schema
-/// outside -4..=8, a zero threshold that is negative or not finite,
-/// bucket indexes not strictly increasing or too far apart for a span's
-/// `sint32` offset, a bucket count beyond the `sint64` of the deltas.
-fn check_native(n: &NativeBuckets) -> Result<(), String> {
-    if !(-4..=8).contains(&n.schema) {
-        return Err(format!("native schema {} is outside -4..=8", n.schema));
-    }
-    if !(n.zero_threshold.is_finite() && n.zero_threshold >= 0.0) {
-        return Err(format!(
-            "native zero threshold {} is not a non-negative finite number",
-            n.zero_threshold
-        ));
-    }
-    for (side, buckets) in [("positive", &n.positive), ("negative", &n.negative)] {
-        let mut next: Option<i32> = None;
-        for &(i, c) in buckets.iter() {
-            if let Some(prev) = next {
-                if i <= prev {
-                    return Err(format!(
-                        "native {side} bucket indexes are not strictly increasing ({prev} then {i})"
-                    ));
-                }
-                if i64::from(i) - i64::from(prev) - 1 > i64::from(i32::MAX) {
-                    return Err(format!(
-                        "native {side} buckets {prev} and {i} are too far apart for a span offset"
-                    ));
-                }
-            }
-            if i64::try_from(c).is_err() {
-                return Err(format!(
-                    "native {side} bucket {i} count {c} is beyond the int64 of a delta"
-                ));
-            }
-            next = Some(i);
         }
     }
     Ok(())
@@ -860,68 +821,17 @@ impl Msg for SpanMsg {
     }
 }
 
-/// Calls `span` with each span of `buckets` (indexes strictly increasing,
-/// as `check_native` makes sure), as client_golang's `makeBuckets` cuts
-/// them: a gap of more than two empty buckets starts a new span, a
-/// smaller one is filled with empty buckets.
-fn for_each_span(buckets: &[(i32, u64)], mut span: impl FnMut(SpanMsg)) {
-    let mut current: Option<SpanMsg> = None;
-    // The index after the last bucket written.
-    let mut next = 0i64;
-    for &(i, _) in buckets {
-        let gap = i64::from(i) - next;
-        match current.as_mut() {
-            Some(s) if gap <= 2 => s.1 = s.1.saturating_add(gap as u32 + 1),
-            _ => {
-                if let Some(s) = current.take() {
-                    span(s);
-                }
-                // `check_native` bounds the gap to `i32`.
-                current = Some(SpanMsg(gap as i32, 1));
-            }
-        }
-        next = i64::from(i) + 1;
-    }
-    if let Some(s) = current {
-        span(s);
-    }
-}
-
-/// Calls `delta` with each bucket's count minus the previous one's (the
-/// first one's from 0), the empty buckets that fill a small gap included,
-/// in the order of the spans of [`for_each_span`].
-fn for_each_delta(buckets: &[(i32, u64)], mut delta: impl FnMut(i64)) {
-    let mut prev = 0i64;
-    let mut next: Option<i64> = None;
-    for &(i, c) in buckets {
-        if let Some(next) = next {
-            let gap = i64::from(i) - next;
-            if gap <= 2 {
-                for _ in 0..gap {
-                    delta(-prev);
-                    prev = 0;
-                }
-            }
-        }
-        // `check_native` bounds the counts to `i64`.
-        let c = c as i64;
-        delta(c - prev);
-        prev = c;
-        next = Some(i64::from(i) + 1);
-    }
-}
-
 /// The encoded length of one side's spans (`span_tag`) and deltas
 /// (`delta_tag`, unpacked, as proto2 writes a repeated `sint64`).
 fn side_len(span_tag: u32, delta_tag: u32, buckets: &[(i32, u64)]) -> usize {
     let mut n = 0;
-    for_each_span(buckets, |s| n += msg_len(span_tag, &s));
+    for_each_span(buckets, |o, l| n += msg_len(span_tag, &SpanMsg(o, l)));
     for_each_delta(buckets, |d| n += varint_len(delta_tag, zigzag(d)));
     n
 }
 
 fn put_side(span_tag: u32, delta_tag: u32, buckets: &[(i32, u64)], out: &mut Vec<u8>) {
-    for_each_span(buckets, |s| put_msg(span_tag, &s, out));
+    for_each_span(buckets, |o, l| put_msg(span_tag, &SpanMsg(o, l), out));
     for_each_delta(buckets, |d| put_varint(delta_tag, zigzag(d), out));
 }
 

@@ -12,12 +12,27 @@
 //! carries any UTF-8 name: no escaping). Each series carries one sample:
 //! the metric's own timestamp when it has one, else the time given.
 //!
+//! With [`SeriesOptions::native_histograms`] on, a histogram point with
+//! native buckets is also sent as one series named as the family, with
+//! one native `Histogram` (integer counts, spans and deltas as the
+//! protobuf exposition cuts them): instead of its `+Inf` bucket, `_count`
+//! and `_sum` (`_gcount`, `_gsum`) when it has no classic bucket, beside
+//! its classic series when it has both (as Prometheus stores a mixed
+//! histogram it scrapes with classic histograms kept). Off, as by default,
+//! native buckets are sent as a text scrape stores them: a receiver
+//! without native histograms refuses a request carrying one.
+//!
 //! This module only uses `super::proto` and public items of other crates.
+
+use std::collections::HashSet;
 
 use promscribe::{EncodeOptions, Metric, MetricFamily, MetricType, Point, Timestamp};
 use prost::Message;
 
-use super::proto::{self, Label, MetricMetadata, Sample, TimeSeries, WriteRequest};
+use super::proto::{
+    self, BucketSpan, HistogramCount, HistogramZeroCount, Label, MetricMetadata, ResetHint, Sample,
+    TimeSeries, WriteRequest,
+};
 
 /// What becomes a series besides the values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +41,9 @@ pub(crate) struct SeriesOptions {
     pub(crate) created: bool,
     /// Exemplars of counters and histogram buckets.
     pub(crate) exemplars: bool,
+    /// Native buckets as native histograms (off: as a text scrape stores
+    /// them, the `+Inf` bucket, `_count` and `_sum` only).
+    pub(crate) native_histograms: bool,
 }
 
 impl Default for SeriesOptions {
@@ -42,6 +60,7 @@ impl From<&EncodeOptions> for SeriesOptions {
         SeriesOptions {
             created: options.writes_created(),
             exemplars: true,
+            native_histograms: false,
         }
     }
 }
@@ -76,6 +95,14 @@ pub(crate) enum EncodeError {
         /// The series.
         series: String,
     },
+    /// Native buckets a native histogram cannot carry (a schema outside
+    /// -4..=8, indexes out of order, ...).
+    InvalidNative {
+        /// The series.
+        series: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 // By hand rather than with `thiserror`: the file is compiled into tests
@@ -97,6 +124,9 @@ impl std::fmt::Display for EncodeError {
             }
             EncodeError::TimestampOutOfRange { series } => {
                 write!(f, "series {series}: its timestamp is out of range")
+            }
+            EncodeError::InvalidNative { series, reason } => {
+                write!(f, "series {series}: {reason}")
             }
         }
     }
@@ -120,7 +150,31 @@ pub(crate) fn series_of(
     let mut errors = Vec::new();
     for family in families {
         metadata_of(family, opts, &mut metadata);
+        // The metrics sent as native histograms, whose `_count` and `_sum`
+        // (native-only ones) are left out of the samples.
+        let native_only: HashSet<Vec<(String, String)>> = if opts.native_histograms {
+            family
+                .metrics
+                .iter()
+                .filter(|m| native_point(m).is_some_and(|h| h.bounds.as_slice().is_empty()))
+                .map(|m| m.labels.to_vec())
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let count_sum = [
+            format!("{}_count", family.name),
+            format!("{}_sum", family.name),
+            format!("{}_gcount", family.name),
+            format!("{}_gsum", family.name),
+        ];
         for sample in family.samples_with(opts.created) {
+            if !native_only.is_empty()
+                && count_sum.contains(&sample.name)
+                && native_only.contains(&sample.labels)
+            {
+                continue;
+            }
             let exemplar = sample.exemplar.filter(|_| opts.exemplars);
             push_series(
                 sample.name,
@@ -134,6 +188,12 @@ pub(crate) fn series_of(
             );
         }
         for metric in &family.metrics {
+            if opts.native_histograms {
+                if native_point(metric).is_some() {
+                    push_native(&family.name, metric, now_ms, &mut series, &mut errors);
+                }
+                continue;
+            }
             if let Some((labels, count)) = native_only_bucket(metric) {
                 let name = format!("{}_bucket", family.name);
                 push_series(
@@ -150,6 +210,104 @@ pub(crate) fn series_of(
         }
     }
     (series, metadata, errors)
+}
+
+/// The histogram point of `metric`, when it has native buckets.
+fn native_point(metric: &Metric) -> Option<&promscribe::HistogramPoint> {
+    match &metric.point {
+        Point::Histogram(h) | Point::GaugeHistogram(h) if h.native.is_some() => Some(h),
+        _ => None,
+    }
+}
+
+/// The native histogram of `metric` (a histogram point with native
+/// buckets) as one series named `name`, or the error that keeps it out.
+fn push_native(
+    name: &str,
+    metric: &Metric,
+    now_ms: i64,
+    series: &mut Vec<TimeSeries>,
+    errors: &mut Vec<EncodeError>,
+) {
+    let Some(h) = native_point(metric) else {
+        return;
+    };
+    let Some(native) = h.native.as_deref() else {
+        return;
+    };
+    let mut labels = Vec::with_capacity(metric.labels.len() + 1);
+    labels.push(Label {
+        name: "__name__".to_owned(),
+        value: name.to_owned(),
+    });
+    labels.extend(metric.labels.pairs().map(|(name, value)| Label {
+        name: name.to_owned(),
+        value: value.to_owned(),
+    }));
+    labels.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Err(error) = check_labels(&labels) {
+        errors.push(error);
+        return;
+    }
+    let timestamp = match metric.timestamp.map(Timestamp::as_millis) {
+        None => now_ms,
+        Some(Some(ms)) => ms,
+        Some(None) => {
+            errors.push(EncodeError::TimestampOutOfRange {
+                series: series_name(&labels),
+            });
+            return;
+        }
+    };
+    let spans = match native.spans_and_deltas() {
+        Ok(spans) => spans,
+        Err(reason) => {
+            errors.push(EncodeError::InvalidNative {
+                series: series_name(&labels),
+                reason,
+            });
+            return;
+        }
+    };
+    // The point's count when it is a whole number (it counts NaN
+    // observations, which are in no bucket), never less than the buckets'.
+    let in_buckets = native.count();
+    let count = h
+        .count
+        .filter(|c| c.fract() == 0.0 && *c >= in_buckets as f64 && *c < u64::MAX as f64)
+        .map_or(in_buckets, |c| c as u64);
+    let to_spans = |spans: Vec<(i32, u32)>| {
+        spans
+            .into_iter()
+            .map(|(offset, length)| BucketSpan { offset, length })
+            .collect()
+    };
+    let reset_hint = match metric.point {
+        Point::GaugeHistogram(_) => ResetHint::Gauge,
+        _ => ResetHint::Unknown,
+    };
+    let histogram = proto::Histogram {
+        count: Some(HistogramCount::Int(count)),
+        // No sum is known: NaN, as PromQL shows an unknown value.
+        sum: h.sum.unwrap_or(f64::NAN),
+        schema: native.schema,
+        zero_threshold: native.zero_threshold,
+        zero_count: Some(HistogramZeroCount::Int(native.zero_count)),
+        negative_spans: to_spans(spans.negative_spans),
+        negative_deltas: spans.negative_deltas,
+        negative_counts: Vec::new(),
+        positive_spans: to_spans(spans.positive_spans),
+        positive_deltas: spans.positive_deltas,
+        positive_counts: Vec::new(),
+        reset_hint: reset_hint as i32,
+        timestamp,
+    };
+    series.push(TimeSeries {
+        labels,
+        samples: Vec::new(),
+        exemplars: Vec::new(),
+        histograms: vec![histogram],
+    });
 }
 
 /// The `+Inf` bucket of a histogram with native buckets and no classic

@@ -137,7 +137,8 @@ impl From<super::encode::EncodeError> for RemoteWriteError {
             E::EmptyLabelName { series }
             | E::EmptyLabelValue { series, .. }
             | E::DuplicateLabelName { series, .. }
-            | E::TimestampOutOfRange { series } => series.clone(),
+            | E::TimestampOutOfRange { series }
+            | E::InvalidNative { series, .. } => series.clone(),
         };
         RemoteWriteError::Series {
             series,

@@ -104,6 +104,7 @@ pub struct RemoteWriteBuilder {
     basic_auth: Option<(String, String)>,
     bearer_token: Option<String>,
     headers: Vec<(String, String)>,
+    native_histograms: bool,
     #[cfg(feature = "tls")]
     root_certs_pem: Vec<Vec<u8>>,
     #[cfg(feature = "tls")]
@@ -117,6 +118,7 @@ impl fmt::Debug for RemoteWriteBuilder {
             .field("timeout", &self.timeout)
             .field("batch_size", &self.batch_size)
             .field("queue_capacity", &self.queue_capacity)
+            .field("native_histograms", &self.native_histograms)
             .finish_non_exhaustive()
     }
 }
@@ -245,6 +247,32 @@ impl RemoteWriteBuilder {
     /// ```
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends the native buckets of histograms (a [`Histogram`] made
+    /// [`with_native`](promscribe::Histogram::with_native), or a
+    /// collector's [`NativeBuckets`](promscribe::NativeBuckets)) as native
+    /// histograms: one series named as the histogram, holding count, sum,
+    /// schema, zero bucket and buckets, counted as one sample in batches
+    /// and in the queue. A histogram without classic buckets then sends no
+    /// `_bucket`, `_count` or `_sum` series; one with both keeps its
+    /// classic series beside the native one. Off by default: the receiver
+    /// must accept native histograms (Prometheus started with
+    /// `--enable-feature=native-histograms`, Mimir, ...); one that does
+    /// not refuses every request carrying one. Off, a native-only
+    /// histogram is sent as a text scrape stores it (`_count`, `_sum` and
+    /// the `+Inf` bucket).
+    ///
+    /// [`Histogram`]: promscribe::Histogram
+    ///
+    /// ```
+    /// let b = promscribe_export::RemoteWrite::builder("http://127.0.0.1:9090/api/v1/write")
+    ///     .native_histograms(true);
+    /// assert!(b.build().is_ok());
+    /// ```
+    pub fn native_histograms(mut self, on: bool) -> Self {
+        self.native_histograms = on;
         self
     }
 
@@ -399,7 +427,10 @@ impl RemoteWriteBuilder {
                 max_backoff: self.max_backoff,
                 flush_timeout: self.flush_timeout,
                 give_up_after: self.give_up_after,
-                series_options: SeriesOptions::default(),
+                series_options: SeriesOptions {
+                    native_histograms: self.native_histograms,
+                    ..SeriesOptions::default()
+                },
                 stats: Arc::new(Stats::default()),
             }),
         })
@@ -562,6 +593,7 @@ impl RemoteWrite {
             basic_auth: None,
             bearer_token: None,
             headers: Vec::new(),
+            native_histograms: false,
             #[cfg(feature = "tls")]
             root_certs_pem: Vec::new(),
             #[cfg(feature = "tls")]

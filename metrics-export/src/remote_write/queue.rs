@@ -264,4 +264,27 @@ mod tests {
         assert_eq!(ts, [1, 2]);
         assert_eq!(value_count(&grouped), 3);
     }
+
+    #[test]
+    fn a_histogram_is_one_value_queued_grouped_and_timestamped_as_a_sample() {
+        let hist = |t: i64| Histogram {
+            timestamp: t,
+            ..Histogram::default()
+        };
+        let mut h = series("h", &[]);
+        h.histograms = vec![hist(2), hist(1)];
+        let mut last = LastTimestamps::default();
+        let mut q = Queue::new(2);
+        let mut dropped = 0;
+        for item in last.admit(vec![h.clone(), series("a", &[1])]) {
+            dropped += q.push(item);
+        }
+        // Three values in a queue of two: the oldest (h at 1) dropped.
+        assert_eq!(dropped, 1);
+        assert!(last.admit(vec![h]).is_empty(), "not sent again");
+        let grouped = group(q.take(10));
+        assert_eq!(value_count(&grouped), 2);
+        assert_eq!(grouped[0].histograms, [hist(2)]);
+        assert!(grouped[0].samples.is_empty());
+    }
 }
