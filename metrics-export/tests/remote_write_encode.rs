@@ -3,6 +3,7 @@
 //! text exposition, and no other), their metadata, the series that cannot
 //! be sent, and the request body (protobuf, then Snappy's block format)
 //! decoded again with prost and snap.
+#![cfg(feature = "remote-write")]
 
 use std::collections::BTreeMap;
 
