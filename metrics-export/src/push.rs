@@ -1065,23 +1065,16 @@ impl Pushgateway {
         if status.is_success() {
             return Ok(());
         }
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_REASON_BYTES)
-            .lossy_utf8(true)
-            .read_to_string()
-            .unwrap_or_default();
-        let mut reason = text.trim().to_owned();
-        if reason.is_empty() {
-            reason = status
-                .canonical_reason()
-                .unwrap_or("no reason given")
-                .to_owned();
-            if let Some(to) = resp.headers().get("location").and_then(|l| l.to_str().ok()) {
-                reason = format!("{reason} (redirected to {to}; give that address instead)");
+        let reason = match body_reason(&mut resp) {
+            Some(reason) => reason,
+            None => {
+                let reason = status_reason(status);
+                match resp.headers().get("location").and_then(|l| l.to_str().ok()) {
+                    Some(to) => format!("{reason} (redirected to {to}; give that address instead)"),
+                    None => reason,
+                }
             }
-        }
+        };
         Err(PushError::Status {
             method,
             url,
@@ -1089,6 +1082,28 @@ impl Pushgateway {
             reason,
         })
     }
+}
+
+/// The body of a refusal, trimmed, at most [`MAX_REASON_BYTES`] of it
+/// (invalid UTF-8 replaced); `None` when empty. Shared by every HTTP sink.
+pub(crate) fn body_reason(resp: &mut ureq::http::Response<ureq::Body>) -> Option<String> {
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_REASON_BYTES)
+        .lossy_utf8(true)
+        .read_to_string()
+        .unwrap_or_default();
+    let reason = text.trim();
+    (!reason.is_empty()).then(|| reason.to_owned())
+}
+
+/// A status's reason phrase, for a refusal whose body says nothing.
+pub(crate) fn status_reason(status: ureq::http::StatusCode) -> String {
+    status
+        .canonical_reason()
+        .unwrap_or("no reason given")
+        .to_owned()
 }
 
 /// Python's `push_to_gateway`: `PUT`s the registry to the group of `job`

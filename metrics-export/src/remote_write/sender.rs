@@ -12,9 +12,7 @@ use super::metrics::Stats;
 use super::proto::{TimeSeries, WriteRequest};
 use super::queue::value_count;
 use super::wire::encode_request;
-
-/// At most this much of a refusal's body is kept as its reason.
-const MAX_REASON_BYTES: u64 = 64 * 1024;
+use crate::push::{body_reason, status_reason};
 
 /// A `Retry-After` longer than this is waited for this long only.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
@@ -93,20 +91,7 @@ impl Client {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_REASON_BYTES)
-            .lossy_utf8(true)
-            .read_to_string()
-            .unwrap_or_default();
-        let mut reason = text.trim().to_owned();
-        if reason.is_empty() {
-            reason = status
-                .canonical_reason()
-                .unwrap_or("no reason given")
-                .to_owned();
-        }
+        let reason = body_reason(&mut resp).unwrap_or_else(|| status_reason(status));
         let code = status.as_u16();
         let error = RemoteWriteError::Status {
             url: self.url.clone(),
