@@ -91,6 +91,7 @@ mod timestamp;
 pub mod trace;
 
 pub use buckets::{Buckets, DEFAULT_BUCKETS};
+pub use collector::build_info::{BuildInfo, RUSTC_VERSION, TARGET};
 pub use collector::families::{
     CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
     InfoMetricFamily, StateSetMetricFamily, SummaryMetricFamily, UnknownMetricFamily,

@@ -1,5 +1,6 @@
 //! The [`Collector`] trait: anything a registry can collect at scrape time.
 
+pub(crate) mod build_info;
 pub(crate) mod families;
 pub(crate) mod process;
 
