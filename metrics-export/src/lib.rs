@@ -35,6 +35,7 @@
 //! | `textfile` | yes | [`write_to_textfile`], [`write_to_textfile_with`] (std only) |
 //! | `tls` | no | `https://` gateways (rustls, ring, WebPKI roots), private root certificates, client certificates (mutual TLS) |
 //! | `remote-write` | no | `RemoteWrite`: Prometheus Remote Write 1.0 to Prometheus, Mimir, Thanos, Cortex, VictoriaMetrics; one-shot or a background sender (prost derive, snap; `push`'s HTTP client) |
+//! | `tokio-metrics` | no | `TokioCollector`: a tokio runtime's own metrics (`tokio_workers`, `tokio_alive_tasks`, `tokio_global_queue_depth`, per-worker busy time and parks; more with `--cfg tokio_unstable`), read at scrape time (tokio's `rt`, nothing else) |
 //! | `gzip` | yes | gzip-compressed push bodies (`PushgatewayBuilder::gzip`) |
 //! | `process` | yes | process metrics (CPU, memory, fds) in the default registry, Linux (`promscribe/process`) |
 //! | `otel` | no | exemplars from the current trace: `inc_traced`, `observe_traced`, `#[timed(METRIC, exemplar)]` (`promscribe/otel`: tracing, tracing-opentelemetry, opentelemetry) |
@@ -67,6 +68,8 @@ mod push;
 mod remote_write;
 #[cfg(feature = "textfile")]
 mod textfile;
+#[cfg(feature = "tokio-metrics")]
+mod tokio_metrics;
 
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
@@ -110,3 +113,6 @@ pub use remote_write::{
 #[cfg(feature = "textfile")]
 #[cfg_attr(docsrs, doc(cfg(feature = "textfile")))]
 pub use textfile::{write_to_textfile, write_to_textfile_with};
+#[cfg(feature = "tokio-metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-metrics")))]
+pub use tokio_metrics::TokioCollector;
