@@ -11,7 +11,7 @@ enum Read {
     /// One value for the runtime.
     Runtime(fn(&RuntimeMetrics) -> f64),
     /// One value per worker, labelled `worker="0"`, `"1"`, ...
-    #[cfg_attr(not(target_has_atomic = "64"), allow(dead_code))]
+    #[cfg_attr(not(any(target_has_atomic = "64", tokio_unstable)), allow(dead_code))]
     Worker(fn(&RuntimeMetrics, usize) -> f64),
 }
 
@@ -58,8 +58,11 @@ fn u(v: usize) -> f64 {
 /// The families read from the stable `RuntimeMetrics`, then (built with
 /// `--cfg tokio_unstable`) from the unstable ones.
 fn specs() -> Vec<Spec> {
+    #[cfg_attr(
+        not(any(target_has_atomic = "64", tokio_unstable)),
+        allow(unused_imports)
+    )]
     use Read::{Runtime, Worker};
-    let _ = Worker;
     let mut s = vec![
         gauge(
             "tokio_workers",
@@ -347,6 +350,8 @@ mod tests {
             .collect();
         assert_eq!(rt.metrics().num_alive_tasks(), 5);
         assert_eq!(value(&r, "tokio_alive_tasks", &[]), 5.0);
+        #[cfg(all(tokio_unstable, target_has_atomic = "64"))]
+        assert_eq!(value(&r, "tokio_spawned_tasks_total", &[]), 5.0);
         tx.send(true).unwrap();
         rt.block_on(async {
             for t in tasks {
@@ -441,6 +446,23 @@ mod tests {
                 .iter()
                 .any(|s| s == "io_tokio_worker_busy_seconds_total"));
             assert!(samples.iter().any(|s| s == "io_tokio_worker_parks_total"));
+        }
+        #[cfg(tokio_unstable)]
+        {
+            assert_eq!(kind("io_tokio_blocking_threads"), Some(MetricType::Gauge));
+            assert_eq!(
+                kind("io_tokio_worker_local_queue_depth"),
+                Some(MetricType::Gauge)
+            );
+        }
+        #[cfg(all(tokio_unstable, target_has_atomic = "64"))]
+        {
+            assert_eq!(kind("io_tokio_spawned_tasks"), Some(MetricType::Counter));
+            assert_eq!(kind("io_tokio_worker_polls"), Some(MetricType::Counter));
+            assert_eq!(
+                kind("io_tokio_worker_mean_poll_time_seconds"),
+                Some(MetricType::Gauge)
+            );
         }
         // A current-thread runtime has one worker, worker 0.
         let sample = |name: &str| {
