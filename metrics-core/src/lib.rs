@@ -125,6 +125,7 @@ pub use metrics::histogram::{Histogram, HistogramConfig};
 pub use metrics::info::Info;
 pub use metrics::labels::{LabelEnum, LabelText, LabelValue, LabelValues};
 pub use metrics::native::NativeOpts;
+pub use metrics::quantiles::SummaryQuantiles;
 pub use metrics::summary::Summary;
 pub use metrics::timer::{InProgress, Observe, Timer};
 pub use model::{

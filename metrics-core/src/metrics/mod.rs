@@ -16,6 +16,7 @@ pub(crate) mod labels;
 pub(crate) mod liveness;
 pub(crate) mod meta_ref;
 pub(crate) mod native;
+pub(crate) mod quantiles;
 pub(crate) mod summary;
 pub(crate) mod sync;
 pub(crate) mod timer;
@@ -40,5 +41,9 @@ mod sizes {
         // sequence, sum, stripes), `_created`, and one pointer to the
         // exemplar slots (160 bytes when that was a `OnceLock` of them).
         assert_eq!(size_of::<super::histogram::Histogram>(), 144);
+        // Metadata, first shard's count, observations, `_created`, and one
+        // pointer to the quantile state of a summary with quantiles.
+        #[cfg(not(feature = "multiprocess"))]
+        assert_eq!(size_of::<super::summary::Summary>(), 88);
     }
 }

@@ -9,13 +9,16 @@ use crate::metrics::atomic::{Created, Observations};
 use crate::metrics::family::{push_metric, FamilyMember};
 use crate::metrics::liveness::Liveness;
 use crate::metrics::meta_ref::MetaRef;
+use crate::metrics::quantiles::{Clock, Quantiles, SummaryQuantiles};
 use crate::metrics::timer::{Observe, Timer};
 use crate::model::{MetricFamily, MetricType};
 #[cfg(feature = "multiprocess")]
 use crate::multiprocess::metric_values::{self as mp, MetricFiles, Series};
 
 /// A summary: the number and the sum of observations (like Python's
-/// client, no quantiles yet).
+/// client), and, built with [`Summary::with_quantiles`], streaming
+/// quantiles over a sliding window (like Go's client, with a proven rank
+/// error: see [`SummaryQuantiles`]).
 ///
 /// A scrape reads the count and the sum of the same observations, even
 /// while other threads observe; an observation writes memory only its
@@ -44,6 +47,9 @@ pub struct Summary {
     /// set by the first update there (`None`: it records in memory).
     #[cfg(feature = "multiprocess")]
     files: std::sync::OnceLock<Option<MetricFiles>>,
+    /// The quantile state, for a summary built with quantiles (which then
+    /// records there only: its `_count` and `_sum` are the window's).
+    quantiles: Option<Box<Quantiles>>,
 }
 
 impl Summary {
@@ -56,6 +62,7 @@ impl Summary {
             created: Created::unset(),
             #[cfg(feature = "multiprocess")]
             files: std::sync::OnceLock::new(),
+            quantiles: None,
         }
     }
 
@@ -67,6 +74,7 @@ impl Summary {
             created: Created::now(),
             #[cfg(feature = "multiprocess")]
             files: std::sync::OnceLock::new(),
+            quantiles: None,
         }
     }
 
@@ -95,6 +103,73 @@ impl Summary {
         Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
     }
 
+    /// A summary with streaming quantiles over a sliding window.
+    ///
+    /// ```
+    /// use promscribe::{Opts, Summary, SummaryQuantiles};
+    /// let q = SummaryQuantiles::new(&SummaryQuantiles::DEFAULT_OBJECTIVES).unwrap();
+    /// let s = Summary::with_quantiles(Opts::new("rpc_seconds", "RPC"), q).unwrap();
+    /// for i in 1..=100 {
+    ///     s.observe(i as f64);
+    /// }
+    /// assert_eq!(s.get_count(), 100);
+    /// let median = s.get_quantiles()[0].1;
+    /// assert!((45.0..=55.0).contains(&median));
+    /// ```
+    pub fn with_quantiles(opts: Opts, quantiles: SummaryQuantiles) -> Result<Arc<Self>, MetricError> {
+        Self::with_quantiles_clock(opts, quantiles, Clock::Monotonic)
+    }
+
+    /// [`Summary::with_quantiles`] with a clock the caller moves (in
+    /// nanoseconds): for tests of the window.
+    #[doc(hidden)]
+    pub fn __with_quantiles_manual_clock(
+        opts: Opts,
+        quantiles: SummaryQuantiles,
+        clock: Arc<AtomicU64>,
+    ) -> Result<Arc<Self>, MetricError> {
+        Self::with_quantiles_clock(opts, quantiles, Clock::Manual(clock))
+    }
+
+    fn with_quantiles_clock(
+        opts: Opts,
+        quantiles: SummaryQuantiles,
+        clock: Clock,
+    ) -> Result<Arc<Self>, MetricError> {
+        #[cfg(feature = "multiprocess")]
+        if crate::multiprocess::metric_values::check() {
+            return Err(MetricError::Multiprocess {
+                metric: opts.name,
+                reason: "summary quantiles are not kept in multiprocess mode".into(),
+            });
+        }
+        let meta = opts.into_meta(MetricType::Summary)?;
+        let mut s = Self::from_meta(MetaRef::Shared(Arc::new(meta)));
+        s.quantiles = Some(Box::new(Quantiles::new(quantiles, clock)));
+        Ok(Arc::new(s))
+    }
+
+    /// The `(quantile, value)` pairs of the window (empty without
+    /// quantiles; NaN values for an empty window).
+    ///
+    /// ```
+    /// promscribe::summary!(S, "s_seconds", "help");
+    /// assert!(S.get_quantiles().is_empty());
+    /// ```
+    pub fn get_quantiles(&self) -> Vec<(f64, f64)> {
+        self.quantiles
+            .as_ref()
+            .map(|q| q.read().quantiles)
+            .unwrap_or_default()
+    }
+
+    /// Bytes of the quantile state (0 without quantiles): streams,
+    /// per-thread buffers, scratch space.
+    #[doc(hidden)]
+    pub fn __quantile_bytes(&self) -> usize {
+        self.quantiles.as_ref().map_or(0, |q| q.bytes())
+    }
+
     /// The family name; empty for a family's child.
     ///
     /// ```
@@ -118,8 +193,12 @@ impl Summary {
         if mp::on() && self.observe_files(v) {
             return;
         }
-        self.observations
-            .observe(std::slice::from_ref(&self.count), 0, v);
+        match &self.quantiles {
+            None => self
+                .observations
+                .observe(std::slice::from_ref(&self.count), 0, v),
+            Some(q) => q.observe(v),
+        }
         self.meta.touch();
     }
 
@@ -145,6 +224,10 @@ impl Summary {
 
     /// The count and the sum: of the file in multiprocess mode.
     fn read(&self) -> (f64, f64) {
+        if let Some(q) = &self.quantiles {
+            let r = q.read();
+            return (r.count as f64, r.sum);
+        }
         #[cfg(feature = "multiprocess")]
         if mp::check() {
             if let Some(files) = self.files() {
@@ -255,6 +338,16 @@ impl FamilyMember for Summary {
 
 impl Summary {
     fn point(&self) -> crate::SummaryPoint {
+        if let Some(q) = &self.quantiles {
+            // Count, sum and quantiles of one state.
+            let r = q.read();
+            return crate::SummaryPoint {
+                count: Some(r.count as f64),
+                sum: Some(r.sum),
+                quantiles: r.quantiles,
+                created: Some(self.created.get()),
+            };
+        }
         let (count, sum) = self.read();
         crate::SummaryPoint {
             count: Some(count),
