@@ -220,6 +220,48 @@ fn allowed(objectives: &[(f64, f64)], lo: u64, hi: u64, n: u64) -> u64 {
     best
 }
 
+/// Copies `src` (sorted tuples of `n` observations) into `dst`, leaving
+/// out every tuple whose removal keeps the invariant; the first and the
+/// last (exact minimum and maximum) are kept.
+fn compress(src: &[Tuple], objectives: &[(f64, f64)], n: u64, dst: &mut Vec<Tuple>) {
+    dst.clear();
+    let len = src.len();
+    let (Some(&first), Some(&last)) = (src.first(), src.last()) else {
+        return;
+    };
+    if len < 3 {
+        dst.extend_from_slice(src);
+        return;
+    }
+    // Right to left, with each tuple's rmin from the total down: `next`
+    // is the kept tuple the one at `i` would merge into.
+    let mut next = last;
+    let mut next_rmax = n + next.d;
+    // rmin of tuple i: n minus the g of the tuples after it.
+    let mut rmin_i = n - next.g;
+    for i in (1..len - 1).rev() {
+        let t = src[i];
+        let lo = rmin_i - t.g; // rmin of tuple i - 1
+        let gap = next_rmax - lo;
+        if gap <= allowed(objectives, lo, next_rmax, n) {
+            next.g += t.g;
+        } else {
+            dst.push(next);
+            next = t;
+            next_rmax = rmin_i + t.d;
+        }
+        rmin_i = lo;
+    }
+    dst.push(next);
+    dst.push(first);
+    dst.reverse();
+    // Room for a little growth, not a doubling (five streams of them).
+    let room = dst.len() + dst.len() / 8 + 4;
+    if dst.capacity() > room + room / 2 {
+        dst.shrink_to(room);
+    }
+}
+
 /// One stream: a targeted sketch of the observations since its last
 /// reset.
 #[derive(Debug, Default)]
@@ -254,42 +296,9 @@ impl Stream {
         // Past the maximum: exact ranks.
         out.extend(b.map(|v| Tuple { v, g: 1, d: 0 }));
         self.n += batch.len() as u64;
-        std::mem::swap(&mut self.tuples, out);
-        self.compress(objectives, out);
-    }
-
-    /// Removes every tuple whose removal keeps the invariant, the first
-    /// and the last kept (exact minimum and maximum).
-    /// `out` is scratch space.
-    fn compress(&mut self, objectives: &[(f64, f64)], out: &mut Vec<Tuple>) {
-        let len = self.tuples.len();
-        if len < 3 {
-            return;
-        }
-        // Right to left, with each tuple's rmin from the total down:
-        // `next` is the kept tuple the one at `i` would merge into.
-        out.clear();
-        let mut next = self.tuples[len - 1];
-        let mut next_rmax = self.n + next.d;
-        // rmin of tuple i: n minus the g of the tuples after it.
-        let mut rmin_i = self.n - next.g;
-        for i in (1..len - 1).rev() {
-            let t = self.tuples[i];
-            let lo = rmin_i - t.g; // rmin of tuple i - 1
-            let gap = next_rmax - lo;
-            if gap <= allowed(objectives, lo, next_rmax, self.n) {
-                next.g += t.g;
-            } else {
-                out.push(next);
-                next = t;
-                next_rmax = rmin_i + t.d;
-            }
-            rmin_i = lo;
-        }
-        out.push(next);
-        out.push(self.tuples[0]);
-        out.reverse();
-        std::mem::swap(&mut self.tuples, out);
+        // The merged list stays in the scratch space; the stream's own
+        // vector only ever holds a compressed one.
+        compress(out, objectives, self.n, &mut self.tuples);
     }
 
     /// The value for quantile `phi` within rank error `eps` (NaN when
@@ -385,6 +394,9 @@ impl Window {
         self.count += self.batch.len() as u64;
         self.sum += self.batch.iter().sum::<f64>();
         self.batch.clear();
+        // Scratch space only while merging; the batch keeps one ring's room.
+        self.scratch = Vec::new();
+        self.batch.shrink_to(RING);
     }
 }
 
