@@ -64,7 +64,10 @@ fn observe(c: &mut Criterion) {
         s.observe(value(i.wrapping_mul(7919)));
     }
     s.get_count();
-    println!("summary quantile state, 3 default objectives, 1 thread: {} bytes", s.__quantile_bytes());
+    println!(
+        "summary quantile state, 3 default objectives, 1 thread: {} bytes",
+        s.__quantile_bytes()
+    );
 }
 
 criterion_group!(benches, observe);

@@ -57,7 +57,10 @@ fn worst_ratio(s: &Summary, window: &mut [f64]) -> f64 {
     let mut worst: f64 = 0.0;
     let quantiles = s.get_quantiles();
     assert_eq!(quantiles.len(), 3);
-    for ((q, v), (q2, eps)) in quantiles.into_iter().zip(SummaryQuantiles::DEFAULT_OBJECTIVES) {
+    for ((q, v), (q2, eps)) in quantiles
+        .into_iter()
+        .zip(SummaryQuantiles::DEFAULT_OBJECTIVES)
+    {
         assert_eq!(q, q2);
         let target = (q * n).ceil().clamp(1.0, n);
         // The ranks `v` holds (1-based, ties included).
@@ -89,9 +92,16 @@ fn check_within(name: &str, values: Vec<f64>, max_bytes: usize) {
     assert_eq!(s.get_count(), N as u64);
     let mut window = values;
     let ratio = worst_ratio(&s, &mut window);
-    println!("{name}: worst rank error {ratio:.3} of epsilon, {} bytes", s.__quantile_bytes());
+    println!(
+        "{name}: worst rank error {ratio:.3} of epsilon, {} bytes",
+        s.__quantile_bytes()
+    );
     assert!(ratio <= 1.0, "{name}: rank error {ratio} x epsilon");
-    assert!(s.__quantile_bytes() <= max_bytes, "{name}: {} bytes", s.__quantile_bytes());
+    assert!(
+        s.__quantile_bytes() <= max_bytes,
+        "{name}: {} bytes",
+        s.__quantile_bytes()
+    );
 }
 
 #[test]
@@ -103,7 +113,10 @@ fn uniform() {
 #[test]
 fn log_normal() {
     let mut r = Rng(0xD1B5_4A32_D192_ED03);
-    check("log-normal", (0..N).map(|_| (0.5 * r.normal()).exp()).collect());
+    check(
+        "log-normal",
+        (0..N).map(|_| (0.5 * r.normal()).exp()).collect(),
+    );
 }
 
 #[test]
@@ -139,7 +152,11 @@ fn reverse_sorted() {
 #[test]
 fn ties() {
     let mut r = Rng(42);
-    check_within("ties", (0..N).map(|_| (r.next() % 10) as f64).collect(), 20 * 1024);
+    check_within(
+        "ties",
+        (0..N).map(|_| (r.next() % 10) as f64).collect(),
+        20 * 1024,
+    );
 }
 
 /// An observation leaves the window by `max_age` after it was recorded,
@@ -169,11 +186,17 @@ fn old_observations_leave_the_window() {
         s.observe(10_000.0 + i as f64);
     }
     let median = s.get_quantiles()[0].1;
-    assert!(median < 10_100.0, "the old half left early: median {median}");
+    assert!(
+        median < 10_100.0,
+        "the old half left early: median {median}"
+    );
     // 10 minutes after the first batch: it is gone, the second stays.
     secs(600);
     let q = s.get_quantiles();
-    assert!(q.iter().all(|(_, v)| *v >= 10_000.0), "old values still in {q:?}");
+    assert!(
+        q.iter().all(|(_, v)| *v >= 10_000.0),
+        "old values still in {q:?}"
+    );
     let mut window: Vec<f64> = (0..1000).map(|i| 10_000.0 + i as f64).collect();
     assert!(worst_ratio(&s, &mut window) <= 1.0);
     // 10 minutes after the second: nothing.

@@ -287,7 +287,11 @@ impl Stream {
         for t in &self.tuples {
             // Values before `t`: Δ = gap(t) - 1 (0 before the minimum,
             // where `t`'s gap is its own `g = 1` plus `Δ = 0`).
-            let d = if out.is_empty() { 0 } else { (t.g + t.d).saturating_sub(1) };
+            let d = if out.is_empty() {
+                0
+            } else {
+                (t.g + t.d).saturating_sub(1)
+            };
             while let Some(v) = b.next_if(|v| *v < t.v) {
                 out.push(Tuple { v, g: 1, d });
             }
@@ -575,7 +579,7 @@ mod tests {
     }
 
     /// Checks every objective against the exact ranks of `window`.
-    fn check(stream: &Stream, objectives: &[(f64, f64)], window: &mut Vec<f64>, what: &str) {
+    fn check(stream: &Stream, objectives: &[(f64, f64)], window: &mut [f64], what: &str) {
         window.sort_unstable_by(f64::total_cmp);
         let n = window.len() as u64;
         assert_eq!(stream.n, n);
@@ -622,7 +626,9 @@ mod tests {
     #[test]
     fn extreme_quantiles() {
         let obj = [(0.0, 0.01), (1.0, 0.01), (0.999, 0.0001)];
-        let values: Vec<f64> = (0..100_000).map(|i| ((i * 7919) % 100_003) as f64).collect();
+        let values: Vec<f64> = (0..100_000)
+            .map(|i| ((i * 7919) % 100_003) as f64)
+            .collect();
         let s = feed(&values, &obj, 128);
         check(&s, &obj, &mut values.clone(), "extreme");
     }

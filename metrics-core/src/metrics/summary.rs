@@ -116,7 +116,10 @@ impl Summary {
     /// let median = s.get_quantiles()[0].1;
     /// assert!((45.0..=55.0).contains(&median));
     /// ```
-    pub fn with_quantiles(opts: Opts, quantiles: SummaryQuantiles) -> Result<Arc<Self>, MetricError> {
+    pub fn with_quantiles(
+        opts: Opts,
+        quantiles: SummaryQuantiles,
+    ) -> Result<Arc<Self>, MetricError> {
         Self::with_quantiles_clock(opts, quantiles, Clock::Monotonic)
     }
 
