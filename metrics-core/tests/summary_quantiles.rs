@@ -146,16 +146,16 @@ fn reverse_sorted() {
     check("reverse-sorted", (0..N).rev().map(|i| i as f64).collect());
 }
 
-/// Few distinct values: ties spread over many ranks. Equal values keep
-/// tuples apart that distinct ones would let merge: about 19 KB here, the
-/// one input measured above 16 KB.
+/// Few distinct values: a batch's copies of one value land in one gap of
+/// a stream, inserted with that gap's rank uncertainty, so fewer of them
+/// merge: about 21 KB here, the one input measured above 16 KB.
 #[test]
 fn ties() {
     let mut r = Rng(42);
     check_within(
         "ties",
         (0..N).map(|_| (r.next() % 10) as f64).collect(),
-        20 * 1024,
+        24 * 1024,
     );
 }
 

@@ -58,12 +58,22 @@
 //! single-producer buffer of [`RING`] values, one per thread slot,
 //! allocated on the thread's first observation): one load of the
 //! consumer's position, one store of the value, one release store of the
-//! position. No lock is shared between threads there. A full ring is
-//! drained by its own thread, under the summary's lock, into every stream
-//! (one sort and one linear merge per stream for [`RING`] values); a
-//! scrape drains every ring first. `_count` and `_sum` are those of the
-//! drained observations, read under the same lock as the quantiles: a
-//! scrape's quantiles, count and sum describe one state.
+//! position (and, when the ring was empty, the clock's time). No lock is
+//! shared between threads there. A full ring is drained by its own
+//! thread, under the summary's lock, into the window's batch; at
+//! [`BATCH`] values the batch is sorted once and merged into every
+//! stream in one pass each, largest value first, compressing as it goes
+//! (the values that land between two tuples share their `g` and `Δ`, so
+//! a run of them merges by arithmetic). A scrape drains every ring and
+//! merges first. `_count` and `_sum` are those of the drained
+//! observations, read under the same lock as the quantiles: a scrape's
+//! quantiles, count and sum describe one state.
+//!
+//! Before a stream is cleared, every ring holding a value observed before
+//! the clearing time is drained and merged: a ring's values carry no time
+//! of their own, only the ring's first one does, so a ring straddling the
+//! time leaves all its values out of the cleared stream (they leave the
+//! window up to one ring's span early, never late).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -183,87 +193,216 @@ impl SummaryQuantiles {
     }
 }
 
-/// One tuple of a stream: a value, the rank it adds (`g`), the
-/// uncertainty of its rank (`Δ`).
+/// An order-preserving key of a non-NaN value: keys compare as
+/// `f64::total_cmp` compares the values.
+#[inline]
+fn key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The value of a [`key`].
+#[inline]
+fn value(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// One tuple of a stream: a value's key, the rank it adds (`g`), the
+/// uncertainty of its rank (`Δ`). A tuple's gap `g + Δ` never exceeds
+/// `u32::MAX` (compression stops short of it), so both fit in 32 bits.
 #[derive(Debug, Clone, Copy)]
 struct Tuple {
-    v: f64,
-    g: u64,
-    d: u64,
+    k: u64,
+    g: u32,
+    d: u32,
 }
 
-/// The rank gap the invariant allows to a tuple whose interval is
-/// `[lo, hi]` among `n` observations (see the module's note).
-fn allowed(objectives: &[(f64, f64)], lo: u64, hi: u64, n: u64) -> u64 {
-    let n = n as f64;
-    let (lo, hi) = (lo as f64, hi as f64);
-    let mut best = u64::MAX;
-    for &(phi, eps) in objectives {
-        let t = phi * n;
-        let e = eps * n;
-        let (d, s) = if hi < t {
-            (t - hi, eps / (1.0 - phi + eps))
-        } else if lo > t {
-            (lo - t, eps / (phi + eps))
-        } else {
-            (0.0, 0.0)
-        };
-        let inner = (e + s * (d - e - 1.0).max(0.0)).floor();
-        // Saturating: beyond `u64`, the allowance is no constraint.
-        let a = if inner >= (u64::MAX / 4) as f64 {
-            u64::MAX
-        } else {
-            2 * inner as u64 + 1
-        };
-        best = best.min(a);
-    }
-    best
+/// One objective's constants for a stream of `n` observations.
+#[derive(Debug, Clone, Copy)]
+struct Objective {
+    /// The target rank `φn`.
+    t: f64,
+    /// The allowed error `εn`.
+    e: f64,
+    /// The slope below the target, `ε / (1 - φ + ε)`.
+    below: f64,
+    /// The slope above the target, `ε / (φ + ε)`.
+    above: f64,
+    /// The least allowance, `2 floor(εn) + 1`.
+    flat: u64,
 }
 
-/// Copies `src` (sorted tuples of `n` observations) into `dst`, leaving
-/// out every tuple whose removal keeps the invariant; the first and the
-/// last (exact minimum and maximum) are kept.
-fn compress(src: &[Tuple], objectives: &[(f64, f64)], n: u64, dst: &mut Vec<Tuple>) {
-    dst.clear();
-    let len = src.len();
-    let (Some(&first), Some(&last)) = (src.first(), src.last()) else {
-        return;
-    };
-    if len < 3 {
-        dst.extend_from_slice(src);
-        return;
+impl Objective {
+    fn at(objectives: &[(f64, f64)], n: u64, out: &mut Vec<Objective>) {
+        out.clear();
+        let n = n as f64;
+        out.extend(objectives.iter().map(|&(phi, eps)| {
+            let e = eps * n;
+            Objective {
+                t: phi * n,
+                e,
+                below: eps / (1.0 - phi + eps),
+                above: eps / (phi + eps),
+                flat: saturating_allowance(e),
+            }
+        }));
     }
-    // Right to left, with each tuple's rmin from the total down: `next`
-    // is the kept tuple the one at `i` would merge into.
-    let mut next = last;
-    let mut next_rmax = n + next.d;
-    // rmin of tuple i: n minus the g of the tuples after it.
-    let mut rmin_i = n - next.g;
-    for i in (1..len - 1).rev() {
-        let t = src[i];
-        let lo = rmin_i - t.g; // rmin of tuple i - 1
-        let gap = next_rmax - lo;
-        if gap <= allowed(objectives, lo, next_rmax, n) {
-            next.g += t.g;
-        } else {
-            dst.push(next);
-            next = t;
-            next_rmax = rmin_i + t.d;
+
+    /// The allowance of an interval at distance `d` from the target on
+    /// the side of slope `s`: `2 floor(εn + s max(0, d - εn - 1)) + 1`.
+    fn allowed(&self, d: f64, s: f64) -> u64 {
+        saturating_allowance(self.e + s * (d - self.e - 1.0).max(0.0))
+    }
+
+    /// The least `lo` for which a tuple spanning `[lo, hi]` keeps this
+    /// objective's part of the invariant; every `lo` between it and `hi`
+    /// does too, since the allowance never grows as `lo` falls.
+    ///
+    /// Below the target the allowance depends on `hi` alone. Otherwise any
+    /// `lo >= hi - flat` keeps it (`flat` is the least allowance), and so
+    /// does any `lo >= c = φn + εn + 1` with
+    /// `hi - lo <= 2(εn + s(lo - c)) - 1`, a lower bound of the sloped
+    /// allowance there (`2 floor(x) + 1 >= 2x - 1`); rounded up by one
+    /// more against floating-point error. Conservative: it may keep a
+    /// tuple the invariant would let go, never the reverse.
+    fn least_lo(&self, hi: u64) -> u64 {
+        let h = hi as f64;
+        if h < self.t {
+            return hi.saturating_sub(self.allowed(self.t - h, self.below));
         }
-        rmin_i = lo;
+        let flat = hi.saturating_sub(self.flat);
+        let s = self.above;
+        let c = self.t + self.e + 1.0;
+        // `x as u64 + 1` is at least `ceil(x)` for `x >= 0` (`as`
+        // truncates, and saturates past u64: such a bound keeps every
+        // tuple); one more against rounding.
+        let sloped = ((h - 2.0 * self.e + 1.0 + 2.0 * s * c) / (1.0 + 2.0 * s)).max(c);
+        flat.min((sloped as u64).saturating_add(2))
     }
-    dst.push(next);
-    dst.push(first);
-    dst.reverse();
-    // Room for a little growth, not a doubling (five streams of them).
-    let room = dst.len() + dst.len() / 8 + 4;
-    if dst.capacity() > room + room / 2 {
-        dst.shrink_to(room);
+}
+
+/// `2 * floor(inner) + 1` for `inner >= 0` (`as` truncates), saturating:
+/// beyond `u64` an allowance is no constraint.
+fn saturating_allowance(inner: f64) -> u64 {
+    if inner >= (u64::MAX / 4) as f64 {
+        u64::MAX
+    } else {
+        2 * inner as u64 + 1
+    }
+}
+
+/// The least `lo` a tuple spanning `[lo, hi]` may have under every
+/// objective, and with a gap that fits in 32 bits.
+fn least_lo(objectives: &[Objective], hi: u64) -> u64 {
+    objectives
+        .iter()
+        .map(|o| o.least_lo(hi))
+        .fold(hi.saturating_sub(u64::from(u32::MAX)), u64::max)
+}
+
+/// One compression pass over a stream's tuples and a batch, largest
+/// first (see [`Stream::insert_sorted`]).
+struct Compressor<'a> {
+    objectives: &'a [Objective],
+    least: u64,
+    out: &'a mut Vec<Tuple>,
+    /// The kept tuple the ones at hand may merge into (`None` before the
+    /// first, the maximum).
+    next: Option<Tuple>,
+    next_rmax: u64,
+    /// The least `lo` a merge into `next` may leave (exact or quick).
+    bound: u64,
+    exact: bool,
+    /// rmin of the tuple at hand.
+    rmin: u64,
+    n: u64,
+}
+
+impl Compressor<'_> {
+    /// `t` becomes the kept tuple merges go into.
+    fn keep(&mut self, t: Tuple) {
+        if let Some(next) = self.next.replace(t) {
+            self.out.push(next);
+        }
+        self.next_rmax = self.rmin + u64::from(t.d);
+        // `lo = 0` is the minimum's: never merged.
+        self.bound = self.next_rmax.saturating_sub(self.least).max(1);
+        self.exact = false;
+    }
+
+    /// Makes the bound exact when `lo` falls short of the quick one.
+    fn sharpen(&mut self, lo: u64) {
+        if lo < self.bound && !self.exact {
+            self.bound = least_lo(self.objectives, self.next_rmax).max(1);
+            self.exact = true;
+        }
+    }
+
+    /// The next tuple, largest first.
+    fn item(&mut self, t: Tuple) {
+        if self.next.is_none() {
+            self.rmin = self.n;
+            self.keep(t);
+            self.rmin -= u64::from(t.g);
+            return;
+        }
+        let lo = self.rmin - u64::from(t.g);
+        self.sharpen(lo);
+        match &mut self.next {
+            // The gap stays within 32 bits (see `least_lo`).
+            Some(next) if lo >= self.bound => next.g += t.g,
+            _ => self.keep(t),
+        }
+        self.rmin = lo;
+    }
+
+    /// Inserted values `keys` (ascending), all with `g = 1` and `Δ = d`.
+    fn run(&mut self, keys: &[u64], d: u32) {
+        let mut keys = keys;
+        while let Some((&k, rest)) = keys.split_last() {
+            if self.next.is_none() {
+                self.item(Tuple { k, g: 1, d });
+                keys = rest;
+                continue;
+            }
+            // Values merge while `lo = rmin - 1, rmin - 2, ...` stays at
+            // or above the bound.
+            self.sharpen(self.rmin - 1);
+            let room = self.rmin.saturating_sub(self.bound);
+            let merged = room.min(keys.len() as u64);
+            if let Some(next) = &mut self.next {
+                // `merged <= gap(next) <= u32::MAX`.
+                next.g += u32::try_from(merged).unwrap_or(u32::MAX);
+            }
+            self.rmin -= merged;
+            keys = keys.get(..keys.len() - merged as usize).unwrap_or_default();
+            if let Some((&k, rest)) = keys.split_last() {
+                if !self.exact {
+                    // Short of the quick bound: try the exact one.
+                    self.sharpen(self.rmin - 1);
+                    continue;
+                }
+                // The next value cannot merge under the exact bound.
+                self.keep(Tuple { k, g: 1, d });
+                self.rmin -= 1;
+                keys = rest;
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(next) = self.next.take() {
+            self.out.push(next);
+        }
     }
 }
 
 /// One stream: a targeted sketch of the observations since its last
-/// reset.
+/// reset. Its tuples are kept largest first.
 #[derive(Debug, Default)]
 struct Stream {
     tuples: Vec<Tuple>,
@@ -276,54 +415,77 @@ impl Stream {
         self.n = 0;
     }
 
-    /// Inserts the sorted `batch`, then compresses.
-    fn insert_sorted(&mut self, batch: &[f64], objectives: &[(f64, f64)], out: &mut Vec<Tuple>) {
+    /// Inserts `batch` (keys, ascending) and compresses, in one pass from
+    /// the largest value down; `out` is the scratch space the compressed
+    /// tuples are written to (it takes the stream's former vector back).
+    ///
+    /// A value inserted between tuples `a` and `b` gets `g = 1` and
+    /// `Δ = gap(b) - 1`; below the minimum or above the maximum `Δ = 0`.
+    /// A value equal to a tuple's goes after it. Compression: with `next`
+    /// the kept tuple above, the tuple at hand (whose predecessor's rmin
+    /// is `lo`) merges into it when `lo >= least_lo(rmax(next))`; the
+    /// minimum (`lo = 0`) and the maximum are always kept. The values
+    /// inserted between two tuples share `g` and `Δ`, so a run of them is
+    /// merged by arithmetic, not one by one.
+    fn insert_sorted(&mut self, batch: &[u64], objectives: &[Objective], out: &mut Vec<Tuple>) {
         if batch.is_empty() {
             return;
         }
+        let n = self.n + batch.len() as u64;
+        self.n = n;
         out.clear();
-        out.reserve(self.tuples.len() + batch.len());
-        let mut b = batch.iter().copied().peekable();
-        for t in &self.tuples {
-            // Values before `t`: Δ = gap(t) - 1 (0 before the minimum,
-            // where `t`'s gap is its own `g = 1` plus `Δ = 0`).
-            let d = if out.is_empty() {
-                0
-            } else {
-                (t.g + t.d).saturating_sub(1)
-            };
-            while let Some(v) = b.next_if(|v| *v < t.v) {
-                out.push(Tuple { v, g: 1, d });
+        let mut c = Compressor {
+            objectives,
+            // Any gap up to the least allowance of all keeps the
+            // invariant: the exact bound is only worked out past it.
+            least: objectives
+                .iter()
+                .map(|o| o.flat)
+                .fold(u64::from(u32::MAX), u64::min),
+            out,
+            next: None,
+            next_rmax: 0,
+            bound: 0,
+            exact: false,
+            rmin: n,
+            n,
+        };
+        let mut j = batch.len();
+        let mut right_d = 0u32;
+        for &t in &self.tuples {
+            let top = j;
+            while j > 0 && batch.get(j - 1).is_some_and(|&k| k >= t.k) {
+                j -= 1;
             }
-            out.push(*t);
+            c.run(batch.get(j..top).unwrap_or_default(), right_d);
+            c.item(t);
+            right_d = t.g.saturating_add(t.d).saturating_sub(1);
         }
-        // Past the maximum: exact ranks.
-        out.extend(b.map(|v| Tuple { v, g: 1, d: 0 }));
-        self.n += batch.len() as u64;
-        // The merged list stays in the scratch space; the stream's own
-        // vector only ever holds a compressed one.
-        compress(out, objectives, self.n, &mut self.tuples);
+        // Below the minimum: exact ranks.
+        c.run(batch.get(..j).unwrap_or_default(), 0);
+        c.finish();
+        std::mem::swap(&mut self.tuples, out);
     }
 
     /// The value for quantile `phi` within rank error `eps` (NaN when
     /// empty).
     fn query(&self, phi: f64, eps: f64) -> f64 {
-        if self.n == 0 {
+        let Some(first) = self.tuples.last() else {
             return f64::NAN;
-        }
+        };
         let n = self.n;
         let r = ((phi * n as f64).ceil() as u64).clamp(1, n);
         let big_r = r + (eps * n as f64).floor() as u64;
         let mut rmin = 0u64;
-        let mut prev = self.tuples[0].v;
-        for t in &self.tuples {
-            rmin += t.g;
-            if rmin + t.d > big_r {
-                return prev;
+        let mut prev = first.k;
+        for t in self.tuples.iter().rev() {
+            rmin += u64::from(t.g);
+            if rmin + u64::from(t.d) > big_r {
+                return value(prev);
             }
-            prev = t.v;
+            prev = t.k;
         }
-        prev
+        value(prev)
     }
 
     fn bytes(&self) -> usize {
@@ -352,7 +514,12 @@ impl Clock {
     }
 }
 
-/// What the lock guards: the streams, the drained count and sum.
+/// Values the window gathers before it merges them into its streams
+/// (a scrape merges whatever it has).
+const BATCH: usize = 1024;
+
+/// What the lock guards: the streams, the drained count and sum, the
+/// drained values not merged yet.
 #[derive(Debug)]
 struct Window {
     streams: Vec<Stream>,
@@ -362,53 +529,96 @@ struct Window {
     width: u64,
     count: u64,
     sum: f64,
-    batch: Vec<f64>,
+    /// Drained values (keys), merged into every stream at [`BATCH`].
+    batch: Vec<u64>,
     scratch: Vec<Tuple>,
+    objectives: Vec<Objective>,
 }
 
 impl Window {
-    /// Clears the streams whose time has come.
-    fn rotate(&mut self, now: u64) {
-        if now < self.head_expires {
-            return;
-        }
-        let b = self.streams.len() as u64;
-        let behind = (now - self.head_expires) / self.width + 1;
-        if behind >= b {
-            self.streams.iter_mut().for_each(Stream::reset);
-            self.head_expires = now.saturating_add(self.width);
-            return;
-        }
-        for _ in 0..behind {
-            self.streams[self.head].reset();
-            self.head = (self.head + 1) % self.streams.len();
-            self.head_expires = self.head_expires.saturating_add(self.width);
-        }
+    /// Takes `ring`'s values: counted and summed now, their keys kept for
+    /// the next merge (a NaN has no rank: it joins the count and the sum
+    /// only).
+    fn drain(&mut self, ring: &Ring) {
+        let (mut count, mut sums) = (0u64, [0.0f64; 4]);
+        let batch = &mut self.batch;
+        ring.drain(|v| {
+            // Four partial sums: no chain of dependent additions.
+            if let Some(s) = sums.get_mut(count as usize % 4) {
+                *s += v;
+            }
+            count += 1;
+            if !v.is_nan() {
+                batch.push(key(v));
+            }
+        });
+        self.count += count;
+        self.sum += (sums[0] + sums[1]) + (sums[2] + sums[3]);
     }
 
-    /// Merges `self.batch` into every stream.
+    /// Merges the gathered values into every stream.
     fn merge(&mut self, objectives: &[(f64, f64)]) {
         if self.batch.is_empty() {
             return;
         }
-        self.batch.sort_unstable_by(f64::total_cmp);
+        self.batch.sort_unstable();
         for s in &mut self.streams {
-            s.insert_sorted(&self.batch, objectives, &mut self.scratch);
+            Objective::at(
+                objectives,
+                s.n + self.batch.len() as u64,
+                &mut self.objectives,
+            );
+            s.insert_sorted(&self.batch, &self.objectives, &mut self.scratch);
+            // Vectors pass from stream to stream: none keeps much more room
+            // than its own tuples need.
+            let len = s.tuples.len();
+            if s.tuples.capacity() > len + len / 4 + 8 {
+                s.tuples.shrink_to(len + len / 8 + 4);
+            }
         }
-        self.count += self.batch.len() as u64;
-        self.sum += self.batch.iter().sum::<f64>();
         self.batch.clear();
-        // Scratch space only while merging; the batch keeps one ring's room.
-        self.scratch = Vec::new();
-        self.batch.shrink_to(RING);
+    }
+
+    /// Brings the window to `now`: before each stream is cleared, the
+    /// values observed before its time (every ring whose first value is
+    /// older: ring values carry no time of their own, so a ring's later
+    /// values leave the youngest stream early rather than an old value
+    /// staying late) are merged.
+    fn advance(&mut self, now: u64, rings: &[OnceLock<Ring>], objectives: &[(f64, f64)]) {
+        let b = self.streams.len() as u64;
+        let mut cleared = 0;
+        while now >= self.head_expires {
+            let due = self.head_expires;
+            for ring in rings.iter().filter_map(OnceLock::get) {
+                if ring.first_before(due) {
+                    self.drain(ring);
+                }
+            }
+            self.merge(objectives);
+            cleared += 1;
+            if cleared > b {
+                // Idle past the whole window: every stream starts anew.
+                self.streams.iter_mut().for_each(Stream::reset);
+                self.head_expires = now.saturating_add(self.width);
+                break;
+            }
+            if let Some(s) = self.streams.get_mut(self.head) {
+                s.reset();
+            }
+            self.head = (self.head + 1) % self.streams.len().max(1);
+            self.head_expires = self.head_expires.saturating_add(self.width);
+        }
     }
 }
 
-/// A thread's ring: values, the producer's and the consumer's positions.
+/// A thread's ring: values, the producer's and the consumer's positions,
+/// and when the oldest value still in it was observed.
 #[derive(Debug)]
 struct Ring {
     head: AtomicUsize,
     tail: AtomicUsize,
+    /// Clock time of the push that found the ring empty.
+    first: AtomicU64,
     vals: Box<[AtomicU64]>,
 }
 
@@ -417,35 +627,56 @@ impl Ring {
         Ring {
             head: AtomicUsize::new(0),
             tail: AtomicUsize::new(0),
+            first: AtomicU64::new(0),
             vals: (0..RING).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
     /// Appends `v` (only the ring's thread calls this); false when full.
     #[inline]
-    fn push(&self, v: f64) -> bool {
+    fn push(&self, v: f64, clock: &Clock) -> bool {
         let h = self.head.load(Ordering::Relaxed);
         // The consumer's reads of the slots happen before it moved `tail`.
         let t = self.tail.load(Ordering::Acquire);
-        if h.wrapping_sub(t) >= RING {
+        let used = h.wrapping_sub(t);
+        if used >= RING {
             return false;
+        }
+        if used == 0 {
+            self.stamp(clock);
         }
         if let Some(slot) = self.vals.get(h % RING) {
             slot.store(v.to_bits(), Ordering::Relaxed);
         }
-        // The value is written before the position that publishes it.
+        // The value (and the time) are written before the position that
+        // publishes them.
         self.head.store(h.wrapping_add(1), Ordering::Release);
         true
     }
 
-    /// Moves every published value into `out` (under the window's lock:
-    /// one consumer at a time).
-    fn drain(&self, out: &mut Vec<f64>) {
+    #[cold]
+    #[inline(never)]
+    fn stamp(&self, clock: &Clock) {
+        self.first.store(clock.now(), Ordering::Relaxed);
+    }
+
+    /// Whether the ring holds a value observed before `due`. (The time is
+    /// the one written before the oldest published value: a newer one is
+    /// only written once the consumer has moved `tail` past it, which it
+    /// does after this read.)
+    fn first_before(&self, due: u64) -> bool {
+        let h = self.head.load(Ordering::Acquire);
+        h != self.tail.load(Ordering::Relaxed) && self.first.load(Ordering::Relaxed) < due
+    }
+
+    /// Hands every published value to `f` (under the window's lock: one
+    /// consumer at a time).
+    fn drain(&self, mut f: impl FnMut(f64)) {
         let h = self.head.load(Ordering::Acquire);
         let mut t = self.tail.load(Ordering::Relaxed);
         while t != h {
             if let Some(slot) = self.vals.get(t % RING) {
-                out.push(f64::from_bits(slot.load(Ordering::Relaxed)));
+                f(f64::from_bits(slot.load(Ordering::Relaxed)));
             }
             t = t.wrapping_add(1);
         }
@@ -484,8 +715,9 @@ impl Quantiles {
                 width,
                 count: 0,
                 sum: 0.0,
-                batch: Vec::new(),
+                batch: Vec::with_capacity(BATCH),
                 scratch: Vec::new(),
+                objectives: Vec::new(),
             }),
             config,
             clock,
@@ -497,7 +729,7 @@ impl Quantiles {
     pub(crate) fn observe(&self, v: f64) {
         let slot = thread_slot();
         if let Some(ring) = self.rings.get(slot).and_then(OnceLock::get) {
-            if ring.push(v) {
+            if ring.push(v, &self.clock) {
                 return;
             }
         }
@@ -509,38 +741,38 @@ impl Quantiles {
     fn observe_slow(&self, slot: usize, v: f64) {
         let ring = self.rings.get(slot).map(|r| r.get_or_init(Ring::new));
         if let Some(ring) = ring {
-            if ring.push(v) {
+            if ring.push(v, &self.clock) {
                 return; // its first value
             }
         }
         let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-        w.rotate(self.clock.now());
+        w.advance(self.clock.now(), &self.rings, &self.config.objectives);
         if let Some(ring) = ring {
-            ring.drain(&mut w.batch);
+            w.drain(ring);
         }
-        // A NaN joins the count and the sum, not the sketch (it has no rank).
-        w.batch.push(v);
-        let nans: Vec<f64> = w.batch.iter().copied().filter(|x| x.is_nan()).collect();
-        w.batch.retain(|x| !x.is_nan());
-        w.merge(&self.config.objectives);
-        w.count += nans.len() as u64;
-        w.sum += nans.iter().sum::<f64>();
+        // Without a ring (a thread being torn down), or with the ring
+        // just drained: the value itself.
+        w.count += 1;
+        w.sum += v;
+        if !v.is_nan() {
+            w.batch.push(key(v));
+        }
+        // Merged before another ring's worth could outgrow the batch's room.
+        if w.batch.len() + RING >= BATCH {
+            w.merge(&self.config.objectives);
+        }
     }
 
     /// Drains every ring and reads count, sum and quantiles under one lock.
     pub(crate) fn read(&self) -> Reading {
         let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-        w.rotate(self.clock.now());
+        w.advance(self.clock.now(), &self.rings, &self.config.objectives);
         for ring in self.rings.iter().filter_map(OnceLock::get) {
-            ring.drain(&mut w.batch);
+            w.drain(ring);
         }
-        let nans = w.batch.iter().filter(|x| x.is_nan()).count() as u64;
-        w.batch.retain(|x| !x.is_nan());
         w.merge(&self.config.objectives);
-        w.count += nans;
-        if nans > 0 {
-            w.sum = f64::NAN;
-        }
+        // A scrape's drain of many rings may have grown the batch.
+        w.batch.shrink_to(BATCH);
         let head = &w.streams[w.head % w.streams.len()];
         Reading {
             count: w.count,
@@ -554,7 +786,7 @@ impl Quantiles {
         }
     }
 
-    /// Bytes held: the streams, the rings, the scratch buffers.
+    /// Bytes held: the streams, the rings, the buffers.
     pub(crate) fn bytes(&self) -> usize {
         let w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
         std::mem::size_of::<Self>()
@@ -562,8 +794,10 @@ impl Quantiles {
             + w.streams.capacity() * std::mem::size_of::<Stream>()
             + w.batch.capacity() * 8
             + w.scratch.capacity() * std::mem::size_of::<Tuple>()
+            + w.objectives.capacity() * std::mem::size_of::<Objective>()
             + self.rings.len() * std::mem::size_of::<OnceLock<Ring>>()
-            + self.rings.iter().filter(|r| r.get().is_some()).count() * RING * 8
+            + self.rings.iter().filter(|r| r.get().is_some()).count()
+                * (RING * 8 + std::mem::size_of::<Ring>())
     }
 }
 
@@ -605,12 +839,83 @@ mod tests {
     fn feed(values: &[f64], objectives: &[(f64, f64)], batch: usize) -> Stream {
         let mut s = Stream::default();
         let mut scratch = Vec::new();
+        let mut consts = Vec::new();
         for chunk in values.chunks(batch) {
-            let mut c = chunk.to_vec();
-            c.sort_unstable_by(f64::total_cmp);
-            s.insert_sorted(&c, objectives, &mut scratch);
+            let mut c: Vec<u64> = chunk.iter().map(|v| key(*v)).collect();
+            c.sort_unstable();
+            Objective::at(objectives, s.n + c.len() as u64, &mut consts);
+            s.insert_sorted(&c, &consts, &mut scratch);
         }
         s
+    }
+
+    #[test]
+    fn keys_order_as_total_cmp() {
+        let vs = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-300,
+            2.5,
+            f64::INFINITY,
+        ];
+        for w in vs.windows(2) {
+            assert!(key(w[0]) < key(w[1]), "{} {}", w[0], w[1]);
+        }
+        for v in vs {
+            assert_eq!(value(key(v)).to_bits(), v.to_bits());
+        }
+    }
+
+    /// The threshold never lets through a tuple the exact invariant
+    /// refuses.
+    #[test]
+    fn least_lo_is_conservative() {
+        let obj = [
+            (0.0, 0.01),
+            (0.5, 0.05),
+            (0.9, 0.01),
+            (0.99, 0.001),
+            (1.0, 0.02),
+        ];
+        let mut consts = Vec::new();
+        for n in [10u64, 1000, 123_457, 10_000_000] {
+            Objective::at(&obj, n, &mut consts);
+            for hi in (1..=n + n / 10).step_by((n as usize / 997).max(1)) {
+                let lo = least_lo(&consts, hi);
+                if lo == 0 || lo > hi {
+                    continue;
+                }
+                assert!(
+                    hi - lo <= allowed(&obj, lo, hi, n),
+                    "n {n} hi {hi} lo {lo}: gap {} > {}",
+                    hi - lo,
+                    allowed(&obj, lo, hi, n)
+                );
+            }
+        }
+    }
+
+    /// The exact allowance of the module's note, as a reference.
+    fn allowed(objectives: &[(f64, f64)], lo: u64, hi: u64, n: u64) -> u64 {
+        let n = n as f64;
+        let (lo, hi) = (lo as f64, hi as f64);
+        let mut best = u64::MAX;
+        for &(phi, eps) in objectives {
+            let t = phi * n;
+            let e = eps * n;
+            let (d, s) = if hi < t {
+                (t - hi, eps / (1.0 - phi + eps))
+            } else if lo > t {
+                (lo - t, eps / (phi + eps))
+            } else {
+                (0.0, 0.0)
+            };
+            best = best.min(saturating_allowance(e + s * (d - e - 1.0).max(0.0)));
+        }
+        best
     }
 
     #[test]
