@@ -938,6 +938,37 @@ mod tests {
         check(&s, &obj, &mut values.clone(), "extreme");
     }
 
+    /// Values still in a ring when their window ends (no scrape, no full
+    /// ring since) are not shown by the next scrape: they are merged
+    /// into the streams before those are cleared.
+    #[test]
+    fn unscraped_values_leave_the_window_on_time() {
+        let t = Arc::new(AtomicU64::new(0));
+        let cfg = SummaryQuantiles::new(&[(0.5, 0.05)])
+            .and_then(|c| c.max_age(Duration::from_secs(10)))
+            .and_then(|c| c.age_buckets(5))
+            .expect("valid");
+        let q = Quantiles::new(cfg, Clock::Manual(t.clone()));
+        for _ in 0..10 {
+            q.observe(1.0);
+        }
+        // Two age buckets later, fresh values join them.
+        t.store(4_000_000_000, Ordering::Relaxed);
+        assert_eq!(q.read().quantiles, [(0.5, 1.0)]);
+        for _ in 0..30 {
+            q.observe(2.0);
+        }
+        // Past the old values' window, not the fresh ones'.
+        t.store(10_000_000_000, Ordering::Relaxed);
+        let r = q.read();
+        assert_eq!(r.count, 40);
+        assert_eq!(r.quantiles, [(0.5, 2.0)]);
+        // Idle past every window: nothing is shown.
+        q.observe(3.0);
+        t.store(60_000_000_000, Ordering::Relaxed);
+        assert!(q.read().quantiles[0].1.is_nan());
+    }
+
     #[test]
     fn window_rotation_clears_the_head() {
         let t = Arc::new(AtomicU64::new(0));
