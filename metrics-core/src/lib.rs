@@ -116,6 +116,8 @@ pub use error::MetricError;
 pub use meta::{Opts, Site};
 pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};
+#[doc(hidden)]
+pub use metrics::family::PlainConfig;
 pub use metrics::family::{
     default_max_series, set_default_max_series, Child, Family, FamilyMember, OwnedChild,
     OVERFLOW_COUNTER, OVERFLOW_LABEL,

@@ -745,8 +745,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     }
 
     /// A family built at run time from [`Opts`] (which must name exactly
-    /// `N` labels) and the children's configuration (`()`, or a
-    /// histogram's [`Buckets`]).
+    /// `N` labels) and the children's configuration (`()`, a histogram's
+    /// [`HistogramConfig`](crate::HistogramConfig), a summary's
+    /// [`SummaryConfig`](crate::SummaryConfig)).
     ///
     /// ```
     /// use promscribe::{Counter, Family, Opts};
@@ -1388,16 +1389,42 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     }
 }
 
-impl<M: FamilyMember<Config = ()>, const N: usize> Family<M, N> {
-    /// A family built at run time (Counter, Gauge).
+/// The configuration of a member type whose children need none to be
+/// built (Counter, Gauge; a Summary without quantiles): what
+/// [`Family::new`] builds them with.
+#[doc(hidden)]
+pub trait PlainConfig {
+    /// The configuration of a plain child.
+    fn plain() -> Self;
+}
+
+impl PlainConfig for () {
+    fn plain() -> Self {}
+}
+
+impl PlainConfig for crate::SummaryConfig {
+    fn plain() -> Self {
+        crate::SummaryConfig::plain()
+    }
+}
+
+impl<M: FamilyMember, const N: usize> Family<M, N>
+where
+    M::Config: PlainConfig,
+{
+    /// A family built at run time (Counter, Gauge, Summary without
+    /// quantiles).
     ///
     /// ```
-    /// use promscribe::{Family, Gauge, Opts};
+    /// use promscribe::{Family, Gauge, Opts, Summary};
     /// let g = Family::<Gauge, 1>::new(Opts::new("temp", "T").labels(["room"])).unwrap();
     /// g.labels(["hall"]).set(19.5);
+    /// let s = Family::<Summary, 1>::new(Opts::new("size_bytes", "S").labels(["path"])).unwrap();
+    /// s.labels(["/"]).observe(512.0);
+    /// assert!(s.labels(["/"]).get_quantiles().is_empty());
     /// ```
     pub fn new(opts: Opts) -> Result<Arc<Self>, MetricError> {
-        Self::with_config(opts, ())
+        Self::with_config(opts, M::Config::plain())
     }
 }
 
@@ -1456,19 +1483,6 @@ impl<const N: usize> Family<crate::Histogram, N> {
 }
 
 impl<const N: usize> Family<crate::Summary, N> {
-    /// A family of summaries (count and sum, no quantiles) built at run
-    /// time.
-    ///
-    /// ```
-    /// use promscribe::{Family, Opts, Summary};
-    /// let s = Family::<Summary, 1>::new(Opts::new("size_bytes", "S").labels(["path"])).unwrap();
-    /// s.labels(["/"]).observe(512.0);
-    /// assert!(s.labels(["/"]).get_quantiles().is_empty());
-    /// ```
-    pub fn new(opts: Opts) -> Result<Arc<Self>, MetricError> {
-        Self::with_config(opts, crate::SummaryConfig::plain())
-    }
-
     /// A family of summaries with streaming quantiles, as
     /// [`Summary::with_quantiles`](crate::Summary::with_quantiles) builds
     /// one: every child gets its own window of these objectives.

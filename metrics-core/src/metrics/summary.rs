@@ -106,7 +106,12 @@ impl Summary {
         Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
     }
 
-    /// A summary with streaming quantiles over a sliding window.
+    /// A summary with streaming quantiles over a sliding window: Go's
+    /// client's `Objectives`, `MaxAge` and `AgeBuckets` semantics (Python's
+    /// client has no quantiles), as the quantile options of
+    /// [`summary!`](crate::summary!) declare one. `_count` and `_sum` count
+    /// every observation; the quantiles, the window's. In multiprocess
+    /// mode it is refused (`MetricError::Multiprocess`).
     ///
     /// ```
     /// use promscribe::{Opts, Summary, SummaryQuantiles};

@@ -805,6 +805,60 @@ mod tests {
         }
     }
 
+    /// The rules of `SummaryQuantiles::new`, `max_age` and `age_buckets`,
+    /// at their edges: what the macro accepts, the constructors accept
+    /// (`tests/decl_quantiles.rs` builds the accepted edges with both).
+    #[test]
+    fn quantile_options_at_the_edges() {
+        let key: Ident = syn::parse_str("quantiles").expect("ident");
+        let objectives = |src: &str| {
+            let mut errors = Vec::new();
+            let e: Expr = syn::parse_str(src).expect(src);
+            let out = quantile_objectives(&key, &e, &mut errors);
+            assert_eq!(out.is_none(), !errors.is_empty(), "{src}");
+            out
+        };
+        assert_eq!(
+            objectives("[(0, 0.5), (1, 1e-9), (0.5, 0.999)]"),
+            Some(vec![(0.0, 0.5), (1.0, 1e-9), (0.5, 0.999)])
+        );
+        for bad in [
+            "[]",
+            "[(1.0000001, 0.1)]",
+            "[(-0.0001, 0.1)]",
+            "[(0.5, 0)]",
+            "[(0.5, 1)]",
+            "[(0.5, -0.1)]",
+            "[(0.5, 0.1), (0.50, 0.2)]",
+            "[(0.5, 0.1), (-0.0, 0.1), (0.0, 0.1)]",
+            "[(f64::INFINITY, 0.1)]",
+            "[0.5]",
+            "[(0.5,)]",
+        ] {
+            assert_eq!(objectives(bad), None, "{bad}");
+        }
+        assert_eq!(parse_max_age("1ms"), Ok(1));
+        assert_eq!(parse_max_age("10m"), Ok(600_000));
+        assert_eq!(parse_max_age("1000h"), Ok(3_600_000_000));
+        for bad in [
+            "0ms",
+            "0h",
+            "",
+            "10",
+            "1.5s",
+            "5d",
+            "18446744073709551616ms",
+        ] {
+            assert!(parse_max_age(bad).is_err(), "{bad}");
+        }
+        let buckets = |src: &str| age_buckets(&syn::parse_str(src).expect(src)).ok();
+        assert_eq!(buckets("1"), Some(1));
+        assert_eq!(buckets("60u32"), Some(60));
+        for bad in ["0", "61", "-1", "5u8", "\"5\"", "4294967301"] {
+            assert_eq!(buckets(bad), None, "{bad}");
+        }
+    }
+
     #[test]
     fn limit_literals_and_expressions() {
         fn text(limit: syn::Result<Limit>) -> Option<String> {
