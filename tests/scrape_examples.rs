@@ -170,6 +170,12 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
             tls: false,
         },
         Example {
+            name: "summary_quantiles",
+            args: vec![],
+            series: "rpc_duration_seconds_count",
+            tls: false,
+        },
+        Example {
             name: "system_exporter",
             args: vec!["--interval-ms".into(), "200".into()],
             series: "system_usage",
