@@ -170,6 +170,18 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
             tls: false,
         },
         Example {
+            name: "runtime_info",
+            args: vec![],
+            series: "tokio_workers",
+            tls: false,
+        },
+        Example {
+            name: "summary_quantiles",
+            args: vec![],
+            series: "rpc_duration_seconds_count",
+            tls: false,
+        },
+        Example {
             name: "system_exporter",
             args: vec!["--interval-ms".into(), "200".into()],
             series: "system_usage",
@@ -351,7 +363,7 @@ fn prometheus_scrapes_every_serving_example_in_openmetrics_and_in_text() {
                 .then_some(active)
             },
         );
-        assert_eq!(targets.len(), mine.len() * 9, "nine examples per format");
+        assert_eq!(targets.len(), mine.len() * 11, "eleven examples per format");
     }
 
     // What Prometheus parsed: OpenMetrics for the `_om` jobs, text for the

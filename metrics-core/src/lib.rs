@@ -116,6 +116,8 @@ pub use error::MetricError;
 pub use meta::{Opts, Site};
 pub use metrics::counter::Counter;
 pub use metrics::enumeration::{Enum, States};
+#[doc(hidden)]
+pub use metrics::family::PlainConfig;
 pub use metrics::family::{
     default_max_series, set_default_max_series, Child, Family, FamilyMember, OwnedChild,
     OVERFLOW_COUNTER, OVERFLOW_LABEL,
@@ -126,7 +128,7 @@ pub use metrics::info::Info;
 pub use metrics::labels::{LabelEnum, LabelText, LabelValue, LabelValues};
 pub use metrics::native::NativeOpts;
 pub use metrics::quantiles::SummaryQuantiles;
-pub use metrics::summary::Summary;
+pub use metrics::summary::{DeclaredSummary, Summary, SummaryConfig};
 pub use metrics::timer::{InProgress, Observe, Timer};
 pub use model::{
     created_series_enabled, disable_created_series, enable_created_series, Bounds, CounterPoint,
@@ -210,6 +212,7 @@ pub mod __private {
         pub use crate::metrics::histogram::HistogramConfig;
         pub use crate::metrics::histogram::{__declared_counts, __native_error};
         pub use crate::metrics::native::NativeOpts;
+        pub use crate::metrics::summary::{DeclaredQuantiles, DeclaredSummary, SummaryConfig};
         pub use crate::{Counter, Gauge, Info, Summary};
 
         pub use crate::__promscribe_register as register;

@@ -265,6 +265,14 @@ impl<N> TimedMetric<N> for crate::Summary {
 }
 
 #[diagnostic::do_not_recommend]
+impl<N> TimedMetric<N> for crate::DeclaredSummary {
+    #[inline]
+    fn record_seconds(&self, seconds: f64) {
+        self.observe_seconds(seconds);
+    }
+}
+
+#[diagnostic::do_not_recommend]
 impl<N> TimedMetric<N> for Gauge {
     #[inline]
     fn record_seconds(&self, seconds: f64) {

@@ -342,12 +342,50 @@ pub fn histogram(input: TokenStream) -> TokenStream {
     decl::declare(Kind::Histogram, input.into()).into()
 }
 
-/// Declares a `static` summary (count and sum, no quantiles, as Python's
-/// client) registered in the default registry.
+/// Declares a `static` summary registered in the default registry: count
+/// and sum (as Python's client, which has no quantiles), and, with
+/// `quantiles = [...]`, streaming quantiles over a sliding window, with
+/// the semantics of Go's client's `Objectives`, `MaxAge` and `AgeBuckets`.
 ///
 /// The static is a `promscribe::Summary`, or a
 /// `promscribe::Family<Summary, N>` with `labels = [...]`. Same syntax and
 /// options as [`counter!`]; `quantile` is not a valid label name here.
+///
+/// Quantiles:
+///
+/// - `quantiles = [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)]`: each
+///   objective a quantile in `[0, 1]` and the rank error in `(0, 1)` it is
+///   allowed (the exposed value's rank among the window's `n`
+///   observations is within `error * n` of `quantile * n`), number
+///   literals, no quantile twice. Exposed as `name{quantile="0.5"}`.
+/// - `max_age = "10m"` (the default): how long an observation stays in
+///   the window, a whole number and a unit (`ms`, `s`, `m`, `h`), at
+///   least 1 ms.
+/// - `age_buckets = 5` (the default): how many streams the window
+///   rotates through, from 1 to 60.
+///
+/// These are checked at compile time by the rules of
+/// `promscribe::SummaryQuantiles`, which builds them; `max_age` and `age_buckets` need `quantiles`.
+/// Without labels the static is then a `promscribe::DeclaredSummary`,
+/// which dereferences to the `Summary` it builds on first use; with
+/// labels, every child keeps its own window. `_count` and `_sum` count
+/// every observation, as Go's do; the quantiles, the window's.
+///
+/// ```
+/// promscribe::summary!(RPC, "rpc_duration_seconds", "RPC latency",
+///                      quantiles = [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)],
+///                      max_age = "10m", age_buckets = 5);
+/// promscribe::summary!(BY_PATH, "path_duration_seconds", "Latency by path",
+///                      labels = ["path"], quantiles = [(0.5, 0.05)]);
+/// RPC.observe(0.25);
+/// BY_PATH.labels(["/"]).observe(0.5);
+/// assert_eq!(RPC.get_quantiles()[0], (0.5, 0.25));
+/// assert_eq!(BY_PATH.labels(["/"]).get_quantiles(), vec![(0.5, 0.5)]);
+/// ```
+///
+/// ```compile_fail
+/// promscribe::summary!(S, "s", "help", quantiles = [(1.5, 0.01)]);
+/// ```
 ///
 /// ```
 /// use promscribe::summary;

@@ -745,8 +745,9 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     }
 
     /// A family built at run time from [`Opts`] (which must name exactly
-    /// `N` labels) and the children's configuration (`()`, or a
-    /// histogram's [`Buckets`]).
+    /// `N` labels) and the children's configuration (`()`, a histogram's
+    /// [`HistogramConfig`](crate::HistogramConfig), a summary's
+    /// [`SummaryConfig`](crate::SummaryConfig)).
     ///
     /// ```
     /// use promscribe::{Counter, Family, Opts};
@@ -1388,16 +1389,42 @@ impl<M: FamilyMember, const N: usize> Family<M, N> {
     }
 }
 
-impl<M: FamilyMember<Config = ()>, const N: usize> Family<M, N> {
-    /// A family built at run time (Counter, Gauge, Summary).
+/// The configuration of a member type whose children need none to be
+/// built (Counter, Gauge; a Summary without quantiles): what
+/// [`Family::new`] builds them with.
+#[doc(hidden)]
+pub trait PlainConfig {
+    /// The configuration of a plain child.
+    fn plain() -> Self;
+}
+
+impl PlainConfig for () {
+    fn plain() -> Self {}
+}
+
+impl PlainConfig for crate::SummaryConfig {
+    fn plain() -> Self {
+        crate::SummaryConfig::plain()
+    }
+}
+
+impl<M: FamilyMember, const N: usize> Family<M, N>
+where
+    M::Config: PlainConfig,
+{
+    /// A family built at run time (Counter, Gauge, Summary without
+    /// quantiles).
     ///
     /// ```
-    /// use promscribe::{Family, Gauge, Opts};
+    /// use promscribe::{Family, Gauge, Opts, Summary};
     /// let g = Family::<Gauge, 1>::new(Opts::new("temp", "T").labels(["room"])).unwrap();
     /// g.labels(["hall"]).set(19.5);
+    /// let s = Family::<Summary, 1>::new(Opts::new("size_bytes", "S").labels(["path"])).unwrap();
+    /// s.labels(["/"]).observe(512.0);
+    /// assert!(s.labels(["/"]).get_quantiles().is_empty());
     /// ```
     pub fn new(opts: Opts) -> Result<Arc<Self>, MetricError> {
-        Self::with_config(opts, ())
+        Self::with_config(opts, M::Config::plain())
     }
 }
 
@@ -1452,6 +1479,37 @@ impl<const N: usize> Family<crate::Histogram, N> {
             return Err(refused(&opts.name, reason::NATIVE));
         }
         Self::with_config(opts, config)
+    }
+}
+
+impl<const N: usize> Family<crate::Summary, N> {
+    /// A family of summaries with streaming quantiles, as
+    /// [`Summary::with_quantiles`](crate::Summary::with_quantiles) builds
+    /// one: every child gets its own window of these objectives.
+    ///
+    /// ```
+    /// use promscribe::{Family, Opts, Summary, SummaryQuantiles};
+    /// let q = SummaryQuantiles::new(&[(0.5, 0.05), (0.9, 0.01)]).unwrap();
+    /// let s = Family::<Summary, 1>::with_quantiles(
+    ///     Opts::new("latency_seconds", "L").labels(["path"]), q).unwrap();
+    /// s.labels(["/"]).observe(0.1);
+    /// s.labels(["/a"]).observe(0.3);
+    /// assert_eq!(s.labels(["/"]).get_quantiles(), vec![(0.5, 0.1), (0.9, 0.1)]);
+    /// ```
+    ///
+    /// Refused in multiprocess mode (feature `multiprocess`), whose files
+    /// cannot carry quantiles: the error is `MetricError::Multiprocess`.
+    pub fn with_quantiles(
+        opts: Opts,
+        quantiles: crate::SummaryQuantiles,
+    ) -> Result<Arc<Self>, MetricError> {
+        #[cfg(feature = "multiprocess")]
+        if crate::multiprocess::metric_values::check() {
+            use crate::multiprocess::metric_values::{reason, refuse_once, refused};
+            refuse_once(&opts.name, reason::QUANTILES);
+            return Err(refused(&opts.name, reason::QUANTILES));
+        }
+        Self::with_config(opts, crate::SummaryConfig::from(quantiles))
     }
 }
 

@@ -1,7 +1,10 @@
-//! [`Summary`]: count and sum of observations.
+//! [`Summary`]: count and sum of observations; with quantiles, the
+//! configuration of a family of them ([`SummaryConfig`]) and the static a
+//! declaration with quantiles becomes ([`DeclaredSummary`]).
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use crate::error::MetricError;
 use crate::meta::{Meta, Opts};
@@ -103,7 +106,12 @@ impl Summary {
         Ok(Arc::new(Self::from_meta(MetaRef::Shared(Arc::new(meta)))))
     }
 
-    /// A summary with streaming quantiles over a sliding window.
+    /// A summary with streaming quantiles over a sliding window: Go's
+    /// client's `Objectives`, `MaxAge` and `AgeBuckets` semantics (Python's
+    /// client has no quantiles), as the quantile options of
+    /// [`summary!`](crate::summary!) declare one. `_count` and `_sum` count
+    /// every observation; the quantiles, the window's. In multiprocess
+    /// mode it is refused (`MetricError::Multiprocess`).
     ///
     /// ```
     /// use promscribe::{Opts, Summary, SummaryQuantiles};
@@ -299,15 +307,28 @@ impl Observe for Summary {
 
 impl FamilyMember for Summary {
     const TYPE: MetricType = MetricType::Summary;
-    type Config = ();
+    type Config = SummaryConfig;
 
-    fn new_child(_: &()) -> Self {
-        Self::from_meta(MetaRef::child())
+    fn new_child(config: &SummaryConfig) -> Self {
+        let mut child = Self::from_meta(MetaRef::child());
+        if let Some(q) = config.quantiles() {
+            child.quantiles = Some(Box::new(Quantiles::new(q.clone(), Clock::Monotonic)));
+        }
+        child
     }
 
     #[cfg(feature = "multiprocess")]
-    fn new_child_of(_: &(), family: &crate::metrics::family::Parent<'_>) -> Self {
-        let child = Self::from_meta(MetaRef::child());
+    fn new_child_of(config: &SummaryConfig, family: &crate::metrics::family::Parent<'_>) -> Self {
+        let child = Self::new_child(config);
+        if child.quantiles.is_some() {
+            // Only a declared family gets here in multiprocess mode (the
+            // run-time constructor refuses): its children record in memory.
+            if mp::check() {
+                mp::refuse_once(family.meta.name(), mp::reason::QUANTILES);
+                let _ = child.files.set(None);
+            }
+            return child;
+        }
         if let Some(files) =
             family.files(|meta, series| MetricFiles::summary(meta, series, 0.0, 0.0))
         {
@@ -362,3 +383,203 @@ impl Summary {
 }
 
 crate::metrics::family::impl_collector!(Summary);
+
+/// What every summary of a [`Family`](crate::Family) is built from:
+/// quantile objectives and their window ([`SummaryQuantiles`]), or none
+/// (count and sum only, as Python's client). Each child keeps its own
+/// quantile state.
+///
+/// ```
+/// use promscribe::{SummaryConfig, SummaryQuantiles};
+/// let plain = SummaryConfig::plain();
+/// assert!(plain.quantiles().is_none());
+/// let q = SummaryQuantiles::new(&SummaryQuantiles::DEFAULT_OBJECTIVES).unwrap();
+/// let with = SummaryConfig::from(q.clone());
+/// assert_eq!(with.quantiles(), Some(&q));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SummaryConfig {
+    spec: QuantileSpec,
+}
+
+/// The quantiles of a [`SummaryConfig`].
+#[derive(Debug, Clone, Default)]
+enum QuantileSpec {
+    #[default]
+    None,
+    Checked(SummaryQuantiles),
+    /// A declared family's options, checked by the declaration macro,
+    /// made into a [`SummaryQuantiles`] by its first child.
+    Declared(
+        &'static DeclaredQuantiles,
+        OnceLock<Option<SummaryQuantiles>>,
+    ),
+}
+
+impl SummaryConfig {
+    /// No quantiles: count and sum only.
+    ///
+    /// ```
+    /// assert!(promscribe::SummaryConfig::plain().quantiles().is_none());
+    /// ```
+    pub const fn plain() -> Self {
+        SummaryConfig {
+            spec: QuantileSpec::None,
+        }
+    }
+
+    /// A declared family's quantiles (`summary!(.., labels = [..],
+    /// quantiles = [..])`).
+    #[doc(hidden)]
+    pub const fn __declared(quantiles: &'static DeclaredQuantiles) -> Self {
+        SummaryConfig {
+            spec: QuantileSpec::Declared(quantiles, OnceLock::new()),
+        }
+    }
+
+    /// The quantile objectives and window, if any.
+    ///
+    /// ```
+    /// use promscribe::{SummaryConfig, SummaryQuantiles};
+    /// let q = SummaryQuantiles::new(&[(0.5, 0.05)]).unwrap();
+    /// assert_eq!(SummaryConfig::from(q).quantiles().unwrap().objectives(), &[(0.5, 0.05)]);
+    /// ```
+    pub fn quantiles(&self) -> Option<&SummaryQuantiles> {
+        match &self.spec {
+            QuantileSpec::None => None,
+            QuantileSpec::Checked(q) => Some(q),
+            QuantileSpec::Declared(d, built) => built.get_or_init(|| d.build().ok()).as_ref(),
+        }
+    }
+}
+
+impl From<SummaryQuantiles> for SummaryConfig {
+    fn from(quantiles: SummaryQuantiles) -> Self {
+        SummaryConfig {
+            spec: QuantileSpec::Checked(quantiles),
+        }
+    }
+}
+
+/// The quantile options of a declaration, as written (`quantiles = [..]`,
+/// `max_age = ".."`, `age_buckets = ..`), checked by the declaration
+/// macro by the rules of [`SummaryQuantiles`], which builds them.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct DeclaredQuantiles {
+    objectives: &'static [(f64, f64)],
+    max_age_ms: Option<u64>,
+    age_buckets: Option<u32>,
+}
+
+impl DeclaredQuantiles {
+    #[doc(hidden)]
+    pub const fn new(
+        objectives: &'static [(f64, f64)],
+        max_age_ms: Option<u64>,
+        age_buckets: Option<u32>,
+    ) -> Self {
+        DeclaredQuantiles {
+            objectives,
+            max_age_ms,
+            age_buckets,
+        }
+    }
+
+    /// The configuration, through the constructors the run-time API uses
+    /// (the macro accepts what they accept: an error here is not reached).
+    fn build(&self) -> Result<SummaryQuantiles, String> {
+        let mut q = SummaryQuantiles::new(self.objectives)?;
+        if let Some(ms) = self.max_age_ms {
+            q = q.max_age(Duration::from_millis(ms))?;
+        }
+        if let Some(n) = self.age_buckets {
+            q = q.age_buckets(n)?;
+        }
+        Ok(q)
+    }
+}
+
+/// The static `summary!` declares when given `quantiles = [...]` (and no
+/// labels): a [`Summary`] with quantiles, built on first use, which it
+/// dereferences to. Go's client's objectives semantics: see
+/// [`SummaryQuantiles`].
+///
+/// ```
+/// promscribe::summary!(RPC, "rpc_duration_seconds", "RPC latency",
+///                      quantiles = [(0.5, 0.05), (0.99, 0.001)], max_age = "5m");
+/// RPC.observe(0.25);
+/// let s: &promscribe::Summary = &RPC;
+/// assert_eq!(s.get_count(), 1);
+/// assert_eq!(RPC.get_quantiles(), vec![(0.5, 0.25), (0.99, 0.25)]);
+/// ```
+pub struct DeclaredSummary {
+    meta: &'static Meta,
+    quantiles: &'static DeclaredQuantiles,
+    summary: OnceLock<Summary>,
+}
+
+impl std::fmt::Debug for DeclaredSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DeclaredSummary").field(&**self).finish()
+    }
+}
+
+impl DeclaredSummary {
+    #[doc(hidden)]
+    pub const fn __from_static(meta: &'static Meta, quantiles: &'static DeclaredQuantiles) -> Self {
+        DeclaredSummary {
+            meta,
+            quantiles,
+            summary: OnceLock::new(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn build(&self) -> Summary {
+        #[cfg_attr(not(feature = "multiprocess"), allow(unused_mut))]
+        let mut s = Summary::__from_static(self.meta);
+        if let Ok(q) = self.quantiles.build() {
+            s.quantiles = Some(Box::new(Quantiles::new(q, Clock::Monotonic)));
+            // The multiprocess files keep no quantiles: it records in
+            // memory, as a declared native histogram does.
+            #[cfg(feature = "multiprocess")]
+            if mp::check() {
+                mp::refuse_once(self.meta.name(), mp::reason::QUANTILES);
+                let _ = s.files.set(None);
+            }
+        }
+        s
+    }
+}
+
+impl std::ops::Deref for DeclaredSummary {
+    type Target = Summary;
+
+    #[inline]
+    fn deref(&self) -> &Summary {
+        self.summary.get_or_init(|| self.build())
+    }
+}
+
+impl crate::collector::Collector for DeclaredSummary {
+    fn collect(&self, out: &mut Vec<MetricFamily>) {
+        (**self).collect(out);
+    }
+
+    fn describe(&self) -> Vec<crate::model::Descriptor> {
+        (**self).describe()
+    }
+
+    fn as_stream(&self) -> Option<&dyn crate::collector::StreamFamily> {
+        (**self).as_stream()
+    }
+}
+
+impl Observe for DeclaredSummary {
+    #[inline]
+    fn observe_seconds(&self, seconds: f64) {
+        self.observe(seconds);
+    }
+}

@@ -100,6 +100,8 @@ pub(crate) mod reason {
          multiprocess files: this histogram records in this process's memory only";
     pub(crate) const MOST_RECENT_INC: &str =
         "inc and dec are refused on a gauge of mode mostrecent or livemostrecent: set it instead";
+    pub(crate) const QUANTILES: &str = "summary quantiles cannot be recorded into the \
+         multiprocess files: this summary records in this process's memory only";
     pub(crate) const LATE_SERIES: &str = "this series was created before multiprocess mode was \
          turned on: it records in this process's memory only";
 }

@@ -114,6 +114,7 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         buckets,
         states,
         native,
+        quantiles,
         multiprocess_mode,
         limits,
     } = m;
@@ -149,6 +150,28 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
         Some((items, check)) => (Some(items), Some(check)),
         None => (None, None),
     };
+    let quantiles_def = quantiles.as_ref().map(|q| {
+        let pairs = q.objectives.iter().map(|&(phi, eps)| {
+            let (phi, eps) = (float_tokens(phi), float_tokens(eps));
+            quote!((#phi, #eps))
+        });
+        let some = |t: Option<TokenStream>| match t {
+            Some(t) => quote!(::core::option::Option::Some(#t)),
+            None => quote!(::core::option::Option::None),
+        };
+        let max_age = some(q.max_age_ms.map(|ms| {
+            let ms = proc_macro2::Literal::u64_suffixed(ms);
+            quote!(#ms)
+        }));
+        let age_buckets = some(q.age_buckets.map(|n| {
+            let n = proc_macro2::Literal::u32_suffixed(n);
+            quote!(#n)
+        }));
+        quote! {
+            static __QUANTILES: #p::DeclaredQuantiles =
+                #p::DeclaredQuantiles::new(&[#(#pairs),*], #max_age, #age_buckets);
+        }
+    });
     let native_opts = Ident::new("__PROMSCRIBE_NATIVE_OPTS", Span::mixed_site());
     let native_static = Ident::new("__PROMSCRIBE_NATIVE", Span::mixed_site());
     let (static_ty, init) = match (labels.is_some(), kind) {
@@ -208,6 +231,13 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
                 #p::Enum::__from_static(&__META, &__STATES)
             },
         ),
+        (false, Kind::Summary) if quantiles_def.is_some() => (
+            quote!(#k::DeclaredSummary),
+            quote! {
+                #quantiles_def
+                #p::DeclaredSummary::__from_static(&__META, &__QUANTILES)
+            },
+        ),
         (false, _) => (quote!(#k::#ty), quote!(#p::#ty::__from_static(&__META))),
         (true, _) => {
             let config = match (kind, &bounds) {
@@ -234,6 +264,11 @@ pub(super) fn expand(m: Model, registration: Registration) -> TokenStream {
                     #states_def
                     #p::States::__from_static(&__STATES)
                 }},
+                (Kind::Summary, _) if quantiles_def.is_some() => quote! {{
+                    #quantiles_def
+                    #p::SummaryConfig::__declared(&__QUANTILES)
+                }},
+                (Kind::Summary, _) => quote!(#p::SummaryConfig::plain()),
                 _ => quote!(()),
             };
             let init = if limits.is_set() {

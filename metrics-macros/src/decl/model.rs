@@ -118,6 +118,18 @@ impl Kind {
                 "unit",
                 "crate",
             ],
+            Kind::Summary => &[
+                "labels",
+                "max_series",
+                "expire_after",
+                "quantiles",
+                "max_age",
+                "age_buckets",
+                "namespace",
+                "subsystem",
+                "unit",
+                "crate",
+            ],
             _ => &[
                 "labels",
                 "max_series",
@@ -161,12 +173,26 @@ pub(super) struct Model {
     /// `native = <const expression of type NativeOpts>` of a histogram,
     /// checked where the static is evaluated.
     pub(super) native: Option<Expr>,
+    /// `quantiles = [...]` of a summary, with its `max_age` and
+    /// `age_buckets`, checked.
+    pub(super) quantiles: Option<QuantileDecl>,
     /// `multiprocess_mode = "..."` of a gauge: one of Python's ten mode
     /// names, checked.
     pub(super) multiprocess_mode: Option<LitStr>,
     /// The family's series limits: `None` when not given (or given on a
     /// metric without labels, or invalid: reported).
     pub(super) limits: Limits,
+}
+
+/// A summary's quantile options, checked by the rules of
+/// `SummaryQuantiles` (which the expansion builds them with).
+pub(super) struct QuantileDecl {
+    /// `(quantile, rank error)` pairs, as written.
+    pub(super) objectives: Vec<(f64, f64)>,
+    /// `max_age`, in milliseconds, if given.
+    pub(super) max_age_ms: Option<u64>,
+    /// `age_buckets`, if given.
+    pub(super) age_buckets: Option<u32>,
 }
 
 /// `max_series = ...` and `expire_after = ...` of a labelled family.

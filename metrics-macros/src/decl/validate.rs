@@ -8,7 +8,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, UnOp};
 
-use super::model::{Kind, Limit, Limits, Model, GAUGE_MODES};
+use super::model::{Kind, Limit, Limits, Model, QuantileDecl, GAUGE_MODES};
 use super::parse::Input;
 use super::ungroup;
 use crate::krate::Krate;
@@ -122,9 +122,9 @@ fn max_series(value: &Expr) -> syn::Result<Limit> {
 const MAX_EXPIRE_MS: u64 = 24 * 24 * 60 * 60 * 1000;
 
 /// A duration string: a whole number and a unit, `ms`, `s`, `m` or `h`
-/// (`"500ms"`, `"30s"`, `"5m"`, `"1h"`), in milliseconds, from 1 ms to
-/// under 24 days; or what is wrong with it.
-fn parse_duration(text: &str) -> Result<u64, String> {
+/// (`"500ms"`, `"30s"`, `"5m"`, `"1h"`), in milliseconds (`None`: more
+/// than a `u64` of them); or what is wrong with its form.
+fn duration_ms(text: &str) -> Result<Option<u64>, String> {
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let (number, unit) = text.split_at(digits);
     let per_unit: u64 = match unit {
@@ -144,7 +144,16 @@ fn parse_duration(text: &str) -> Result<u64, String> {
         }
     };
     // Digits only: a number that does not fit is too long anyway.
-    match number.parse::<u64>().ok().and_then(|n| n.checked_mul(per_unit)) {
+    Ok(number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(per_unit)))
+}
+
+/// An `expire_after` duration string, in milliseconds, from 1 ms to under
+/// 24 days; or what is wrong with it.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    match duration_ms(text)? {
         Some(0) => Err(
             "`expire_after` must be at least 1 ms: leave the option out for series that never expire"
                 .to_owned(),
@@ -152,6 +161,137 @@ fn parse_duration(text: &str) -> Result<u64, String> {
         Some(ms) if ms < MAX_EXPIRE_MS => Ok(ms),
         _ => Err("`expire_after` must be under 24 days".to_owned()),
     }
+}
+
+/// A `max_age` duration string, in milliseconds, at least 1 ms (as
+/// `SummaryQuantiles::max_age` requires); or what is wrong with it.
+fn parse_max_age(text: &str) -> Result<u64, String> {
+    match duration_ms(text)? {
+        Some(0) => Err(
+            "`max_age` must be at least 1 ms: how long an observation stays in the quantiles' window"
+                .to_owned(),
+        ),
+        Some(ms) => Ok(ms),
+        None => Err(format!("`max_age` \"{text}\" is too long")),
+    }
+}
+
+/// `max_age`: a duration string.
+fn max_age(value: &Expr) -> syn::Result<u64> {
+    match ungroup(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => parse_max_age(&s.value()).map_err(|e| syn::Error::new_spanned(s, e)),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`max_age` takes a duration string, e.g. `max_age = \"10m\"` (a whole number and a unit: ms, s, m or h)",
+        )),
+    }
+}
+
+/// `age_buckets`: an integer literal from 1 to 60 (as
+/// `SummaryQuantiles::age_buckets` requires).
+fn age_buckets(value: &Expr) -> syn::Result<u32> {
+    const TAKES: &str = "`age_buckets` takes an integer from 1 to 60, e.g. `age_buckets = 5`";
+    match ungroup(value) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => {
+            if !matches!(i.suffix(), "" | "u32") {
+                return Err(syn::Error::new_spanned(
+                    i,
+                    format!("`age_buckets` is a `u32`, not a `{}`", i.suffix()),
+                ));
+            }
+            match i.base10_parse::<u64>() {
+                Ok(n @ 1..=60) => Ok(n as u32),
+                Ok(n) => Err(syn::Error::new_spanned(
+                    i,
+                    format!("`age_buckets` {n} is outside 1..=60: the window rotates through this many streams"),
+                )),
+                Err(_) => Err(syn::Error::new_spanned(i, TAKES)),
+            }
+        }
+        other => Err(syn::Error::new_spanned(other, TAKES)),
+    }
+}
+
+/// `quantiles`: `[(quantile, rank error), ...]` of number literals, by the
+/// rules of `SummaryQuantiles::new`: at least one, each quantile in
+/// `[0, 1]`, each error in `(0, 1)`, no quantile twice. Every mistake is
+/// pushed to `errors`, at the number or the pair it is about; the
+/// objectives are returned when there is none.
+fn quantile_objectives(
+    key: &Ident,
+    value: &Expr,
+    errors: &mut Vec<syn::Error>,
+) -> Option<Vec<(f64, f64)>> {
+    let elems = match list_option(key, value) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    if elems.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            value,
+            "`quantiles` is empty: give at least one `(quantile, rank error)` objective, e.g. `quantiles = [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)]`, or leave the option out for a summary without quantiles",
+        ));
+        return None;
+    }
+    let before = errors.len();
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for e in &elems {
+        let pair = match ungroup(e) {
+            Expr::Tuple(t) if t.elems.len() == 2 => Some((&t.elems[0], &t.elems[1])),
+            _ => None,
+        };
+        let Some((qe, ee)) = pair else {
+            errors.push(syn::Error::new_spanned(
+                e,
+                "an objective is a `(quantile, rank error)` pair of number literals, e.g. `(0.99, 0.001)`",
+            ));
+            continue;
+        };
+        let (Some(q), Some(eps)) = (number(qe), number(ee)) else {
+            for part in [qe, ee] {
+                if number(part).is_none() {
+                    errors.push(syn::Error::new_spanned(
+                        part,
+                        "a quantile and its rank error must be number literals",
+                    ));
+                }
+            }
+            continue;
+        };
+        let mut ok = true;
+        if !(0.0..=1.0).contains(&q) {
+            errors.push(syn::Error::new_spanned(
+                qe,
+                format!("quantile {q} is outside [0, 1]"),
+            ));
+            ok = false;
+        }
+        if !(eps > 0.0 && eps < 1.0) {
+            errors.push(syn::Error::new_spanned(
+                ee,
+                format!("rank error {eps} of quantile {q} is outside (0, 1): it is the allowed error in rank, a fraction of the observations"),
+            ));
+            ok = false;
+        }
+        if out.iter().any(|&(seen, _)| seen == q) {
+            errors.push(syn::Error::new_spanned(
+                qe,
+                format!("quantile {q} is given twice"),
+            ));
+            ok = false;
+        }
+        if ok {
+            out.push((q, eps));
+        }
+    }
+    (errors.len() == before).then_some(out)
 }
 
 /// `expire_after`: a duration string, checked and turned into
@@ -231,6 +371,11 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
     let mut states: Option<Vec<LitStr>> = None;
     let mut native: Option<Expr> = None;
     let mut mp_mode: Option<LitStr> = None;
+    // `quantiles` (`None` inside: given, but invalid), `max_age`,
+    // `age_buckets`, and the keys of the latter two.
+    let mut quantiles: Option<Option<Vec<(f64, f64)>>> = None;
+    let (mut window_max_age, mut window_age_buckets) = (None, None);
+    let mut window_keys: Vec<&Ident> = Vec::new();
     let (mut namespace, mut subsystem, mut unit) = (None, None, None);
     let mut krate = Krate::default();
     let mut limits = Limits::default();
@@ -258,6 +403,16 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
                 key,
                 format!(
                     "`native` is an option of histogram! (native histogram buckets): {} has no buckets",
+                    a_noun(kind)
+                ),
+            ));
+            continue;
+        }
+        if matches!(k.as_str(), "quantiles" | "max_age" | "age_buckets") && kind != Kind::Summary {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!(
+                    "`{k}` is an option of summary! (streaming quantiles over a sliding window): {} keeps none",
                     a_noun(kind)
                 ),
             ));
@@ -371,6 +526,21 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
                     Err(e) => errors.push(e),
                 }
             }
+            "quantiles" => quantiles = Some(quantile_objectives(key, value, errors)),
+            "max_age" => {
+                window_keys.push(key);
+                match max_age(value) {
+                    Ok(ms) => window_max_age = Some(ms),
+                    Err(e) => errors.push(e),
+                }
+            }
+            "age_buckets" => {
+                window_keys.push(key);
+                match age_buckets(value) {
+                    Ok(n) => window_age_buckets = Some(n),
+                    Err(e) => errors.push(e),
+                }
+            }
             "native" => match native_option(value) {
                 Ok(e) => native = Some(e),
                 Err(e) => errors.push(e),
@@ -410,6 +580,25 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
         }
         limits = Limits::default();
     }
+
+    // The window belongs to the quantiles: without them, a summary has
+    // none.
+    if quantiles.is_none() {
+        for key in window_keys {
+            errors.push(syn::Error::new_spanned(
+                key,
+                format!(
+                    "`{key}` sets the window of a summary's quantiles: it needs `quantiles = [...]`, e.g. `quantiles = [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)]`"
+                ),
+            ));
+        }
+    }
+    // Given but invalid (reported): a stand-in keeps the static's type.
+    let quantiles = quantiles.map(|objectives| QuantileDecl {
+        objectives: objectives.unwrap_or_else(|| vec![(0.5, 0.05)]),
+        max_age_ms: window_max_age,
+        age_buckets: window_age_buckets,
+    });
 
     // The metric name and help: string literals. A missing one was
     // reported by the parser; a stand-in keeps the static.
@@ -543,6 +732,7 @@ pub(super) fn validate(kind: Kind, input: Input, errors: &mut Vec<syn::Error>) -
         buckets,
         states,
         native,
+        quantiles,
         multiprocess_mode: mp_mode,
         limits,
     }
@@ -612,6 +802,60 @@ mod tests {
                 Err(e) => assert!(e.contains(says), "{text}: `{e}` does not say `{says}`"),
                 Ok(ms) => panic!("{text} read as {ms} ms"),
             }
+        }
+    }
+
+    /// The rules of `SummaryQuantiles::new`, `max_age` and `age_buckets`,
+    /// at their edges: what the macro accepts, the constructors accept
+    /// (`tests/decl_quantiles.rs` builds the accepted edges with both).
+    #[test]
+    fn quantile_options_at_the_edges() {
+        let key: Ident = syn::parse_str("quantiles").expect("ident");
+        let objectives = |src: &str| {
+            let mut errors = Vec::new();
+            let e: Expr = syn::parse_str(src).expect(src);
+            let out = quantile_objectives(&key, &e, &mut errors);
+            assert_eq!(out.is_none(), !errors.is_empty(), "{src}");
+            out
+        };
+        assert_eq!(
+            objectives("[(0, 0.5), (1, 1e-9), (0.5, 0.999)]"),
+            Some(vec![(0.0, 0.5), (1.0, 1e-9), (0.5, 0.999)])
+        );
+        for bad in [
+            "[]",
+            "[(1.0000001, 0.1)]",
+            "[(-0.0001, 0.1)]",
+            "[(0.5, 0)]",
+            "[(0.5, 1)]",
+            "[(0.5, -0.1)]",
+            "[(0.5, 0.1), (0.50, 0.2)]",
+            "[(0.5, 0.1), (-0.0, 0.1), (0.0, 0.1)]",
+            "[(f64::INFINITY, 0.1)]",
+            "[0.5]",
+            "[(0.5,)]",
+        ] {
+            assert_eq!(objectives(bad), None, "{bad}");
+        }
+        assert_eq!(parse_max_age("1ms"), Ok(1));
+        assert_eq!(parse_max_age("10m"), Ok(600_000));
+        assert_eq!(parse_max_age("1000h"), Ok(3_600_000_000));
+        for bad in [
+            "0ms",
+            "0h",
+            "",
+            "10",
+            "1.5s",
+            "5d",
+            "18446744073709551616ms",
+        ] {
+            assert!(parse_max_age(bad).is_err(), "{bad}");
+        }
+        let buckets = |src: &str| age_buckets(&syn::parse_str(src).expect(src)).ok();
+        assert_eq!(buckets("1"), Some(1));
+        assert_eq!(buckets("60u32"), Some(60));
+        for bad in ["0", "61", "-1", "5u8", "\"5\"", "4294967301"] {
+            assert_eq!(buckets(bad), None, "{bad}");
         }
     }
 
