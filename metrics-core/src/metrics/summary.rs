@@ -51,7 +51,8 @@ pub struct Summary {
     #[cfg(feature = "multiprocess")]
     files: std::sync::OnceLock<Option<MetricFiles>>,
     /// The quantile state, for a summary built with quantiles (which then
-    /// records there only: its `_count` and `_sum` are the window's).
+    /// records there only; its `_count` and `_sum` count every
+    /// observation, as Go's do, while the quantiles cover the window).
     quantiles: Option<Box<Quantiles>>,
 }
 
