@@ -175,6 +175,16 @@ impl Summary {
             .unwrap_or_default()
     }
 
+    /// Observes `v` into the quantile state under its lock, without the
+    /// per-thread rings (a mutex per observation, as Go's summary takes):
+    /// for benchmarks only. Without quantiles, nothing happens.
+    #[doc(hidden)]
+    pub fn __observe_locked(&self, v: f64) {
+        if let Some(q) = &self.quantiles {
+            q.observe_locked(v);
+        }
+    }
+
     /// Bytes of the quantile state (0 without quantiles): streams,
     /// per-thread buffers, scratch space.
     #[doc(hidden)]
