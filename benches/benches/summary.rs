@@ -37,7 +37,8 @@ fn observe(c: &mut Criterion) {
     let q = quantiles();
     let locked = quantiles();
     let m: Mutex<Vec<f64>> = Mutex::new(Vec::new());
-    let value = |i: u64| (i % 1000) as f64 * 0.001;
+    // Spread over 0 to 1 s in a scrambled order, as latencies come.
+    let value = |i: u64| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 44) as f64 * 1e-6;
     let mutexed = |v: f64| {
         let mut g = m.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         g.push(v);
@@ -67,7 +68,7 @@ fn observe(c: &mut Criterion) {
     }
     let s = quantiles();
     for i in 0..1_000_000u64 {
-        s.observe(value(i.wrapping_mul(7919)));
+        s.observe(value(i));
     }
     s.get_count();
     println!(

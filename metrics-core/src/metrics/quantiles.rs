@@ -529,10 +529,8 @@ struct Window {
     width: u64,
     count: u64,
     sum: f64,
-    /// Drained values (keys), merged into every stream at [`BATCH`];
-    /// sorted unless `unsorted`.
+    /// Drained values (keys), merged into every stream at [`BATCH`].
     batch: Vec<u64>,
-    unsorted: bool,
     scratch: Vec<Tuple>,
     objectives: Vec<Objective>,
 }
@@ -556,39 +554,6 @@ impl Window {
         });
         self.count += count;
         self.sum += (sums[0] + sums[1]) + (sums[2] + sums[3]);
-        self.unsorted = true;
-    }
-
-    /// Adds sorted `keys` (with the count and sum of their values) to
-    /// the batch, keeping it sorted: one merge from the back.
-    fn add_sorted(&mut self, keys: &[u64], count: u64, sum: f64) {
-        self.count += count;
-        self.sum += sum;
-        if self.unsorted {
-            self.batch.extend_from_slice(keys);
-            return;
-        }
-        let mut i = self.batch.len();
-        self.batch.resize(i + keys.len(), 0);
-        let mut j = keys.len();
-        let mut k = self.batch.len();
-        while let Some(&b) = j.checked_sub(1).and_then(|j| keys.get(j)) {
-            k -= 1;
-            match i.checked_sub(1).and_then(|i| self.batch.get(i)).copied() {
-                Some(a) if a > b => {
-                    i -= 1;
-                    if let Some(slot) = self.batch.get_mut(k) {
-                        *slot = a;
-                    }
-                }
-                _ => {
-                    j -= 1;
-                    if let Some(slot) = self.batch.get_mut(k) {
-                        *slot = b;
-                    }
-                }
-            }
-        }
     }
 
     /// Merges the gathered values into every stream.
@@ -596,10 +561,7 @@ impl Window {
         if self.batch.is_empty() {
             return;
         }
-        if self.unsorted {
-            self.batch.sort_unstable();
-            self.unsorted = false;
-        }
+        self.batch.sort_unstable();
         for s in &mut self.streams {
             Objective::at(
                 objectives,
@@ -722,36 +684,6 @@ impl Ring {
     }
 }
 
-/// Values taken out of a full ring: their keys (a NaN has none), count
-/// and sum.
-struct Taken {
-    keys: [u64; RING + 1],
-    len: usize,
-    count: u64,
-    /// Four partial sums: no chain of dependent additions.
-    sums: [f64; 4],
-}
-
-impl Taken {
-    #[inline]
-    fn add(&mut self, v: f64) {
-        if let Some(s) = self.sums.get_mut(self.count as usize % 4) {
-            *s += v;
-        }
-        self.count += 1;
-        if !v.is_nan() {
-            if let Some(k) = self.keys.get_mut(self.len) {
-                *k = key(v);
-                self.len += 1;
-            }
-        }
-    }
-
-    fn sum(&self) -> f64 {
-        (self.sums[0] + self.sums[1]) + (self.sums[2] + self.sums[3])
-    }
-}
-
 /// The quantile state of a summary.
 #[derive(Debug)]
 pub(crate) struct Quantiles {
@@ -784,7 +716,6 @@ impl Quantiles {
                 count: 0,
                 sum: 0.0,
                 batch: Vec::with_capacity(BATCH),
-                unsorted: false,
                 scratch: Vec::new(),
                 objectives: Vec::new(),
             }),
@@ -814,25 +745,18 @@ impl Quantiles {
                 return; // its first value
             }
         }
-        // The full ring's values (and this one) are taken out under the
-        // lock and sorted outside it; only the merges hold it.
-        let mut taken = Taken {
-            keys: [0; RING + 1],
-            len: 0,
-            count: 0,
-            sums: [0.0; 4],
-        };
-        if let Some(ring) = ring {
-            let _w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-            ring.drain(|x| taken.add(x));
-        }
-        taken.add(v);
-        let (count, sum) = (taken.count, taken.sum());
-        let keys = taken.keys.get_mut(..taken.len).unwrap_or_default();
-        keys.sort_unstable();
         let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
         w.advance(self.clock.now(), &self.rings, &self.config.objectives);
-        w.add_sorted(keys, count, sum);
+        if let Some(ring) = ring {
+            w.drain(ring);
+        }
+        // Without a ring (a thread being torn down), or with the ring
+        // just drained: the value itself.
+        w.count += 1;
+        w.sum += v;
+        if !v.is_nan() {
+            w.batch.push(key(v));
+        }
         // Merged before another ring's worth could outgrow the batch's room.
         if w.batch.len() + RING >= BATCH {
             w.merge(&self.config.objectives);
@@ -848,7 +772,6 @@ impl Quantiles {
         w.sum += v;
         if !v.is_nan() {
             w.batch.push(key(v));
-            w.unsorted = true;
         }
         if w.batch.len() >= BATCH {
             w.merge(&self.config.objectives);
