@@ -26,7 +26,7 @@
 //! |---|---|---|
 //! | `axum` | yes | [`router`], [`router_for`], [`start_http_server`], `MetricsService`, `ExpositionLayer`, `RequestMetricsLayer` (axum, hyper, tokio, tower) |
 //! | `compression` | yes | gzip answers when the scraper asks (flate2) |
-//! | `zstd` | no | zstd answers too (builds the zstd C library) |
+//! | `zstd` | yes | zstd answers too (structured-zstd, pure Rust) |
 //! | `auth` | no | `Auth`: basic auth with bcrypt hashes and bearer tokens (bcrypt, sha2) |
 //! | `server-tls` | no | `TlsConfig`: HTTPS for [`start_http_server`], client certificates (rustls, ring) |
 //! | `push` | yes | [`Pushgateway`] and the `*_to_gateway` functions, blocking (HTTP client: ureq; no async runtime) |
@@ -62,6 +62,8 @@ mod tls;
 
 #[cfg(feature = "graphite")]
 mod graphite;
+#[cfg(any(feature = "compression", feature = "gzip"))]
+mod gzip;
 #[cfg(feature = "push")]
 mod push;
 #[cfg(feature = "remote-write")]
@@ -79,7 +81,7 @@ pub use auth::{Auth, AuthError, AuthService};
 pub use http::{negotiate, negotiate_scrape, router, router_for, router_with, Negotiated};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use layers::{ExpositionLayer, ExpositionService, DEFAULT_SCRAPE_TIMEOUT};
+pub use layers::{ExpositionLayer, ExpositionService, DEFAULT_GZIP_LEVEL, DEFAULT_SCRAPE_TIMEOUT};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use middleware::{

@@ -976,13 +976,10 @@ impl Pushgateway {
         if !self.gzip {
             return text.into_bytes();
         }
-        use std::io::Write;
-        let mut enc = flate2::write::GzEncoder::new(
-            Vec::with_capacity(text.len() / 4 + 64),
-            flate2::Compression::default(),
-        );
-        // Writing into a Vec cannot fail.
-        match enc.write_all(text.as_bytes()).and_then(|()| enc.finish()) {
+        // As `/metrics` answers: level 3, a large body in segments
+        // compressed side by side. Compressing into memory cannot fail;
+        // if it did, the body goes uncompressed.
+        match crate::gzip::compress(text.as_bytes(), crate::gzip::DEFAULT_LEVEL) {
             Ok(compressed) => compressed,
             Err(_) => text.into_bytes(),
         }

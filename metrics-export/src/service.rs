@@ -279,7 +279,7 @@ pub fn encode(
     let body = if coding == Coding::Identity {
         bytes
     } else {
-        compress(coding, &bytes)?
+        compress(coding, &bytes, crate::DEFAULT_GZIP_LEVEL)?
     };
     Ok(Encoded {
         content_type: negotiated.content_type(),
