@@ -331,3 +331,56 @@ fn workspace_version() -> String {
         .map(|v| v.trim_matches('"').to_owned())
         .expect("a workspace version")
 }
+
+/// A registry whose text exposition is about 1.5 MB: large enough to be
+/// compressed in several segments.
+fn large_registry() -> Registry {
+    let r = Registry::new();
+    let family = promscribe::Family::<promscribe::Counter, 2>::new(
+        promscribe::Opts::new("http_requests", "Requests handled.").labels(["method", "path"]),
+    )
+    .expect("family");
+    r.register(Arc::clone(&family) as _).expect("registered");
+    for i in 0..20_000u64 {
+        let path = format!("/api/v1/item/{i}");
+        family
+            .labels(["GET", path.as_str()])
+            .inc_by_u64(i * 7919 % 1000);
+    }
+    r
+}
+
+#[test]
+fn a_large_gzip_push_decodes_to_the_text_exposition_byte_for_byte() {
+    use std::io::Read;
+    let rec = Recorder::start();
+    let r = large_registry();
+    let text = promscribe::encode_text(&r);
+    assert!(text.len() > 1_000_000, "{} bytes", text.len());
+    let gateway = Pushgateway::builder(rec.address.as_str())
+        .gzip(true)
+        .build()
+        .expect("gateway");
+    gateway.push("big", &GroupingKey::new(), &r).expect("push");
+    let seen = rec.only();
+    assert_eq!(
+        seen.header("content-encoding"),
+        Some("gzip"),
+        "{:?}",
+        seen.headers
+    );
+    assert!(
+        seen.body.len() < text.len() / 10,
+        "{} bytes",
+        seen.body.len()
+    );
+    // One gzip member, nothing after it.
+    let mut decoder = flate2::read::GzDecoder::new(&seen.body[..]);
+    let mut decoded = Vec::new();
+    decoder.read_to_end(&mut decoded).expect("valid gzip");
+    assert!(
+        decoder.into_inner().is_empty(),
+        "bytes after the gzip member"
+    );
+    assert_eq!(decoded, text.as_bytes());
+}

@@ -264,3 +264,90 @@ fn concurrent_scrapes_share_one_collection() {
     let later = request(addr, "GET", "/metrics", &[]).text();
     assert!(later.contains("probe_collections 2.0\n"), "{later}");
 }
+
+/// A registry whose text exposition is about 1.5 MB: large enough for the
+/// gzip answer to be compressed in several segments.
+fn large_registry() -> Arc<Registry> {
+    let registry = Arc::new(Registry::new());
+    let family = promscribe::Family::<promscribe::Counter, 2>::new(
+        promscribe::Opts::new("http_requests", "Requests handled.").labels(["method", "path"]),
+    )
+    .expect("family");
+    registry
+        .register(Arc::clone(&family) as _)
+        .expect("registered");
+    for i in 0..20_000u64 {
+        let path = format!("/api/v1/item/{i}");
+        family
+            .labels(["GET", path.as_str()])
+            .inc_by_u64(i * 7919 % 1000);
+    }
+    registry
+}
+
+#[test]
+fn large_compressed_answers_decode_to_the_identity_body_byte_for_byte() {
+    let registry = large_registry();
+    let server = start_http_server_with("127.0.0.1:0", ServerOptions::new().registry(registry))
+        .expect("binds");
+    let addr = server.local_addr();
+    let plain = request(addr, "GET", "/metrics", &[]);
+    assert_eq!(plain.status, 200);
+    assert!(plain.body.len() > 1_000_000, "{} bytes", plain.body.len());
+    let text = plain.text();
+
+    let gzip = request(addr, "GET", "/metrics", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    assert!(
+        gzip.body.len() < text.len() / 10,
+        "{} bytes",
+        gzip.body.len()
+    );
+    // `gunzip` reads one gzip member: the whole body must be in it.
+    assert_eq!(gunzip(&gzip.body), text);
+
+    let zstd = request(addr, "GET", "/metrics", &[("Accept-Encoding", "zstd")]);
+    assert_eq!(zstd.header("content-encoding"), Some("zstd"));
+    assert!(
+        zstd.body.len() < text.len() / 10,
+        "{} bytes",
+        zstd.body.len()
+    );
+    assert_eq!(unzstd(&zstd.body), text);
+}
+
+#[test]
+fn the_gzip_level_is_the_layers() {
+    let registry = large_registry();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let serve = |layer: promscribe_export::ExpositionLayer| {
+        let registry = registry.clone();
+        rt.block_on(async move {
+            let app: axum::Router = promscribe_export::router_with(registry, layer);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("binds");
+            let addr = listener.local_addr().expect("addr");
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            addr
+        })
+    };
+    let gzip_size = |addr| {
+        let answer = request(addr, "GET", "/metrics", &[("Accept-Encoding", "gzip")]);
+        assert_eq!(answer.header("content-encoding"), Some("gzip"));
+        let plain = request(addr, "GET", "/metrics", &[]);
+        assert_eq!(gunzip(&answer.body), plain.text());
+        (answer.body.len(), plain.body.len())
+    };
+    let layer = promscribe_export::ExpositionLayer::new;
+    let (stored, text) = gzip_size(serve(layer().gzip_level(0)));
+    let (fast, _) = gzip_size(serve(layer().gzip_level(1)));
+    let (default, _) = gzip_size(serve(layer()));
+    let (best, _) = gzip_size(serve(layer().gzip_level(9)));
+    // Level 0 stores the text in deflate's stored blocks.
+    assert!(stored > text, "level 0: {stored} bytes for {text}");
+    assert!(
+        best < default && default < fast,
+        "9: {best}, 3: {default}, 1: {fast}"
+    );
+}
