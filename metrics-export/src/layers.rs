@@ -619,9 +619,9 @@ mod tests {
         AcceptEncoding::parse(&headers).choose(true)
     }
 
-    #[cfg(feature = "compression")]
     #[test]
     fn one_default_gzip_level() {
+        #[cfg(feature = "gzip")]
         assert_eq!(DEFAULT_GZIP_LEVEL, crate::gzip::DEFAULT_LEVEL);
         assert_eq!(ExpositionLayer::new().gzip_level(12).get_gzip_level(), 9);
     }
