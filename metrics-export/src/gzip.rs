@@ -9,7 +9,8 @@
 //! to end behind one gzip header, with the CRC-32 of the segments
 //! combined, they are one ordinary gzip member that any decoder reads (as
 //! `pigz` makes them). A segment's matches never reach into the one before
-//! it, which costs a few hundred bytes per boundary on a 32 KiB window.
+//! it, so its first 32 KiB compress as if nothing came before: about 2 KB
+//! more per boundary on the 1.7 MB text exposition of the benchmarks.
 
 use std::io;
 use std::sync::OnceLock;
