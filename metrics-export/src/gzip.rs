@@ -19,8 +19,8 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 
 /// The gzip level of push bodies, as `/metrics` answers' default
 /// (`DEFAULT_GZIP_LEVEL`). On the text exposition, level 3 of flate2's
-/// default backend compresses about 1.5 times faster than level 6 for an
-/// answer about 12% larger.
+/// zlib-rs backend compresses about three times faster than level 6 for
+/// an answer about 13% larger.
 #[cfg(feature = "gzip")]
 pub(crate) const DEFAULT_LEVEL: u32 = 3;
 

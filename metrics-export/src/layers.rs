@@ -129,9 +129,10 @@ impl ExpositionLayer {
 
     /// The gzip level of compressed answers, 1 (fastest) to 9 (smallest);
     /// 0 stores without compressing, above 9 is taken as 9. The default,
-    /// [`DEFAULT_GZIP_LEVEL`], is 3: on a large text exposition it
-    /// compresses about 1.5 times faster than zlib's default level 6 for
-    /// an answer about 12% larger. A large answer (from 512 KiB) is
+    /// [`DEFAULT_GZIP_LEVEL`], is 3: on the 1.7 MB text exposition of the
+    /// benchmarks it compresses about three times faster than zlib's
+    /// default level 6 (3.7 ms against 11.7 ms on one core, with flate2's
+    /// zlib-rs backend) for an answer 13% larger (86 KB against 77 KB). A large answer (from 512 KiB) is
     /// compressed in segments on up to four threads at once (one per
     /// core), as one ordinary gzip stream.
     ///
