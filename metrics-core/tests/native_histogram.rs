@@ -6,7 +6,7 @@
 //! and scrapes that stay consistent while threads observe.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use promscribe::{Buckets, Collector, Family, Histogram, HistogramPoint, NativeOpts, Opts, Point};
@@ -731,20 +731,37 @@ fn scrapes_are_consistent_while_the_bucket_limit_acts() {
     )
     .unwrap();
     let stop = AtomicBool::new(false);
+    // Each writer's observations: the limit only lowers the schema once
+    // the third writer's values are in (on a loaded machine a writer may
+    // not have run yet when the others have made 100,000).
+    let progress = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+    // The writers stop even when an assertion below fails.
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
     std::thread::scope(|s| {
-        for values in [[0.5, 2.0, 4.0], [-1.0, f64::NAN, 0.0], [1.5, 8.0, -4.0]] {
+        let _stop = Stop(&stop);
+        let all = [[0.5, 2.0, 4.0], [-1.0, f64::NAN, 0.0], [1.5, 8.0, -4.0]];
+        for (values, done) in all.into_iter().zip(&progress) {
             let (h, stop) = (&h, &stop);
             s.spawn(move || {
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
                     h.observe(values[i % 3]);
                     i += 1;
+                    done.store(i as u64, Ordering::Release);
                 }
             });
         }
         let mut schemas = std::collections::BTreeSet::new();
         let (mut scrapes, mut count) = (0, 0.0);
-        while scrapes < 2000 || count < 100_000.0 {
+        loop {
+            // Read before the scrape: a scrape after every writer's first
+            // 1,000 observations (their limiting included) must show it.
+            let all_wrote = progress.iter().all(|p| p.load(Ordering::Acquire) >= 1000);
             scrapes += 1;
             let p = point(&h);
             let n = p.native.as_ref().unwrap();
@@ -753,6 +770,9 @@ fn scrapes_are_consistent_while_the_bucket_limit_acts() {
             assert_eq!(p.counts[4], count);
             assert_eq!(n.count() as f64 + nans, count);
             schemas.insert(n.schema);
+            if all_wrote && scrapes >= 2000 && count >= 100_000.0 {
+                break;
+            }
         }
         stop.store(true, Ordering::Relaxed);
         assert!(
