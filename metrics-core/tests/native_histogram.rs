@@ -757,7 +757,7 @@ fn scrapes_are_consistent_while_the_bucket_limit_acts() {
             });
         }
         let mut schemas = std::collections::BTreeSet::new();
-        let (mut scrapes, mut count) = (0, 0.0);
+        let mut scrapes = 0;
         loop {
             // Read before the scrape: a scrape after every writer's first
             // 1,000 observations (their limiting included) must show it.
@@ -765,7 +765,7 @@ fn scrapes_are_consistent_while_the_bucket_limit_acts() {
             scrapes += 1;
             let p = point(&h);
             let n = p.native.as_ref().unwrap();
-            count = p.count.unwrap();
+            let count = p.count.unwrap();
             let nans = p.counts[4] - p.counts[3];
             assert_eq!(p.counts[4], count);
             assert_eq!(n.count() as f64 + nans, count);
