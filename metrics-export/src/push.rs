@@ -596,66 +596,93 @@ impl PushgatewayBuilder {
                 self.address
             )));
         }
-        let mut headers = Vec::with_capacity(self.headers.len() + 1);
-        for (name, value) in &self.headers {
-            let invalid = |reason: String| PushError::InvalidHeader {
-                name: name.clone(),
-                reason,
-            };
-            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
-            let v = HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?;
-            headers.push((n, v));
-        }
-        if let Some((user, password)) = &self.basic_auth {
-            let token = STANDARD.encode(format!("{user}:{password}"));
-            let mut v = HeaderValue::from_str(&format!("Basic {token}")).map_err(|e| {
-                PushError::InvalidHeader {
-                    name: "Authorization".into(),
-                    reason: e.to_string(),
-                }
-            })?;
-            v.set_sensitive(true);
-            headers.push((ureq::http::header::AUTHORIZATION, v));
-        }
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(self.timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!(
-                env!("CARGO_PKG_NAME"),
-                "/",
-                env!("CARGO_PKG_VERSION")
-            ));
-        #[cfg(feature = "tls")]
-        let config = {
-            let mut certs = Vec::new();
-            for pem in &self.root_certs_pem {
-                let cert = ureq::tls::Certificate::from_pem(pem)
-                    .map_err(|e| PushError::Tls(format!("bad root certificate: {e}")))?;
-                certs.push(cert);
-            }
-            let client_cert = match &self.client_cert_files {
-                Some((cert, key)) => Some(client_cert(cert, key)?),
-                None => None,
-            };
-            if certs.is_empty() && client_cert.is_none() {
-                config
-            } else {
-                let mut tls = ureq::tls::TlsConfig::builder().client_cert(client_cert);
-                if !certs.is_empty() {
-                    tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-                }
-                config.tls_config(tls.build())
-            }
-        };
+        let authorization = self.basic_auth.as_ref().map(|(user, password)| {
+            format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
+        });
+        let headers = sink_headers(&self.headers, authorization)
+            .map_err(|(name, reason)| PushError::InvalidHeader { name, reason })?;
+        let agent = sink_agent(
+            self.timeout,
+            concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
+            #[cfg(feature = "tls")]
+            &self.root_certs_pem,
+            #[cfg(feature = "tls")]
+            self.client_cert_files.as_ref(),
+        )?;
         Ok(Pushgateway {
             base,
-            agent: config.build().into(),
+            agent,
             headers,
             gzip: self.gzip,
             timeout: self.timeout,
         })
     }
+}
+
+/// A sink's extra headers (Pushgateway, remote write) as HTTP names and
+/// values, then `authorization` as the `Authorization` header, marked
+/// sensitive (kept out of debug output). An invalid one is
+/// `(name, reason)`.
+pub(crate) fn sink_headers(
+    headers: &[(String, String)],
+    authorization: Option<String>,
+) -> Result<Vec<(HeaderName, HeaderValue)>, (String, String)> {
+    let mut out = Vec::with_capacity(headers.len() + 1);
+    for (name, value) in headers {
+        let invalid = |e: &dyn fmt::Display| (name.clone(), e.to_string());
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(&e))?;
+        let v = HeaderValue::from_str(value).map_err(|e| invalid(&e))?;
+        out.push((n, v));
+    }
+    if let Some(auth) = authorization {
+        let mut v = HeaderValue::from_str(&auth)
+            .map_err(|e| ("Authorization".to_owned(), e.to_string()))?;
+        v.set_sensitive(true);
+        out.push((ureq::http::header::AUTHORIZATION, v));
+    }
+    Ok(out)
+}
+
+/// A sink's HTTP agent (Pushgateway, remote write): `timeout` for a whole
+/// exchange, every status answered as a response (not an error), no
+/// redirects, `User-Agent: user_agent`; with the `tls` feature,
+/// `root_certs_pem` trusted besides the system's roots and the client
+/// certificate of `client_cert_files` presented. An error is a TLS one
+/// naming what is at fault.
+pub(crate) fn sink_agent(
+    timeout: Duration,
+    user_agent: &'static str,
+    #[cfg(feature = "tls")] root_certs_pem: &[Vec<u8>],
+    #[cfg(feature = "tls")] client_cert_files: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<ureq::Agent, PushError> {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(user_agent);
+    #[cfg(feature = "tls")]
+    let config = {
+        let mut certs = Vec::new();
+        for pem in root_certs_pem {
+            let cert = ureq::tls::Certificate::from_pem(pem)
+                .map_err(|e| PushError::Tls(format!("bad root certificate: {e}")))?;
+            certs.push(cert);
+        }
+        let client_cert = match client_cert_files {
+            Some((cert, key)) => Some(client_cert(cert, key)?),
+            None => None,
+        };
+        if certs.is_empty() && client_cert.is_none() {
+            config
+        } else {
+            let mut tls = ureq::tls::TlsConfig::builder().client_cert(client_cert);
+            if !certs.is_empty() {
+                tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+            }
+            config.tls_config(tls.build())
+        }
+    };
+    Ok(config.build().into())
 }
 
 /// The client certificate chain of the PEM file `cert` with the private key

@@ -27,7 +27,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use promscribe::{Collector, Registry};
-use ureq::http::{HeaderName, HeaderValue};
 
 pub use error::RemoteWriteError;
 
@@ -346,18 +345,12 @@ impl RemoteWriteBuilder {
                 "the timeout must be longer than zero".into(),
             ));
         }
-        let mut headers = Vec::with_capacity(self.headers.len() + 1);
-        for (name, value) in &self.headers {
-            if RESERVED_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str()) {
-                return Err(RemoteWriteError::ReservedHeader { name: name.clone() });
-            }
-            let invalid = |reason: String| RemoteWriteError::InvalidHeader {
-                name: name.clone(),
-                reason,
-            };
-            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
-            let v = HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?;
-            headers.push((n, v));
+        if let Some((name, _)) = self
+            .headers
+            .iter()
+            .find(|(name, _)| RESERVED_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str()))
+        {
+            return Err(RemoteWriteError::ReservedHeader { name: name.clone() });
         }
         let authorization = match (&self.basic_auth, &self.bearer_token) {
             (Some(_), Some(_)) => {
@@ -372,52 +365,25 @@ impl RemoteWriteBuilder {
             (None, Some(token)) => Some(format!("Bearer {token}")),
             (None, None) => None,
         };
-        if let Some(auth) = authorization {
-            let mut v =
-                HeaderValue::from_str(&auth).map_err(|e| RemoteWriteError::InvalidHeader {
-                    name: "Authorization".into(),
-                    reason: e.to_string(),
-                })?;
-            v.set_sensitive(true);
-            headers.push((ureq::http::header::AUTHORIZATION, v));
-        }
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(self.timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("promscribe/", env!("CARGO_PKG_VERSION")));
-        #[cfg(feature = "tls")]
-        let config = {
-            let mut certs = Vec::new();
-            for pem in &self.root_certs_pem {
-                let cert = ureq::tls::Certificate::from_pem(pem)
-                    .map_err(|e| RemoteWriteError::Tls(format!("bad root certificate: {e}")))?;
-                certs.push(cert);
-            }
-            let client_cert = match &self.client_cert_files {
-                Some((cert, key)) => {
-                    Some(crate::push::client_cert(cert, key).map_err(|e| match e {
-                        crate::PushError::Tls(reason) => RemoteWriteError::Tls(reason),
-                        other => RemoteWriteError::Tls(other.to_string()),
-                    })?)
-                }
-                None => None,
-            };
-            if certs.is_empty() && client_cert.is_none() {
-                config
-            } else {
-                let mut tls = ureq::tls::TlsConfig::builder().client_cert(client_cert);
-                if !certs.is_empty() {
-                    tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-                }
-                config.tls_config(tls.build())
-            }
-        };
+        let headers = crate::push::sink_headers(&self.headers, authorization)
+            .map_err(|(name, reason)| RemoteWriteError::InvalidHeader { name, reason })?;
+        let agent = crate::push::sink_agent(
+            self.timeout,
+            concat!("promscribe/", env!("CARGO_PKG_VERSION")),
+            #[cfg(feature = "tls")]
+            &self.root_certs_pem,
+            #[cfg(feature = "tls")]
+            self.client_cert_files.as_ref(),
+        )
+        .map_err(|e| match e {
+            crate::PushError::Tls(reason) => RemoteWriteError::Tls(reason),
+            other => RemoteWriteError::Tls(other.to_string()),
+        })?;
         Ok(RemoteWrite {
             inner: Arc::new(Inner {
                 client: Client {
                     url,
-                    agent: config.build().into(),
+                    agent,
                     headers,
                     timeout: self.timeout,
                 },
